@@ -1,0 +1,64 @@
+/**
+ * A limit on everything (STYLE.md §6). Every queue is bounded and every drain loop takes a count
+ * limit; the numbers live here so that their relationships can be asserted in one place.
+ * Units are last in every name.
+ */
+import { assert } from './assert.js';
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+
+/** The page size that segment and index sizes are multiples of. */
+export const pageSizeBytes = 4 * KiB;
+
+// Records and batches.
+/** The largest record (key + value + headers, encoded) a producer may send. */
+export const recordSizeBytesMax = 1 * MiB;
+/** The largest record batch, header included; a batch is never split across segments. */
+export const batchSizeBytesMax = 4 * MiB;
+/** The most records in one batch (Kafka's lastOffsetDelta is an int32; we are stricter). */
+export const batchRecordCountMax = 65_536;
+
+// Topics and partitions.
+export const topicNameLengthMax = 249;
+export const partitionsPerTopicMax = 1024;
+export const partitionsPerBrokerMax = 4096;
+export const topicsPerBrokerMax = 1024;
+export const actorsMax = 256;
+
+// Segments.
+export const segmentSizeBytesDefault = 64 * MiB;
+export const segmentSizeBytesMin = 64 * KiB;
+export const segmentSizeBytesMax = 1 * GiB;
+/** One offset-index entry per this many bytes of log. */
+export const indexIntervalBytes = 4 * KiB;
+export const segmentAgeMsDefault = 7 * 24 * 3600 * 1000;
+
+// Rings.
+export const ringCapacityBytesDefault = 4 * MiB;
+export const ringCapacityBytesMin = 4 * KiB;
+export const ringCapacityBytesMax = 256 * MiB;
+/** The most frames one drain of a ring hands out before the drainer yields to other work. */
+export const ringReadFrameCountMax = 1024;
+
+// Supervision.
+export const heartbeatIntervalMs = 100;
+export const heartbeatDeadlineMs = 5_000;
+export const restartBackoffMsMin = 10;
+export const restartBackoffMsMax = 2_000;
+export const restartsPerMinuteMax = 20;
+export const checkpointIntervalMs = 1_000;
+
+// Producers.
+export const lingerMsDefault = 0;
+export const batchBytesDefault = 256 * KiB;
+export const inFlightBatchesPerPartitionMax = 64;
+export const requestTimeoutMsDefault = 30_000;
+
+assert(segmentSizeBytesDefault % pageSizeBytes === 0, 'segment size is a multiple of pages');
+assert(segmentSizeBytesMin % pageSizeBytes === 0, 'segment size min is a multiple of pages');
+assert(batchSizeBytesMax < segmentSizeBytesMin * 64, 'a max batch fits a segment');
+assert(recordSizeBytesMax < batchSizeBytesMax, 'a max record fits a max batch');
+assert(batchSizeBytesMax <= ringCapacityBytesDefault, 'a max batch fits a default ring');
+assert(restartBackoffMsMin < restartBackoffMsMax, 'backoff min below max');

@@ -1,0 +1,142 @@
+/**
+ * Every operating error Mamba reports, in one place.
+ *
+ * Three kinds of failure get three treatments (STYLE.md §8):
+ * - programmer error → `assert` (src/assert.ts), which crashes the worker;
+ * - operating error  → `MambaError` with a `code` and `retriable` (hot paths return sentinels);
+ * - corruption       → `MambaError` with code `CORRUPT_LOG` carrying path, byte position, detail.
+ *
+ * Errors cross thread boundaries as plain objects (`toWire` / `fromWire`), because structured
+ * clone drops the class and custom fields of an Error.
+ */
+
+/** Whether a caller may retry the same request and expect it to succeed later. */
+const RETRIABLE = {
+  UNKNOWN_TOPIC: false,
+  TOPIC_EXISTS: false,
+  INVALID_PARTITION: false,
+  RECORD_TOO_LARGE: false,
+  FRAME_TOO_LARGE: false,
+  INVALID_CONFIG: false,
+  INVALID_RECORD: false,
+  CORRUPT_BATCH: false,
+  BROKER_CLOSED: false,
+  PRODUCER_CLOSED: false,
+  CONSUMER_CLOSED: false,
+  RING_CLOSED: false,
+  TIMEOUT: true,
+  DISK_FULL: true,
+  CORRUPT_LOG: false,
+  OFFSET_OUT_OF_RANGE: false,
+  PARTITION_FAILED: false,
+  DATA_DIR_LOCKED: false,
+  OUT_OF_ORDER_SEQUENCE: false,
+  PRODUCER_FENCED: false,
+  INVALID_HANDLER: false,
+  ILLEGAL_STATE: false,
+  ACTOR_UNAVAILABLE: true,
+  IO_ERROR: true,
+} as const;
+
+export type MambaErrorCode = keyof typeof RETRIABLE;
+
+export const ERROR_CODES = Object.keys(RETRIABLE) as MambaErrorCode[];
+
+/** Where on disk a corruption was found, for `CORRUPT_LOG` and `CORRUPT_BATCH`. */
+export interface CorruptionDetail {
+  path: string;
+  bytePosition: number;
+  /** For a corrupt range followed by valid batches: where the valid data resumes. */
+  bytePositionEnd?: number;
+  reason: string;
+}
+
+export interface MambaErrorOptions {
+  retriable?: boolean;
+  cause?: unknown;
+  corruption?: CorruptionDetail;
+  /** Structured facts for programs: the option name, the value, the topic, … */
+  detail?: Record<string, unknown>;
+}
+
+export class MambaError extends Error {
+  override readonly name = 'MambaError';
+  readonly code: MambaErrorCode;
+  readonly retriable: boolean;
+  readonly corruption: CorruptionDetail | undefined;
+  readonly detail: Record<string, unknown> | undefined;
+
+  constructor(code: MambaErrorCode, message: string, options: MambaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? RETRIABLE[code];
+    this.corruption = options.corruption;
+    this.detail = options.detail;
+  }
+
+  static is(error: unknown, code?: MambaErrorCode): error is MambaError {
+    return error instanceof MambaError && (code === undefined || error.code === code);
+  }
+}
+
+/** The plain-object form of an error that crosses a thread boundary. */
+export interface WireError {
+  code: MambaErrorCode | 'INTERNAL';
+  message: string;
+  retriable: boolean;
+  corruption?: CorruptionDetail;
+  detail?: Record<string, unknown>;
+  stack?: string;
+}
+
+export function toWire(error: unknown): WireError {
+  if (error instanceof MambaError) {
+    return {
+      code: error.code, message: error.message, retriable: error.retriable,
+      corruption: error.corruption, detail: error.detail, stack: error.stack,
+    };
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { code: 'INTERNAL', message: `${e.name}: ${e.message}`, retriable: false, stack: e.stack };
+}
+
+export function fromWire(wire: WireError): Error {
+  if (wire.code === 'INTERNAL') {
+    const error = new Error(wire.message);
+    if (wire.stack !== undefined) error.stack = wire.stack;
+    return error;
+  }
+  return new MambaError(wire.code, wire.message, {
+    retriable: wire.retriable, corruption: wire.corruption, detail: wire.detail,
+  });
+}
+
+// Constructors for the errors raised in more than one place, so their messages stay uniform.
+
+export function invalidConfig(option: string, value: unknown, expected: string): MambaError {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return new MambaError('INVALID_CONFIG', `${option} must be ${expected} (got ${shown})`, {
+    detail: { option, value },
+  });
+}
+
+export function unknownTopic(topic: string): MambaError {
+  return new MambaError('UNKNOWN_TOPIC', `unknown topic ${JSON.stringify(topic)}`, {
+    detail: { topic },
+  });
+}
+
+export function corruptLog(detail: CorruptionDetail): MambaError {
+  const range = detail.bytePositionEnd === undefined ? '' : `..${detail.bytePositionEnd}`;
+  return new MambaError(
+    'CORRUPT_LOG',
+    `corrupt log ${detail.path} at byte ${detail.bytePosition}${range}: ${detail.reason}`,
+    { corruption: detail },
+  );
+}
+
+type ClosedCode = 'BROKER_CLOSED' | 'PRODUCER_CLOSED' | 'CONSUMER_CLOSED' | 'RING_CLOSED';
+
+export function closed(code: ClosedCode, what: string): MambaError {
+  return new MambaError(code, `${what} is closed`);
+}
