@@ -1,0 +1,51 @@
+/**
+ * When to restart a crashed actor, and when to stop trying.
+ *
+ * Backoff doubles from `restartBackoffMsMin` up to `restartBackoffMsMax` with each crash that
+ * comes soon after the previous restart, and falls back to the minimum once an actor has run
+ * steadily for a while. The storm guard counts restarts in a sliding minute: past
+ * `restartsPerMinuteMax` the actor is given up and its partitions are marked failed, so that a
+ * bug that crashes every start turns into a clear error instead of a crash loop.
+ */
+import { restartBackoffMsMax, restartBackoffMsMin, restartsPerMinuteMax } from '../constants.js';
+
+const stableRunMs = 10_000;
+const windowMs = 60_000;
+
+export interface RestartDecision {
+  restart: boolean;
+  delayMs: number;
+  restartsInWindow: number;
+}
+
+export class RestartPolicy {
+  private restartTimesMs: number[] = [];
+  private backoffMs = restartBackoffMsMin;
+  private lastStartMs = -Infinity;
+
+  constructor(
+    private readonly limits = {
+      backoffMsMin: restartBackoffMsMin,
+      backoffMsMax: restartBackoffMsMax,
+      restartsPerMinuteMax,
+    },
+  ) {}
+
+  /** Records that the actor started (or restarted) at `nowMs`. */
+  started(nowMs: number): void {
+    this.lastStartMs = nowMs;
+  }
+
+  /** Decides what to do about a crash at `nowMs`. */
+  crashed(nowMs: number): RestartDecision {
+    this.restartTimesMs = this.restartTimesMs.filter((t) => nowMs - t < windowMs);
+    if (this.restartTimesMs.length >= this.limits.restartsPerMinuteMax) {
+      return { restart: false, delayMs: 0, restartsInWindow: this.restartTimesMs.length };
+    }
+    if (nowMs - this.lastStartMs >= stableRunMs) this.backoffMs = this.limits.backoffMsMin;
+    const delayMs = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.limits.backoffMsMax);
+    this.restartTimesMs.push(nowMs);
+    return { restart: true, delayMs, restartsInWindow: this.restartTimesMs.length };
+  }
+}
