@@ -58,7 +58,7 @@ export const requestTimeoutMsDefault = 30_000;
 
 assert(segmentSizeBytesDefault % pageSizeBytes === 0, 'segment size is a multiple of pages');
 assert(segmentSizeBytesMin % pageSizeBytes === 0, 'segment size min is a multiple of pages');
-assert(batchSizeBytesMax < segmentSizeBytesMin * 64, 'a max batch fits a segment');
+assert(batchSizeBytesMax <= segmentSizeBytesMin * 64, 'a max batch fits a segment');
 assert(recordSizeBytesMax < batchSizeBytesMax, 'a max record fits a max batch');
 assert(batchSizeBytesMax <= ringCapacityBytesDefault, 'a max batch fits a default ring');
 assert(restartBackoffMsMin < restartBackoffMsMax, 'backoff min below max');
