@@ -124,7 +124,7 @@ export function writeVarlong(bytes: Uint8Array, position: number, value: number)
 
 /**
  * Reads a zigzag varlong as a number; `VARINT_INVALID` if it is over-long or its value is not a
- * safe integer (outside ±(2^53 - 1); `-(2^53)` is refused too, to keep the result safe).
+ * safe integer (outside ±(2^53 - 1)).
  */
 export function readVarlong(bytes: Uint8Array, cursor: VarintCursor): number {
   const first = bytes[cursor.position];
@@ -145,9 +145,13 @@ export function readVarlong(bytes: Uint8Array, cursor: VarintCursor): number {
     scale *= TWO_POW_7;
   } while (byte & 0x80);
   const magnitude = ((first & 0x7f) >>> 1) + rest * TWO_POW_6;
-  if (magnitude > Number.MAX_SAFE_INTEGER - 1) return VARINT_INVALID;
+  const negative = (first & 1) === 1;
+  // A negative value is -magnitude - 1, so its magnitude must stay one below the limit.
+  if (magnitude > (negative ? Number.MAX_SAFE_INTEGER - 1 : Number.MAX_SAFE_INTEGER)) {
+    return VARINT_INVALID;
+  }
   cursor.position = position;
-  return (first & 1) === 1 ? -magnitude - 1 : magnitude;
+  return negative ? -magnitude - 1 : magnitude;
 }
 
 const INT64_MIN_BIGINT = -(1n << 63n);
