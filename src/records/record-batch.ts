@@ -37,6 +37,7 @@ import {
 import { crc32c } from './crc32c.js';
 import { readVarint, readVarlong, varintSizeBytes, varlongSizeBytes, writeVarint,
   writeVarlong, type VarintCursor } from './varint.js';
+import { assert } from '../assert.js';
 import { batchRecordCountMax, batchSizeBytesMax, recordSizeBytesMax } from '../constants.js';
 import { MambaError } from '../errors.js';
 
@@ -115,6 +116,7 @@ export function encodeBatchInto(
   target: Uint8Array, position: number, records: readonly RecordInput[], meta?: BatchMeta,
   now: number = Date.now(),
 ): number {
+  assert(Number.isInteger(position) && position >= 0, 'encode position is a byte position');
   const filled = fillMeta(meta);
   const sizeBytes = planBatch(records, now);
   if (position + sizeBytes > target.length) return -1;
@@ -318,9 +320,7 @@ function writeBatch(
   writeInt32(target, position + BASE_SEQUENCE_OFFSET, meta.baseSequence);
   writeInt32(target, position + RECORD_COUNT_OFFSET, count);
   const end = writeRecords(target, position + RECORDS_OFFSET, records, now);
-  if (end !== position + sizeBytes) {
-    throw new Error(`encoder wrote ${end - position} bytes, planned ${sizeBytes}`);
-  }
+  assert(end === position + sizeBytes, 'the encoder writes exactly the planned bytes');
   const crc = crc32c(target.subarray(position + CRC_SPAN_START, end));
   writeInt32(target, position + CRC_OFFSET, crc | 0);
 }
