@@ -28,6 +28,8 @@ export class Claim {
     readonly frameOffset: number,
     /** @internal Bytes the frame occupies, alignment included. */
     readonly alignedBytes: number,
+    /** @internal Bytes of padding the claim wrote before the frame, at the wrap. */
+    readonly paddingBytes: number,
   ) {}
 
   /** A writable view of exactly the payload; made on first use (a view costs an allocation). */

@@ -97,7 +97,7 @@ export class MpscRing extends RingCore {
     Atomics.store(this.i32, int32IndexOf(frameOffset + frameLengthOffset), -frameLength);
     this.u16[this.u16IndexOf(frameOffset + frameTypeOffset)] = type;
     return new Claim(this.bytes, frameOffset + frameHeaderBytes, payloadBytes, type, position,
-      frameOffset, frameBytes);
+      frameOffset, frameBytes, paddingBytes);
   }
 
   commitDeferred(claim: Claim): void {

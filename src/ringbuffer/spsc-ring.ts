@@ -2,7 +2,8 @@
  * A one-to-one ring: exactly one producer thread and one consumer thread at a time.
  *
  * Contract: `tryClaim`/`commit*`/`abort`/`publish` are called from one thread only, and that
- * producer has at most one open claim; `read`/`release`/`waitForData*` from one thread only
+ * producer settles its open claims (commit or abort) in the order it made them;
+ * `read`/`release`/`waitForData*` from one thread only
  * (a new consumer may attach after the previous one died, and reads every unreleased frame
  * again). Either side may close.
  *
@@ -24,13 +25,15 @@ import {
 } from './ring-core.js';
 
 export class SpscRing extends RingCore {
-  /** Producer-local: position after the last committed frame (published or not). */
+  /** Producer-local: position after the last claimed frame. */
+  private claimedTail: number;
+  /** Producer-local: position after the last settled frame (published or not). */
   private committedTail: number;
   /** Producer-local: the tail value last stored. */
   private publishedTail: number;
   /** Producer-local: a recent head, so that most claims need no load of the consumer's line. */
   private headCache: number;
-  private openClaim: Claim | undefined;
+  private openClaimCount = 0;
 
   static create(capacityBytes: number, options: RingOptions = {}): SpscRing {
     return new SpscRing(allocateRing('spsc', capacityBytes, options));
@@ -43,6 +46,7 @@ export class SpscRing extends RingCore {
   private constructor(handle: RingHandle) {
     super(handle, 'spsc');
     this.committedTail = this.loadTail();
+    this.claimedTail = this.committedTail;
     this.publishedTail = this.committedTail;
     this.headCache = this.loadHead();
   }
@@ -50,11 +54,10 @@ export class SpscRing extends RingCore {
   tryClaim(type: number, payloadBytes: number): ClaimResult {
     checkPayloadBytes(payloadBytes, this.capacityBytes);
     assert(type >= 0 && type <= frameTypeMax, 'frame type is 0 .. 0xfffe');
-    assert(this.openClaim === undefined, 'one open claim at a time on a one-to-one ring');
     if (!this.isOpen()) return CLOSED;
     const frameLength = frameHeaderBytes + payloadBytes;
     const frameBytes = alignedFrameBytes(frameLength);
-    let position = this.committedTail;
+    let position = this.claimedTail;
     const toEndBytes = this.capacityBytes - (position & this.mask);
     const paddingBytes = frameBytes > toEndBytes ? toEndBytes : 0;
     const requiredBytes = paddingBytes + frameBytes;
@@ -65,14 +68,13 @@ export class SpscRing extends RingCore {
     if (paddingBytes > 0) {
       this.writeHeader(this.frameOffsetOf(position), paddingBytes, paddingFrameType);
       position = (position + paddingBytes) | 0;
-      this.committedTail = position;
     }
     const frameOffset = this.frameOffsetOf(position);
     this.writeHeader(frameOffset, frameLength, type);
-    const claim = new Claim(this.bytes, frameOffset + frameHeaderBytes, payloadBytes, type,
-      position, frameOffset, frameBytes);
-    this.openClaim = claim;
-    return claim;
+    this.claimedTail = (position + frameBytes) | 0;
+    this.openClaimCount++;
+    return new Claim(this.bytes, frameOffset + frameHeaderBytes, payloadBytes, type, position,
+      frameOffset, frameBytes, paddingBytes);
   }
 
   commitDeferred(claim: Claim): void {
@@ -82,7 +84,15 @@ export class SpscRing extends RingCore {
   }
 
   abort(claim: Claim): void {
-    this.settle(claim); // the tail does not move over it, so the space is simply reused
+    if (this.openClaimCount === 1 && claim.position + claim.alignedBytes === this.claimedTail) {
+      // The newest and only open claim: its space (and padding) is claimed again next time.
+      this.settle(claim);
+      this.claimedTail = (claim.position - claim.paddingBytes) | 0;
+      return;
+    }
+    // Later claims follow it in the ring: it stays, as a padding frame the consumer skips.
+    this.writeHeader(claim.frameOffset, claim.alignedBytes, paddingFrameType);
+    this.commitDeferred(claim);
   }
 
   publish(): void {
@@ -123,10 +133,11 @@ export class SpscRing extends RingCore {
   }
 
   private settle(claim: Claim): void {
-    assert(claim === this.openClaim, 'claim belongs to this ring and is still open');
     assert(claim.settled === 0, 'claim is settled once');
+    assert(((claim.position - claim.paddingBytes) | 0) === this.committedTail,
+      'claims of a one-to-one ring are settled in the order they were made');
     claim.settled = 1;
-    this.openClaim = undefined;
+    this.openClaimCount--;
   }
 
   private writeHeader(frameOffset: number, frameLength: number, type: number): void {
