@@ -63,3 +63,7 @@ assert(batchSizeBytesMax <= segmentSizeBytesDefault, 'a max batch fits a default
 assert(recordSizeBytesMax < batchSizeBytesMax, 'a max record fits a max batch');
 assert(batchSizeBytesMax <= ringCapacityBytesDefault, 'a max batch fits a default ring');
 assert(restartBackoffMsMin < restartBackoffMsMax, 'backoff min below max');
+
+// Ring claims (appended with the ring buffers).
+/** How long an uncommitted claim may block a many-producer ring before it becomes padding. */
+export const ringAbandonedClaimTimeoutMsDefault = 5_000;

@@ -1,0 +1,11 @@
+/** The ring buffers of Mamba's data plane: what other subsystems may use. */
+export { SpscRing } from './spsc-ring.js';
+export { MpscRing } from './mpsc-ring.js';
+export { Claim } from './claim.js';
+export { FULL, CLOSED, RingCore } from './ring-core.js';
+export type {
+  ClaimResult, FrameHandler, RingHandle, RingOptions, WaitOutcome,
+} from './ring-core.js';
+export {
+  paddingFrameType, frameTypeMax, frameHeaderBytes, payloadBytesMax,
+} from './ring-layout.js';
