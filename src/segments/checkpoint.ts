@@ -20,7 +20,9 @@ import * as flatbuffers from 'flatbuffers';
 import { assert } from '../assert.js';
 import { crc32c } from '../records/crc32c.js';
 import { Checkpoint } from './generated/mamba/checkpoint/checkpoint.js';
-import { ProducerEntry as ProducerEntryTable } from './generated/mamba/checkpoint/producer-entry.js';
+import {
+  ProducerEntry as ProducerEntryTable,
+} from './generated/mamba/checkpoint/producer-entry.js';
 import type { ProducerEntry } from './producer-state.js';
 import type { SegmentStorage } from './storage.js';
 

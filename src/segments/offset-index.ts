@@ -142,3 +142,29 @@ export class OffsetIndex {
     this.flushedCount = this.count;
   }
 }
+
+/**
+ * `OffsetIndex.lookup` for a reader holding only a read-only mapping of an index that another
+ * thread appends to: the entry count is not known, but entries form a prefix (entry 0, then
+ * entries with a non-zero byte position), so one binary search finds the last entry that exists
+ * and whose relative offset is at most the target's. Returns a byte position (0 if none).
+ */
+export function lookupInIndexBytes(index: DataView, baseOffset: number, logOffset: number): number {
+  const relativeOffset = logOffset - baseOffset;
+  let low = 0;
+  let high = Math.floor(index.byteLength / INDEX_ENTRY_SIZE_BYTES) - 1;
+  let found = 0;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = middle * INDEX_ENTRY_SIZE_BYTES;
+    const bytePosition = index.getUint32(at + INDEX_BYTE_POSITION_OFFSET, true);
+    const exists = middle === 0 || bytePosition > 0;
+    if (exists && index.getUint32(at + INDEX_RELATIVE_OFFSET_OFFSET, true) <= relativeOffset) {
+      found = bytePosition;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
+}

@@ -70,7 +70,8 @@ export class ProducerState {
     if (producerEpoch < entry.producerEpoch) return FENCED;
     if (producerEpoch > entry.producerEpoch) return baseSequence === 0 ? APPEND : OUT_OF_ORDER;
     if (baseSequence === nextSequence(entry.lastSequence, 1)) return APPEND;
-    const lastBaseSequence = nextSequence(entry.lastSequence, sequenceMax + 1 - entry.lastOffsetDelta);
+    const lastBaseSequence =
+      nextSequence(entry.lastSequence, sequenceMax + 1 - entry.lastOffsetDelta);
     if (baseSequence === lastBaseSequence && recordCount - 1 === entry.lastOffsetDelta) {
       return {
         kind: 'duplicate',

@@ -105,8 +105,8 @@ export class Segment {
     }
     const log = storage.mapReadWrite(logPath);
     assert(log.bytes.length === shape.segmentSizeBytes, 'a prepared segment has the full size');
-    return new Segment(dir, baseOffset, log, storage.mapReadWrite(indexPath), shape.indexIntervalBytes,
-      nowMs);
+    const indexFile = storage.mapReadWrite(indexPath);
+    return new Segment(dir, baseOffset, log, indexFile, shape.indexIntervalBytes, nowMs);
   }
 
   /** Maps an existing segment; its end and index are set up by recovery. */
