@@ -140,3 +140,11 @@ type ClosedCode = 'BROKER_CLOSED' | 'PRODUCER_CLOSED' | 'CONSUMER_CLOSED' | 'RIN
 export function closed(code: ClosedCode, what: string): MambaError {
   return new MambaError(code, `${what} is closed`);
 }
+
+export function offsetOutOfRange(
+  offset: number, logStartOffset: number, logEndOffset: number, path: string,
+): MambaError {
+  return new MambaError('OFFSET_OUT_OF_RANGE',
+    `offset ${offset} is outside ${logStartOffset}..${logEndOffset} of ${path}`,
+    { detail: { offset, logStartOffset, logEndOffset, path } });
+}

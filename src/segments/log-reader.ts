@@ -1,0 +1,162 @@
+/**
+ * A read-only view of a partition's log for consumers in any thread: it maps the segment files
+ * itself (read-only) and never talks to the writer. What it may read is bounded by the
+ * high-watermark the writer publishes (the partition control block): everything below it is
+ * complete in the page cache, so reading it needs no lock.
+ *
+ * Safety: a read-only mapping stays valid after retention unlinks its file, and files are never
+ * made shorter, so no read here can fault (SIGBUS). Offsets below the log start, or beyond the
+ * segments this reader can find, are `OFFSET_OUT_OF_RANGE`.
+ */
+import nodePath from 'node:path';
+import { MambaError, offsetOutOfRange } from '../errors.js';
+import { BATCH_HEADER_SIZE_BYTES, batchSizeBytesAt } from '../records/batch-layout.js';
+import { batchBaseOffset, batchLastOffset } from './batch-check.js';
+import { MmapStorage } from './mmap-storage.js';
+import { lookupInIndexBytes } from './offset-index.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, listSegmentBaseOffsets, segmentFileName } from './segment.js';
+import type { SegmentStorage } from './storage.js';
+
+interface ReadOnlySegment {
+  baseOffset: number;
+  bytes: Uint8Array;
+  view: DataView;
+  /** The segment's offset index, read-only; undefined when it could not be mapped. */
+  index: DataView | undefined;
+  /** Where the last read here ended, so that sequential reads skip the index search. */
+  nextPosition: number;
+  nextOffset: number;
+}
+
+const emptyView = new Uint8Array(0);
+
+export class LogReader {
+  private segments: ReadOnlySegment[] = [];
+
+  private constructor(readonly dir: string, private readonly storage: SegmentStorage) {}
+
+  static open(dir: string, storage: SegmentStorage = new MmapStorage()): LogReader {
+    const reader = new LogReader(dir, storage);
+    reader.refresh();
+    if (reader.segments.length === 0) {
+      throw new MambaError('OFFSET_OUT_OF_RANGE', `no segments in ${dir}`, { detail: { dir } });
+    }
+    return reader;
+  }
+
+  /** The base offset of the oldest segment this reader maps. */
+  get firstBaseOffset(): number {
+    return this.segments.length === 0 ? 0 : this.segments[0].baseOffset;
+  }
+
+  /** Rescans the directory: maps new segments, drops those retention deleted. */
+  refresh(): void {
+    const known = new Map(this.segments.map((s) => [s.baseOffset, s]));
+    const next: ReadOnlySegment[] = [];
+    for (const baseOffset of listSegmentBaseOffsets(this.storage, this.dir)) {
+      let segment = known.get(baseOffset);
+      if (segment === undefined) {
+        const path = nodePath.join(this.dir, segmentFileName(baseOffset, LOG_SUFFIX));
+        let bytes: Uint8Array;
+        try {
+          bytes = this.storage.mapReadOnly(path);
+        } catch {
+          continue; // deleted between listing and mapping
+        }
+        segment = {
+          baseOffset, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          index: this.mapIndex(baseOffset), nextPosition: 0, nextOffset: baseOffset,
+        };
+      }
+      next.push(segment);
+    }
+    this.segments = next;
+  }
+
+  /**
+   * Whole batches below `upToOffset`, starting with the one that holds `fromOffset`, from one
+   * segment, within `maxBytes` (but at least one batch): a zero-copy view of the mapping.
+   * Empty when `fromOffset >= upToOffset`. `logStartOffset`, when the writer publishes it, turns
+   * reads below it into `OFFSET_OUT_OF_RANGE` even while the old mapping is still held.
+   */
+  read(fromOffset: number, maxBytes: number, upToOffset: number, logStartOffset = 0): Uint8Array {
+    if (fromOffset >= upToOffset) return emptyView;
+    if (fromOffset < logStartOffset) {
+      throw offsetOutOfRange(fromOffset, logStartOffset, upToOffset, this.dir);
+    }
+    let refreshed = false;
+    for (;;) {
+      let index = this.segmentIndexOf(fromOffset);
+      if (index < 0 && refreshed) {
+        throw offsetOutOfRange(fromOffset, this.firstBaseOffset, upToOffset, this.dir);
+      }
+      for (index = index < 0 ? this.segments.length : index; index < this.segments.length;
+        index += 1) {
+        const view = this.readSegment(this.segments[index], fromOffset, maxBytes, upToOffset);
+        if (view !== undefined) return view;
+      }
+      if (refreshed) return emptyView;
+      // The offset is in a segment created (or deleted) since the last scan of the directory.
+      this.refresh();
+      refreshed = true;
+    }
+  }
+
+  private mapIndex(baseOffset: number): DataView | undefined {
+    const path = nodePath.join(this.dir, segmentFileName(baseOffset, INDEX_SUFFIX));
+    try {
+      const bytes = this.storage.mapReadOnly(path);
+      return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Where to start scanning headers for `fromOffset`: the last read's end, or the index. */
+  private startPosition(segment: ReadOnlySegment, fromOffset: number): number {
+    if (fromOffset >= segment.nextOffset && segment.nextPosition > 0) return segment.nextPosition;
+    if (segment.index === undefined) return 0;
+    return lookupInIndexBytes(segment.index, segment.baseOffset, fromOffset);
+  }
+
+  private readSegment(
+    segment: ReadOnlySegment, fromOffset: number, maxBytes: number, upToOffset: number,
+  ): Uint8Array | undefined {
+    const { bytes, view } = segment;
+    let start = -1;
+    let position = this.startPosition(segment, fromOffset);
+    let end = 0;
+    while (position + BATCH_HEADER_SIZE_BYTES <= bytes.length) {
+      const sizeBytes = batchSizeBytesAt(view, position);
+      if (sizeBytes <= 0 || batchBaseOffset(view, position) >= upToOffset) break;
+      if (start < 0 && batchLastOffset(view, position) >= fromOffset) start = position;
+      if (start >= 0 && position + sizeBytes - start > maxBytes && position > start) break;
+      position += sizeBytes;
+      if (start >= 0) end = position;
+    }
+    if (start < 0) return undefined;
+    if (end > start) {
+      segment.nextPosition = end;
+      segment.nextOffset = batchLastOffset(view, lastBatchStart(view, start, end)) + 1;
+    }
+    return bytes.subarray(start, end);
+  }
+
+  private segmentIndexOf(logOffset: number): number {
+    let found = -1;
+    for (let i = 0; i < this.segments.length; i += 1) {
+      if (this.segments[i].baseOffset <= logOffset) found = i;
+      else break;
+    }
+    return found;
+  }
+}
+
+function lastBatchStart(view: DataView, start: number, end: number): number {
+  let position = start;
+  for (;;) {
+    const next = position + batchSizeBytesAt(view, position);
+    if (next >= end) return position;
+    position = next;
+  }
+}

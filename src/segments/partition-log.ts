@@ -1,0 +1,326 @@
+/**
+ * The log of one partition: its segments in base-offset order, the last one active. Only the
+ * partition's actor writes it (one writer, DESIGN.md §1); readers in other threads use
+ * `LogReader` on the same files.
+ *
+ * Invariants (asserted where they can break):
+ * - offsets are dense and increasing: `append` stamps `baseOffset = logEndOffset` into the
+ *   batch, and a batch is never split (the log rolls first when it does not fit);
+ * - `durableOffset <= logEndOffset`; every byte below `durableOffset` was msynced;
+ * - a checkpoint's recovery point is durable: `checkpoint()` flushes before writing it;
+ * - segment files are never made shorter (invariant 5); retention only unlinks.
+ */
+import nodePath from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { assert } from '../assert.js';
+import { MambaError, offsetOutOfRange } from '../errors.js';
+import {
+  batchBaseSequence, batchLastOffsetDelta, batchProducerEpoch, batchProducerId, corruptBatch,
+  incomingBatchProblem, incomingBatchSizeBytes, stampBatch,
+} from './batch-check.js';
+import { writeCheckpoint } from './checkpoint.js';
+import { validateLogOptions, type LogConfig, type PartitionLogOptions } from './log-options.js';
+import { ProducerState } from './producer-state.js';
+import { recoverLog, type LostRange, type TornTail } from './recovery.js';
+import { PREPARED_SUFFIX, Segment, listSegmentBaseOffsets } from './segment.js';
+import type { PreparedFile } from './storage.js';
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The segment the batch went to, and where in its `.log` file. */
+  segmentBaseOffset: number;
+  bytePosition: number;
+}
+
+/** What `open` found and did. */
+export interface RecoveryReport {
+  checkpointProblem: string | undefined;
+  tornTail: TornTail | undefined;
+  lostRanges: LostRange[];
+}
+
+export interface LogStats {
+  segmentCount: number;
+  sizeBytes: number;
+  rollCount: number;
+  /** Rolls that used a segment prepared in the background. */
+  preparedRollCount: number;
+}
+
+const emptyView = new Uint8Array(0);
+
+export class PartitionLog {
+  private segments: Segment[];
+  private durable: number;
+  private lastFlushMs: number;
+  private directoryDirty = false;
+  private preparation: PreparedFile | undefined;
+  private preparationCount = 0;
+  private readonly preparationPrefix = randomUUID().slice(0, 8);
+  private rollCount = 0;
+  private preparedRollCount = 0;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: LogConfig,
+    segments: Segment[],
+    readonly producers: ProducerState,
+    readonly recovery: RecoveryReport,
+  ) {
+    assert(segments.length > 0, 'a log has an active segment');
+    this.segments = segments;
+    this.durable = this.logEndOffset;
+    this.lastFlushMs = config.clockMs();
+  }
+
+  /** Opens (creating if needed) the log in `dir` and recovers it (recovery.ts). */
+  static open(dir: string, options: PartitionLogOptions = {}): PartitionLog {
+    const config = validateLogOptions(options);
+    const { storage } = config;
+    storage.mkdir(dir);
+    for (const name of storage.list(dir)) {
+      if (name.endsWith(PREPARED_SUFFIX) || name.endsWith('.tmp')) {
+        storage.unlink(nodePath.join(dir, name));
+      }
+    }
+    const nowMs = config.clockMs();
+    const baseOffsets = listSegmentBaseOffsets(storage, dir);
+    if (baseOffsets.length === 0) {
+      const first = Segment.create(storage, dir, 0, config, nowMs);
+      storage.syncDirectory(dir);
+      const empty = { checkpointProblem: undefined, tornTail: undefined, lostRanges: [] };
+      return new PartitionLog(dir, config, [first], new ProducerState(), empty);
+    }
+    const opened = baseOffsets.map((baseOffset) =>
+      Segment.open(storage, dir, baseOffset, config.indexIntervalBytes, nowMs));
+    const result = recoverLog(storage, dir, opened, config);
+    const report = {
+      checkpointProblem: result.checkpointProblem,
+      tornTail: result.tornTail,
+      lostRanges: result.lostRanges,
+    };
+    const log = new PartitionLog(dir, config, result.segments, result.producers, report);
+    if (result.tornTail !== undefined || result.lostRanges.length > 0) {
+      storage.syncDirectory(dir);
+      log.checkpoint();
+    }
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.segments[0].baseOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  /** Every offset below this is on disk (msynced). */
+  get durableOffset(): number {
+    return this.durable;
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /**
+   * Appends one RecordBatch v2 (the caller's bytes, copied once into the mapping) and assigns
+   * its offsets. Throws `CORRUPT_BATCH` or `RECORD_TOO_LARGE` for bad input (the log is left
+   * as it was), `DISK_FULL` when a new segment cannot be created.
+   */
+  append(batch: Uint8Array): AppendResult {
+    this.assertOpen();
+    const sizeBytes = incomingBatchSizeBytes(batch);
+    if (sizeBytes > this.config.segmentSizeBytes) {
+      throw new MambaError('RECORD_TOO_LARGE', `a batch of ${sizeBytes} bytes exceeds ` +
+        `options.segmentSizeBytes (${this.config.segmentSizeBytes})`, { detail: { sizeBytes } });
+    }
+    let segment = this.active;
+    if (!segment.fits(sizeBytes) || this.isTooOld(segment)) segment = this.roll();
+    const position = segment.copyIn(batch);
+    const { bytes, view } = segment;
+    const problem = incomingBatchProblem(bytes, view, position, sizeBytes);
+    if (problem !== undefined) {
+      bytes.fill(0, position, position + sizeBytes);
+      throw corruptBatch(problem, sizeBytes);
+    }
+    const baseOffset = segment.nextOffset;
+    stampBatch(view, position, baseOffset);
+    segment.commitBatch(position, sizeBytes);
+    const producerId = batchProducerId(view, position);
+    if (producerId >= 0) {
+      this.producers.update(producerId, batchProducerEpoch(view, position),
+        batchBaseSequence(view, position), batchLastOffsetDelta(view, position), baseOffset);
+    }
+    if (this.preparation === undefined && this.config.prepareNextSegment &&
+      segment.endPosition >= segment.sizeBytes * this.config.prepareAtFraction) {
+      this.startPreparation();
+    }
+    return {
+      baseOffset, lastOffset: segment.nextOffset - 1,
+      segmentBaseOffset: segment.baseOffset, bytePosition: position,
+    };
+  }
+
+  /**
+   * Whole batches starting with the one that holds `fromOffset`, from one segment, within
+   * `maxBytes` (but at least one batch): a zero-copy view of the mapping. Empty at the log end.
+   */
+  read(fromOffset: number, maxBytes: number): Uint8Array {
+    this.assertOpen();
+    if (fromOffset === this.logEndOffset) return emptyView;
+    if (fromOffset < this.logStartOffset || fromOffset > this.logEndOffset) {
+      throw offsetOutOfRange(fromOffset, this.logStartOffset, this.logEndOffset, this.dir);
+    }
+    for (let i = this.segmentIndexOf(fromOffset); i < this.segments.length; i += 1) {
+      const position = this.segments[i].positionOf(fromOffset);
+      if (position >= 0) return this.segments[i].batchesFrom(position, maxBytes);
+    }
+    return emptyView;
+  }
+
+  /** The index of the last segment whose base offset is at most `logOffset`. */
+  private segmentIndexOf(logOffset: number): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.segments[middle].baseOffset <= logOffset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  /** Msyncs everything appended since the last flush; returns the durable offset. */
+  flush(): number {
+    this.assertOpen();
+    const pending: Segment[] = [];
+    for (let i = this.segments.length - 1; i >= 0; i -= 1) {
+      const segment = this.segments[i];
+      if (segment.nextOffset <= this.durable && segment.endPosition > 0) break;
+      pending.push(segment);
+    }
+    for (let i = pending.length - 1; i >= 0; i -= 1) pending[i].flush();
+    if (this.directoryDirty) {
+      this.config.storage.syncDirectory(this.dir);
+      this.directoryDirty = false;
+    }
+    this.durable = this.logEndOffset;
+    this.lastFlushMs = this.config.clockMs();
+    return this.durable;
+  }
+
+  /** Whether the flush policy wants a flush now. */
+  flushDue(nowMs: number): boolean {
+    if (this.durable === this.logEndOffset && !this.directoryDirty) return false;
+    const policy = this.config.flushPolicy;
+    if (policy === 'none') return false;
+    if (policy === 'batch') return true;
+    return nowMs - this.lastFlushMs >= policy.intervalMs;
+  }
+
+  /**
+   * Deletes whole oldest segments (never the active one) while the log holds more than
+   * `retentionBytes`, or while the oldest one's newest batch is older than `retentionMs`.
+   * Unlink only: mappings elsewhere stay valid. Returns how many segments went.
+   */
+  applyRetention(nowMs: number = this.config.clockMs()): number {
+    this.assertOpen();
+    let sizeBytes = this.sizeBytes();
+    let deleted = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0];
+      const tooBig = sizeBytes > this.config.retentionBytes;
+      const tooOld = oldest.largestTimestampMs >= 0 &&
+        nowMs - oldest.largestTimestampMs > this.config.retentionMs;
+      if (!tooBig && !tooOld) break;
+      this.segments.shift();
+      this.config.storage.unlink(oldest.logPath);
+      this.config.storage.unlink(oldest.indexPath);
+      sizeBytes -= oldest.endPosition;
+      deleted += 1;
+    }
+    if (deleted > 0) this.directoryDirty = true;
+    return deleted;
+  }
+
+  /** Flushes, then atomically writes the checkpoint (recovery point = log end). */
+  checkpoint(): void {
+    this.assertOpen();
+    this.flush();
+    const active = this.active;
+    writeCheckpoint(this.config.storage, this.dir, {
+      recoveryPoint: this.durable,
+      recoverySegmentBaseOffset: active.baseOffset,
+      recoveryBytePosition: active.endPosition,
+      logStartOffset: this.logStartOffset,
+      logEndOffset: this.logEndOffset,
+      activeSegmentBaseOffset: active.baseOffset,
+      activeBytePosition: active.endPosition,
+      producers: this.producers.snapshot(),
+    });
+  }
+
+  /** Flushes, writes the checkpoint and lets go of the mappings. */
+  close(): void {
+    if (this.closed) return;
+    this.checkpoint();
+    const preparation = this.preparation;
+    if (preparation !== undefined && preparation.state() === 'ready') {
+      this.config.storage.unlink(preparation.path);
+    }
+    this.preparation = undefined;
+    this.closed = true;
+    this.segments = [];
+  }
+
+  sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.endPosition;
+    return total;
+  }
+
+  stats(): LogStats {
+    return {
+      segmentCount: this.segments.length, sizeBytes: this.sizeBytes(),
+      rollCount: this.rollCount, preparedRollCount: this.preparedRollCount,
+    };
+  }
+
+  private isTooOld(segment: Segment): boolean {
+    return segment.endPosition > 0 &&
+      this.config.clockMs() - segment.openedAtMs >= this.config.segmentAgeMs;
+  }
+
+  /** Starts a new active segment at the log end, from a prepared file when one is ready. */
+  private roll(): Segment {
+    const { storage } = this.config;
+    let preparedPath: string | undefined;
+    const state = this.preparation?.state();
+    if (state === 'ready') preparedPath = this.preparation!.path;
+    if (state === 'failed' || state === 'ready') this.preparation = undefined;
+    const segment = Segment.create(storage, this.dir, this.logEndOffset, this.config,
+      this.config.clockMs(), preparedPath);
+    this.segments.push(segment);
+    this.directoryDirty = true;
+    this.rollCount += 1;
+    if (preparedPath !== undefined) this.preparedRollCount += 1;
+    return segment;
+  }
+
+  private startPreparation(): void {
+    this.preparationCount += 1;
+    const name = `${this.preparationPrefix}-${this.preparationCount}${PREPARED_SUFFIX}`;
+    this.preparation = this.config.storage.prepareFile(nodePath.join(this.dir, name),
+      this.config.segmentSizeBytes);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new MambaError('ILLEGAL_STATE', `partition log ${this.dir} is closed`);
+    }
+  }
+}
