@@ -36,6 +36,13 @@ const RETRIABLE = {
   ILLEGAL_STATE: false,
   ACTOR_UNAVAILABLE: true,
   IO_ERROR: true,
+  // Consumer groups. A fenced member must rejoin (or learn the new generation) before it may
+  // commit again, so retrying the same request unchanged does not help.
+  ILLEGAL_GENERATION: false,
+  UNKNOWN_MEMBER: false,
+  PARTITION_NOT_OWNED: false,
+  INCONSISTENT_GROUP_PROTOCOL: false,
+  GROUP_CLOSED: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;
