@@ -42,7 +42,6 @@ const RETRIABLE = {
   UNKNOWN_MEMBER: false,
   PARTITION_NOT_OWNED: false,
   INCONSISTENT_GROUP_PROTOCOL: false,
-  GROUP_CLOSED: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;
