@@ -42,6 +42,7 @@ const RETRIABLE = {
   UNKNOWN_MEMBER: false,
   PARTITION_NOT_OWNED: false,
   INCONSISTENT_GROUP_PROTOCOL: false,
+  GROUP_MAX_SIZE_REACHED: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;
