@@ -43,6 +43,8 @@ const RETRIABLE = {
   PARTITION_NOT_OWNED: false,
   INCONSISTENT_GROUP_PROTOCOL: false,
   GROUP_MAX_SIZE_REACHED: false,
+  /** A consumer handler kept failing after its retries; nothing past the record is committed. */
+  HANDLER_FAILED: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;

@@ -74,7 +74,8 @@ interface PendingCommit {
 
 type Operation =
   | { kind: 'commit'; commit: PendingCommit }
-  | { kind: 'control'; run: () => Promise<void>; resolve: () => void; reject: (e: unknown) => void };
+  | { kind: 'control'; run: () => Promise<void>; resolve: () => void;
+      reject: (e: unknown) => void };
 
 class GroupLog {
   readonly offsets: Offsets = new Map();
@@ -156,7 +157,8 @@ export class OffsetStore {
     checkGroupId(groupId);
     checkEntries(entries);
     if (entries.length === 0) return;
-    const copied = entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset }));
+    const copied = entries.map(
+      (e) => ({ topic: e.topic, partition: e.partition, offset: e.offset }));
     const bytes = encodeRecord({ type: RecordType.COMMIT, entries: copied });
     const log = await this.logFor(groupId);
     await new Promise<void>((resolve, reject) => {
@@ -374,7 +376,9 @@ function snapshotRecords(log: GroupLog): Uint8Array {
   for (const [topic, partitions] of log.offsets) {
     for (const [partition, offset] of partitions) entries.push({ topic, partition, offset });
   }
-  const parts = [encodeFileHeader(), encodeRecord({ type: RecordType.GROUP, groupId: log.groupId })];
+  const parts = [
+    encodeFileHeader(), encodeRecord({ type: RecordType.GROUP, groupId: log.groupId }),
+  ];
   if (entries.length > 0) parts.push(encodeRecord({ type: RecordType.COMMIT, entries }));
   return concat(parts);
 }

@@ -11,7 +11,7 @@ import {
   localGroupClient, remoteGroupClient, serveGroupPort,
 } from '../../src/client/groups/group-client.js';
 import { partitionKey } from '../../src/client/groups/assignors.js';
-import type { TopicPartition } from '../../src/client/groups/assignors.js';
+import type { AssignorName, TopicPartition } from '../../src/client/groups/assignors.js';
 import { OffsetStore } from '../../src/client/offset-store.js';
 import type { OffsetEntry } from '../../src/client/offset-store.js';
 
@@ -33,7 +33,8 @@ function setup(topics: Record<string, number> = { orders: 6 }) {
   return { clock, counts, offsets, registry, group: registry.coordinator('g') };
 }
 
-const join = (group: GroupCoordinator, memberId?: string, assignor = 'cooperative-sticky' as const) =>
+const join = (group: GroupCoordinator, memberId?: string,
+  assignor: AssignorName = 'cooperative-sticky') =>
   group.join({ memberId, subscriptions: ['orders'], assignor, sessionTimeoutMs: 1000,
     rebalanceTimeoutMs: 2000 });
 
@@ -92,10 +93,11 @@ describe('GroupCoordinator', () => {
     }
     expect(group.state(b.memberId)).toBeUndefined();
     expect(group.state(a.memberId)!.assigned.length).toBe(6);
-    expect(() => group.heartbeat(b.memberId)).toThrow(expect.objectContaining({ code: 'UNKNOWN_MEMBER' }));
+    expect(() => group.heartbeat(b.memberId))
+      .toThrow(expect.objectContaining({ code: 'UNKNOWN_MEMBER' }));
   });
 
-  it('a slow member stays while it heartbeats, but is expelled for an unacknowledged revocation', () => {
+  it('a slow member stays while it heartbeats; an unacknowledged revocation expels it', () => {
     const { group, clock } = setup();
     const a = join(group);
     const generation = group.generation;
@@ -200,8 +202,13 @@ describe('GroupCoordinator', () => {
       return GroupMember.join(client, {
         groupId: 'g', subscriptions: ['orders'], clock, heartbeatIntervalMs: 100,
         sessionTimeoutMs: 1000,
-        onAssigned: (tps: TopicPartition[]) => { tps.forEach((tp) => set.add(partitionKey(tp))); owners(); },
-        onRevoked: (tps: TopicPartition[]) => { tps.forEach((tp) => set.delete(partitionKey(tp))); },
+        onAssigned: (tps: TopicPartition[]) => {
+          tps.forEach((tp) => set.add(partitionKey(tp)));
+          owners();
+        },
+        onRevoked: (tps: TopicPartition[]) => {
+          tps.forEach((tp) => set.delete(partitionKey(tp)));
+        },
       });
     };
     const m1 = await make('m1');

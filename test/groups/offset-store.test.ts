@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { copyFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import {
+  copyFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GROUPS_DIR_NAME, OffsetStore } from '../../src/client/offset-store.js';
@@ -18,7 +20,8 @@ afterEach(async () => {
 });
 
 async function onlyLogFile(dir: string): Promise<string> {
-  const names = (await readdir(path.join(dir, GROUPS_DIR_NAME))).filter((n) => n.endsWith('.offsets'));
+  const names = (await readdir(path.join(dir, GROUPS_DIR_NAME)))
+    .filter((n) => n.endsWith('.offsets'));
   expect(names.length).toBe(1);
   return path.join(dir, GROUPS_DIR_NAME, names[0]);
 }
@@ -55,7 +58,8 @@ describe('OffsetStore', () => {
 
   it('deletes a group and a topic durably', async () => {
     const store = await OffsetStore.open(dataDir);
-    await store.commit('a', [{ topic: 't', partition: 0, offset: 1 }, { topic: 'u', partition: 0, offset: 2 }]);
+    await store.commit('a', [{ topic: 't', partition: 0, offset: 1 },
+      { topic: 'u', partition: 0, offset: 2 }]);
     await store.commit('b', [{ topic: 't', partition: 0, offset: 5 }]);
     await store.deleteTopic('t');
     await store.deleteGroup('b');
@@ -86,7 +90,9 @@ describe('OffsetStore', () => {
     const store = await OffsetStore.open(dataDir, { compactBytes: 4096 });
     for (let round = 0; round < 40; round++) {
       await Promise.all(Array.from({ length: 10 }, (_, i) =>
-        store.commit('g', [{ topic: 'topic-with-a-longer-name', partition: i, offset: round * 10 + i }])));
+        store.commit('g', [
+          { topic: 'topic-with-a-longer-name', partition: i, offset: round * 10 + i },
+        ])));
     }
     const size = (await stat(await onlyLogFile(dataDir))).size;
     expect(size).toBeLessThanOrEqual(4096 + 1024);

@@ -43,7 +43,9 @@ export class ManualClock implements Clock {
 
   schedule(delayMs: number, callback: () => void): () => void {
     assert(delayMs >= 0, 'a delay is not negative');
-    const call = { dueMs: this.timeMs + delayMs, sequence: this.sequence++, callback, cancelled: false };
+    const call = {
+      dueMs: this.timeMs + delayMs, sequence: this.sequence++, callback, cancelled: false,
+    };
     this.calls.push(call);
     return () => { call.cancelled = true; };
   }

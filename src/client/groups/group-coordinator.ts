@@ -131,7 +131,8 @@ export class GroupCoordinator {
   join(request: JoinRequest): MemberState {
     this.checkOpen();
     const checked = this.checkJoin(request);
-    const existing = request.memberId === undefined ? undefined : this.members.get(request.memberId);
+    const existing = request.memberId === undefined
+      ? undefined : this.members.get(request.memberId);
     const nowMs = this.clock.nowMs();
     if (existing !== undefined) {
       existing.sessionTimeoutMs = checked.sessionTimeoutMs;
@@ -149,7 +150,7 @@ export class GroupCoordinator {
         `group ${JSON.stringify(this.groupId)} has ${groupMembersMax} members already`);
     }
     const memberId = request.memberId ?? this.newMemberId();
-    this.assignor ??= request.assignor;
+    if (this.members.size === 0) this.assignor = request.assignor;
     const member: Member = {
       memberId, subscriptions: checked.subscriptions,
       sessionTimeoutMs: checked.sessionTimeoutMs, rebalanceTimeoutMs: checked.rebalanceTimeoutMs,
@@ -187,7 +188,8 @@ export class GroupCoordinator {
         member.acquiredGeneration.delete(partitionKey(tp));
         member.revokedGeneration.delete(partitionKey(tp));
       }
-      member.revoked = member.revoked.filter((tp) => member.revokedGeneration.has(partitionKey(tp)));
+      member.revoked = member.revoked.filter(
+        (tp) => member.revokedGeneration.has(partitionKey(tp)));
       if (member.revoked.length === 0) member.revocationDeadlineMs = undefined;
       member.sessionDeadlineMs = this.clock.nowMs() + member.sessionTimeoutMs;
       if (this.followUpPending) this.rebalance();
@@ -272,7 +274,8 @@ export class GroupCoordinator {
     if (!isAssignorName(request.assignor)) {
       throw invalidConfig('assignor', request.assignor, 'range, round-robin or cooperative-sticky');
     }
-    if (this.assignor !== undefined && this.members.size > 0 && request.assignor !== this.assignor) {
+    const assignor = this.members.size > 0 ? this.assignor : undefined;
+    if (assignor !== undefined && request.assignor !== assignor) {
       throw new MambaError('INCONSISTENT_GROUP_PROTOCOL',
         `group ${JSON.stringify(this.groupId)} uses ${this.assignor}, not ${request.assignor}`);
     }
@@ -315,7 +318,8 @@ export class GroupCoordinator {
 
   private newMemberId(): string {
     for (;;) {
-      const id = `${this.groupId}-${++this.memberSequence}-${Math.random().toString(36).slice(2, 8)}`;
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const id = `${this.groupId}-${++this.memberSequence}-${suffix}`;
       if (!this.members.has(id)) return id;
     }
   }
@@ -355,7 +359,8 @@ export class GroupCoordinator {
     const target = ASSIGNORS[this.assignor](members.map((m) => ({
       memberId: m.memberId, subscriptions: m.subscriptions, previous: m.assigned,
     })), this.partitionCounts);
-    const holding: Assignment = new Map(members.map((m) => [m.memberId, [...m.assigned, ...m.revoked]]));
+    const holding: Assignment = new Map(
+      members.map((m) => [m.memberId, [...m.assigned, ...m.revoked]]));
     const round = cooperativeRound(holding, target);
     const nowMs = this.clock.nowMs();
     for (const member of members) {
@@ -442,7 +447,8 @@ export class GroupCoordinator {
 }
 
 function checkTimeout(option: string, valueMs: number): void {
-  if (!Number.isInteger(valueMs) || valueMs < sessionTimeoutMsMin || valueMs > sessionTimeoutMsMax) {
+  if (!Number.isInteger(valueMs) || valueMs < sessionTimeoutMsMin
+    || valueMs > sessionTimeoutMsMax) {
     throw invalidConfig(option, valueMs,
       `an integer from ${sessionTimeoutMsMin} to ${sessionTimeoutMsMax} (ms)`);
   }
