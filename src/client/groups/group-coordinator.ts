@@ -175,7 +175,8 @@ export class GroupCoordinator {
   /**
    * The member has stopped processing its revoked partitions (and committed what it had done):
    * they are released and, if they have a new owner waiting, a follow-up generation assigns
-   * them. An acknowledgement for an older generation releases only what is still revoked.
+   * them. An acknowledgement releases only the revocations announced in `generation` or
+   * before, never one the member has not seen yet.
    */
   acknowledgeRevocation(memberId: string, generation: number): MemberState {
     this.checkOpen();
