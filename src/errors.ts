@@ -36,6 +36,15 @@ const RETRIABLE = {
   ILLEGAL_STATE: false,
   ACTOR_UNAVAILABLE: true,
   IO_ERROR: true,
+  // Consumer groups. A fenced member must rejoin (or learn the new generation) before it may
+  // commit again, so retrying the same request unchanged does not help.
+  ILLEGAL_GENERATION: false,
+  UNKNOWN_MEMBER: false,
+  PARTITION_NOT_OWNED: false,
+  INCONSISTENT_GROUP_PROTOCOL: false,
+  GROUP_MAX_SIZE_REACHED: false,
+  /** A consumer handler kept failing after its retries; nothing past the record is committed. */
+  HANDLER_FAILED: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;
