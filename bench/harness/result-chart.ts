@@ -108,7 +108,7 @@ export function renderChart(report: SuiteReport): string {
   })).filter((group) => group.results.length > 0);
   const colours = systemColours(groups.flatMap((group) => group.results));
   const plotWidthPx = groups.reduce((sum, group) => sum + groupWidthPx(group), 0);
-  const widthPx = Math.max(480, marginLeftPx + plotWidthPx + 20);
+  const widthPx = Math.max(720, marginLeftPx + plotWidthPx + 20);
   const legendTopPx = marginTopPx + 2 * (panelHeightPx + labelHeightPx);
   const heightPx = legendTopPx + colours.size * legendRowPx + 20;
   const parts = [
@@ -119,7 +119,7 @@ export function renderChart(report: SuiteReport): string {
     `<rect width="${widthPx}" height="${heightPx}" fill="#fff"/>`,
     `<text x="${marginLeftPx}" y="18" font-size="14" font-weight="bold">` +
       `${escapeXml(`mamba bench ${report.suite} · ${report.machine.cpuCount} cores · ` +
-        `Node ${report.machine.node} · ${report.startedAt}`)}</text>`,
+        `Node ${report.machine.node} · ${report.startedAt.slice(0, 10)}`)}</text>`,
   ];
   panels.forEach((panel, index) => {
     const topPx = marginTopPx + index * (panelHeightPx + labelHeightPx);
