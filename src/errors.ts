@@ -149,3 +149,14 @@ type ClosedCode = 'BROKER_CLOSED' | 'PRODUCER_CLOSED' | 'CONSUMER_CLOSED' | 'RIN
 export function closed(code: ClosedCode, what: string): MambaError {
   return new MambaError(code, `${what} is closed`);
 }
+
+/** An operating-system I/O error as a MambaError: ENOSPC becomes DISK_FULL. */
+export function fromIoError(error: unknown, what: string): MambaError {
+  if (error instanceof MambaError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new MambaError('DISK_FULL', `no space left on device while ${what}`, { cause: error });
+  }
+  return new MambaError('IO_ERROR', `${what} failed: ${message}`, { cause: error });
+}
