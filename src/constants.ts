@@ -56,6 +56,35 @@ export const batchBytesDefault = 256 * KiB;
 export const inFlightBatchesPerPartitionMax = 64;
 export const requestTimeoutMsDefault = 30_000;
 
+// Consumer groups.
+export const groupIdLengthMax = 249;
+export const groupMembersMax = 1024;
+export const groupsPerBrokerMax = 4096;
+export const sessionTimeoutMsDefault = 10_000;
+export const sessionTimeoutMsMin = 100;
+export const sessionTimeoutMsMax = 300_000;
+/** How long a member may take to give up revoked partitions before it is expelled. */
+export const rebalanceTimeoutMsDefault = 30_000;
+export const heartbeatIntervalMsDefault = 1_000;
+/** The most (topic, partition) entries one commit may carry. */
+export const commitEntryCountMax = partitionsPerBrokerMax;
+/** An offset log is rewritten as a snapshot once it passes this size (and twice its snapshot). */
+export const offsetLogCompactBytes = 1 * MiB;
+/** The largest offset log accepted on open; a larger file is refused, not read into memory. */
+export const offsetLogSizeBytesMax = 64 * MiB;
+
+// Handler pool.
+export const handlerConcurrencyDefault = 4;
+export const handlerConcurrencyMax = 256;
+export const handlerAttemptsDefault = 3;
+export const handlerAttemptsMax = 100;
+export const handlerRetryBackoffMsMin = 10;
+export const handlerRetryBackoffMsMax = 2_000;
+/** The most bytes of keys, values and headers packed into one task sent to the pool. */
+export const handlerTaskBytesMax = 8 * MiB;
+/** Batches of one partition waiting behind the one in flight before `process` pushes back. */
+export const handlerQueuedBatchesPerPartitionMax = 16;
+
 assert(segmentSizeBytesDefault % pageSizeBytes === 0, 'segment size is a multiple of pages');
 assert(segmentSizeBytesMin % pageSizeBytes === 0, 'segment size min is a multiple of pages');
 // A topic with small segments accepts batches up to its segment size only (checked per topic).
@@ -67,3 +96,5 @@ assert(restartBackoffMsMin < restartBackoffMsMax, 'backoff min below max');
 // Ring claims (appended with the ring buffers).
 /** How long an uncommitted claim may block a many-producer ring before it becomes padding. */
 export const ringAbandonedClaimTimeoutMsDefault = 5_000;
+assert(handlerRetryBackoffMsMin < handlerRetryBackoffMsMax, 'handler backoff min below max');
+assert(heartbeatIntervalMsDefault < sessionTimeoutMsDefault, 'heartbeats fit a session');

@@ -36,6 +36,15 @@ const RETRIABLE = {
   ILLEGAL_STATE: false,
   ACTOR_UNAVAILABLE: true,
   IO_ERROR: true,
+  // Consumer groups. A fenced member must rejoin (or learn the new generation) before it may
+  // commit again, so retrying the same request unchanged does not help.
+  ILLEGAL_GENERATION: false,
+  UNKNOWN_MEMBER: false,
+  PARTITION_NOT_OWNED: false,
+  INCONSISTENT_GROUP_PROTOCOL: false,
+  GROUP_MAX_SIZE_REACHED: false,
+  /** A consumer handler kept failing after its retries; nothing past the record is committed. */
+  HANDLER_FAILED: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;
@@ -147,4 +156,15 @@ export function offsetOutOfRange(
   return new MambaError('OFFSET_OUT_OF_RANGE',
     `offset ${offset} is outside ${logStartOffset}..${logEndOffset} of ${path}`,
     { detail: { offset, logStartOffset, logEndOffset, path } });
+}
+
+/** An operating-system I/O error as a MambaError: ENOSPC becomes DISK_FULL. */
+export function fromIoError(error: unknown, what: string): MambaError {
+  if (error instanceof MambaError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new MambaError('DISK_FULL', `no space left on device while ${what}`, { cause: error });
+  }
+  return new MambaError('IO_ERROR', `${what} failed: ${message}`, { cause: error });
 }

@@ -1,3 +1,13 @@
 /** Mamba's public API. */
+export { Broker } from './broker.js';
+export type { BrokerEvent, PartitionDescription, TopicDescription } from './broker.js';
+export { Producer } from './client/producer.js';
+export type { Message, ProducerHandle, SendResult } from './client/producer.js';
 export { MambaError, ERROR_CODES } from './errors.js';
 export type { MambaErrorCode, CorruptionDetail } from './errors.js';
+export type {
+  Acks, BrokerOptions, FlushPolicy, Partitioner, ProducerOptions, TopicOptions,
+} from './options.js';
+export type {
+  ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionRecoveredEvent,
+} from './supervisor/supervisor.js';

@@ -1,0 +1,61 @@
+/**
+ * A scenario: one point of the matrix (message size, producers, partitions, acks, consumers)
+ * and how long to run it. Every system in a suite runs the same scenarios, so their figures
+ * can be divided by each other.
+ */
+
+/**
+ * Mamba's acknowledgement levels, which every system is matched to:
+ * - `0`: acknowledged when handed over (nothing kept yet),
+ * - `1`: acknowledged when in the broker's memory or the OS page cache (survives the client
+ *   or a broker process crash where the page cache holds it, not a machine crash),
+ * - `'all'`: acknowledged when fsync'd to disk (survives a machine crash).
+ */
+export type AcksLevel = 0 | 1 | 'all';
+
+export const acksLevels: readonly AcksLevel[] = [0, 1, 'all'];
+
+export interface Scenario {
+  /** Short, unique within a suite, used as a table heading and a chart group label. */
+  readonly name: string;
+  readonly messageSizeBytes: number;
+  /** Messages per batch handed to a system: the unit that crosses a thread or a socket. */
+  readonly batchMessageCount: number;
+  /** Concurrent producer handles (connections, or threads where a system has them). */
+  readonly producerCount: number;
+  readonly partitionCount: number;
+  readonly acks: AcksLevel;
+  /** Consumers reading while the producers write; 0 measures produce only. */
+  readonly consumerCount: number;
+  /** Batches each producer may have sent and not yet seen acknowledged (the pipeline depth). */
+  readonly inFlightBatchesMax: number;
+  /** Time run and discarded before measuring, so caches, JIT and files are warm. */
+  readonly warmupMs: number;
+  /** The measured run ends at this time or at `messageCountMax`, whichever comes first. */
+  readonly durationMs: number;
+  readonly messageCountMax: number;
+  /** The most time to wait, after producing stops, for acks and consumers to catch up. */
+  readonly drainTimeoutMs: number;
+}
+
+export function acksLabel(acks: AcksLevel): string {
+  return `acks=${acks}`;
+}
+
+/** Parses `0`, `1` or `all`; anything else is a bad option. */
+export function parseAcks(text: string): AcksLevel {
+  if (text === '0') return 0;
+  if (text === '1') return 1;
+  if (text === 'all') return 'all';
+  throw new Error(`--acks takes 0, 1 or all, not ${JSON.stringify(text)}`);
+}
+
+/** The scenario's name from its parameters, e.g. `100B p1 x1 acks=all +c`. */
+export function scenarioName(scenario: Omit<Scenario, 'name'>): string {
+  const size = scenario.messageSizeBytes >= 1024 && scenario.messageSizeBytes % 1024 === 0
+    ? `${scenario.messageSizeBytes / 1024}KiB`
+    : `${scenario.messageSizeBytes}B`;
+  const consumers = scenario.consumerCount > 0 ? ` +c${scenario.consumerCount}` : '';
+  return `${size} p${scenario.partitionCount} x${scenario.producerCount} ` +
+    `${acksLabel(scenario.acks)}${consumers}`;
+}

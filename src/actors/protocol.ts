@@ -1,0 +1,102 @@
+/**
+ * The control protocol between the supervisor and a partition actor: a closed, typed union of
+ * commands (STYLE.md §11), carried over comlink on the worker's message port. Only rare admin
+ * traffic travels here; record batches never do (they go through rings).
+ *
+ * Replies are `{ ok: true, value } | { ok: false, error: WireError }`, because a thrown error
+ * loses its class and `code` when it crosses the port.
+ */
+import type { WireError } from '../errors.js';
+import type { TopicConfig } from '../options.js';
+import type { RingHandle } from '../ringbuffer/index.js';
+
+export interface PartitionSpec {
+  slot: number;
+  topic: string;
+  partition: number;
+  /** The partition's directory: `<dataDir>/<topic>-<partition>`. */
+  dir: string;
+  config: TopicConfig;
+}
+
+/** One session as an actor sees it: the two rings it shares with one producer thread. */
+export interface ActorSessionSpec {
+  sessionId: number;
+  control: SharedArrayBuffer;
+  request: RingHandle;
+  ack: RingHandle;
+}
+
+export interface PartitionRecovered {
+  slot: number;
+  topic: string;
+  partition: number;
+  recoveryMs: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  /** Bytes of torn tail cleared during recovery. */
+  truncatedBytes: number;
+}
+
+export interface PartitionStats {
+  slot: number;
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  durableOffset: number;
+  segmentCount: number;
+  sizeBytes: number;
+}
+
+export interface ActorStats {
+  actorIndex: number;
+  epoch: number;
+  framesProcessed: number;
+  batchesAppended: number;
+  duplicatesSkipped: number;
+  flushCount: number;
+  sessions: number;
+  partitions: PartitionStats[];
+}
+
+export type CrashMode = 'throw' | 'exit';
+
+export type ActorCommand =
+  | { kind: 'open-partition'; spec: PartitionSpec }
+  | { kind: 'close-partition'; slot: number }
+  | { kind: 'delete-partition'; slot: number }
+  | { kind: 'add-session'; session: ActorSessionSpec }
+  | { kind: 'remove-session'; sessionId: number }
+  | { kind: 'stats' }
+  | { kind: 'checkpoint' }
+  | { kind: 'crash'; mode: CrashMode }
+  | { kind: 'shutdown' };
+
+export interface ActorReplies {
+  'open-partition': PartitionRecovered;
+  'close-partition': null;
+  'delete-partition': null;
+  'add-session': null;
+  'remove-session': null;
+  'stats': ActorStats;
+  'checkpoint': null;
+  'crash': null;
+  'shutdown': null;
+}
+
+export type ActorReply<K extends ActorCommand['kind']> =
+  | { ok: true; value: ActorReplies[K] }
+  | { ok: false; error: WireError };
+
+/** What an actor exposes through comlink. */
+export interface ActorEndpoint {
+  call(command: ActorCommand): Promise<ActorReply<ActorCommand['kind']>>;
+}
+
+/** Startup data of an actor worker (`workerData`). */
+export interface ActorWorkerData {
+  actorIndex: number;
+  epoch: number;
+  controlBlock: SharedArrayBuffer;
+}

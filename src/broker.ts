@@ -1,0 +1,310 @@
+/**
+ * The embedded broker: the one object a program opens. It owns the data directory (and its
+ * lock), the supervisor and its partition actors, the shared control block and topic
+ * directory, and the main thread's producer session.
+ *
+ * ```ts
+ * const broker = await Broker.open({ dataDir: './data', actors: 2 });
+ * await broker.createTopic('orders', { partitions: 4 });
+ * const producer = broker.producer({ acks: 'all' });
+ * const { partition, offset } = await producer.send('orders', { key: 'k', value: 'v' });
+ * await broker.close();
+ * ```
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { assert } from './assert.js';
+import { MambaError, closed, fromIoError, invalidConfig, unknownTopic } from './errors.js';
+import { partitionsPerBrokerMax, ringCapacityBytesDefault, topicsPerBrokerMax } from './constants.js';
+import {
+  resolveBrokerOptions, resolveTopicOptions, validateTopicName, type BrokerConfig,
+  type BrokerOptions, type ProducerOptions, type TopicConfig, type TopicOptions,
+} from './options.js';
+import { ControlBlock, PartitionState } from './actors/control-block.js';
+import type { ActorSessionSpec, CrashMode, PartitionSpec } from './actors/protocol.js';
+import { DataDirLock } from './supervisor/data-dir-lock.js';
+import { readManifest, writeManifest, type ManifestBody, type TopicRecord } from './supervisor/manifest.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { TopicDirectory } from './supervisor/topic-directory.js';
+import { SpscRing } from './ringbuffer/index.js';
+import { Producer, type ProducerHandle } from './client/producer.js';
+import { ProducerSession } from './client/producer-session.js';
+import { SESSION_CONTROL_SIZE_BYTES, type SessionHandle } from './client/session-layout.js';
+
+export interface PartitionDescription {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  durableOffset: number;
+  actorIndex: number;
+  state: 'unassigned' | 'recovering' | 'ready' | 'failed' | 'deleted';
+}
+
+export interface TopicDescription {
+  topic: string;
+  config: TopicConfig;
+  partitions: PartitionDescription[];
+}
+
+export type BrokerEvent = 'actor-exit' | 'actor-restart' | 'actor-ready' | 'actor-failed' |
+  'partition-recovered';
+
+const ackRingCapacityBytes = 256 * 1024;
+const stateNames: PartitionDescription['state'][] =
+  ['unassigned', 'recovering', 'ready', 'failed', 'deleted'];
+
+export class Broker extends EventEmitter {
+  private readonly producers = new Set<Producer>();
+  private nextSessionId = 1;
+  private mainSession: ProducerSession | undefined;
+  private isClosed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    private readonly lock: DataDirLock,
+    private readonly controlBlock: ControlBlock,
+    private readonly directory: TopicDirectory,
+    private readonly supervisor: Supervisor,
+    private manifest: ManifestBody,
+  ) {
+    super();
+    for (const event of ['actor-exit', 'actor-restart', 'actor-ready', 'actor-failed',
+      'partition-recovered'] as const) {
+      supervisor.on(event, (payload) => this.emit(event, payload));
+    }
+  }
+
+  /** Opens (or creates) the data directory, starts the actors and recovers every partition. */
+  static async open(options: BrokerOptions): Promise<Broker> {
+    const config = resolveBrokerOptions(options);
+    const lock = DataDirLock.acquire(config.dataDir);
+    let supervisor: Supervisor | undefined;
+    try {
+      const manifest = readManifest(config.dataDir);
+      const controlBlock = ControlBlock.create();
+      supervisor = new Supervisor(controlBlock, config.actors);
+      const broker = new Broker(config, lock, controlBlock, TopicDirectory.create(), supervisor,
+        manifest);
+      await supervisor.start();
+      broker.mainSession = new ProducerSession(broker.newSession());
+      await Promise.all(manifest.topics.map((topic) => broker.openTopic(topic)));
+      return broker;
+    } catch (error) {
+      await supervisor?.stop().catch(() => undefined);
+      lock.release();
+      throw error;
+    }
+  }
+
+  get dataDir(): string {
+    return this.config.dataDir;
+  }
+
+  get actorCount(): number {
+    return this.config.actors;
+  }
+
+  async createTopic(topic: string, options: TopicOptions = {}): Promise<void> {
+    this.checkOpen();
+    validateTopicName(topic);
+    const config = resolveTopicOptions(options);
+    if (this.manifest.topics.some((t) => t.name === topic)) {
+      throw new MambaError('TOPIC_EXISTS', `topic ${JSON.stringify(topic)} already exists`,
+        { detail: { topic } });
+    }
+    if (this.manifest.topics.length >= topicsPerBrokerMax) {
+      throw invalidConfig('topic count', this.manifest.topics.length + 1,
+        `at most ${topicsPerBrokerMax}`);
+    }
+    const record: TopicRecord = {
+      name: topic, topicId: this.manifest.nextTopicId, firstSlot: this.freeSlots(config.partitions),
+      config, createdAtMs: Date.now(),
+    };
+    this.saveManifest({
+      ...this.manifest, nextTopicId: this.manifest.nextTopicId + 1,
+      topics: [...this.manifest.topics, record],
+    });
+    await this.openTopic(record);
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    this.checkOpen();
+    const record = this.manifest.topics.find((t) => t.name === topic);
+    if (record === undefined) throw unknownTopic(topic);
+    this.directory.remove(topic);
+    await Promise.all(this.slotsOf(record).map(async (slot) => {
+      await this.supervisor.closePartition(this.actorOf(slot), slot, true);
+      this.controlBlock.setPartitionState(slot, PartitionState.DELETED);
+    }));
+    this.saveManifest({
+      ...this.manifest, topics: this.manifest.topics.filter((t) => t.name !== topic),
+    });
+    for (let partition = 0; partition < record.config.partitions; partition++) {
+      fs.rmSync(this.partitionDir(topic, partition), { recursive: true, force: true });
+    }
+  }
+
+  listTopics(): string[] {
+    return this.manifest.topics.map((t) => t.name);
+  }
+
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    this.checkOpen();
+    const record = this.manifest.topics.find((t) => t.name === topic);
+    if (record === undefined) throw unknownTopic(topic);
+    const block = this.controlBlock;
+    return {
+      topic,
+      config: record.config,
+      partitions: this.slotsOf(record).map((slot, partition) => ({
+        partition,
+        logStartOffset: block.logStartOffset(slot),
+        highWatermark: block.highWatermark(slot),
+        durableOffset: block.durableOffset(slot),
+        actorIndex: this.actorOf(slot),
+        state: stateNames[block.partitionState(slot)],
+      })),
+    };
+  }
+
+  /** A producer on the main thread. */
+  producer(options?: ProducerOptions): Producer {
+    this.checkOpen();
+    assert(this.mainSession !== undefined, 'main session exists once open');
+    const producer = new Producer(this.mainSession, this.directory, options, false);
+    this.producers.add(producer);
+    return producer;
+  }
+
+  /**
+   * A value to pass to another worker thread (in `workerData` or `postMessage`; it holds only
+   * SharedArrayBuffers and numbers), where `Producer.attach(handle)` gives a producer with the
+   * same API. Each handle is a session of its own: one thread should attach it.
+   */
+  producerHandle(options: ProducerOptions = {}): ProducerHandle {
+    this.checkOpen();
+    if (typeof options.partitioner === 'function') {
+      throw invalidConfig('options.partitioner', 'a function',
+        "'murmur2' or 'round-robin' for a producer in another thread");
+    }
+    const { partitioner, ...rest } = options;
+    return {
+      session: this.newSession(),
+      options: { ...rest, partitioner: partitioner as 'murmur2' | 'round-robin' | undefined },
+    };
+  }
+
+  /** Chaos hook for tests and crash drills; resolves once the actor's worker has exited. */
+  async crashActor(index: number, mode: CrashMode | 'terminate'): Promise<void> {
+    this.checkOpen();
+    if (!Number.isInteger(index) || index < 0 || index >= this.config.actors) {
+      throw invalidConfig('index', index, `an actor index from 0 to ${this.config.actors - 1}`);
+    }
+    if (mode !== 'terminate' && mode !== 'throw' && mode !== 'exit') {
+      throw invalidConfig('mode', mode, "'terminate', 'throw' or 'exit'");
+    }
+    await this.supervisor.crash(index, mode);
+  }
+
+  /** Resolves once every actor is running again after crashes (or was given up). */
+  async settled(): Promise<void> {
+    await this.supervisor.settled();
+  }
+
+  async stats(): Promise<unknown[]> {
+    this.checkOpen();
+    return Promise.all(Array.from({ length: this.config.actors },
+      (_, index) => this.supervisor.stats(index)));
+  }
+
+  /** Flushes the main thread's producers, checkpoints and stops every actor, frees the lock. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
+    await Promise.allSettled([...this.producers].map((producer) => producer.close()));
+    this.isClosed = true;
+    this.mainSession?.close();
+    try {
+      await this.supervisor.stop();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.isClosed || this.closing !== undefined) throw closed('BROKER_CLOSED', 'broker');
+  }
+
+  private async openTopic(record: TopicRecord): Promise<void> {
+    await Promise.all(this.slotsOf(record).map((slot, partition) => {
+      const spec: PartitionSpec = {
+        slot, topic: record.name, partition, dir: this.partitionDir(record.name, partition),
+        config: record.config,
+      };
+      return this.supervisor.openPartition(this.actorOf(slot), spec);
+    }));
+    this.directory.put({
+      topic: record.name, topicId: record.topicId, firstSlot: record.firstSlot,
+      partitionCount: record.config.partitions,
+    });
+  }
+
+  private partitionDir(topic: string, partition: number): string {
+    return path.join(this.config.dataDir, `${topic}-${partition}`);
+  }
+
+  private slotsOf(record: TopicRecord): number[] {
+    return Array.from({ length: record.config.partitions }, (_, p) => record.firstSlot + p);
+  }
+
+  /** Partitions go to actors round-robin by slot, so a topic spreads over every actor. */
+  private actorOf(slot: number): number {
+    return slot % this.config.actors;
+  }
+
+  /** The first run of `count` free slots. */
+  private freeSlots(count: number): number {
+    const used = new Uint8Array(partitionsPerBrokerMax);
+    for (const topic of this.manifest.topics) {
+      used.fill(1, topic.firstSlot, topic.firstSlot + topic.config.partitions);
+    }
+    let run = 0;
+    for (let slot = 0; slot < partitionsPerBrokerMax; slot++) {
+      run = used[slot] === 1 ? 0 : run + 1;
+      if (run === count) return slot - count + 1;
+    }
+    throw invalidConfig('options.partitions', count,
+      `at most the ${partitionsPerBrokerMax} partitions a broker holds, across all topics`);
+  }
+
+  private saveManifest(body: ManifestBody): void {
+    try {
+      writeManifest(this.config.dataDir, body);
+    } catch (error) {
+      throw fromIoError(error, 'writing the topic manifest');
+    }
+    this.manifest = body;
+  }
+
+  private newSession(): SessionHandle {
+    const sessionId = this.nextSessionId++;
+    const rings = Array.from({ length: this.config.actors }, () => ({
+      request: SpscRing.create(ringCapacityBytesDefault).handle(),
+      ack: SpscRing.create(ackRingCapacityBytes).handle(),
+    }));
+    const control = new SharedArrayBuffer(SESSION_CONTROL_SIZE_BYTES);
+    const specs: ActorSessionSpec[] = rings.map((r) => ({
+      sessionId, control, request: r.request, ack: r.ack,
+    }));
+    this.supervisor.addSession(specs);
+    return {
+      sessionId, control, rings, controlBlock: this.controlBlock.buffer,
+      topicDirectory: this.directory.buffer,
+    };
+  }
+}

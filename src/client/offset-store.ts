@@ -1,0 +1,506 @@
+/**
+ * Committed offsets per (group, topic, partition), durable on disk.
+ *
+ * One append-only log per group under `<dataDir>/__groups/` (layout: offset-log-layout.ts).
+ * Why a log and not a file rewritten per commit: a commit then writes only the entries it
+ * changes (tens of bytes) with one `write` + `fdatasync`, instead of rewriting the whole group
+ * table with write + fsync + rename + fsync of the directory; concurrent commits of one group
+ * share that one `fdatasync` (group commit, DESIGN.md §5: ~1.5 ms each); and a torn write can
+ * only cost the records after the tear, which recovery drops, leaving an earlier good state.
+ * The log is kept bounded by rewriting it as a snapshot (temp, fsync, rename, fsync dir) when
+ * it outgrows both `offsetLogCompactBytes` and twice its snapshot, and on open after a tear.
+ *
+ * Invariants:
+ * 1. `committed()` answers only what is durable: memory is updated after the `fdatasync`.
+ * 2. The bytes on disk are always a valid header and group record followed by whole records,
+ *    plus at most one torn tail; a failed append is cut off before the next one is written.
+ * 3. One queue per group serializes its appends, compactions and deletion.
+ *
+ * Recovery, per file, on open:
+ * | file state                                     | outcome                                 |
+ * | ---------------------------------------------- | --------------------------------------- |
+ * | header bad, or first record not a valid GROUP  | renamed `.corrupt`, reported, no state  |
+ * | every record valid                             | state restored, appends continue        |
+ * | valid prefix, then a bad record (tear, bit rot) | prefix state kept, lost bytes reported, |
+ * |                                                | file rewritten as a snapshot            |
+ * | leftover `.tmp` from an interrupted snapshot   | deleted (the rename never happened)     |
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { assert } from '../assert.js';
+import {
+  commitEntryCountMax, groupIdLengthMax, offsetLogCompactBytes, offsetLogSizeBytesMax,
+  topicNameLengthMax,
+} from '../constants.js';
+import { MambaError, closed, invalidConfig } from '../errors.js';
+import {
+  FILE_HEADER_SIZE_BYTES, RecordType, checkFileHeader, decodeRecord, encodeFileHeader,
+  encodeRecord,
+} from './offset-log-layout.js';
+import type { OffsetEntry, OffsetLogRecord } from './offset-log-layout.js';
+
+export type { OffsetEntry } from './offset-log-layout.js';
+
+export const GROUPS_DIR_NAME = '__groups';
+const LOG_SUFFIX = '.offsets';
+const TEMP_SUFFIX = '.tmp';
+const CORRUPT_SUFFIX = '.corrupt';
+
+/** What recovery found in one file that was not a clean log. */
+export interface OffsetLogRecovery {
+  path: string;
+  groupId: string | undefined;
+  /** Bytes of the file that were valid and kept. */
+  validBytes: number;
+  fileBytes: number;
+  reason: string;
+}
+
+export interface OffsetStoreOptions {
+  /** The log size past which a group's log is rewritten as a snapshot (default 1 MiB). */
+  compactBytes?: number;
+}
+
+type Offsets = Map<string, Map<number, number>>;
+
+interface PendingCommit {
+  bytes: Uint8Array;
+  entries: OffsetEntry[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+type Operation =
+  | { kind: 'commit'; commit: PendingCommit }
+  | { kind: 'control'; run: () => Promise<void>; resolve: () => void;
+      reject: (e: unknown) => void };
+
+class GroupLog {
+  readonly offsets: Offsets = new Map();
+  handle: FileHandle | undefined;
+  sizeBytes = 0;
+  /** Set when an append failed and could not be cut off; the group refuses writes. */
+  broken: Error | undefined;
+  deleted = false;
+  readonly queue: Operation[] = [];
+  running = false;
+
+  constructor(readonly groupId: string, readonly filePath: string) {}
+}
+
+export class OffsetStore {
+  readonly recovery: readonly OffsetLogRecovery[];
+  private readonly logs = new Map<string, GroupLog>();
+  private readonly creating = new Map<string, Promise<GroupLog>>();
+  private isClosed = false;
+
+  private constructor(
+    readonly directory: string,
+    recovery: OffsetLogRecovery[],
+    private readonly compactBytes: number,
+  ) {
+    this.recovery = recovery;
+  }
+
+  /** Opens (creating if needed) `<dataDir>/__groups/` and recovers every group's log. */
+  static async open(dataDir: string, options: OffsetStoreOptions = {}): Promise<OffsetStore> {
+    if (typeof dataDir !== 'string' || dataDir === '') {
+      throw invalidConfig('dataDir', dataDir, 'a non-empty path');
+    }
+    const compactBytes = options.compactBytes ?? offsetLogCompactBytes;
+    if (!Number.isInteger(compactBytes) || compactBytes < 1024
+      || compactBytes > offsetLogSizeBytesMax / 4) {
+      throw invalidConfig('options.compactBytes', compactBytes,
+        `an integer from 1024 to ${offsetLogSizeBytesMax / 4}`);
+    }
+    const directory = path.join(dataDir, GROUPS_DIR_NAME);
+    await mkdir(directory, { recursive: true });
+    const recovery: OffsetLogRecovery[] = [];
+    const store = new OffsetStore(directory, recovery, compactBytes);
+    for (const name of (await readdir(directory)).sort()) {
+      const filePath = path.join(directory, name);
+      if (name.endsWith(TEMP_SUFFIX)) await rm(filePath, { force: true });
+      else if (name.endsWith(LOG_SUFFIX)) await store.recoverFile(filePath, recovery);
+    }
+    await syncDirectory(directory);
+    return store;
+  }
+
+  /** The committed offset (the next record to read), if the group committed one. */
+  committed(groupId: string, topic: string, partition: number): number | undefined {
+    return this.logs.get(groupId)?.offsets.get(topic)?.get(partition);
+  }
+
+  /** Every committed offset of a group, sorted by topic then partition. */
+  committedOffsets(groupId: string): OffsetEntry[] {
+    const result: OffsetEntry[] = [];
+    const offsets = this.logs.get(groupId)?.offsets;
+    if (offsets === undefined) return result;
+    for (const topic of [...offsets.keys()].sort()) {
+      const partitions = offsets.get(topic)!;
+      for (const partition of [...partitions.keys()].sort((a, b) => a - b)) {
+        result.push({ topic, partition, offset: partitions.get(partition)! });
+      }
+    }
+    return result;
+  }
+
+  groups(): string[] {
+    return [...this.logs.keys()].sort();
+  }
+
+  /** Makes the entries durable as one record; resolves after `fdatasync`. */
+  async commit(groupId: string, entries: readonly OffsetEntry[]): Promise<void> {
+    this.checkOpen();
+    checkGroupId(groupId);
+    checkEntries(entries);
+    if (entries.length === 0) return;
+    const copied = entries.map(
+      (e) => ({ topic: e.topic, partition: e.partition, offset: e.offset }));
+    const bytes = encodeRecord({ type: RecordType.COMMIT, entries: copied });
+    const log = await this.logFor(groupId);
+    await new Promise<void>((resolve, reject) => {
+      this.enqueue(log, { kind: 'commit', commit: { bytes, entries: copied, resolve, reject } });
+    });
+  }
+
+  /** Forgets a group: its file is unlinked and the directory synced. */
+  async deleteGroup(groupId: string): Promise<void> {
+    this.checkOpen();
+    await this.creating.get(groupId)?.catch(() => undefined);
+    const log = this.logs.get(groupId);
+    if (log === undefined) return;
+    await this.control(log, async () => {
+      this.logs.delete(groupId);
+      log.deleted = true;
+      await log.handle?.close();
+      log.handle = undefined;
+      await rm(log.filePath, { force: true });
+      await syncDirectory(this.directory);
+    });
+  }
+
+  /** Forgets a topic's offsets in every group that committed some. */
+  async deleteTopic(topic: string): Promise<void> {
+    this.checkOpen();
+    const affected = [...this.logs.values()].filter((log) => log.offsets.has(topic));
+    const bytes = encodeRecord({ type: RecordType.DELETE_TOPIC, topic });
+    await Promise.all(affected.map((log) => this.control(log, async () => {
+      await this.append(log, bytes);
+      log.offsets.delete(topic);
+    })));
+  }
+
+  /** Waits for every queued write, then closes the files. Later calls fail `BROKER_CLOSED`. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    await Promise.allSettled([...this.creating.values()]);
+    this.isClosed = true;
+    await Promise.allSettled([...this.logs.values()].map((log) => this.control(log, async () => {
+      await log.handle?.close();
+      log.handle = undefined;
+    }, true)));
+    this.logs.clear();
+  }
+
+  private checkOpen(): void {
+    if (this.isClosed) throw closed('BROKER_CLOSED', 'offset store');
+  }
+
+  private async logFor(groupId: string): Promise<GroupLog> {
+    const existing = this.logs.get(groupId);
+    if (existing !== undefined) return existing;
+    let creating = this.creating.get(groupId);
+    if (creating === undefined) {
+      creating = this.createLog(groupId).finally(() => this.creating.delete(groupId));
+      this.creating.set(groupId, creating);
+    }
+    return creating;
+  }
+
+  private async createLog(groupId: string): Promise<GroupLog> {
+    const log = new GroupLog(groupId, path.join(this.directory, fileNameFor(groupId)));
+    await writeSnapshot(log, this.directory);
+    this.logs.set(groupId, log);
+    return log;
+  }
+
+  private control(log: GroupLog, run: () => Promise<void>, evenIfClosed = false): Promise<void> {
+    if (!evenIfClosed) this.checkOpen();
+    return new Promise((resolve, reject) => {
+      this.enqueue(log, { kind: 'control', run, resolve, reject });
+    });
+  }
+
+  private enqueue(log: GroupLog, operation: Operation): void {
+    log.queue.push(operation);
+    if (!log.running) void this.drain(log);
+  }
+
+  /** Runs a group's operations in order; consecutive commits share one write and one sync. */
+  private async drain(log: GroupLog): Promise<void> {
+    assert(!log.running, 'one drain per group');
+    log.running = true;
+    while (log.queue.length > 0) {
+      const head = log.queue[0];
+      if (head.kind === 'control') {
+        log.queue.shift();
+        await head.run().then(head.resolve, head.reject);
+        continue;
+      }
+      const batch: PendingCommit[] = [];
+      while (log.queue.length > 0 && log.queue[0].kind === 'commit' && batch.length < 1024) {
+        batch.push((log.queue.shift() as { commit: PendingCommit }).commit);
+      }
+      await this.writeCommits(log, batch);
+    }
+    log.running = false;
+  }
+
+  private async writeCommits(log: GroupLog, batch: PendingCommit[]): Promise<void> {
+    try {
+      await this.append(log, concat(batch.map((c) => c.bytes)));
+    } catch (error) {
+      for (const commit of batch) commit.reject(error);
+      return;
+    }
+    for (const commit of batch) applyEntries(log.offsets, commit.entries);
+    for (const commit of batch) commit.resolve();
+    if (log.sizeBytes > this.compactBytes && log.sizeBytes > 2 * snapshotSizeBytes(log)) {
+      // The commits are durable already; a failed compaction leaves the longer log in place
+      // (the old handle is replaced only after the rename) and is tried again next time.
+      await writeSnapshot(log, this.directory).catch(() => undefined);
+    }
+  }
+
+  private async append(log: GroupLog, bytes: Uint8Array): Promise<void> {
+    if (log.deleted) throw new MambaError('ILLEGAL_STATE', `group ${log.groupId} was deleted`);
+    if (log.broken !== undefined || log.handle === undefined) throw ioError(log, log.broken);
+    const before = log.sizeBytes;
+    try {
+      await writeAll(log.handle, bytes, before);
+      await log.handle.datasync();
+      log.sizeBytes = before + bytes.byteLength;
+    } catch (error) {
+      // Cut off whatever part of the append reached the file, so that the next append does
+      // not land after a torn record (invariant 2). If that fails too, refuse writes.
+      await log.handle.truncate(before).catch((e: Error) => { log.broken = e; });
+      throw ioError(log, error);
+    }
+  }
+
+  private async recoverFile(filePath: string, report: OffsetLogRecovery[]): Promise<void> {
+    const fileBytes = (await stat(filePath)).size;
+    if (fileBytes > offsetLogSizeBytesMax) {
+      await setAside(filePath, report, undefined, 0, fileBytes, 'file larger than the limit');
+      return;
+    }
+    const parsed = parseLog(await readWhole(filePath));
+    if (parsed.groupId === undefined) {
+      await setAside(filePath, report, undefined, 0, fileBytes, parsed.reason!);
+      return;
+    }
+    const log = new GroupLog(parsed.groupId, filePath);
+    for (const [topic, partitions] of parsed.offsets) log.offsets.set(topic, partitions);
+    assert(!this.logs.has(parsed.groupId), 'one file per group');
+    if (parsed.reason === undefined) {
+      log.handle = await open(filePath, 'r+');
+      log.sizeBytes = fileBytes;
+    } else {
+      report.push({ path: filePath, groupId: parsed.groupId, validBytes: parsed.validBytes,
+        fileBytes, reason: parsed.reason });
+      await writeSnapshot(log, this.directory);
+    }
+    this.logs.set(parsed.groupId, log);
+  }
+}
+
+interface ParsedLog {
+  groupId: string | undefined;
+  offsets: Offsets;
+  validBytes: number;
+  /** Why parsing stopped before the end of the file; undefined for a clean log. */
+  reason: string | undefined;
+}
+
+/** The longest valid prefix of a log, applied. Never throws on bad bytes. */
+export function parseLog(bytes: Uint8Array): ParsedLog {
+  const offsets: Offsets = new Map();
+  const headerProblem = checkFileHeader(bytes);
+  if (headerProblem !== undefined) {
+    return { groupId: undefined, offsets, validBytes: 0, reason: headerProblem };
+  }
+  let position = FILE_HEADER_SIZE_BYTES;
+  let groupId: string | undefined;
+  while (position < bytes.byteLength) {
+    const decoded = decodeRecord(bytes, position);
+    if (!decoded.ok) return { groupId, offsets, validBytes: position, reason: decoded.reason };
+    const problem = applyRecord(decoded.record, groupId, offsets);
+    if (problem !== undefined) return { groupId, offsets, validBytes: position, reason: problem };
+    if (decoded.record.type === RecordType.GROUP) groupId = decoded.record.groupId;
+    position += decoded.sizeBytes;
+  }
+  const reason = groupId === undefined ? 'no group record' : undefined;
+  return { groupId, offsets, validBytes: position, reason };
+}
+
+function applyRecord(
+  record: OffsetLogRecord, groupId: string | undefined, offsets: Offsets,
+): string | undefined {
+  switch (record.type) {
+    case RecordType.GROUP:
+      return groupId === undefined ? undefined : 'a second group record';
+    case RecordType.COMMIT:
+      if (groupId === undefined) return 'a commit before the group record';
+      applyEntries(offsets, record.entries);
+      return undefined;
+    case RecordType.DELETE_TOPIC:
+      if (groupId === undefined) return 'a topic deletion before the group record';
+      offsets.delete(record.topic);
+      return undefined;
+  }
+}
+
+function applyEntries(offsets: Offsets, entries: readonly OffsetEntry[]): void {
+  for (const entry of entries) {
+    let partitions = offsets.get(entry.topic);
+    if (partitions === undefined) offsets.set(entry.topic, partitions = new Map());
+    partitions.set(entry.partition, entry.offset);
+  }
+}
+
+function snapshotRecords(log: GroupLog): Uint8Array {
+  const entries: OffsetEntry[] = [];
+  for (const [topic, partitions] of log.offsets) {
+    for (const [partition, offset] of partitions) entries.push({ topic, partition, offset });
+  }
+  const parts = [
+    encodeFileHeader(), encodeRecord({ type: RecordType.GROUP, groupId: log.groupId }),
+  ];
+  if (entries.length > 0) parts.push(encodeRecord({ type: RecordType.COMMIT, entries }));
+  return concat(parts);
+}
+
+function snapshotSizeBytes(log: GroupLog): number {
+  let size = FILE_HEADER_SIZE_BYTES + 64 + log.groupId.length * 3;
+  for (const [topic, partitions] of log.offsets) size += partitions.size * (14 + topic.length * 3);
+  return size;
+}
+
+/** Replaces the group's file by a snapshot of its state: temp, fsync, rename, fsync dir. */
+async function writeSnapshot(log: GroupLog, directory: string): Promise<void> {
+  const bytes = snapshotRecords(log);
+  const tempPath = log.filePath + TEMP_SUFFIX;
+  const temp = await open(tempPath, 'w');
+  try {
+    await writeAll(temp, bytes, 0);
+    await temp.sync();
+  } finally {
+    await temp.close();
+  }
+  await rename(tempPath, log.filePath);
+  // From here the old handle writes to an unlinked file: switch before anything can fail
+  // quietly, and refuse further writes if the new file cannot be opened.
+  const previous = log.handle;
+  log.handle = undefined;
+  await previous?.close().catch(() => undefined);
+  try {
+    log.handle = await open(log.filePath, 'r+');
+  } catch (error) {
+    log.broken = error as Error;
+    throw error;
+  }
+  log.sizeBytes = bytes.byteLength;
+  await syncDirectory(directory);
+}
+
+async function setAside(
+  filePath: string, report: OffsetLogRecovery[], groupId: string | undefined,
+  validBytes: number, fileBytes: number, reason: string,
+): Promise<void> {
+  report.push({ path: filePath, groupId, validBytes, fileBytes, reason });
+  await rename(filePath, filePath + CORRUPT_SUFFIX);
+}
+
+async function readWhole(filePath: string): Promise<Uint8Array> {
+  const handle = await open(filePath, 'r');
+  try {
+    return new Uint8Array(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(
+      bytes, written, bytes.byteLength - written, position + written);
+    assert(bytesWritten > 0, 'a write makes progress');
+    written += bytesWritten;
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let size = 0;
+  for (const part of parts) size += part.byteLength;
+  const bytes = new Uint8Array(size);
+  let position = 0;
+  for (const part of parts) {
+    bytes.set(part, position);
+    position += part.byteLength;
+  }
+  return bytes;
+}
+
+/** A readable, collision-free file name: a sanitized prefix and a hash of the whole id. */
+function fileNameFor(groupId: string): string {
+  const readable = groupId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+  const hash = createHash('sha256').update(groupId).digest('hex').slice(0, 16);
+  return `${readable}-${hash}${LOG_SUFFIX}`;
+}
+
+function ioError(log: GroupLog, cause: unknown): MambaError {
+  const code = (cause as NodeJS.ErrnoException).code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR';
+  return new MambaError(code, `writing offsets of group ${JSON.stringify(log.groupId)} failed`, {
+    cause, detail: { groupId: log.groupId, path: log.filePath },
+  });
+}
+
+export function checkGroupId(groupId: unknown): asserts groupId is string {
+  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > groupIdLengthMax) {
+    throw invalidConfig('groupId', groupId, `a string of 1 to ${groupIdLengthMax} characters`);
+  }
+}
+
+function checkEntries(entries: readonly OffsetEntry[]): void {
+  if (!Array.isArray(entries) || entries.length > commitEntryCountMax) {
+    throw invalidConfig('entries', entries?.length, `an array of at most ${commitEntryCountMax}`);
+  }
+  for (const entry of entries) {
+    const { topic, partition, offset } = entry;
+    if (typeof topic !== 'string' || topic.length === 0 || topic.length > topicNameLengthMax) {
+      throw invalidConfig('entry.topic', topic, 'a topic name');
+    }
+    if (!Number.isInteger(partition) || partition < 0 || partition > 0xffff_ffff) {
+      throw invalidConfig('entry.partition', partition, 'a non-negative integer');
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new MambaError('OFFSET_OUT_OF_RANGE', `cannot commit offset ${offset}`, {
+        detail: { topic, partition, offset },
+      });
+    }
+  }
+}

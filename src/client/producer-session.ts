@@ -1,0 +1,269 @@
+/**
+ * The producer side of a session (see session-layout.ts): writes produce frames into the
+ * request rings, and runs the ack pump that settles each batch's promise from the ack rings.
+ *
+ * Order is kept per actor: a frame that does not fit its ring waits in a per-actor backlog, and
+ * every later frame for that actor queues behind it, so batches of a partition reach the actor
+ * in the order they were sealed (idempotent sequences depend on it).
+ *
+ * Crash behaviour: frames stay in a request ring until the actor has appended them, so when an
+ * actor crashes its restarted successor reads them again; the caller sees latency, not an error.
+ * A partition the supervisor gave up on (state FAILED) fails its pending batches with
+ * PARTITION_FAILED; a batch not acknowledged within its timeout fails with TIMEOUT.
+ */
+import { MambaError, closed } from '../errors.js';
+import { ControlBlock, PartitionState, PARTITION_ACTOR_INDEX } from '../actors/control-block.js';
+import {
+  ACK_BASE_OFFSET, ACK_CORRELATION, ACK_ERROR, FRAME_PRODUCE, PRODUCE_BATCH,
+  PRODUCE_CORRELATION, PRODUCE_HEADER_SIZE_BYTES, PRODUCE_SLOT, wireCodeToError,
+} from '../actors/frames.js';
+import { SpscRing, FULL, CLOSED, type Claim } from '../ringbuffer/index.js';
+import {
+  batchSizeBytes, encodeBatchInto, type BatchMeta, type RecordInput,
+} from '../records/index.js';
+import {
+  SESSION_CLOSED, SESSION_DOORBELL, SESSION_SLEEPING, type SessionHandle,
+} from './session-layout.js';
+
+/** An encoded-on-demand batch on its way to an actor. */
+export interface OutgoingBatch {
+  slot: number;
+  /** 0, 1 or 2 (ACKS_NONE, ACKS_LEADER, ACKS_ALL). */
+  acks: number;
+  records: RecordInput[];
+  timeoutMs: number;
+  /** Called once the frame's space is claimed, just before encoding: idempotent producers
+   * assign the batch's sequence here, so a batch that never reached a ring consumes none. */
+  meta(): BatchMeta;
+  settle(error: Error | undefined, baseOffset: number): void;
+}
+
+interface Pending {
+  batch: OutgoingBatch;
+  deadlineMs: number;
+}
+
+const ackReadFramesMax = 4096;
+const pumpWaitMs = 50;
+const backlogWaitMs = 1_000;
+
+const atomics = Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number):
+    { async: false; value: string } | { async: true; value: Promise<string> };
+};
+
+export class ProducerSession {
+  private readonly control: Int32Array;
+  private readonly controlBlock: ControlBlock;
+  private readonly requestRings: SpscRing[];
+  private readonly ackRings: SpscRing[];
+  private readonly backlogs: OutgoingBatch[][];
+  private readonly backlogPumps: boolean[];
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelation = 1;
+  private pumping = false;
+  private isClosed = false;
+  private lastExpiryCheckMs = 0;
+
+  constructor(readonly handle: SessionHandle) {
+    this.control = new Int32Array(handle.control);
+    this.controlBlock = new ControlBlock(handle.controlBlock);
+    this.requestRings = handle.rings.map((r) => SpscRing.attach(r.request));
+    this.ackRings = handle.rings.map((r) => SpscRing.attach(r.ack));
+    this.backlogs = handle.rings.map(() => []);
+    this.backlogPumps = handle.rings.map(() => false);
+  }
+
+  get inFlightCount(): number {
+    return this.pending.size;
+  }
+
+  /** Sends a batch; its `settle` is called once, with the assigned base offset or an error. */
+  submit(batch: OutgoingBatch): void {
+    if (this.isClosed) {
+      batch.settle(closed('PRODUCER_CLOSED', 'producer session'), -1);
+      return;
+    }
+    if (this.controlBlock.partitionState(batch.slot) === PartitionState.FAILED) {
+      batch.settle(partitionFailed(batch.slot), -1);
+      return;
+    }
+    const actorIndex = this.actorOf(batch.slot);
+    const backlog = this.backlogs[actorIndex];
+    if (backlog.length > 0 || !this.tryWrite(actorIndex, batch)) {
+      backlog.push(batch);
+      if (!this.backlogPumps[actorIndex]) void this.drainBacklog(actorIndex);
+    }
+  }
+
+  close(): void {
+    this.isClosed = true;
+    Atomics.store(this.control, SESSION_CLOSED, 1);
+  }
+
+  private actorOf(slot: number): number {
+    return Atomics.load(this.controlBlock.i32,
+      this.controlBlock.partitionWord(slot, PARTITION_ACTOR_INDEX));
+  }
+
+  /** Writes one frame if the ring has room; false if it is full. Settles on bad input. */
+  private tryWrite(actorIndex: number, batch: OutgoingBatch): boolean {
+    const ring = this.requestRings[actorIndex];
+    const now = Date.now();
+    let claim: Claim | typeof FULL | typeof CLOSED;
+    try {
+      const frameBytes = PRODUCE_HEADER_SIZE_BYTES + batchSizeBytes(batch.records, now);
+      claim = ring.tryClaim(FRAME_PRODUCE, frameBytes);
+    } catch (error) {
+      batch.settle(error as Error, -1);
+      return true;
+    }
+    if (claim === FULL) return false;
+    if (claim === CLOSED) {
+      batch.settle(closed('BROKER_CLOSED', 'broker'), -1);
+      return true;
+    }
+    this.writeFrame(ring, claim, batch, now);
+    this.controlBlock.ringActor(actorIndex);
+    return true;
+  }
+
+  private writeFrame(ring: SpscRing, claim: Claim, batch: OutgoingBatch, now: number): void {
+    const correlation = this.nextCorrelation;
+    this.nextCorrelation = (this.nextCorrelation + 1) >>> 0 || 1;
+    const view = new DataView(claim.bytes.buffer, claim.payloadOffset, PRODUCE_HEADER_SIZE_BYTES);
+    view.setUint32(PRODUCE_SLOT, batch.slot, true);
+    view.setUint32(PRODUCE_CORRELATION, correlation, true);
+    encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH, batch.records, batch.meta(),
+      now);
+    claim.flags = batch.acks;
+    ring.commit(claim);
+    if (batch.acks === 0) {
+      batch.settle(undefined, -1);
+      return;
+    }
+    this.pending.set(correlation, { batch, deadlineMs: now + batch.timeoutMs });
+    if (!this.pumping) void this.pump();
+  }
+
+  private async drainBacklog(actorIndex: number): Promise<void> {
+    this.backlogPumps[actorIndex] = true;
+    const backlog = this.backlogs[actorIndex];
+    const keepAlive = setInterval(() => undefined, 1 << 30); // see pump()
+    try {
+      while (backlog.length > 0) {
+        if (this.tryWrite(actorIndex, backlog[0])) {
+          backlog.shift();
+          continue;
+        }
+        if (this.failIfPartitionFailed(backlog)) continue;
+        try {
+          const probe = await this.requestRings[actorIndex].claimAsync(FRAME_PRODUCE,
+            PRODUCE_HEADER_SIZE_BYTES, backlogWaitMs);
+          this.requestRings[actorIndex].abort(probe);
+        } catch (error) {
+          if (!MambaError.is(error, 'TIMEOUT')) throw error;
+          this.expire(Date.now(), backlog);
+        }
+      }
+    } catch (error) {
+      for (const batch of backlog.splice(0)) batch.settle(error as Error, -1);
+    } finally {
+      clearInterval(keepAlive);
+      this.backlogPumps[actorIndex] = false;
+    }
+  }
+
+  private failIfPartitionFailed(backlog: OutgoingBatch[]): boolean {
+    const head = backlog[0];
+    if (this.controlBlock.partitionState(head.slot) !== PartitionState.FAILED) return false;
+    backlog.shift();
+    head.settle(partitionFailed(head.slot), -1);
+    return true;
+  }
+
+  /**
+   * The ack pump. Before waiting it announces itself in `sleeping`, then looks at the rings
+   * once more: an actor commits its acks and then reads `sleeping`, and this thread writes
+   * `sleeping` and then reads the rings, so at least one of the two sees the other (all
+   * Atomics operations are sequentially consistent). The doorbell value is read before that
+   * last look, so a bump after it makes the wait return at once.
+   */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    // A pending Atomics.waitAsync does not keep Node's event loop alive: without a ref'd
+    // handle, a worker whose only work is awaiting acks would exit with its sends unsettled.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      while (this.pending.size > 0) {
+        const seen = Atomics.load(this.control, SESSION_DOORBELL);
+        if (this.drainAcks() > 0) {
+          await yieldToEventLoop();
+          continue;
+        }
+        Atomics.store(this.control, SESSION_SLEEPING, 1);
+        if (this.drainAcks() === 0) {
+          const result = atomics.waitAsync(this.control, SESSION_DOORBELL, seen, pumpWaitMs);
+          if (result.async) await result.value;
+        }
+        Atomics.store(this.control, SESSION_SLEEPING, 0);
+        this.expire(Date.now());
+      }
+    } finally {
+      clearInterval(keepAlive);
+      this.pumping = false;
+    }
+  }
+
+  private drainAcks(): number {
+    let count = 0;
+    for (const ring of this.ackRings) {
+      const read = ring.read(ackReadFramesMax, (_type, payload) => {
+        const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+        this.settleAck(view.getUint32(ACK_CORRELATION, true), view.getInt32(ACK_ERROR, true),
+          view.getFloat64(ACK_BASE_OFFSET, true));
+      });
+      if (read > 0) ring.release();
+      count += read;
+    }
+    return count;
+  }
+
+  private settleAck(correlation: number, wireError: number, baseOffset: number): void {
+    const entry = this.pending.get(correlation);
+    // A batch replayed after an actor restart may be acknowledged twice; the first one counts.
+    if (entry === undefined) return;
+    this.pending.delete(correlation);
+    if (wireError === 0) {
+      entry.batch.settle(undefined, baseOffset);
+    } else {
+      entry.batch.settle(wireCodeToError(wireError, `partition slot ${entry.batch.slot}`), -1);
+    }
+  }
+
+  private expire(nowMs: number, backlog?: OutgoingBatch[]): void {
+    if (nowMs - this.lastExpiryCheckMs < pumpWaitMs && backlog === undefined) return;
+    this.lastExpiryCheckMs = nowMs;
+    for (const [correlation, entry] of this.pending) {
+      const failed = this.controlBlock.partitionState(entry.batch.slot) === PartitionState.FAILED;
+      if (!failed && nowMs < entry.deadlineMs) continue;
+      this.pending.delete(correlation);
+      entry.batch.settle(failed ? partitionFailed(entry.batch.slot) : timedOut(entry), -1);
+    }
+  }
+}
+
+function partitionFailed(slot: number): MambaError {
+  return new MambaError('PARTITION_FAILED',
+    `partition slot ${slot} failed: its actor crashed too often and was given up`);
+}
+
+function timedOut(entry: Pending): MambaError {
+  return new MambaError('TIMEOUT',
+    `batch for partition slot ${entry.batch.slot} not acknowledged within ` +
+    `${entry.batch.timeoutMs} ms`);
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

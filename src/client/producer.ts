@@ -1,0 +1,280 @@
+/**
+ * The producer: batches records per partition (`lingerMs`, `batchBytes`), encodes each batch
+ * as RecordBatch v2 in its own thread, hands it to the partition's actor through the session's
+ * ring, and resolves each send with the offset the actor assigned.
+ *
+ * Idempotence (default on): the producer has a random 47-bit id and an epoch, and numbers the
+ * records of each partition from 0; the actor appends a batch at most once per (id, epoch,
+ * sequence), so a batch replayed after an actor crash is not duplicated. When a batch fails,
+ * the epoch is bumped and sequences restart at 0, since the failed batch left a gap.
+ */
+import { randomInt } from 'node:crypto';
+import { MambaError, closed, unknownTopic } from '../errors.js';
+import { recordSizeBytesMax } from '../constants.js';
+import { resolveProducerOptions, type ProducerConfig, type ProducerOptions } from '../options.js';
+import { TopicDirectory } from '../supervisor/topic-directory.js';
+import type { BatchMeta, RecordInput } from '../records/index.js';
+import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../actors/frames.js';
+import { PartitionChooser } from './partitioner.js';
+import { ProducerSession, type OutgoingBatch } from './producer-session.js';
+import type { SessionHandle } from './session-layout.js';
+
+export interface Message {
+  key?: string | Uint8Array | null;
+  value: string | Uint8Array | null;
+  headers?: Record<string, string | Uint8Array>;
+  partition?: number;
+  timestamp?: number;
+}
+
+export interface SendResult {
+  topic: string;
+  partition: number;
+  /** The record's offset; -1 with `acks: 0`, which does not wait for the actor. */
+  offset: number;
+}
+
+/** A producer handle for another worker thread: pass it in `workerData` or `postMessage`. */
+export interface ProducerHandle {
+  session: SessionHandle;
+  options: Omit<ProducerOptions, 'partitioner'> & { partitioner?: 'murmur2' | 'round-robin' };
+}
+
+interface Waiter {
+  /** Index of this waiter's first record in the batch. */
+  first: number;
+  count: number;
+  done(error: Error | undefined, firstOffset: number): void;
+}
+
+interface OpenBatch {
+  topic: string;
+  partition: number;
+  slot: number;
+  records: RecordInput[];
+  sizeBytes: number;
+  waiters: Waiter[];
+}
+
+const encoder = new TextEncoder();
+/** Per-record overhead on top of key, value and headers: lengths, deltas, attributes. */
+const recordOverheadBytes = 24;
+
+export class Producer {
+  private readonly config: ProducerConfig;
+  private readonly chooser: PartitionChooser;
+  private readonly producerId: bigint;
+  private epoch = 0;
+  private readonly sequences = new Map<number, number>();
+  private readonly open = new Map<number, OpenBatch>();
+  private flushScheduled = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private isClosed = false;
+
+  constructor(
+    private readonly session: ProducerSession,
+    private readonly directory: TopicDirectory,
+    options: ProducerOptions | undefined,
+    private readonly ownsSession: boolean,
+  ) {
+    this.config = resolveProducerOptions(options);
+    this.chooser = new PartitionChooser(this.config.partitioner);
+    // Random 47-bit ids: unique across restarts without a registry, and exact as a number.
+    this.producerId = this.config.idempotent ? BigInt(randomInt(1, 2 ** 47)) : -1n;
+  }
+
+  /** Inside another worker: a producer over the session in a handle from `producerHandle()`. */
+  static attach(handle: ProducerHandle): Producer {
+    const session = new ProducerSession(handle.session);
+    const directory = new TopicDirectory(handle.session.topicDirectory);
+    return new Producer(session, directory, handle.options, true);
+  }
+
+  send(topic: string, message: Message): Promise<SendResult> {
+    return new Promise((resolve, reject) => {
+      const location = this.locate(topic);
+      const record = toRecord(message);
+      const partition = this.partitionFor(topic, message, record, location.partitionCount);
+      this.add(topic, partition, location.firstSlot + partition, [record], (error, offset) => {
+        if (error === undefined) resolve({ topic, partition, offset });
+        else reject(error);
+      });
+    });
+  }
+
+  /** Sends many messages; one result per message, in order. */
+  async sendBatch(topic: string, messages: readonly Message[]): Promise<SendResult[]> {
+    const location = this.locate(topic);
+    if (!Array.isArray(messages)) {
+      throw new MambaError('INVALID_RECORD', 'sendBatch takes an array of messages');
+    }
+    const groups = new Map<number, { records: RecordInput[]; indexes: number[] }>();
+    messages.forEach((message, index) => {
+      const record = toRecord(message);
+      const partition = this.partitionFor(topic, message, record, location.partitionCount);
+      let group = groups.get(partition);
+      if (group === undefined) groups.set(partition, group = { records: [], indexes: [] });
+      group.records.push(record);
+      group.indexes.push(index);
+    });
+    const results = new Array<SendResult>(messages.length);
+    await Promise.all([...groups].map(([partition, group]) => new Promise<void>((resolve, reject) => {
+      this.add(topic, partition, location.firstSlot + partition, group.records, (error, offset) => {
+        if (error !== undefined) return reject(error);
+        group.indexes.forEach((index, i) => {
+          results[index] = { topic, partition, offset: offset < 0 ? -1 : offset + i };
+        });
+        resolve();
+      });
+    })));
+    return results;
+  }
+
+  /** Seals every open batch and waits until each batch sent so far is settled. */
+  async flush(): Promise<void> {
+    this.sealAll();
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    await this.flush();
+    this.isClosed = true;
+    if (this.ownsSession) this.session.close();
+  }
+
+  private locate(topic: string): { firstSlot: number; partitionCount: number } {
+    if (this.isClosed) throw closed('PRODUCER_CLOSED', 'producer');
+    const location = this.directory.lookup(topic);
+    if (location === undefined) throw unknownTopic(topic);
+    return location;
+  }
+
+  private partitionFor(topic: string, message: Message, record: RecordInput,
+    partitionCount: number): number {
+    const { partition } = message;
+    if (partition === undefined) {
+      return this.chooser.choose(topic, record.key ?? null, partitionCount);
+    }
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+      throw new MambaError('INVALID_PARTITION',
+        `partition ${partition} out of range: topic ${topic} has ${partitionCount}`,
+        { detail: { topic, partition } });
+    }
+    return partition;
+  }
+
+  private add(topic: string, partition: number, slot: number, records: RecordInput[],
+    done: Waiter['done']): void {
+    let batch = this.open.get(slot);
+    if (batch === undefined) {
+      batch = { topic, partition, slot, records: [], sizeBytes: 0, waiters: [] };
+      this.open.set(slot, batch);
+    }
+    batch.waiters.push({ first: batch.records.length, count: records.length, done });
+    for (const record of records) {
+      batch.records.push(record);
+      batch.sizeBytes += recordSizeBytes(record);
+    }
+    if (batch.sizeBytes >= this.config.batchBytes) {
+      this.seal(batch);
+      return;
+    }
+    this.scheduleSeal();
+  }
+
+  private scheduleSeal(): void {
+    if (this.config.lingerMs === 0) {
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      queueMicrotask(() => this.sealAll());
+    } else if (this.lingerTimer === undefined) {
+      this.lingerTimer = setTimeout(() => this.sealAll(), this.config.lingerMs);
+    }
+  }
+
+  private sealAll(): void {
+    this.flushScheduled = false;
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    for (const batch of [...this.open.values()]) this.seal(batch);
+  }
+
+  private seal(open: OpenBatch): void {
+    this.open.delete(open.slot);
+    this.chooser.batchSealed(open.topic);
+    this.inFlight++;
+    const batch: OutgoingBatch = {
+      slot: open.slot,
+      acks: this.config.acks === 'all' ? ACKS_ALL : this.config.acks === 1 ? ACKS_LEADER : ACKS_NONE,
+      records: open.records,
+      timeoutMs: this.config.requestTimeoutMs,
+      meta: () => this.nextMeta(open.slot, open.records.length),
+      settle: (error, baseOffset) => this.settled(open, error, baseOffset),
+    };
+    this.session.submit(batch);
+  }
+
+  private nextMeta(slot: number, recordCount: number): BatchMeta {
+    if (this.producerId < 0n) return {};
+    const baseSequence = this.sequences.get(slot) ?? 0;
+    this.sequences.set(slot, (baseSequence + recordCount) % 0x8000_0000);
+    return { producerId: this.producerId, producerEpoch: this.epoch, baseSequence };
+  }
+
+  private settled(open: OpenBatch, error: Error | undefined, baseOffset: number): void {
+    if (error !== undefined && this.producerId >= 0n) {
+      // The failed batch left a gap in this partition's sequence: start a new epoch.
+      this.epoch = (this.epoch + 1) & 0x7fff;
+      this.sequences.clear();
+    }
+    for (const waiter of open.waiters) {
+      waiter.done(error, baseOffset < 0 ? -1 : baseOffset + waiter.first);
+    }
+    if (--this.inFlight === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+}
+
+function toBytes(value: unknown, what: string): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return encoder.encode(value);
+  if (value instanceof Uint8Array) return value;
+  throw new MambaError('INVALID_RECORD', `${what} must be a string or a Uint8Array`);
+}
+
+function toRecord(message: Message): RecordInput {
+  if (typeof message !== 'object' || message === null) {
+    throw new MambaError('INVALID_RECORD', 'a message must be an object with a value');
+  }
+  const record: RecordInput = {
+    key: toBytes(message.key, 'message.key'),
+    value: toBytes(message.value, 'message.value'),
+  };
+  if (message.headers !== undefined) {
+    record.headers = Object.entries(message.headers).map(([name, value]) =>
+      [name, toBytes(value, `message.headers.${name}`) ?? new Uint8Array(0)]);
+  }
+  if (message.timestamp !== undefined) {
+    if (!Number.isSafeInteger(message.timestamp) || message.timestamp < 0) {
+      throw new MambaError('INVALID_RECORD', 'message.timestamp must be a non-negative integer');
+    }
+    record.timestamp = message.timestamp;
+  }
+  const size = recordSizeBytes(record);
+  if (size > recordSizeBytesMax) {
+    throw new MambaError('RECORD_TOO_LARGE',
+      `record of ${size} bytes exceeds the limit of ${recordSizeBytesMax}`, { detail: { size } });
+  }
+  return record;
+}
+
+function recordSizeBytes(record: RecordInput): number {
+  let size = recordOverheadBytes + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  if (record.headers) for (const [name, value] of record.headers) size += name.length * 3 + value.length + 10;
+  return size;
+}

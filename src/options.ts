@@ -1,0 +1,164 @@
+/**
+ * Options of the public API, validated once at the edge (STYLE.md §9): each `resolve…` checks
+ * what the user passed, names the bad option and value in an `INVALID_CONFIG` error, and returns
+ * a filled type with every default merged in, which internal code then trusts.
+ */
+import os from 'node:os';
+import { invalidConfig } from './errors.js';
+import {
+  actorsMax, batchBytesDefault, batchSizeBytesMax, lingerMsDefault, partitionsPerTopicMax,
+  requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
+  segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax,
+} from './constants.js';
+
+export type FlushPolicy = 'none' | 'batch' | { intervalMs: number };
+export type Acks = 0 | 1 | 'all';
+export type Partitioner = 'murmur2' | 'round-robin' |
+  ((key: Uint8Array | null, partitionCount: number) => number);
+
+export interface BrokerOptions {
+  dataDir: string;
+  /** Partition actors (worker threads). Default: os.availableParallelism(). */
+  actors?: number;
+}
+
+export interface BrokerConfig {
+  dataDir: string;
+  actors: number;
+}
+
+export interface TopicOptions {
+  partitions?: number;
+  segmentBytes?: number;
+  /** Roll the active segment once it is this old, even if not full. */
+  segmentMs?: number;
+  retentionBytes?: number;
+  retentionMs?: number;
+  flush?: FlushPolicy;
+}
+
+export interface TopicConfig {
+  partitions: number;
+  segmentBytes: number;
+  segmentMs: number;
+  /** -1: unlimited. */
+  retentionBytes: number;
+  /** -1: unlimited. */
+  retentionMs: number;
+  flush: FlushPolicy;
+}
+
+export interface ProducerOptions {
+  acks?: Acks;
+  idempotent?: boolean;
+  lingerMs?: number;
+  batchBytes?: number;
+  partitioner?: Partitioner;
+  /** How long a send may wait for its acknowledgement before failing with TIMEOUT. */
+  requestTimeoutMs?: number;
+}
+
+export interface ProducerConfig {
+  acks: Acks;
+  idempotent: boolean;
+  lingerMs: number;
+  batchBytes: number;
+  partitioner: Partitioner;
+  requestTimeoutMs: number;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidConfig(name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function optionalInteger(name: string, value: unknown, fallback: number, min: number,
+  max: number): number {
+  return value === undefined ? fallback : integer(name, value, min, max);
+}
+
+export function resolveBrokerOptions(options: unknown): BrokerConfig {
+  if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  const { dataDir, actors } = options;
+  if (typeof dataDir !== 'string' || dataDir.length === 0) {
+    throw invalidConfig('options.dataDir', dataDir, 'a non-empty path');
+  }
+  const defaultActors = Math.min(os.availableParallelism(), actorsMax);
+  return {
+    dataDir,
+    actors: optionalInteger('options.actors', actors, defaultActors, 1, actorsMax),
+  };
+}
+
+const topicNamePattern = /^[a-zA-Z0-9._-]+$/;
+
+export function validateTopicName(topic: unknown): string {
+  if (typeof topic !== 'string' || topic.length === 0 || topic.length > topicNameLengthMax ||
+    !topicNamePattern.test(topic) || topic === '.' || topic === '..') {
+    throw invalidConfig('topic', topic,
+      `1 to ${topicNameLengthMax} characters of a-z, A-Z, 0-9, '.', '_' and '-'`);
+  }
+  return topic;
+}
+
+export function resolveFlushPolicy(name: string, flush: unknown): FlushPolicy {
+  if (flush === undefined) return 'none';
+  if (flush === 'none' || flush === 'batch') return flush;
+  if (isObject(flush)) {
+    return { intervalMs: integer(`${name}.intervalMs`, flush.intervalMs, 1, 3_600_000) };
+  }
+  throw invalidConfig(name, flush, "'none', 'batch' or { intervalMs }");
+}
+
+export function resolveTopicOptions(options: unknown = {}): TopicConfig {
+  if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  const segmentBytes = optionalInteger('options.segmentBytes', options.segmentBytes,
+    segmentSizeBytesDefault, segmentSizeBytesMin, segmentSizeBytesMax);
+  if (segmentBytes % pageSizeBytes !== 0) {
+    throw invalidConfig('options.segmentBytes', segmentBytes, `a multiple of ${pageSizeBytes}`);
+  }
+  return {
+    partitions: optionalInteger('options.partitions', options.partitions, 1, 1,
+      partitionsPerTopicMax),
+    segmentBytes,
+    segmentMs: optionalInteger('options.segmentMs', options.segmentMs, segmentAgeMsDefault, 1,
+      Number.MAX_SAFE_INTEGER),
+    retentionBytes: optionalInteger('options.retentionBytes', options.retentionBytes, -1, -1,
+      Number.MAX_SAFE_INTEGER),
+    retentionMs: optionalInteger('options.retentionMs', options.retentionMs, -1, -1,
+      Number.MAX_SAFE_INTEGER),
+    flush: resolveFlushPolicy('options.flush', options.flush),
+  };
+}
+
+export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
+  if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  const { acks = 'all', idempotent = true, partitioner = 'murmur2' } = options;
+  if (acks !== 0 && acks !== 1 && acks !== 'all') {
+    throw invalidConfig('options.acks', acks, "0, 1 or 'all'");
+  }
+  if (typeof idempotent !== 'boolean') {
+    throw invalidConfig('options.idempotent', idempotent, 'a boolean');
+  }
+  if (partitioner !== 'murmur2' && partitioner !== 'round-robin' &&
+    typeof partitioner !== 'function') {
+    throw invalidConfig('options.partitioner', partitioner,
+      "'murmur2', 'round-robin' or a function (key, partitionCount) => partition");
+  }
+  return {
+    acks,
+    idempotent,
+    partitioner: partitioner as Partitioner,
+    lingerMs: optionalInteger('options.lingerMs', options.lingerMs, lingerMsDefault, 0, 60_000),
+    batchBytes: optionalInteger('options.batchBytes', options.batchBytes, batchBytesDefault, 1,
+      batchSizeBytesMax),
+    requestTimeoutMs: optionalInteger('options.requestTimeoutMs', options.requestTimeoutMs,
+      requestTimeoutMsDefault, 1, 3_600_000),
+  };
+}

@@ -1,0 +1,375 @@
+/**
+ * The supervisor: runs on the main thread, spawns one worker per partition actor, gives each
+ * its partitions and sessions, watches its heartbeat in shared memory, and restarts it when it
+ * dies. It never blocks and never touches record data.
+ *
+ * Actor lifecycle (asserted transitions):
+ *
+ *   starting ──ready──▶ ready ──exit──▶ restarting ──spawned──▶ starting   (ready may also fail)
+ *       │                 │                 │
+ *       └──exit──▶ restarting               └──storm guard──▶ failed
+ *   any ──stop()──▶ stopped
+ *
+ * A restart replays the actor's whole assignment: every partition is reopened (which runs
+ * segment-log recovery from its checkpoint) and every session's rings are attached again, so
+ * frames the dead actor had read but not released are read again (invariant 2).
+ *
+ * Heartbeats: the actor bumps its heartbeat word on every loop turn and at least every
+ * `heartbeatIntervalMs`. An actor whose heartbeat has not moved for `heartbeatDeadlineMs` is
+ * terminated and restarted — unless it is recovering and its progress word moves, since a large
+ * log can take longer to recover than a heartbeat deadline.
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Remote } from 'comlink';
+import { assert } from '../assert.js';
+import { MambaError, fromWire } from '../errors.js';
+import { heartbeatDeadlineMs, heartbeatIntervalMs } from '../constants.js';
+import {
+  ACTOR_EPOCH, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_STATE, ActorState, ControlBlock,
+  PARTITION_ACTOR_INDEX, PartitionState,
+} from '../actors/control-block.js';
+import type {
+  ActorCommand, ActorEndpoint, ActorReplies, ActorSessionSpec, ActorWorkerData, CrashMode,
+  PartitionRecovered, PartitionSpec,
+} from '../actors/protocol.js';
+import { wrapActor } from '../actors/rpc.js';
+import { workerUrl } from '../worker-url.js';
+import { RestartPolicy } from './restart-policy.js';
+
+type Lifecycle = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+
+const transitions: Record<Lifecycle, Lifecycle[]> = {
+  starting: ['ready', 'restarting', 'failed', 'stopped'],
+  ready: ['restarting', 'failed', 'stopped'],
+  restarting: ['starting', 'failed', 'stopped'],
+  failed: ['stopped'],
+  stopped: [],
+};
+
+export interface ActorExitEvent {
+  actorIndex: number;
+  exitCode: number;
+  reason: string;
+  atMs: number;
+}
+
+export interface ActorRestartEvent {
+  actorIndex: number;
+  epoch: number;
+  restartsInWindow: number;
+  /** From the old worker's exit to the new one having recovered every partition. */
+  downtimeMs: number;
+  recoveryMs: number;
+}
+
+export interface PartitionRecoveredEvent extends PartitionRecovered {
+  actorIndex: number;
+  epoch: number;
+}
+
+export interface ActorFailedEvent {
+  actorIndex: number;
+  reason: string;
+}
+
+interface ActorRecord {
+  index: number;
+  lifecycle: Lifecycle;
+  worker: Worker | undefined;
+  remote: Remote<ActorEndpoint> | undefined;
+  epoch: number;
+  policy: RestartPolicy;
+  partitions: Map<number, PartitionSpec>;
+  /** Resolves when the actor is ready; replaced on each (re)start. */
+  ready: Promise<void>;
+  markReady: () => void;
+  exited: Promise<never>;
+  lastHeartbeat: number;
+  lastProgress: number;
+  lastSignOfLifeMs: number;
+  exitWaiters: Array<() => void>;
+  terminateReason: string | undefined;
+}
+
+export class Supervisor extends EventEmitter {
+  private readonly actors: ActorRecord[] = [];
+  private readonly sessions = new Map<number, ActorSessionSpec[]>();
+  private watchdog: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(readonly controlBlock: ControlBlock, readonly actorCount: number) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    for (let index = 0; index < this.actorCount; index++) {
+      const record = this.newRecord(index);
+      this.actors.push(record);
+      this.spawn(record);
+    }
+    this.watchdog = setInterval(() => this.checkHeartbeats(), heartbeatIntervalMs);
+    this.watchdog.unref();
+    await Promise.all(this.actors.map((record) => this.untilReady(record)));
+  }
+
+  /** Opens a partition on its actor (running recovery there) and records the assignment. */
+  async openPartition(actorIndex: number, spec: PartitionSpec): Promise<PartitionRecovered> {
+    const record = this.actors[actorIndex];
+    Atomics.store(this.controlBlock.i32,
+      this.controlBlock.partitionWord(spec.slot, PARTITION_ACTOR_INDEX), actorIndex);
+    this.controlBlock.setPartitionState(spec.slot, PartitionState.RECOVERING);
+    record.partitions.set(spec.slot, spec);
+    const recovered = await this.call(record, { kind: 'open-partition', spec });
+    this.emit('partition-recovered', { ...recovered, actorIndex, epoch: record.epoch });
+    return recovered;
+  }
+
+  async closePartition(actorIndex: number, slot: number, remove: boolean): Promise<void> {
+    const record = this.actors[actorIndex];
+    record.partitions.delete(slot);
+    if (record.lifecycle === 'failed') return;
+    if (remove) await this.call(record, { kind: 'delete-partition', slot });
+    else await this.call(record, { kind: 'close-partition', slot });
+  }
+
+  /** Attaches a producer session's rings to every actor (one pair of rings per actor). */
+  addSession(specs: ActorSessionSpec[]): void {
+    assert(specs.length === this.actorCount, 'a session has rings for every actor');
+    this.sessions.set(specs[0].sessionId, specs);
+    specs.forEach((spec, actorIndex) => {
+      const record = this.actors[actorIndex];
+      if (record.lifecycle === 'failed') return;
+      // Fire and forget: frames wait in the ring until the actor attaches it.
+      this.call(record, { kind: 'add-session', session: spec }).catch(() => undefined);
+    });
+  }
+
+  async stats(actorIndex: number): Promise<ActorReplies['stats']> {
+    return this.call(this.actors[actorIndex], { kind: 'stats' });
+  }
+
+  async checkpointAll(): Promise<void> {
+    await Promise.all(this.actors.filter((r) => r.lifecycle === 'ready')
+      .map((record) => this.call(record, { kind: 'checkpoint' })));
+  }
+
+  actorState(actorIndex: number): Lifecycle {
+    return this.actors[actorIndex].lifecycle;
+  }
+
+  /** Chaos hook: crashes an actor the way `mode` says and resolves once its worker exited. */
+  async crash(actorIndex: number, mode: CrashMode | 'terminate'): Promise<void> {
+    const record = this.actors[actorIndex];
+    if (record === undefined) {
+      throw new MambaError('INVALID_CONFIG', `no actor ${actorIndex}`, { detail: { actorIndex } });
+    }
+    await this.untilReady(record);
+    const exited = new Promise<void>((resolve) => record.exitWaiters.push(resolve));
+    if (mode === 'terminate') {
+      record.terminateReason = 'terminated by crashActor';
+      void record.worker?.terminate();
+    } else {
+      // The reply never comes: the actor dies while handling it.
+      void record.remote?.call({ kind: 'crash', mode }).catch(() => undefined);
+    }
+    await exited;
+  }
+
+  /** Resolves once every actor is ready again (or failed for good). */
+  async settled(): Promise<void> {
+    await Promise.all(this.actors.map((record) => this.untilReady(record).catch(() => undefined)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    await Promise.all(this.actors.map(async (record) => {
+      const wasReady = record.lifecycle === 'ready';
+      this.transition(record, 'stopped');
+      if (wasReady) {
+        await Promise.race([this.callRaw(record, { kind: 'shutdown' }), record.exited])
+          .catch(() => undefined);
+      }
+      await record.worker?.terminate();
+    }));
+  }
+
+  private newRecord(index: number): ActorRecord {
+    const record = {
+      index, lifecycle: 'starting', worker: undefined, remote: undefined, epoch: 0,
+      policy: new RestartPolicy(), partitions: new Map(), exitWaiters: [],
+      lastHeartbeat: 0, lastProgress: 0, lastSignOfLifeMs: Date.now(),
+      terminateReason: undefined,
+    } as unknown as ActorRecord;
+    this.resetReady(record);
+    return record;
+  }
+
+  /** A new readiness promise; waiters on the old one are released and wait on the new one. */
+  private resetReady(record: ActorRecord): void {
+    const releaseOld = record.markReady as (() => void) | undefined;
+    record.ready = new Promise<void>((resolve) => { record.markReady = resolve; });
+    releaseOld?.();
+  }
+
+  private spawn(record: ActorRecord): void {
+    record.epoch++;
+    const i32 = this.controlBlock.i32;
+    Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_EPOCH), record.epoch);
+    Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_STATE), ActorState.STARTING);
+    const workerData: ActorWorkerData = {
+      actorIndex: record.index, epoch: record.epoch, controlBlock: this.controlBlock.buffer,
+    };
+    const worker = new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
+      { workerData, name: `mamba-actor-${record.index}` });
+    record.worker = worker;
+    record.remote = wrapActor(worker);
+    record.lastSignOfLifeMs = Date.now();
+    record.policy.started(Date.now());
+    record.exited = new Promise<never>((_, reject) => {
+      worker.once('exit', (code) => {
+        reject(new MambaError('ACTOR_UNAVAILABLE', `actor ${record.index} exited (${code})`));
+        this.onExit(record, worker, code);
+      });
+    });
+    record.exited.catch(() => undefined);
+    worker.on('error', (error) => { record.terminateReason ??= String(error); });
+    void this.bootstrap(record);
+  }
+
+  /** Brings a fresh worker up to its assignment, then marks it ready. */
+  private async bootstrap(record: ActorRecord): Promise<void> {
+    const startedAt = Date.now();
+    const epoch = record.epoch;
+    try {
+      for (const spec of [...record.partitions.values()]) {
+        const recovered = await this.callRaw(record, { kind: 'open-partition', spec });
+        this.emit('partition-recovered', { ...recovered, actorIndex: record.index, epoch });
+      }
+      for (const specs of this.sessions.values()) {
+        await this.callRaw(record, { kind: 'add-session', session: specs[record.index] });
+      }
+    } catch {
+      return; // The worker died while starting; onExit decides what comes next.
+    }
+    if (record.epoch !== epoch || record.lifecycle !== 'starting') return;
+    this.transition(record, 'ready');
+    record.markReady();
+    const recoveryMs = Date.now() - startedAt;
+    this.emit('actor-ready', { actorIndex: record.index, epoch, recoveryMs });
+  }
+
+  private onExit(record: ActorRecord, worker: Worker, exitCode: number): void {
+    if (record.worker !== worker) return;
+    record.worker = undefined;
+    record.remote = undefined;
+    for (const resolve of record.exitWaiters.splice(0)) resolve();
+    if (this.stopping || record.lifecycle === 'stopped') return;
+    const atMs = Date.now();
+    const reason = record.terminateReason ?? `exit code ${exitCode}`;
+    record.terminateReason = undefined;
+    this.emit('actor-exit', { actorIndex: record.index, exitCode, reason, atMs } as ActorExitEvent);
+    const decision = record.policy.crashed(atMs);
+    if (!decision.restart) {
+      this.fail(record, `restarted ${decision.restartsInWindow} times within a minute`);
+      return;
+    }
+    this.transition(record, 'restarting');
+    this.restartLater(record, decision.delayMs, atMs, decision.restartsInWindow);
+  }
+
+  private restartLater(record: ActorRecord, delayMs: number, exitAtMs: number,
+    restartsInWindow: number): void {
+    setTimeout(() => {
+      if (this.stopping || record.lifecycle !== 'restarting') return;
+      this.transition(record, 'starting');
+      this.spawn(record);
+      void this.untilReady(record).then(() => {
+        this.emit('actor-restart', {
+          actorIndex: record.index, epoch: record.epoch, restartsInWindow,
+          downtimeMs: Date.now() - exitAtMs, recoveryMs: Date.now() - record.lastSignOfLifeMs,
+        } as ActorRestartEvent);
+      }, () => undefined);
+    }, delayMs);
+  }
+
+  private fail(record: ActorRecord, reason: string): void {
+    this.transition(record, 'failed');
+    Atomics.store(this.controlBlock.i32,
+      this.controlBlock.actorWord(record.index, ACTOR_STATE), ActorState.FAILED);
+    for (const slot of record.partitions.keys()) {
+      this.controlBlock.setPartitionState(slot, PartitionState.FAILED);
+    }
+    record.markReady();
+    this.emit('actor-failed', { actorIndex: record.index, reason } as ActorFailedEvent);
+  }
+
+  private transition(record: ActorRecord, to: Lifecycle): void {
+    assert(transitions[record.lifecycle].includes(to),
+      `actor ${record.index}: ${record.lifecycle} → ${to}`);
+    record.lifecycle = to;
+    if (to === 'restarting') this.resetReady(record);
+  }
+
+  private async untilReady(record: ActorRecord): Promise<void> {
+    for (;;) {
+      const ready = record.ready;
+      await ready;
+      if (record.lifecycle === 'failed') {
+        throw new MambaError('PARTITION_FAILED', `actor ${record.index} failed and was given up`);
+      }
+      if (record.lifecycle === 'ready' || record.lifecycle === 'stopped') return;
+      if (record.ready === ready) return;
+    }
+  }
+
+  /** Sends a command once the actor is ready; retried across restarts. */
+  private async call<K extends ActorCommand['kind']>(record: ActorRecord,
+    command: ActorCommand & { kind: K }): Promise<ActorReplies[K]> {
+    for (;;) {
+      await this.untilReady(record);
+      if (record.lifecycle === 'stopped') {
+        throw new MambaError('BROKER_CLOSED', 'broker is closed');
+      }
+      try {
+        return await this.callRaw<K>(record, command);
+      } catch (error) {
+        if (!MambaError.is(error, 'ACTOR_UNAVAILABLE')) throw error;
+      }
+    }
+  }
+
+  /** Sends a command to the current worker; fails with ACTOR_UNAVAILABLE if it exits first. */
+  private async callRaw<K extends ActorCommand['kind']>(record: ActorRecord,
+    command: ActorCommand & { kind: K }): Promise<ActorReplies[K]> {
+    const remote = record.remote;
+    if (remote === undefined) {
+      throw new MambaError('ACTOR_UNAVAILABLE', `actor ${record.index} is not running`);
+    }
+    const reply = await Promise.race([remote.call(command as ActorCommand), record.exited]);
+    if (!reply.ok) throw fromWire(reply.error);
+    return reply.value as ActorReplies[K];
+  }
+
+  private checkHeartbeats(): void {
+    const now = Date.now();
+    const i32 = this.controlBlock.i32;
+    for (const record of this.actors) {
+      if (record.worker === undefined) continue;
+      if (record.lifecycle !== 'ready' && record.lifecycle !== 'starting') continue;
+      const block = this.controlBlock;
+      const heartbeat = Atomics.load(i32, block.actorWord(record.index, ACTOR_HEARTBEAT));
+      const progress = Atomics.load(i32, block.actorWord(record.index, ACTOR_PROGRESS));
+      if (heartbeat !== record.lastHeartbeat || progress !== record.lastProgress) {
+        record.lastHeartbeat = heartbeat;
+        record.lastProgress = progress;
+        record.lastSignOfLifeMs = now;
+        continue;
+      }
+      if (now - record.lastSignOfLifeMs < heartbeatDeadlineMs) continue;
+      record.terminateReason = `no heartbeat for ${now - record.lastSignOfLifeMs} ms`;
+      void record.worker.terminate();
+    }
+  }
+}

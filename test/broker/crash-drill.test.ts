@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { Broker } from '../../src/index.js';
+import { readTopic } from '../helpers/log-contents.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const partitions = 4;
+const crashesPerMode = 8;
+
+/** A steady produce load that records what was acknowledged, and can be waited on. */
+function startLoad(broker: Broker, acks: 1 | 'all') {
+  const producer = broker.producer({ acks });
+  const acked: Array<{ partition: number; offset: number; value: string }> = [];
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
+  let stopped = false;
+  let sequence = 0;
+  const done = (async () => {
+    while (!stopped) {
+      const batch = Array.from({ length: 25 }, () => {
+        const n = sequence++;
+        return { key: `key-${n % 16}`, value: `${n}` };
+      });
+      const results = await producer.sendBatch('drill', batch);
+      results.forEach((r, i) => acked.push({ partition: r.partition, offset: r.offset, value: batch[i].value }));
+      for (const w of waiters.filter((w) => acked.length >= w.count)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+    await producer.flush();
+  })();
+  return {
+    acked,
+    untilAcked: (count: number) => new Promise<void>((resolve) => {
+      if (acked.length >= count) resolve();
+      else waiters.push({ count, resolve });
+    }),
+    stop: async () => {
+      stopped = true;
+      await done;
+      return sequence;
+    },
+  };
+}
+
+describe('crash drills', () => {
+  it.each(['terminate', 'throw', 'exit'] as const)('loses and duplicates nothing across %s crashes', async (mode) => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({ dataDir, actors: 2 });
+    await broker.createTopic('drill', { partitions });
+    const restarts: number[] = [];
+    broker.on('actor-restart', (event: { downtimeMs: number }) => restarts.push(event.downtimeMs));
+    const load = startLoad(broker, mode === 'throw' ? 'all' : 1);
+    for (let crash = 0; crash < crashesPerMode; crash++) {
+      await load.untilAcked(load.acked.length + 200);
+      await broker.crashActor(crash % 2, mode);
+    }
+    await load.untilAcked(load.acked.length + 200);
+    const sent = await load.stop();
+    await broker.settled();
+    await broker.close();
+
+    expect(restarts.length).toBe(crashesPerMode);
+    const stored = readTopic(dataDir, 'drill', partitions);
+    // Every record sent (and every one acknowledged) is stored exactly once.
+    const values = stored.map((r) => Number(r.value)).sort((a, b) => a - b);
+    expect(values).toEqual(Array.from({ length: sent }, (_, i) => i));
+    const at = new Map(stored.map((r) => [`${r.partition}:${r.offset}`, r.value]));
+    for (const a of load.acked) expect(at.get(`${a.partition}:${a.offset}`)).toBe(a.value);
+    // Order per key is kept, and offsets stay dense.
+    for (let p = 0; p < partitions; p++) {
+      const inPartition = stored.filter((r) => r.partition === p);
+      expect(inPartition.map((r) => r.offset)).toEqual(inPartition.map((_, i) => i));
+      const perKey = new Map<string, number[]>();
+      for (const r of inPartition) perKey.set(r.key!, [...(perKey.get(r.key!) ?? []), Number(r.value)]);
+      for (const seq of perKey.values()) expect(seq).toEqual([...seq].sort((a, b) => a - b));
+    }
+  });
+
+  it('gives up an actor that crashes too often and fails its partitions clearly', async () => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({ dataDir, actors: 1 });
+    await broker.createTopic('storm', { partitions: 1 });
+    const failed = new Promise((resolve) => broker.on('actor-failed', resolve));
+    for (let i = 0; i < 21; i++) {
+      try {
+        await broker.crashActor(0, 'terminate');
+      } catch {
+        break;
+      }
+    }
+    await failed;
+    await expect(broker.producer({ acks: 1 }).send('storm', { value: 'x' }))
+      .rejects.toMatchObject({ code: 'PARTITION_FAILED' });
+    await broker.close();
+  });
+});

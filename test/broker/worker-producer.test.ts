@@ -1,0 +1,38 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { Broker } from '../../src/index.js';
+import { readTopic } from '../helpers/log-contents.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const workerFile = new URL('./workers/producer-worker.mjs', import.meta.url);
+
+function runProducer(handle: unknown, label: string, count: number) {
+  const worker = new Worker(workerFile, { workerData: { handle, topic: 'w', count, label } });
+  return new Promise<{ results: Array<{ partition: number; offset: number }> }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+describe('producers in other worker threads', () => {
+  it('several producer threads write at once, and every record lands once', async () => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({ dataDir, actors: 2 });
+    await broker.createTopic('w', { partitions: 4 });
+    const labels = ['a', 'b', 'c'];
+    const outputs = await Promise.all(labels.map((label) =>
+      runProducer(broker.producerHandle({ acks: 1 }), label, 3000)));
+    const mainResult = await broker.producer().send('w', { value: 'main' });
+    expect(mainResult.offset).toBeGreaterThanOrEqual(0);
+    await broker.close();
+    const stored = readTopic(dataDir, 'w', 4);
+    expect(stored).toHaveLength(9001);
+    for (const label of labels) {
+      const mine = stored.filter((r) => r.value.startsWith(`${label}:`));
+      expect(new Set(mine.map((r) => r.value)).size).toBe(3000);
+    }
+    const acked = outputs.flatMap((o) => o.results);
+    const places = new Set(acked.map((r) => `${r.partition}:${r.offset}`));
+    expect(places.size).toBe(9000);
+  });
+});
