@@ -84,7 +84,7 @@ export class Broker extends EventEmitter {
     try {
       const manifest = readManifest(config.dataDir);
       const controlBlock = ControlBlock.create();
-      supervisor = new Supervisor(controlBlock, config.actors);
+      supervisor = new Supervisor(controlBlock, config.actors, config);
       const broker = new Broker(config, lock, controlBlock, TopicDirectory.create(), supervisor,
         manifest);
       await supervisor.start();

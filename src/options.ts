@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { invalidConfig } from './errors.js';
 import {
-  actorsMax, batchBytesDefault, batchSizeBytesMax, lingerMsDefault, partitionsPerTopicMax,
+  heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax, restartBackoffMsMin,
+  restartsPerMinuteMax, actorsMax, batchBytesDefault, batchSizeBytesMax, lingerMsDefault, partitionsPerTopicMax,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax,
 } from './constants.js';
@@ -20,11 +21,30 @@ export interface BrokerOptions {
   dataDir: string;
   /** Partition actors (worker threads). Default: os.availableParallelism(). */
   actors?: number;
+  /** How crashed actors are restarted. */
+  restart?: {
+    /** First delay before a restart; doubles with each quick crash. Default 10 ms. */
+    backoffMsMin?: number;
+    /** The cap on that delay. Default 2000 ms. */
+    backoffMsMax?: number;
+    /** Past this many restarts in a minute an actor is given up. Default 20. */
+    maxPerMinute?: number;
+  };
+  /** An actor whose heartbeat stalls this long (and is not recovering) is restarted. */
+  heartbeatDeadlineMs?: number;
+}
+
+export interface RestartConfig {
+  backoffMsMin: number;
+  backoffMsMax: number;
+  restartsPerMinuteMax: number;
 }
 
 export interface BrokerConfig {
   dataDir: string;
   actors: number;
+  restart: RestartConfig;
+  heartbeatDeadlineMs: number;
 }
 
 export interface TopicOptions {
@@ -93,6 +113,24 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
   return {
     dataDir,
     actors: optionalInteger('options.actors', actors, defaultActors, 1, actorsMax),
+    restart: resolveRestart(options.restart),
+    heartbeatDeadlineMs: optionalInteger('options.heartbeatDeadlineMs',
+      options.heartbeatDeadlineMs, heartbeatDeadlineMs, 10 * heartbeatIntervalMs, 3_600_000),
+  };
+}
+
+function resolveRestart(restart: unknown): RestartConfig {
+  if (restart === undefined) restart = {};
+  if (!isObject(restart)) throw invalidConfig('options.restart', restart, 'an object');
+  const backoffMsMin = optionalInteger('options.restart.backoffMsMin', restart.backoffMsMin,
+    restartBackoffMsMin, 0, 60_000);
+  const backoffMsMax = optionalInteger('options.restart.backoffMsMax', restart.backoffMsMax,
+    Math.max(restartBackoffMsMax, backoffMsMin), backoffMsMin, 600_000);
+  return {
+    backoffMsMin,
+    backoffMsMax,
+    restartsPerMinuteMax: optionalInteger('options.restart.maxPerMinute', restart.maxPerMinute,
+      restartsPerMinuteMax, 1, 10_000),
   };
 }
 

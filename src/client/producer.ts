@@ -10,7 +10,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { MambaError, closed, unknownTopic } from '../errors.js';
-import { recordSizeBytesMax } from '../constants.js';
+import { inFlightBatchesPerPartitionMax, recordSizeBytesMax } from '../constants.js';
 import { resolveProducerOptions, type ProducerConfig, type ProducerOptions } from '../options.js';
 import { TopicDirectory } from '../supervisor/topic-directory.js';
 import type { BatchMeta, RecordInput } from '../records/index.js';
@@ -67,6 +67,9 @@ export class Producer {
   private epoch = 0;
   private readonly sequences = new Map<number, number>();
   private readonly open = new Map<number, OpenBatch>();
+  /** Per partition slot: batches submitted and not yet settled, and sealed ones waiting. */
+  private readonly inFlightBySlot = new Map<number, number>();
+  private readonly waitingBySlot = new Map<number, OutgoingBatch[]>();
   private flushScheduled = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
@@ -215,7 +218,28 @@ export class Producer {
       meta: () => this.nextMeta(open.slot, open.records.length),
       settle: (error, baseOffset) => this.settled(open, error, baseOffset),
     };
+    const inFlight = this.inFlightBySlot.get(open.slot) ?? 0;
+    if (inFlight >= inFlightBatchesPerPartitionMax) {
+      // The actor recognises a replayed batch only among a partition's last
+      // inFlightBatchesPerPartitionMax batches per producer, so no more may be outstanding.
+      const waiting = this.waitingBySlot.get(open.slot) ?? [];
+      waiting.push(batch);
+      this.waitingBySlot.set(open.slot, waiting);
+      return;
+    }
+    this.inFlightBySlot.set(open.slot, inFlight + 1);
     this.session.submit(batch);
+  }
+
+  private releaseSlot(slot: number): void {
+    const next = this.waitingBySlot.get(slot)?.shift();
+    if (next !== undefined) {
+      this.session.submit(next);
+      return;
+    }
+    const inFlight = (this.inFlightBySlot.get(slot) ?? 1) - 1;
+    if (inFlight === 0) this.inFlightBySlot.delete(slot);
+    else this.inFlightBySlot.set(slot, inFlight);
   }
 
   private nextMeta(slot: number, recordCount: number): BatchMeta {
@@ -231,6 +255,7 @@ export class Producer {
       this.epoch = (this.epoch + 1) & 0x7fff;
       this.sequences.clear();
     }
+    this.releaseSlot(open.slot);
     for (const waiter of open.waiters) {
       waiter.done(error, baseOffset < 0 ? -1 : baseOffset + waiter.first);
     }

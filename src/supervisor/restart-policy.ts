@@ -8,6 +8,7 @@
  * bug that crashes every start turns into a clear error instead of a crash loop.
  */
 import { restartBackoffMsMax, restartBackoffMsMin, restartsPerMinuteMax } from '../constants.js';
+import type { RestartConfig } from '../options.js';
 
 const stableRunMs = 10_000;
 const windowMs = 60_000;
@@ -20,16 +21,18 @@ export interface RestartDecision {
 
 export class RestartPolicy {
   private restartTimesMs: number[] = [];
-  private backoffMs = restartBackoffMsMin;
+  private backoffMs: number;
   private lastStartMs = -Infinity;
 
   constructor(
-    private readonly limits = {
+    private readonly limits: RestartConfig = {
       backoffMsMin: restartBackoffMsMin,
       backoffMsMax: restartBackoffMsMax,
       restartsPerMinuteMax,
     },
-  ) {}
+  ) {
+    this.backoffMs = limits.backoffMsMin;
+  }
 
   /** Records that the actor started (or restarted) at `nowMs`. */
   started(nowMs: number): void {

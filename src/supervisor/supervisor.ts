@@ -24,7 +24,8 @@ import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import { assert } from '../assert.js';
 import { MambaError, fromWire } from '../errors.js';
-import { heartbeatDeadlineMs, heartbeatIntervalMs } from '../constants.js';
+import { heartbeatIntervalMs } from '../constants.js';
+import type { RestartConfig } from '../options.js';
 import {
   ACTOR_EPOCH, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_STATE, ActorState, ControlBlock,
   PARTITION_ACTOR_INDEX, PartitionState,
@@ -98,7 +99,11 @@ export class Supervisor extends EventEmitter {
   private watchdog: NodeJS.Timeout | undefined;
   private stopping = false;
 
-  constructor(readonly controlBlock: ControlBlock, readonly actorCount: number) {
+  constructor(
+    readonly controlBlock: ControlBlock,
+    readonly actorCount: number,
+    private readonly limits: { restart: RestartConfig; heartbeatDeadlineMs: number },
+  ) {
     super();
   }
 
@@ -198,7 +203,7 @@ export class Supervisor extends EventEmitter {
   private newRecord(index: number): ActorRecord {
     const record = {
       index, lifecycle: 'starting', worker: undefined, remote: undefined, epoch: 0,
-      policy: new RestartPolicy(), partitions: new Map(), exitWaiters: [],
+      policy: new RestartPolicy(this.limits.restart), partitions: new Map(), exitWaiters: [],
       lastHeartbeat: 0, lastProgress: 0, lastSignOfLifeMs: Date.now(),
       terminateReason: undefined,
     } as unknown as ActorRecord;
@@ -367,7 +372,7 @@ export class Supervisor extends EventEmitter {
         record.lastSignOfLifeMs = now;
         continue;
       }
-      if (now - record.lastSignOfLifeMs < heartbeatDeadlineMs) continue;
+      if (now - record.lastSignOfLifeMs < this.limits.heartbeatDeadlineMs) continue;
       record.terminateReason = `no heartbeat for ${now - record.lastSignOfLifeMs} ms`;
       void record.worker.terminate();
     }
