@@ -30,8 +30,10 @@ describe.each(storageKinds)('PartitionLog on $name', (kind) => {
     const random = seededRandom(seed);
     const expected: BatchInfo[] = [];
     for (let i = 0; i < count; i += 1) {
-      const recordCount = 1 + Math.floor(random() * 20);
-      const payload = payloadFor(seed * 100_000 + i, 50 + Math.floor(random() * 3000));
+      const payloadSizeBytes = 50 + Math.floor(random() * 3000);
+      const recordCountMax = Math.min(20, Math.floor(payloadSizeBytes / 7));
+      const recordCount = 1 + Math.floor(random() * recordCountMax);
+      const payload = payloadFor(seed * 100_000 + i, payloadSizeBytes);
       const result = log.append(buildBatch({ recordCount, payload }));
       expected.push({
         baseOffset: result.baseOffset, lastOffset: result.lastOffset, recordCount, payload,
@@ -52,7 +54,7 @@ describe.each(storageKinds)('PartitionLog on $name', (kind) => {
 
   it('appends and reads back across many rolls, with dense offsets', () => {
     const log = open();
-    const expected = appendMany(log, 400, 1);
+    const expected = appendMany(log, 500, 1);
     for (let i = 1; i < expected.length; i += 1) {
       expect(expected[i].baseOffset).toBe(expected[i - 1].lastOffset + 1);
     }
@@ -199,7 +201,7 @@ describe.each(storageKinds)('PartitionLog on $name', (kind) => {
     expect(reopened.logEndOffset).toBe(end.baseOffset);
     expect(storage.mapReadOnly(path).subarray(end.bytePosition).every((b) => b === 0)).toBe(true);
     expectLogHolds(reopened, expected);
-    expect(reopened.append(buildBatch({ recordCount: 2, payload: payloadFor(5, 10) })).baseOffset)
+    expect(reopened.append(buildBatch({ recordCount: 2, payload: payloadFor(5, 20) })).baseOffset)
       .toBe(end.baseOffset);
     reopened.close();
   });
