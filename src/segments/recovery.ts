@@ -284,7 +284,8 @@ class Scan {
         const position = magicAt - MAGIC_OFFSET;
         if (checkStoredBatch(bytes, view, position, sizeBytes, -1) !== 'valid') continue;
         const baseOffset = batchBaseOffset(view, position);
-        const lostOffsetsMax = Math.ceil((distanceBytes + position - start) / RECORD_SIZE_BYTES_MIN);
+        const skippedBytes = distanceBytes + position - start;
+        const lostOffsetsMax = Math.ceil(skippedBytes / RECORD_SIZE_BYTES_MIN);
         if (baseOffset < minBaseOffset || baseOffset - minBaseOffset > lostOffsetsMax) continue;
         if (!chainsOn(segment, position)) continue;
         return { segmentIndex: i, position, baseOffset };
@@ -406,6 +407,7 @@ function fillGap(
 function chainsOn(segment: Segment, position: number): boolean {
   const { bytes, view, sizeBytes } = segment;
   const next = position + batchSizeBytesAt(view, position);
-  const verdict = checkStoredBatch(bytes, view, next, sizeBytes, batchLastOffset(view, position) + 1);
+  const expected = batchLastOffset(view, position) + 1;
+  const verdict = checkStoredBatch(bytes, view, next, sizeBytes, expected);
   return verdict !== 'offset';
 }
