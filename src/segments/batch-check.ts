@@ -29,6 +29,14 @@ import { assert } from '../assert.js';
 /** The partition leader epoch stamped into every stored batch (one host, one leader). */
 export const STORED_LEADER_EPOCH = 0;
 
+/**
+ * The smallest encoded record: seven one-byte fields (length, attributes, timestampDelta,
+ * offsetDelta, keyLength, valueLength, headerCount). A batch of n records is at least
+ * `BATCH_HEADER_SIZE_BYTES + n * RECORD_SIZE_BYTES_MIN` bytes, which bounds how many offsets a
+ * run of bytes can hold; recovery uses that bound to reject implausible resume points.
+ */
+export const RECORD_SIZE_BYTES_MIN = 7;
+
 const twoPow32 = 2 ** 32;
 
 export function readInt64(view: DataView, position: number): number {
@@ -107,6 +115,7 @@ export function checkStoredBatch(
   if (recordCount < 0 || recordCount > batchRecordCountMax) return 'count';
   if (lastOffsetDelta < 0 || recordCount > lastOffsetDelta + 1) return 'count';
   if (recordCount > 0 && sizeBytes > batchSizeBytesMax) return 'length';
+  if (sizeBytes < BATCH_HEADER_SIZE_BYTES + recordCount * RECORD_SIZE_BYTES_MIN) return 'count';
   if (!crcMatches(bytes, view, position, sizeBytes)) return 'crc';
   if (expectedBaseOffset >= 0 && batchBaseOffset(view, position) !== expectedBaseOffset) {
     return 'offset';
@@ -149,6 +158,9 @@ export function incomingBatchProblem(
   const recordCount = batchRecordCount(view, position);
   if (recordCount < 1 || recordCount > batchRecordCountMax) {
     return `record count must be 1..${batchRecordCountMax} (got ${recordCount})`;
+  }
+  if (sizeBytes < BATCH_HEADER_SIZE_BYTES + recordCount * RECORD_SIZE_BYTES_MIN) {
+    return `${recordCount} records cannot fit in ${sizeBytes} bytes`;
   }
   if (batchLastOffsetDelta(view, position) !== recordCount - 1) {
     return 'lastOffsetDelta must be record count - 1';

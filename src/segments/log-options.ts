@@ -34,7 +34,7 @@ export interface PartitionLogOptions {
   flushPolicy?: FlushPolicy;
   /** Create the next segment in the background. Default true. */
   prepareNextSegment?: boolean;
-  /** Start preparing when the active segment is this full (0..1). Default 0.5. */
+  /** Start preparing when the active segment is this full (0..1). Default 0: at once. */
   prepareAtFraction?: number;
   /** Keep valid batches found after corruption instead of failing with CORRUPT_LOG. */
   repair?: boolean;
@@ -84,7 +84,7 @@ export function validateLogOptions(options: PartitionLogOptions = {}): LogConfig
     retentionMs: positive('options.retentionMs', options.retentionMs, Infinity),
     flushPolicy: validFlushPolicy(options.flushPolicy ?? 'none'),
     prepareNextSegment: flag('options.prepareNextSegment', options.prepareNextSegment, true),
-    prepareAtFraction: fraction('options.prepareAtFraction', options.prepareAtFraction, 0.5),
+    prepareAtFraction: fraction('options.prepareAtFraction', options.prepareAtFraction, 0),
     repair: flag('options.repair', options.repair, false),
     verifyAll: flag('options.verifyAll', options.verifyAll, false),
     clockMs: options.clockMs ?? Date.now,

@@ -128,7 +128,9 @@ export class LogReader {
     let end = 0;
     while (position + BATCH_HEADER_SIZE_BYTES <= bytes.length) {
       const sizeBytes = batchSizeBytesAt(view, position);
-      if (sizeBytes <= 0 || batchBaseOffset(view, position) >= upToOffset) break;
+      // An all-zero header (the end of the data) reads as a size below a header's.
+      if (sizeBytes < BATCH_HEADER_SIZE_BYTES || position + sizeBytes > bytes.length) break;
+      if (batchBaseOffset(view, position) >= upToOffset) break;
       if (start < 0 && batchLastOffset(view, position) >= fromOffset) start = position;
       if (start >= 0 && position + sizeBytes - start > maxBytes && position > start) break;
       position += sizeBytes;

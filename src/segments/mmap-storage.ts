@@ -40,7 +40,7 @@ function pool(): Piscina {
 
 export class MmapStorage implements SegmentStorage {
   createFile(path: string, sizeBytes: number): void {
-    createZeroFilledFile(path, sizeBytes);
+    createZeroFilledFile(path, sizeBytes, false);
   }
 
   prepareFile(path: string, sizeBytes: number): PreparedFile {

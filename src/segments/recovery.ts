@@ -47,7 +47,8 @@ import {
 import { corruptLog } from '../errors.js';
 import {
   batchBaseOffset, batchBaseSequence, batchLastOffsetDelta, batchMaxTimestamp, batchProducerEpoch,
-  batchProducerId, checkStoredBatch, writeGapBatch, type BatchVerdict,
+  batchLastOffset, batchProducerId, checkStoredBatch, RECORD_SIZE_BYTES_MIN, stampBatch,
+  writeGapBatch, type BatchVerdict,
 } from './batch-check.js';
 import { readCheckpoint } from './checkpoint.js';
 import { ProducerState } from './producer-state.js';
@@ -229,7 +230,8 @@ class Scan {
     let expected = expectedBaseOffset;
     for (;;) {
       const position = segment.endPosition;
-      const verdict = checkStoredBatch(bytes, view, position, sizeBytes, expected);
+      let verdict = checkStoredBatch(bytes, view, position, sizeBytes, expected);
+      if (verdict === 'offset') verdict = this.restampOffset(segment, position, expected);
       if (verdict !== 'valid') return verdict;
       const baseOffset = batchBaseOffset(view, position);
       segment.commitBatch(position, batchSizeBytesAt(view, position));
@@ -239,6 +241,19 @@ class Scan {
       }
       expected = segment.nextOffset;
     }
+  }
+
+  /**
+   * A batch that passes every check but its base offset, right after the valid batch before
+   * it: offsets are dense and batches contiguous, so its offset can only be `expected`, and the
+   * field (which the CRC does not cover) took a bit flip. Restamp it, and say so.
+   */
+  private restampOffset(segment: Segment, position: number, expected: number): BatchVerdict {
+    const found = batchBaseOffset(segment.view, position);
+    stampBatch(segment.view, position, expected);
+    this.options.log(`restamped base offset ${found} -> ${expected} at byte ${position} of ` +
+      `${segment.logPath} (the batch is otherwise valid)`);
+    return 'valid';
   }
 
   private isBelowRecoveryPoint(cursor: Cursor): boolean {
@@ -256,6 +271,7 @@ class Scan {
    * searching for the magic byte.
    */
   private findValid(from: Cursor, minBaseOffset: number): Found | undefined {
+    let distanceBytes = 0;
     for (let i = from.segmentIndex; i < this.segments.length; i += 1) {
       const segment = this.segments[i];
       const { bytes, view, sizeBytes } = segment;
@@ -268,8 +284,13 @@ class Scan {
         const position = magicAt - MAGIC_OFFSET;
         if (checkStoredBatch(bytes, view, position, sizeBytes, -1) !== 'valid') continue;
         const baseOffset = batchBaseOffset(view, position);
-        if (baseOffset >= minBaseOffset) return { segmentIndex: i, position, baseOffset };
+        const skippedBytes = distanceBytes + position - start;
+        const lostOffsetsMax = Math.ceil(skippedBytes / RECORD_SIZE_BYTES_MIN);
+        if (baseOffset < minBaseOffset || baseOffset - minBaseOffset > lostOffsetsMax) continue;
+        if (!chainsOn(segment, position)) continue;
+        return { segmentIndex: i, position, baseOffset };
       }
+      distanceBytes += sizeBytes - start;
     }
     return undefined;
   }
@@ -376,4 +397,17 @@ function fillGap(
     });
   }
   writeGapBatch(segment.bytes, segment.view, start, end - start, fromOffset, toOffset - fromOffset);
+}
+
+/**
+ * Whether what follows the batch at `position` does not contradict its base offset: anything
+ * but a valid batch whose offsets do not continue it. A resume point whose (unchecksummed)
+ * offset took a bit flip fails this when an intact batch follows it.
+ */
+function chainsOn(segment: Segment, position: number): boolean {
+  const { bytes, view, sizeBytes } = segment;
+  const next = position + batchSizeBytesAt(view, position);
+  const expected = batchLastOffset(view, position) + 1;
+  const verdict = checkStoredBatch(bytes, view, next, sizeBytes, expected);
+  return verdict !== 'offset';
 }

@@ -11,7 +11,8 @@
  * Durability contract, which `MemoryStorage.crash()` models exactly:
  * - bytes written through a mapping survive a process crash (they sit in the page cache), but
  *   survive a power cut only once `sync` covered them;
- * - `createFile` and `prepareFile` leave a file at full size, zero-filled and durable;
+ * - `createFile` and `prepareFile` leave a file at full size and zero-filled (`prepareFile`
+ *   also fsyncs it, off the caller's thread); its bytes become durable as `sync` covers them;
  * - a file's name (after `rename`, `createFile`) is durable once `syncDirectory` ran;
  * - `writeFileAtomic` is durable, all or nothing, when it returns;
  * - a file is never made shorter while mapped (DESIGN.md invariant 5): there is no truncate.
@@ -35,7 +36,7 @@ export interface PreparedFile {
 export type PreparedFileState = 'pending' | 'ready' | 'failed';
 
 export interface SegmentStorage {
-  /** Creates a file of `sizeBytes` zero bytes, durable; fails if the file exists. */
+  /** Creates a file of `sizeBytes` zero bytes; fails if the file exists. */
   createFile(path: string, sizeBytes: number): void;
   /** Starts creating a zero-filled file in the background (same result as `createFile`). */
   prepareFile(path: string, sizeBytes: number): PreparedFile;
