@@ -68,6 +68,8 @@ interface AttachedSession {
   acks: PendingAck[];
   /** Frames read this pass, released after the acks are written. */
   readCount: number;
+  /** Frames were read and not yet released (their acks wait for room in the ack ring). */
+  unreleased: boolean;
 }
 
 const ackFrameBytes = 8 + ACK_SIZE_BYTES;
@@ -172,7 +174,7 @@ export class PartitionActor implements ActorEndpoint {
   private addSession(spec: ActorSessionSpec): null {
     this.sessions.set(spec.sessionId, {
       spec, control: new Int32Array(spec.control), request: SpscRing.attach(spec.request),
-      ack: SpscRing.attach(spec.ack), acks: [], readCount: 0,
+      ack: SpscRing.attach(spec.ack), acks: [], readCount: 0, unreleased: false,
     });
     this.ringSelf();
     return null;
@@ -195,6 +197,7 @@ export class PartitionActor implements ActorEndpoint {
     let frames = 0;
     for (const session of this.sessions.values()) {
       if (session.acks.length > 0 && !this.writeAcks(session)) continue;
+      if (session.unreleased) this.release(session);
       const room = Math.floor(session.ack.bytesFree / ackFrameBytes);
       const limit = Math.min(ringReadFrameCountMax, room);
       if (limit === 0) continue;
@@ -213,10 +216,16 @@ export class PartitionActor implements ActorEndpoint {
     this.flushAndPublish();
     for (const session of this.sessions.values()) {
       if (session.readCount === 0) continue;
-      if (this.writeAcks(session)) session.request.release();
       session.readCount = 0;
+      session.unreleased = true;
+      if (this.writeAcks(session)) this.release(session);
     }
     return frames;
+  }
+
+  private release(session: AttachedSession): void {
+    session.request.release();
+    session.unreleased = false;
   }
 
   private process(payload: Uint8Array, acks: number): PendingAck {
@@ -293,10 +302,20 @@ export class PartitionActor implements ActorEndpoint {
         if (hosted.log.applyRetention(nowMs) > 0) this.publish(slot, hosted.log);
       }
     }
-    if (nowMs - this.lastCheckpointMs >= checkpointIntervalMs) {
+    if (nowMs - this.lastCheckpointMs >= checkpointIntervalMs && this.allReleased()) {
       this.lastCheckpointMs = nowMs;
       this.checkpointAll();
     }
+  }
+
+  /**
+   * Whether every frame read has been released. Checkpoints wait for this: the checkpoint keeps
+   * only each producer's last batch, so a frame that could still be replayed must lie after the
+   * recovery point, where recovery rebuilds the full idempotence window.
+   */
+  private allReleased(): boolean {
+    for (const session of this.sessions.values()) if (session.unreleased) return false;
+    return true;
   }
 
   private checkpointAll(): void {
@@ -326,6 +345,7 @@ export class PartitionActor implements ActorEndpoint {
   private anyFrames(): boolean {
     for (const session of this.sessions.values()) {
       if (session.request.bytesAvailable > 0 || session.acks.length > 0) return true;
+      if (session.unreleased) return true;
     }
     return this.crashMode !== undefined || this.lifecycle !== 'ready';
   }

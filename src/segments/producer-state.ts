@@ -17,12 +17,22 @@
  * | yes             | same           | equals the last batch's sequences | duplicate            |
  * | yes             | same           | anything else                     | OUT_OF_ORDER_SEQUENCE|
  *
- * Sequences are int32 and wrap from 2^31 - 1 to 0, as in Kafka. Only the last batch is kept per
- * producer (Kafka keeps five), so a producer has at most one batch in flight per partition
- * whose retry can be recognised; the client enforces that. A producer unknown to the table (for
+ * "Equals the last batch's sequences" means: equals one of the producer's last
+ * `producerBatchWindow` batches (Kafka keeps five). A producer may have that many batches in
+ * flight per partition (the client caps it), and after an actor crash all of them can be
+ * replayed from the ring; each is recognised and answered with its original offsets.
+ *
+ * Sequences are int32 and wrap from 2^31 - 1 to 0, as in Kafka. The checkpoint holds only each
+ * producer's last batch; the window is rebuilt by recovery from the batches after the recovery
+ * point, and the actor writes checkpoints only when no frame it read is still unreleased, so a
+ * replayed batch is always within what recovery rebuilds. A producer unknown to the table (for
  * example after retention removed all its batches) may start at any sequence.
  */
 import { assert } from '../assert.js';
+import { inFlightBatchesPerPartitionMax } from '../constants.js';
+
+/** How many recent batches per producer are remembered for recognising replays. */
+export const producerBatchWindow = inFlightBatchesPerPartitionMax;
 
 export interface ProducerEntry {
   producerId: number;
@@ -49,15 +59,29 @@ function nextSequence(sequence: number, count: number): number {
   return (sequence + count) % (sequenceMax + 1);
 }
 
+interface RecentBatch {
+  baseSequence: number;
+  lastOffsetDelta: number;
+  baseOffset: number;
+}
+
+interface ProducerHistory {
+  producerEpoch: number;
+  /** Oldest first; at most `producerBatchWindow`. */
+  batches: RecentBatch[];
+}
+
 export class ProducerState {
-  private readonly entries = new Map<number, ProducerEntry>();
+  private readonly histories = new Map<number, ProducerHistory>();
 
   get size(): number {
-    return this.entries.size;
+    return this.histories.size;
   }
 
+  /** The producer's last appended batch, in checkpoint form. */
   get(producerId: number): ProducerEntry | undefined {
-    return this.entries.get(producerId);
+    const history = this.histories.get(producerId);
+    return history === undefined ? undefined : toEntry(producerId, history);
   }
 
   /** Decides what to do with a batch; allocates only for a duplicate. */
@@ -65,19 +89,22 @@ export class ProducerState {
     producerId: number, producerEpoch: number, baseSequence: number, recordCount: number,
   ): ProducerCheck {
     if (producerId < 0) return APPEND;
-    const entry = this.entries.get(producerId);
-    if (entry === undefined) return APPEND;
-    if (producerEpoch < entry.producerEpoch) return FENCED;
-    if (producerEpoch > entry.producerEpoch) return baseSequence === 0 ? APPEND : OUT_OF_ORDER;
-    if (baseSequence === nextSequence(entry.lastSequence, 1)) return APPEND;
-    const lastBaseSequence =
-      nextSequence(entry.lastSequence, sequenceMax + 1 - entry.lastOffsetDelta);
-    if (baseSequence === lastBaseSequence && recordCount - 1 === entry.lastOffsetDelta) {
-      return {
-        kind: 'duplicate',
-        baseOffset: entry.lastBaseOffset,
-        lastOffset: entry.lastBaseOffset + entry.lastOffsetDelta,
-      };
+    const history = this.histories.get(producerId);
+    if (history === undefined) return APPEND;
+    if (producerEpoch < history.producerEpoch) return FENCED;
+    if (producerEpoch > history.producerEpoch) return baseSequence === 0 ? APPEND : OUT_OF_ORDER;
+    const last = history.batches[history.batches.length - 1];
+    const lastSequence = nextSequence(last.baseSequence, last.lastOffsetDelta);
+    if (baseSequence === nextSequence(lastSequence, 1)) return APPEND;
+    for (let i = history.batches.length - 1; i >= 0; i -= 1) {
+      const batch = history.batches[i];
+      if (batch.baseSequence === baseSequence && batch.lastOffsetDelta === recordCount - 1) {
+        return {
+          kind: 'duplicate',
+          baseOffset: batch.baseOffset,
+          lastOffset: batch.baseOffset + batch.lastOffsetDelta,
+        };
+      }
     }
     return OUT_OF_ORDER;
   }
@@ -89,27 +116,42 @@ export class ProducerState {
   ): void {
     if (producerId < 0) return;
     assert(lastOffsetDelta >= 0, 'a batch takes at least one offset');
-    const entry = this.entries.get(producerId);
-    if (entry !== undefined && entry.lastBaseOffset >= baseOffset) return;
-    this.entries.set(producerId, {
-      producerId,
-      producerEpoch,
-      lastSequence: nextSequence(baseSequence, lastOffsetDelta),
-      lastBaseOffset: baseOffset,
-      lastOffsetDelta,
-    });
+    let history = this.histories.get(producerId);
+    if (history === undefined || producerEpoch > history.producerEpoch) {
+      history = { producerEpoch, batches: [] };
+      this.histories.set(producerId, history);
+    }
+    const last = history.batches[history.batches.length - 1];
+    if (last !== undefined && last.baseOffset >= baseOffset) return;
+    history.batches.push({ baseSequence, lastOffsetDelta, baseOffset });
+    if (history.batches.length > producerBatchWindow) history.batches.shift();
   }
 
-  /** A copy of every entry, ordered by producer id (for the checkpoint). */
+  /** Each producer's last batch, ordered by producer id (for the checkpoint). */
   snapshot(): ProducerEntry[] {
-    return [...this.entries.values()]
-      .map((entry) => ({ ...entry }))
+    return [...this.histories]
+      .map(([producerId, history]) => toEntry(producerId, history))
       .sort((a, b) => a.producerId - b.producerId);
   }
 
   static fromEntries(entries: readonly ProducerEntry[]): ProducerState {
     const state = new ProducerState();
-    for (const entry of entries) state.entries.set(entry.producerId, { ...entry });
+    for (const entry of entries) {
+      state.update(entry.producerId, entry.producerEpoch,
+        nextSequence(entry.lastSequence, sequenceMax + 1 - entry.lastOffsetDelta),
+        entry.lastOffsetDelta, entry.lastBaseOffset);
+    }
     return state;
   }
+}
+
+function toEntry(producerId: number, history: ProducerHistory): ProducerEntry {
+  const last = history.batches[history.batches.length - 1];
+  return {
+    producerId,
+    producerEpoch: history.producerEpoch,
+    lastSequence: nextSequence(last.baseSequence, last.lastOffsetDelta),
+    lastBaseOffset: last.baseOffset,
+    lastOffsetDelta: last.lastOffsetDelta,
+  };
 }

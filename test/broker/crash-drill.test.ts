@@ -8,12 +8,15 @@ const crashesPerMode = 8;
 
 /** A steady produce load that records what was acknowledged, and can be waited on. */
 function startLoad(broker: Broker, acks: 1 | 'all') {
-  const producer = broker.producer({ acks });
+  // Tiny batches: one record each, so every partition has many batches in flight.
+  const producer = broker.producer({ acks, batchBytes: 64 });
   const acked: Array<{ partition: number; offset: number; value: string }> = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   let stopped = false;
   let sequence = 0;
-  const done = (async () => {
+  // Several lanes keep several batches per partition in flight, so a crash leaves many of one
+  // partition's batches appended but unreleased, all replayed by the restarted actor.
+  const lane = async () => {
     while (!stopped) {
       const batch = Array.from({ length: 25 }, () => {
         const n = sequence++;
@@ -26,6 +29,9 @@ function startLoad(broker: Broker, acks: 1 | 'all') {
         w.resolve();
       }
     }
+  };
+  const done = (async () => {
+    await Promise.all([lane(), lane(), lane(), lane()]);
     await producer.flush();
   })();
   return {
