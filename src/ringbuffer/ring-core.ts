@@ -79,6 +79,26 @@ const atomicsWithWaitAsync = Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
 };
 
+/**
+ * `Atomics.waitAsync`, made dependable on Node: a pending waitAsync does not keep the event loop
+ * alive (nodejs/node#44729, nodejs/node#61941), so a worker whose only pending work is the wait
+ * simply exits, and the wait's own timeout is not always delivered. A ref'd timer of the same
+ * length keeps the thread alive and bounds the wait; it is armed only when we actually sleep.
+ */
+async function waitAsyncFor(array: Int32Array, index: number, timeoutMs: number): Promise<void> {
+  const result = atomicsWithWaitAsync.waitAsync(array, index, 1, timeoutMs);
+  if (!result.async) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timerMs = Math.min(Math.ceil(timeoutMs) + 1, timerMsMax);
+  await Promise.race([result.value, new Promise((resolve) => {
+    timer = setTimeout(resolve, timerMs);
+  })]);
+  clearTimeout(timer);
+}
+
+/** setTimeout treats longer delays as 1 ms. */
+const timerMsMax = 2 ** 31 - 1;
+
 const tailIndex = int32IndexOf(tailSlotOffset);
 const headIndex = int32IndexOf(headSlotOffset);
 const consumerWaitingIndex = int32IndexOf(consumerWaitingSlotOffset);
@@ -189,9 +209,7 @@ export abstract class RingCore {
       if (claim !== FULL) return claim;
       const remainingMs = deadlineMs - performance.now();
       if (remainingMs <= 0) throw this.timeoutError('claim', timeoutMs);
-      const result = atomicsWithWaitAsync.waitAsync(this.i32, producersWaitingIndex, 1,
-        remainingMs);
-      if (result.async) await result.value;
+      await waitAsyncFor(this.i32, producersWaitingIndex, remainingMs);
     }
   }
 
@@ -267,9 +285,7 @@ export abstract class RingCore {
       if (this.dataOrAnnounce()) return 'ok';
       const remainingMs = deadlineMs - performance.now();
       if (remainingMs <= 0) return this.stopWaiting();
-      const result = atomicsWithWaitAsync.waitAsync(this.i32, consumerWaitingIndex, 1,
-        this.sleepCapMs(remainingMs));
-      if (result.async) await result.value;
+      await waitAsyncFor(this.i32, consumerWaitingIndex, this.sleepCapMs(remainingMs));
     }
   }
 
