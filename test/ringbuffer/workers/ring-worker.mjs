@@ -136,4 +136,6 @@ async function run() {
 }
 
 run().then((result) => parentPort.postMessage({ done: true, ...result }),
-  (error) => parentPort.postMessage({ done: true, error: errorCode(error), message: String(error) }));
+  (error) => parentPort.postMessage({
+    done: true, error: errorCode(error), message: String(error),
+  }));
