@@ -191,6 +191,8 @@ export abstract class RingCore {
 
   /** Claims, sleeping with `Atomics.wait` while full (workers only; the main thread throws). */
   claimBlocking(type: number, payloadBytes: number, timeoutMs: number): Claim {
+    const fast = this.tryClaim(type, payloadBytes); // no clock read while there is room
+    if (fast !== FULL && fast !== CLOSED) return fast;
     const deadlineMs = performance.now() + checkTimeoutMs(timeoutMs);
     for (;;) {
       const claim = this.claimOrAnnounce(type, payloadBytes);
@@ -203,6 +205,8 @@ export abstract class RingCore {
 
   /** Claims, awaiting `Atomics.waitAsync` while full; never blocks the thread. */
   async claimAsync(type: number, payloadBytes: number, timeoutMs: number): Promise<Claim> {
+    const fast = this.tryClaim(type, payloadBytes);
+    if (fast !== FULL && fast !== CLOSED) return fast;
     const deadlineMs = performance.now() + checkTimeoutMs(timeoutMs);
     for (;;) {
       const claim = this.claimOrAnnounce(type, payloadBytes);
@@ -269,6 +273,7 @@ export abstract class RingCore {
 
   /** Waits (`Atomics.wait`, workers only) until a frame can be read. */
   waitForData(timeoutMs: number): WaitOutcome {
+    if (this.hasData()) return 'ok';
     const deadlineMs = performance.now() + checkTimeoutMs(timeoutMs);
     for (;;) {
       if (this.dataOrAnnounce()) return 'ok';
