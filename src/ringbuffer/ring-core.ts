@@ -79,6 +79,26 @@ const atomicsWithWaitAsync = Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
 };
 
+/**
+ * `Atomics.waitAsync`, made dependable on Node: a pending waitAsync does not keep the event loop
+ * alive (nodejs/node#44729, nodejs/node#61941), so a worker whose only pending work is the wait
+ * simply exits, and the wait's own timeout is not always delivered. A ref'd timer of the same
+ * length keeps the thread alive and bounds the wait; it is armed only when we actually sleep.
+ */
+async function waitAsyncFor(array: Int32Array, index: number, timeoutMs: number): Promise<void> {
+  const result = atomicsWithWaitAsync.waitAsync(array, index, 1, timeoutMs);
+  if (!result.async) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timerMs = Math.min(Math.ceil(timeoutMs) + 1, timerMsMax);
+  await Promise.race([result.value, new Promise((resolve) => {
+    timer = setTimeout(resolve, timerMs);
+  })]);
+  clearTimeout(timer);
+}
+
+/** setTimeout treats longer delays as 1 ms. */
+const timerMsMax = 2 ** 31 - 1;
+
 const tailIndex = int32IndexOf(tailSlotOffset);
 const headIndex = int32IndexOf(headSlotOffset);
 const consumerWaitingIndex = int32IndexOf(consumerWaitingSlotOffset);
@@ -171,6 +191,8 @@ export abstract class RingCore {
 
   /** Claims, sleeping with `Atomics.wait` while full (workers only; the main thread throws). */
   claimBlocking(type: number, payloadBytes: number, timeoutMs: number): Claim {
+    const fast = this.tryClaim(type, payloadBytes); // no clock read while there is room
+    if (fast !== FULL && fast !== CLOSED) return fast;
     const deadlineMs = performance.now() + checkTimeoutMs(timeoutMs);
     for (;;) {
       const claim = this.claimOrAnnounce(type, payloadBytes);
@@ -183,15 +205,15 @@ export abstract class RingCore {
 
   /** Claims, awaiting `Atomics.waitAsync` while full; never blocks the thread. */
   async claimAsync(type: number, payloadBytes: number, timeoutMs: number): Promise<Claim> {
+    const fast = this.tryClaim(type, payloadBytes);
+    if (fast !== FULL && fast !== CLOSED) return fast;
     const deadlineMs = performance.now() + checkTimeoutMs(timeoutMs);
     for (;;) {
       const claim = this.claimOrAnnounce(type, payloadBytes);
       if (claim !== FULL) return claim;
       const remainingMs = deadlineMs - performance.now();
       if (remainingMs <= 0) throw this.timeoutError('claim', timeoutMs);
-      const result = atomicsWithWaitAsync.waitAsync(this.i32, producersWaitingIndex, 1,
-        remainingMs);
-      if (result.async) await result.value;
+      await waitAsyncFor(this.i32, producersWaitingIndex, remainingMs);
     }
   }
 
@@ -251,6 +273,7 @@ export abstract class RingCore {
 
   /** Waits (`Atomics.wait`, workers only) until a frame can be read. */
   waitForData(timeoutMs: number): WaitOutcome {
+    if (this.hasData()) return 'ok';
     const deadlineMs = performance.now() + checkTimeoutMs(timeoutMs);
     for (;;) {
       if (this.dataOrAnnounce()) return 'ok';
@@ -267,9 +290,7 @@ export abstract class RingCore {
       if (this.dataOrAnnounce()) return 'ok';
       const remainingMs = deadlineMs - performance.now();
       if (remainingMs <= 0) return this.stopWaiting();
-      const result = atomicsWithWaitAsync.waitAsync(this.i32, consumerWaitingIndex, 1,
-        this.sleepCapMs(remainingMs));
-      if (result.async) await result.value;
+      await waitAsyncFor(this.i32, consumerWaitingIndex, this.sleepCapMs(remainingMs));
     }
   }
 
