@@ -16,7 +16,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from './assert.js';
 import { MambaError, closed, fromIoError, invalidConfig, unknownTopic } from './errors.js';
-import { partitionsPerBrokerMax, ringCapacityBytesDefault, topicsPerBrokerMax } from './constants.js';
+import {
+  partitionsPerBrokerMax, ringCapacityBytesDefault, topicsPerBrokerMax,
+} from './constants.js';
 import {
   resolveBrokerOptions, resolveTopicOptions, validateTopicName, type BrokerConfig,
   type BrokerOptions, type ProducerOptions, type TopicConfig, type TopicOptions,
@@ -24,7 +26,9 @@ import {
 import { ControlBlock, PartitionState } from './actors/control-block.js';
 import type { ActorSessionSpec, CrashMode, PartitionSpec } from './actors/protocol.js';
 import { DataDirLock } from './supervisor/data-dir-lock.js';
-import { readManifest, writeManifest, type ManifestBody, type TopicRecord } from './supervisor/manifest.js';
+import {
+  readManifest, writeManifest, type ManifestBody, type TopicRecord,
+} from './supervisor/manifest.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { TopicDirectory } from './supervisor/topic-directory.js';
 import { SpscRing } from './ringbuffer/index.js';

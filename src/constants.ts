@@ -98,3 +98,9 @@ assert(restartBackoffMsMin < restartBackoffMsMax, 'backoff min below max');
 export const ringAbandonedClaimTimeoutMsDefault = 5_000;
 assert(handlerRetryBackoffMsMin < handlerRetryBackoffMsMax, 'handler backoff min below max');
 assert(heartbeatIntervalMsDefault < sessionTimeoutMsDefault, 'heartbeats fit a session');
+
+// Producer batches travel as one ring frame each, and a frame may fill at most half its ring.
+/** The largest `batchBytes` a producer may ask for: a batch grows past it by one record at most. */
+export const producerBatchBytesMax = 512 * KiB;
+assert(producerBatchBytesMax + recordSizeBytesMax + 64 <= ringCapacityBytesDefault / 2 - 8,
+  'a producer batch always fits one frame of a default ring');

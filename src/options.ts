@@ -7,7 +7,8 @@ import os from 'node:os';
 import { invalidConfig } from './errors.js';
 import {
   heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax, restartBackoffMsMin,
-  restartsPerMinuteMax, actorsMax, batchBytesDefault, batchSizeBytesMax, lingerMsDefault, partitionsPerTopicMax,
+  restartsPerMinuteMax, actorsMax, batchBytesDefault, producerBatchBytesMax, lingerMsDefault,
+  partitionsPerTopicMax,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax,
 } from './constants.js';
@@ -195,7 +196,7 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
     partitioner: partitioner as Partitioner,
     lingerMs: optionalInteger('options.lingerMs', options.lingerMs, lingerMsDefault, 0, 60_000),
     batchBytes: optionalInteger('options.batchBytes', options.batchBytes, batchBytesDefault, 1,
-      batchSizeBytesMax),
+      producerBatchBytesMax),
     requestTimeoutMs: optionalInteger('options.requestTimeoutMs', options.requestTimeoutMs,
       requestTimeoutMsDefault, 1, 3_600_000),
   };

@@ -146,7 +146,8 @@ export class PartitionActor implements ActorEndpoint {
       retentionBytes: spec.config.retentionBytes < 0 ? undefined : spec.config.retentionBytes,
       retentionMs: spec.config.retentionMs < 0 ? undefined : spec.config.retentionMs,
       flushPolicy: spec.config.flush,
-      log: (line) => console.warn(`[actor ${this.actorIndex} ${spec.topic}-${spec.partition}] ${line}`),
+      log: (line) =>
+        console.warn(`[actor ${this.actorIndex} ${spec.topic}-${spec.partition}] ${line}`),
     });
     Atomics.add(this.i32, this.word(ACTOR_PROGRESS), 1);
     Atomics.store(this.i32, this.word(ACTOR_STATE),

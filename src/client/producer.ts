@@ -57,6 +57,7 @@ interface OpenBatch {
 }
 
 const encoder = new TextEncoder();
+const ackLevels: Record<string, number> = { 0: ACKS_NONE, 1: ACKS_LEADER, all: ACKS_ALL };
 /** Per-record overhead on top of key, value and headers: lengths, deltas, attributes. */
 const recordOverheadBytes = 24;
 
@@ -123,15 +124,19 @@ export class Producer {
       group.indexes.push(index);
     });
     const results = new Array<SendResult>(messages.length);
-    await Promise.all([...groups].map(([partition, group]) => new Promise<void>((resolve, reject) => {
-      this.add(topic, partition, location.firstSlot + partition, group.records, (error, offset) => {
-        if (error !== undefined) return reject(error);
-        group.indexes.forEach((index, i) => {
-          results[index] = { topic, partition, offset: offset < 0 ? -1 : offset + i };
+    type Group = { records: RecordInput[]; indexes: number[] };
+    const sendGroup = ([partition, group]: [number, Group]) =>
+      new Promise<void>((resolve, reject) => {
+        const slot = location.firstSlot + partition;
+        this.add(topic, partition, slot, group.records, (error, offset) => {
+          if (error !== undefined) return reject(error);
+          group.indexes.forEach((index, i) => {
+            results[index] = { topic, partition, offset: offset < 0 ? -1 : offset + i };
+          });
+          resolve();
         });
-        resolve();
       });
-    })));
+    await Promise.all([...groups].map(sendGroup));
     return results;
   }
 
@@ -212,7 +217,7 @@ export class Producer {
     this.inFlight++;
     const batch: OutgoingBatch = {
       slot: open.slot,
-      acks: this.config.acks === 'all' ? ACKS_ALL : this.config.acks === 1 ? ACKS_LEADER : ACKS_NONE,
+      acks: ackLevels[String(this.config.acks)],
       records: open.records,
       timeoutMs: this.config.requestTimeoutMs,
       meta: () => this.nextMeta(open.slot, open.records.length),
@@ -300,6 +305,7 @@ function toRecord(message: Message): RecordInput {
 
 function recordSizeBytes(record: RecordInput): number {
   let size = recordOverheadBytes + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  if (record.headers) for (const [name, value] of record.headers) size += name.length * 3 + value.length + 10;
+  if (!record.headers) return size;
+  for (const [name, value] of record.headers) size += name.length * 3 + value.length + 10;
   return size;
 }

@@ -23,7 +23,8 @@ function startLoad(broker: Broker, acks: 1 | 'all') {
         return { key: `key-${n % 16}`, value: `${n}` };
       });
       const results = await producer.sendBatch('drill', batch);
-      results.forEach((r, i) => acked.push({ partition: r.partition, offset: r.offset, value: batch[i].value }));
+      results.forEach((r, i) =>
+        acked.push({ partition: r.partition, offset: r.offset, value: batch[i].value }));
       for (const w of waiters.filter((w) => acked.length >= w.count)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
@@ -49,7 +50,8 @@ function startLoad(broker: Broker, acks: 1 | 'all') {
 }
 
 describe('crash drills', () => {
-  it.each(['terminate', 'throw', 'exit'] as const)('loses and duplicates nothing across %s crashes', async (mode) => {
+  const modes = ['terminate', 'throw', 'exit'] as const;
+  it.each(modes)('loses and duplicates nothing across %s crashes', async (mode) => {
     const dataDir = tempDir();
     const broker = await Broker.open({ dataDir, actors: 2 });
     await broker.createTopic('drill', { partitions });
@@ -77,7 +79,9 @@ describe('crash drills', () => {
       const inPartition = stored.filter((r) => r.partition === p);
       expect(inPartition.map((r) => r.offset)).toEqual(inPartition.map((_, i) => i));
       const perKey = new Map<string, number[]>();
-      for (const r of inPartition) perKey.set(r.key!, [...(perKey.get(r.key!) ?? []), Number(r.value)]);
+      for (const r of inPartition) {
+        perKey.set(r.key!, [...(perKey.get(r.key!) ?? []), Number(r.value)]);
+      }
       for (const seq of perKey.values()) expect(seq).toEqual([...seq].sort((a, b) => a - b));
     }
   });

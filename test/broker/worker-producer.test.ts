@@ -8,7 +8,8 @@ const workerFile = new URL('./workers/producer-worker.mjs', import.meta.url);
 
 function runProducer(handle: unknown, label: string, count: number) {
   const worker = new Worker(workerFile, { workerData: { handle, topic: 'w', count, label } });
-  return new Promise<{ results: Array<{ partition: number; offset: number }> }>((resolve, reject) => {
+  type Output = { results: Array<{ partition: number; offset: number }> };
+  return new Promise<Output>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });

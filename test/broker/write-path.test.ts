@@ -4,12 +4,14 @@ import { readPartition, readTopic } from '../helpers/log-contents.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('Broker write path', () => {
-  it.each([[0], [1], ['all']] as const)('produces with acks %s, reopens, and reads back', async (acks) => {
+  const levels = [[0], [1], ['all']] as const;
+  it.each(levels)('produces with acks %s, reopens, and reads back', async (acks) => {
     const dataDir = tempDir();
     let broker = await Broker.open({ dataDir, actors: 2 });
     await broker.createTopic('orders', { partitions: 4 });
     const producer = broker.producer({ acks });
-    const messages = Array.from({ length: 2000 }, (_, i) => ({ key: `k${i % 37}`, value: `v${i}` }));
+    const messages = Array.from({ length: 2000 },
+      (_, i) => ({ key: `k${i % 37}`, value: `v${i}` }));
     const results = await producer.sendBatch('orders', messages);
     const singles = await Promise.all(Array.from({ length: 50 }, (_, i) =>
       producer.send('orders', { key: `s${i}`, value: `single-${i}` })));
@@ -34,16 +36,17 @@ describe('Broker write path', () => {
     for (const r of stored.filter((r) => r.value.startsWith('v'))) {
       byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), Number(r.value.slice(1))]);
     }
-    for (const sequence of byKey.values()) expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
+    for (const sequence of byKey.values()) {
+      expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
+    }
     if (acks !== 0) {
       // Each result names the place its record really went.
-      for (const [i, result] of results.entries()) {
-        const found = stored.find((r) => r.partition === result.partition && r.offset === result.offset);
-        expect(found?.value).toBe(`v${i}`);
+      const at = new Map(stored.map((r) => [`${r.partition}:${r.offset}`, r.value]));
+      for (const [i, r] of results.entries()) {
+        expect(at.get(`${r.partition}:${r.offset}`)).toBe(`v${i}`);
       }
-      for (const [i, result] of singles.entries()) {
-        const found = stored.find((r) => r.partition === result.partition && r.offset === result.offset);
-        expect(found?.value).toBe(`single-${i}`);
+      for (const [i, r] of singles.entries()) {
+        expect(at.get(`${r.partition}:${r.offset}`)).toBe(`single-${i}`);
       }
     }
   });
@@ -77,7 +80,8 @@ describe('Broker write path', () => {
   it('refuses a second broker on the same data directory', async () => {
     const dataDir = tempDir();
     const broker = await Broker.open({ dataDir, actors: 1 });
-    await expect(Broker.open({ dataDir, actors: 1 })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
+    await expect(Broker.open({ dataDir, actors: 1 }))
+      .rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
     await broker.close();
     const again = await Broker.open({ dataDir, actors: 1 });
     await again.close();
@@ -90,7 +94,8 @@ describe('Broker write path', () => {
     await broker.producer().send('gone', { value: 'x' });
     await broker.deleteTopic('gone');
     expect(broker.listTopics()).toEqual([]);
-    await expect(broker.producer().send('gone', { value: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+    await expect(broker.producer().send('gone', { value: 'x' }))
+      .rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
     await broker.createTopic('gone', { partitions: 1 });
     const r = await broker.producer().send('gone', { value: 'fresh' });
     expect(r.offset).toBe(0);
@@ -117,8 +122,10 @@ describe('Broker bad input', () => {
     expect(await code(broker.createTopic('t'))).toBe('TOPIC_EXISTS');
     expect(await code(broker.createTopic('bad/name'))).toBe('INVALID_CONFIG');
     expect(await code(broker.createTopic('x', { partitions: 0 }))).toBe('INVALID_CONFIG');
-    expect(await code(broker.createTopic('x', { flush: 'sometimes' as never }))).toBe('INVALID_CONFIG');
-    expect(await code(producer.send('t', { value: new Uint8Array(2 * 1024 * 1024) }))).toBe('RECORD_TOO_LARGE');
+    expect(await code(broker.createTopic('x', { flush: 'sometimes' as never })))
+      .toBe('INVALID_CONFIG');
+    expect(await code(producer.send('t', { value: new Uint8Array(2 * 1024 * 1024) })))
+      .toBe('RECORD_TOO_LARGE');
     expect(await code(producer.send('t', { value: 'x', partition: 2 }))).toBe('INVALID_PARTITION');
     expect(await code(producer.send('t', { value: 42 as never }))).toBe('INVALID_RECORD');
     expect(() => broker.producer({ acks: 2 as never })).toThrow(/options.acks/);
