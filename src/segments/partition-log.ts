@@ -7,7 +7,7 @@
  * - offsets are dense and increasing: `append` stamps `baseOffset = logEndOffset` into the
  *   batch, and a batch is never split (the log rolls first when it does not fit);
  * - `durableOffset <= logEndOffset`; every byte below `durableOffset` was msynced;
- * - a checkpoint's recovery point is durable: `checkpoint()` flushes before writing it;
+ * - a checkpoint's recovery point is durable: `checkpoint()` flushes up to it before writing;
  * - segment files are never made shorter (invariant 5); retention only unlinks.
  */
 import nodePath from 'node:path';
@@ -53,6 +53,11 @@ const emptyView = new Uint8Array(0);
 export class PartitionLog {
   private segments: Segment[];
   private durable: number;
+  /**
+   * Where the previous checkpoint started writeback (MS_ASYNC): the next checkpoint makes the
+   * log durable up to here with a blocking msync that by then has little left to do.
+   */
+  private writeback: { segment: Segment; position: number; offset: number } | undefined;
   private lastFlushMs: number;
   private directoryDirty = false;
   private preparation: PreparedFile | undefined;
@@ -247,27 +252,68 @@ export class PartitionLog {
     return deleted;
   }
 
-  /** Flushes, then atomically writes the checkpoint (recovery point = log end). */
-  checkpoint(): void {
+  /**
+   * Atomically writes the checkpoint. With flush policy `'batch'` (or when `full`), the log is
+   * flushed first and the recovery point is the log end. Otherwise the checkpoint must not stall
+   * the writer behind a blocking msync of everything appended since the last one (with flush
+   * `'none'` that is a second of traffic, ~100 ms of disk here): it makes durable only what the
+   * previous checkpoint sent to writeback, records that as the recovery point, and starts
+   * writeback of the rest. Recovery scans from the recovery point, so it costs at most two
+   * checkpoint intervals of log to validate.
+   */
+  checkpoint(full = this.config.flushPolicy === 'batch'): void {
     this.assertOpen();
-    this.flush();
-    const active = this.active;
+    if (full) {
+      this.flush();
+      this.writeback = undefined;
+    } else {
+      this.flushWrittenBack();
+      for (const segment of this.segments) segment.startWriteback();
+      const active = this.active;
+      this.writeback = { segment: active, position: active.endPosition, offset: this.logEndOffset };
+    }
+    const recovery = this.recoverySegmentAt(this.durable);
     writeCheckpoint(this.config.storage, this.dir, {
       recoveryPoint: this.durable,
-      recoverySegmentBaseOffset: active.baseOffset,
-      recoveryBytePosition: active.endPosition,
+      recoverySegmentBaseOffset: recovery.segment.baseOffset,
+      recoveryBytePosition: recovery.bytePosition,
       logStartOffset: this.logStartOffset,
       logEndOffset: this.logEndOffset,
-      activeSegmentBaseOffset: active.baseOffset,
-      activeBytePosition: active.endPosition,
+      activeSegmentBaseOffset: this.active.baseOffset,
+      activeBytePosition: this.active.endPosition,
       producers: this.producers.snapshot(),
     });
+  }
+
+  /** Blocking msync of what the last checkpoint sent to writeback; moves the durable offset. */
+  private flushWrittenBack(): void {
+    const mark = this.writeback;
+    if (mark === undefined || mark.offset <= this.durable) return;
+    for (const segment of this.segments) {
+      if (segment === mark.segment) {
+        segment.flushTo(mark.position);
+        break;
+      }
+      segment.flush();
+    }
+    this.durable = mark.offset;
+  }
+
+  /** The segment holding `logOffset` and the byte position where that offset's batch starts. */
+  private recoverySegmentAt(logOffset: number): { segment: Segment; bytePosition: number } {
+    if (logOffset >= this.logEndOffset) {
+      return { segment: this.active, bytePosition: this.active.endPosition };
+    }
+    if (logOffset <= this.logStartOffset) return { segment: this.segments[0], bytePosition: 0 };
+    const segment = this.segments[this.segmentIndexOf(logOffset)];
+    const position = segment.positionOf(logOffset);
+    return { segment, bytePosition: position < 0 ? 0 : position };
   }
 
   /** Flushes, writes the checkpoint and lets go of the mappings. */
   close(): void {
     if (this.closed) return;
-    this.checkpoint();
+    this.checkpoint(true);
     const preparation = this.preparation;
     if (preparation !== undefined && preparation.state() === 'ready') {
       this.config.storage.unlink(preparation.path);

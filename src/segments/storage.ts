@@ -24,6 +24,11 @@ export interface MappedFile {
   readonly bytes: Uint8Array;
   /** Makes bytes `[start, end)` durable (msync). The range is widened to whole pages. */
   sync(start: number, end: number): void;
+  /**
+   * Asks the OS to start writing `[start, end)` back (msync with MS_ASYNC) and returns at
+   * once. Nothing is durable until a later `sync` covers the range; that `sync` is then cheap.
+   */
+  startWriteback(start: number, end: number): void;
 }
 
 /** What `prepareFile` hands back: a file being created and zero-filled off this thread. */
