@@ -52,7 +52,7 @@ export interface TopicDescription {
 }
 
 export type BrokerEvent = 'actor-exit' | 'actor-restart' | 'actor-ready' | 'actor-failed' |
-  'partition-recovered';
+  'partition-recovered' | 'partition-failed';
 
 const ackRingCapacityBytes = 256 * 1024;
 const stateNames: PartitionDescription['state'][] =
@@ -75,7 +75,7 @@ export class Broker extends EventEmitter {
   ) {
     super();
     for (const event of ['actor-exit', 'actor-restart', 'actor-ready', 'actor-failed',
-      'partition-recovered'] as const) {
+      'partition-recovered', 'partition-failed'] as const) {
       supervisor.on(event, (payload) => this.emit(event, payload));
     }
   }
@@ -130,13 +130,24 @@ export class Broker extends EventEmitter {
       ...this.manifest, nextTopicId: this.manifest.nextTopicId + 1,
       topics: [...this.manifest.topics, record],
     });
-    await this.openTopic(record);
+    try {
+      await this.openTopic(record);
+    } catch (error) {
+      // Nothing half-made stays behind: close what opened, forget the topic, remove its files.
+      await this.removeTopic(record).catch(() => undefined);
+      throw error;
+    }
   }
 
   async deleteTopic(topic: string): Promise<void> {
     this.checkOpen();
     const record = this.manifest.topics.find((t) => t.name === topic);
     if (record === undefined) throw unknownTopic(topic);
+    await this.removeTopic(record);
+  }
+
+  private async removeTopic(record: TopicRecord): Promise<void> {
+    const topic = record.name;
     this.directory.remove(topic);
     await Promise.all(this.slotsOf(record).map(async (slot) => {
       await this.supervisor.closePartition(this.actorOf(slot), slot, true);
@@ -212,6 +223,16 @@ export class Broker extends EventEmitter {
     await this.supervisor.crash(index, mode);
   }
 
+  /**
+   * Flushes every partition to disk and writes its checkpoint now (the actors also do this every
+   * second). Afterwards every record so far is below its partition's recovery point, where
+   * damage found at the next open is reported as CORRUPT_LOG instead of cleared as a torn tail.
+   */
+  async checkpoint(): Promise<void> {
+    this.checkOpen();
+    await this.supervisor.checkpointAll();
+  }
+
   /** Resolves once every actor is running again after crashes (or was given up). */
   async settled(): Promise<void> {
     await this.supervisor.settled();
@@ -235,6 +256,7 @@ export class Broker extends EventEmitter {
     this.mainSession?.close();
     try {
       await this.supervisor.stop();
+      this.supervisor.closeSessions();
     } finally {
       this.lock.release();
     }

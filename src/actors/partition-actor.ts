@@ -127,7 +127,7 @@ export class PartitionActor implements ActorEndpoint {
       case 'add-session': return this.addSession(command.session);
       case 'remove-session': this.sessions.delete(command.sessionId); return null;
       case 'stats': return this.stats();
-      case 'checkpoint': this.checkpointAll(); return null;
+      case 'checkpoint': this.checkpointAll(true); return null;
       case 'crash': this.crashMode = command.mode; this.ringSelf(); return null;
       case 'shutdown': this.shutdown(); return null;
       default: return assertNever(command, 'actor command');
@@ -319,9 +319,10 @@ export class PartitionActor implements ActorEndpoint {
     return true;
   }
 
-  private checkpointAll(): void {
+  /** `full`: flush everything first, so the recovery point is the log end (see PartitionLog). */
+  private checkpointAll(full?: boolean): void {
     for (const [slot, hosted] of this.partitions) {
-      hosted.log.checkpoint();
+      hosted.log.checkpoint(full);
       this.publish(slot, hosted.log);
     }
   }

@@ -163,7 +163,7 @@ export class ProducerSession {
           this.requestRings[actorIndex].abort(probe);
         } catch (error) {
           if (!MambaError.is(error, 'TIMEOUT')) throw error;
-          this.expire(Date.now(), backlog);
+          this.expire(Date.now(), true);
         }
       }
     } catch (error) {
@@ -207,7 +207,7 @@ export class ProducerSession {
           if (result.async) await result.value;
         }
         Atomics.store(this.control, SESSION_SLEEPING, 0);
-        this.expire(Date.now());
+        this.expire(Date.now(), this.requestRings.some((ring) => ring.isClosed));
       }
     } finally {
       clearInterval(keepAlive);
@@ -241,15 +241,26 @@ export class ProducerSession {
     }
   }
 
-  private expire(nowMs: number, backlog?: OutgoingBatch[]): void {
-    if (nowMs - this.lastExpiryCheckMs < pumpWaitMs && backlog === undefined) return;
+  /** Fails pending batches that can no longer be acknowledged (checked every pumpWaitMs). */
+  private expire(nowMs: number, force = false): void {
+    if (nowMs - this.lastExpiryCheckMs < pumpWaitMs && !force) return;
     this.lastExpiryCheckMs = nowMs;
     for (const [correlation, entry] of this.pending) {
-      const failed = this.controlBlock.partitionState(entry.batch.slot) === PartitionState.FAILED;
-      if (!failed && nowMs < entry.deadlineMs) continue;
+      const error = this.pendingFailure(entry, nowMs);
+      if (error === undefined) continue;
       this.pending.delete(correlation);
-      entry.batch.settle(failed ? partitionFailed(entry.batch.slot) : timedOut(entry), -1);
+      entry.batch.settle(error, -1);
     }
+  }
+
+  /** Why a pending batch can no longer be acknowledged, if it cannot. */
+  private pendingFailure(entry: Pending, nowMs: number): MambaError | undefined {
+    const slot = entry.batch.slot;
+    if (this.requestRings[this.actorOf(slot)].isClosed) return closed('BROKER_CLOSED', 'broker');
+    if (this.controlBlock.partitionState(slot) === PartitionState.FAILED) {
+      return partitionFailed(slot);
+    }
+    return nowMs < entry.deadlineMs ? undefined : timedOut(entry);
   }
 }
 

@@ -37,6 +37,12 @@ export interface SessionHandle {
   topicDirectory: SharedArrayBuffer;
 }
 
+/** Wakes the session's ack pump unconditionally (used when the broker closes). */
+export function wakeSession(control: Int32Array): void {
+  Atomics.add(control, SESSION_DOORBELL, 1);
+  Atomics.notify(control, SESSION_DOORBELL);
+}
+
 /** Actor side: wake the session's ack pump if it is waiting. */
 export function ringSession(control: Int32Array): void {
   if (Atomics.load(control, SESSION_SLEEPING) === 0) return;

@@ -35,6 +35,8 @@ import type {
   PartitionRecovered, PartitionSpec,
 } from '../actors/protocol.js';
 import { wrapActor } from '../actors/rpc.js';
+import { SpscRing } from '../ringbuffer/index.js';
+import { wakeSession } from '../client/session-layout.js';
 import { workerUrl } from '../worker-url.js';
 import { RestartPolicy } from './restart-policy.js';
 
@@ -150,6 +152,21 @@ export class Supervisor extends EventEmitter {
     });
   }
 
+  /**
+   * After the actors stopped: closes every session's rings and wakes its ack pump, so producers
+   * in any thread fail their pending and future sends with BROKER_CLOSED instead of timing out.
+   */
+  closeSessions(): void {
+    for (const specs of this.sessions.values()) {
+      for (const spec of specs) {
+        SpscRing.attach(spec.request).close('broker closed');
+        SpscRing.attach(spec.ack).close('broker closed');
+      }
+      wakeSession(new Int32Array(specs[0].control));
+    }
+    this.sessions.clear();
+  }
+
   async stats(actorIndex: number): Promise<ActorReplies['stats']> {
     return this.call(this.actors[actorIndex], { kind: 'stats' });
   }
@@ -249,8 +266,7 @@ export class Supervisor extends EventEmitter {
     const epoch = record.epoch;
     try {
       for (const spec of [...record.partitions.values()]) {
-        const recovered = await this.callRaw(record, { kind: 'open-partition', spec });
-        this.emit('partition-recovered', { ...recovered, actorIndex: record.index, epoch });
+        await this.reopenPartition(record, spec, epoch);
       }
       for (const specs of this.sessions.values()) {
         await this.callRaw(record, { kind: 'add-session', session: specs[record.index] });
@@ -263,6 +279,25 @@ export class Supervisor extends EventEmitter {
     record.markReady();
     const recoveryMs = Date.now() - startedAt;
     this.emit('actor-ready', { actorIndex: record.index, epoch, recoveryMs });
+  }
+
+  /**
+   * Reopens one partition on a restarted actor. If its recovery fails (a corrupt log, a full
+   * disk), that partition alone is marked FAILED — producers get PARTITION_FAILED — and the
+   * actor goes on serving its other partitions. A dying worker propagates as ACTOR_UNAVAILABLE.
+   */
+  private async reopenPartition(record: ActorRecord, spec: PartitionSpec, epoch: number):
+    Promise<void> {
+    try {
+      const recovered = await this.callRaw(record, { kind: 'open-partition', spec });
+      this.emit('partition-recovered', { ...recovered, actorIndex: record.index, epoch });
+    } catch (error) {
+      if (MambaError.is(error, 'ACTOR_UNAVAILABLE')) throw error;
+      this.controlBlock.setPartitionState(spec.slot, PartitionState.FAILED);
+      this.emit('partition-failed', {
+        actorIndex: record.index, topic: spec.topic, partition: spec.partition, error,
+      });
+    }
   }
 
   private onExit(record: ActorRecord, worker: Worker, exitCode: number): void {

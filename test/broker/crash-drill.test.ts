@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
 import { readTopic } from '../helpers/log-contents.js';
@@ -103,6 +105,38 @@ describe('crash drills', () => {
     await failed;
     await expect(broker.producer({ acks: 1 }).send('storm', { value: 'x' }))
       .rejects.toMatchObject({ code: 'PARTITION_FAILED' });
+    await broker.close();
+  });
+});
+
+describe('a partition that cannot recover', () => {
+  it('fails alone when its log is corrupt at restart; its actor serves the rest', async () => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({ dataDir, actors: 1 });
+    await broker.createTopic('rot', { partitions: 2, segmentBytes: 64 * 1024, flush: 'batch' });
+    const producer = broker.producer({ acks: 'all' });
+    for (const partition of [0, 1]) {
+      const messages = Array.from({ length: 20 }, (_, i) => ({ value: `v${i}`, partition }));
+      await producer.sendBatch('rot', messages);
+    }
+    // Below the recovery point, damage cannot be a torn write: it must fail the partition.
+    await broker.checkpoint();
+    const fd = fs.openSync(path.join(dataDir, 'rot-0', '00000000000000000000.log'), 'r+');
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, 100);
+    byte[0] ^= 0x40; // bit rot inside the first batch, which is durable
+    fs.writeSync(fd, byte, 0, 1, 100);
+    fs.closeSync(fd);
+    const failed = new Promise<{ partition: number; error: { code: string } }>(
+      (resolve) => broker.on('partition-failed', resolve));
+    await broker.crashActor(0, 'terminate');
+    const event = await failed;
+    expect(event.partition).toBe(0);
+    expect(event.error.code).toBe('CORRUPT_LOG');
+    await broker.settled();
+    await expect(producer.send('rot', { value: 'x', partition: 0 }))
+      .rejects.toMatchObject({ code: 'PARTITION_FAILED' });
+    expect((await producer.send('rot', { value: 'y', partition: 1 })).offset).toBe(20);
     await broker.close();
   });
 });

@@ -37,3 +37,21 @@ describe('producers in other worker threads', () => {
     expect(places.size).toBe(9000);
   });
 });
+
+describe('closing the broker under a producer in another thread', () => {
+  it('fails the worker\'s pending and later sends with BROKER_CLOSED, not a timeout', async () => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({ dataDir, actors: 1 });
+    await broker.createTopic('w', { partitions: 1 });
+    const worker = new Worker(new URL('./workers/late-producer-worker.mjs', import.meta.url), {
+      workerData: { handle: broker.producerHandle({ acks: 1, requestTimeoutMs: 600_000 }) },
+    });
+    const ready = new Promise((resolve) => worker.once('message', resolve));
+    await ready;
+    await broker.close();
+    worker.postMessage('send');
+    const code = await new Promise((resolve) => worker.once('message', resolve));
+    expect(code).toBe('BROKER_CLOSED');
+    await worker.terminate();
+  });
+});

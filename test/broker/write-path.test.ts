@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
 import { readPartition, readTopic } from '../helpers/log-contents.js';
@@ -138,5 +140,47 @@ describe('Broker bad input', () => {
     expect(await code(producer.send('t', { value: 'late' }))).toBe('PRODUCER_CLOSED');
     expect(() => broker.producer()).toThrow(expect.objectContaining({ code: 'BROKER_CLOSED' }));
     await expect(broker.createTopic('y')).rejects.toMatchObject({ code: 'BROKER_CLOSED' });
+  });
+});
+
+describe('Broker operating errors', () => {
+  it('times a send out with TIMEOUT while its actor is down', async () => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({
+      dataDir, actors: 1, restart: { backoffMsMin: 60_000, backoffMsMax: 60_000 },
+    });
+    await broker.createTopic('t', { partitions: 1 });
+    await broker.crashActor(0, 'terminate');
+    const producer = broker.producer({ acks: 1, requestTimeoutMs: 50 });
+    await expect(producer.send('t', { value: 'x' })).rejects.toMatchObject({
+      code: 'TIMEOUT', retriable: true,
+    });
+    await broker.close();
+  });
+
+  it('refuses to open a log whose durable data is corrupt, naming the file', async () => {
+    const dataDir = tempDir();
+    let broker = await Broker.open({ dataDir, actors: 1 });
+    await broker.createTopic('c', { partitions: 1, segmentBytes: 64 * 1024, flush: 'batch' });
+    const producer = broker.producer({ acks: 'all' });
+    for (let i = 0; i < 5; i++) {
+      const messages = Array.from({ length: 20 }, (_, j) => ({ value: `r${i}-${j}` }));
+      await producer.sendBatch('c', messages);
+    }
+    await broker.close();
+    const file = path.join(dataDir, 'c-0', '00000000000000000000.log');
+    const bytes = fs.readFileSync(file);
+    bytes[100] ^= 0x40; // inside the first batch's records: below the recovery point
+    fs.writeFileSync(file, bytes);
+    const error = await Broker.open({ dataDir, actors: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MambaError);
+    expect((error as MambaError).code).toBe('CORRUPT_LOG');
+    expect((error as MambaError).corruption?.path).toContain('c-0');
+    // Nothing was left locked or half-open: a fixed directory opens again.
+    bytes[100] ^= 0x40;
+    fs.writeFileSync(file, bytes);
+    broker = await Broker.open({ dataDir, actors: 1 });
+    expect((await broker.describeTopic('c')).partitions[0].highWatermark).toBe(100);
+    await broker.close();
   });
 });
