@@ -17,7 +17,7 @@
  * apart from processing: a slow handler shows lag, not a rebalance.
  *
  * Delivery: at-least-once by default. A record counts as processed when its handler's promise
- * settles (for the iterator: when the next record is asked for), and only processed offsets
+ * settles (for the iterator: when the loop moves past it), and only processed offsets
  * are committed, automatically (`autoCommit`) or by `commit()`; a revoked partition commits
  * what was processed before it is handed over. At-most-once: commit the offset after a record
  * (`commit([{ topic, partition, offset: m.offset + 1 }])`) before processing it.
@@ -640,8 +640,11 @@ const poolEpochs = new WeakMap<HandlerPool, Map<string, number>>();
 
 /**
  * The async iterator: fetches a chunk, hands its records out one `next()` at a time, and marks
- * a record processed when the next one is asked for. `return()` (a `break`) gives the
- * unprocessed rest back, so the record the loop broke out of is delivered again.
+ * a record processed when the loop moves on: when the next one is asked for, or when the loop
+ * is left (`return()`: a `break`, a `return`, or an exception thrown out of the body, which
+ * JavaScript does not tell apart). The unprocessed rest of the chunk is given back, to be
+ * fetched again. A crash (the thread dies in the body) leaves the record unprocessed, so it is
+ * delivered again; for redelivery after a handler's exception use `run({ eachMessage })`.
  */
 class MessageIterator implements AsyncIterator<ConsumedMessage> {
   private chunk: Chunk | undefined;
@@ -708,6 +711,7 @@ class MessageIterator implements AsyncIterator<ConsumedMessage> {
   }
 
   private finish(): IteratorResult<ConsumedMessage> {
+    this.markLastProcessed();
     const chunk = this.chunk;
     if (chunk !== undefined) {
       this.fetcher.rewind(chunk.cursor, chunk.epoch, chunk.cursor.processed);
