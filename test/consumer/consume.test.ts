@@ -16,7 +16,8 @@ function checkInOrder(records: Seen[], partitions: number, count: number): void 
 }
 
 describe('consumer: reading the log', () => {
-  it('consumes every record from the beginning, in order per partition, values intact', async () => {
+  it('consumes every record from the beginning, in order per partition, values intact',
+    async () => {
     const broker = await openBroker();
     try {
       await broker.createTopic('orders', { partitions: 3, segmentBytes: 1 << 20 });
@@ -201,6 +202,42 @@ describe('consumer: reading the log', () => {
   });
 });
 
+describe('consumer: delivery', () => {
+  it('every group sees every record; committing before processing is at-most-once',
+    async () => {
+      const broker = await openBroker();
+      try {
+        await broker.createTopic('ps', { partitions: 2, segmentBytes: 1 << 20 });
+        await produce(broker, 'ps', 2, 100);
+        const groups = ['g1', 'g2'].map((groupId) =>
+          broker.consumer({ groupId, fromBeginning: true }));
+        for (const consumer of groups) await consumer.subscribe('ps');
+        const [one, two] = await Promise.all(groups.map((consumer) => take(consumer, 100)));
+        expect(new Set(one.map((r) => r.value)).size).toBe(100);
+        expect(new Set(two.map((r) => r.value)).size).toBe(100);
+        await Promise.all(groups.map((consumer) => consumer.close()));
+
+        const atMostOnce = broker.consumer({
+          groupId: 'g3', fromBeginning: true, autoCommit: false,
+        });
+        await atMostOnce.subscribe('ps');
+        const failure = await atMostOnce.run({
+          eachMessage: async (m) => {
+            await atMostOnce.commit([
+              { topic: m.topic, partition: m.partition, offset: m.offset + 1 },
+            ]);
+            if (m.partition === 0 && m.offset === 10) throw new Error('lost in processing');
+          },
+        }).then(() => undefined, (error: Error) => error.message);
+        expect(failure).toBe('lost in processing');
+        await atMostOnce.close();
+        expect(broker.committedOffset('g3', 'ps', 0)).toBe(11);
+      } finally {
+        await broker.close();
+      }
+    });
+});
+
 describe('consumer: offsets across restarts and retention', () => {
   it('committed offsets survive an actor crash and a broker close/reopen', async () => {
     const dataDir = tempDir();
@@ -237,7 +274,8 @@ describe('consumer: offsets across restarts and retention', () => {
     }
   });
 
-  it('retention under a reader gives OFFSET_OUT_OF_RANGE, handled per autoOffsetReset', async () => {
+  it('retention under a reader gives OFFSET_OUT_OF_RANGE, handled per autoOffsetReset',
+    async () => {
     const broker = await openBroker();
     try {
       await broker.createTopic('r', {
