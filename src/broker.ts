@@ -11,7 +11,9 @@
  * await broker.close();
  * ```
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { BroadcastChannel } from 'node:worker_threads';
 import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from './assert.js';
@@ -35,6 +37,11 @@ import { SpscRing } from './ringbuffer/index.js';
 import { Producer, type ProducerHandle } from './client/producer.js';
 import { ProducerSession } from './client/producer-session.js';
 import { SESSION_CONTROL_SIZE_BYTES, type SessionHandle } from './client/session-layout.js';
+import { Consumer } from './client/consumer.js';
+import { serveGroupChannel, type ConsumerHandle } from './client/consumer-handle.js';
+import { resolveConsumerOptions, type ConsumerOptions } from './client/consumer-options.js';
+import { GroupRegistry, localGroupClient } from './client/groups/index.js';
+import { OffsetStore } from './client/offset-store.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -64,6 +71,12 @@ export class Broker extends EventEmitter {
   private mainSession: ProducerSession | undefined;
   private isClosed = false;
   private closing: Promise<void> | undefined;
+  // The read side: committed offsets, the group coordinators, consumers in this thread, and
+  // the channels that serve group requests of consumers in other threads.
+  private offsets!: OffsetStore;
+  private groups!: GroupRegistry;
+  private readonly consumers = new Set<Consumer>();
+  private readonly groupChannels = new Set<BroadcastChannel>();
 
   private constructor(
     readonly config: BrokerConfig,
@@ -85,18 +98,22 @@ export class Broker extends EventEmitter {
     const config = resolveBrokerOptions(options);
     const lock = DataDirLock.acquire(config.dataDir);
     let supervisor: Supervisor | undefined;
+    let offsets: OffsetStore | undefined;
     try {
+      offsets = await OffsetStore.open(config.dataDir);
       const manifest = readManifest(config.dataDir);
       const controlBlock = ControlBlock.create();
       supervisor = new Supervisor(controlBlock, config.actors, config);
       const broker = new Broker(config, lock, controlBlock, TopicDirectory.create(), supervisor,
         manifest);
+      broker.openGroups(offsets);
       await supervisor.start();
       broker.mainSession = new ProducerSession(broker.newSession());
       await Promise.all(manifest.topics.map((topic) => broker.openTopic(topic)));
       return broker;
     } catch (error) {
       await supervisor?.stop().catch(() => undefined);
+      await offsets?.close().catch(() => undefined);
       lock.release();
       throw error;
     }
@@ -137,6 +154,7 @@ export class Broker extends EventEmitter {
       await this.removeTopic(record).catch(() => undefined);
       throw error;
     }
+    this.groups.topicsChanged();
   }
 
   async deleteTopic(topic: string): Promise<void> {
@@ -159,6 +177,8 @@ export class Broker extends EventEmitter {
     for (let partition = 0; partition < record.config.partitions; partition++) {
       fs.rmSync(this.partitionDir(topic, partition), { recursive: true, force: true });
     }
+    await this.offsets.deleteTopic(topic);
+    this.groups.topicsChanged();
   }
 
   listTopics(): string[] {
@@ -211,6 +231,43 @@ export class Broker extends EventEmitter {
     };
   }
 
+  /**
+   * A consumer in this thread. It reads the segment files itself (never through an actor) and,
+   * with a groupId, joins that group's coordinator on this thread.
+   */
+  consumer(options?: ConsumerOptions): Consumer {
+    this.checkOpen();
+    const consumer: Consumer = new Consumer({
+      controlBlock: this.controlBlock, directory: this.directory, dataDir: this.config.dataDir,
+      groupClient: () => localGroupClient(this.groups),
+      onClose: () => this.consumers.delete(consumer),
+    }, options);
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  /**
+   * A value to pass to another worker thread (in `workerData` or `postMessage`; plain data, no
+   * transfer list needed: see client/consumer-handle.ts), where `Consumer.attach(handle)`
+   * gives a consumer with the same API. Close such consumers before the broker.
+   */
+  consumerHandle(options: ConsumerOptions = {}): ConsumerHandle {
+    this.checkOpen();
+    resolveConsumerOptions(options);
+    const groupChannel = `mamba-group-${randomUUID()}`;
+    this.groupChannels.add(serveGroupChannel(this.groups, groupChannel));
+    return {
+      options: { ...options }, dataDir: this.config.dataDir,
+      controlBlock: this.controlBlock.buffer, topicDirectory: this.directory.buffer, groupChannel,
+    };
+  }
+
+  /** The offset a group committed for a partition (the next record it will read), if any. */
+  committedOffset(groupId: string, topic: string, partition: number): number | undefined {
+    this.checkOpen();
+    return this.offsets.committed(groupId, topic, partition);
+  }
+
   /** Chaos hook for tests and crash drills; resolves once the actor's worker has exited. */
   async crashActor(index: number, mode: CrashMode | 'terminate'): Promise<void> {
     this.checkOpen();
@@ -251,15 +308,27 @@ export class Broker extends EventEmitter {
   }
 
   private async closeOnce(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
     await Promise.allSettled([...this.producers].map((producer) => producer.close()));
     this.isClosed = true;
     this.mainSession?.close();
+    this.groups.close();
+    for (const channel of this.groupChannels) channel.close();
     try {
+      await this.offsets.close();
       await this.supervisor.stop();
       this.supervisor.closeSessions();
     } finally {
       this.lock.release();
     }
+  }
+
+  private openGroups(offsets: OffsetStore): void {
+    this.offsets = offsets;
+    this.groups = new GroupRegistry({
+      offsets,
+      partitionCount: (topic) => this.directory.lookup(topic)?.partitionCount,
+    });
   }
 
   private checkOpen(): void {

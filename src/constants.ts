@@ -104,3 +104,16 @@ assert(heartbeatIntervalMsDefault < sessionTimeoutMsDefault, 'heartbeats fit a s
 export const producerBatchBytesMax = 512 * KiB;
 assert(producerBatchBytesMax + recordSizeBytesMax + 64 <= ringCapacityBytesDefault / 2 - 8,
   'a producer batch always fits one frame of a default ring');
+
+// Consumers (appended with the read path).
+/** Bytes of whole batches one fetch hands out per partition (at least one batch, always). */
+export const consumerMaxBatchBytesDefault = 1 * MiB;
+export const consumerMaxBatchBytesMax = 256 * MiB;
+/** The longest a waiting consumer sleeps before it looks again, even without a notify. */
+export const consumerMaxWaitMsDefault = 1_000;
+export const consumerMaxWaitMsMax = 60_000;
+/** The most partitions whose batches `run({ eachMessage })` processes at once. */
+export const partitionsConsumedConcurrentlyMax = partitionsPerBrokerMax;
+/** Bytes a timestamp seek asks of the log per read while it scans batch headers. */
+export const timestampScanBytes = 16 * MiB;
+assert(consumerMaxBatchBytesDefault <= consumerMaxBatchBytesMax, 'fetch default within max');

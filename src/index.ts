@@ -11,3 +11,14 @@ export type {
 export type {
   ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionRecoveredEvent,
 } from './supervisor/supervisor.js';
+export { Consumer } from './client/consumer.js';
+export type {
+  ConsumerContext, PartitionLag, PauseEntry, SeekTarget,
+} from './client/consumer.js';
+export type { ConsumerHandle } from './client/consumer-handle.js';
+export type { ConsumedBatch, ConsumedMessage } from './client/consumer-message.js';
+export type {
+  CallbackRunOptions, ConsumerOptions, HandlerRunOptions, RunOptions,
+} from './client/consumer-options.js';
+export type { OffsetEntry } from './client/offset-store.js';
+export type { TopicPartition } from './client/groups/index.js';

@@ -102,7 +102,9 @@ class MambaSystem implements BenchSystem {
   }
 
   async openProducer(): Promise<BenchProducer> {
-    const producer = this.broker!.producer({ acks: this.acks, lingerMs: 0, batchBytes: 512 * 1024 });
+    const producer = this.broker!.producer({
+      acks: this.acks, lingerMs: 0, batchBytes: 512 * 1024,
+    });
     return {
       sendBatch: async (batch: MessageBatch): Promise<void> => {
         await producer.sendBatch(topic, this.recordsOf(batch));

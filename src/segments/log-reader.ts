@@ -119,18 +119,34 @@ export class LogReader {
     return lookupInIndexBytes(segment.index, segment.baseOffset, fromOffset);
   }
 
+  /**
+   * The base offset the batch at `position` must have, when it is known: past the
+   * high-watermark the writer may be copying a batch in whose header still holds the
+   * producer's base offset (it is stamped after the copy), so a batch is read only while the
+   * offsets stay dense from a known point. An index entry names a committed batch: -1.
+   */
+  private expectedBaseOffset(segment: ReadOnlySegment, position: number): number {
+    if (position === 0) return segment.baseOffset;
+    if (position === segment.nextPosition) return segment.nextOffset;
+    return -1;
+  }
+
   private readSegment(
     segment: ReadOnlySegment, fromOffset: number, maxBytes: number, upToOffset: number,
   ): Uint8Array | undefined {
     const { bytes, view } = segment;
     let start = -1;
     let position = this.startPosition(segment, fromOffset);
+    let expected = this.expectedBaseOffset(segment, position);
     let end = 0;
     while (position + BATCH_HEADER_SIZE_BYTES <= bytes.length) {
       const sizeBytes = batchSizeBytesAt(view, position);
       // An all-zero header (the end of the data) reads as a size below a header's.
       if (sizeBytes < BATCH_HEADER_SIZE_BYTES || position + sizeBytes > bytes.length) break;
       if (batchBaseOffset(view, position) >= upToOffset) break;
+      if (expected >= 0 && batchBaseOffset(view, position) !== expected) break;
+      if (batchLastOffset(view, position) >= upToOffset) break;
+      expected = batchLastOffset(view, position) + 1;
       if (start < 0 && batchLastOffset(view, position) >= fromOffset) start = position;
       if (start >= 0 && position + sizeBytes - start > maxBytes && position > start) break;
       position += sizeBytes;

@@ -30,9 +30,9 @@ export interface GroupClient {
 // its typings describe an ES default export, so the import is typed by hand.
 const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
 
-type Send = (request: GroupRequest) => Promise<GroupReply>;
+export type Send = (request: GroupRequest) => Promise<GroupReply>;
 
-function clientOver(send: Send): GroupClient {
+export function clientOver(send: Send): GroupClient {
   const call = async <T extends GroupRequest['type']>(request: GroupRequest & { type: T }):
   Promise<GroupReplyValues[T]> => unwrapReply(await send(request) as GroupReply<T>);
   return {

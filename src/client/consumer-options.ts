@@ -1,0 +1,177 @@
+/**
+ * The consumer's options, validated once at the public edge (STYLE.md §9) and filled with their
+ * defaults; `run` options likewise. Internal code trusts the filled types.
+ */
+import {
+  consumerMaxBatchBytesDefault, consumerMaxBatchBytesMax, consumerMaxWaitMsDefault,
+  consumerMaxWaitMsMax, heartbeatIntervalMsDefault, partitionsConsumedConcurrentlyMax,
+  rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
+} from '../constants.js';
+import { MambaError, invalidConfig } from '../errors.js';
+import { ASSIGNOR_NAMES, isAssignorName, type AssignorName } from './groups/index.js';
+import { checkGroupId } from './offset-store.js';
+import type { ConsumedBatch, ConsumedMessage } from './consumer-message.js';
+
+export interface ConsumerOptions {
+  /** No groupId: an independent reader of every partition of the subscribed topics. */
+  groupId?: string;
+  /** Where a partition with no committed offset starts: the log start, or (default) its end. */
+  fromBeginning?: boolean;
+  /**
+   * Where to go when the position is outside the log (retention deleted the segment under
+   * it, or a committed offset is past the end): default 'earliest'.
+   */
+  autoOffsetReset?: 'earliest' | 'latest';
+  /**
+   * Default true: processed offsets are committed after the handler returns (one commit in
+   * flight at a time, later ones coalesced). `{ intervalMs }`: every interval. false: only
+   * `commit()` commits. Needs a groupId to do anything.
+   */
+  autoCommit?: boolean | { intervalMs: number };
+  /** Bytes of whole batches fetched from one partition at a time (default 1 MiB). */
+  maxBatchBytes?: number;
+  /** The longest an idle consumer sleeps between looks when no produce wakes it (1000). */
+  maxWaitMs?: number;
+  sessionTimeoutMs?: number;
+  /** Group assignment strategy (default 'cooperative-sticky'). */
+  assignor?: AssignorName;
+  /** Default: a third of the session timeout, at most 1 s. */
+  heartbeatIntervalMs?: number;
+  /** How long a member may take to hand back revoked partitions (default 30 s). */
+  rebalanceTimeoutMs?: number;
+}
+
+export type AutoCommit = { kind: 'off' } | { kind: 'after-processing' } |
+  { kind: 'interval'; intervalMs: number };
+
+export interface ConsumerConfig {
+  groupId: string | undefined;
+  fromBeginning: boolean;
+  autoOffsetReset: 'earliest' | 'latest';
+  autoCommit: AutoCommit;
+  maxBatchBytes: number;
+  maxWaitMs: number;
+  sessionTimeoutMs: number;
+  assignor: AssignorName;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+}
+
+/** `run` with callbacks in this thread. */
+export interface CallbackRunOptions {
+  eachMessage?: (message: ConsumedMessage) => unknown;
+  eachBatch?: (batch: ConsumedBatch) => unknown;
+  /** Partitions whose batches are processed at once (default 1); order within one is kept. */
+  partitionsConsumedConcurrently?: number;
+}
+
+/** `run` with a handler module in a piscina pool (see handler-pool.ts). */
+export interface HandlerRunOptions {
+  handler: URL | string;
+  concurrency?: number;
+  maxAttempts?: number;
+  /** Structured-cloneable data given to every handler call as `context.data`. */
+  handlerData?: unknown;
+}
+
+export type RunOptions = CallbackRunOptions | HandlerRunOptions;
+
+export type RunConfig =
+  | { kind: 'message'; eachMessage: (message: ConsumedMessage) => unknown; concurrency: number }
+  | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number }
+  | { kind: 'pool'; options: HandlerRunOptions; concurrency: number };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number,
+  max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidConfig(name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function resolveAutoCommit(value: unknown): AutoCommit {
+  if (value === undefined || value === true) return { kind: 'after-processing' };
+  if (value === false) return { kind: 'off' };
+  if (isObject(value)) {
+    return {
+      kind: 'interval',
+      intervalMs: integer('options.autoCommit.intervalMs', value.intervalMs, 0, 1, 3_600_000),
+    };
+  }
+  throw invalidConfig('options.autoCommit', value, 'a boolean or { intervalMs }');
+}
+
+export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
+  if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  const { groupId, fromBeginning = false, autoOffsetReset = 'earliest' } = options;
+  if (groupId !== undefined) checkGroupId(groupId);
+  if (typeof fromBeginning !== 'boolean') {
+    throw invalidConfig('options.fromBeginning', fromBeginning, 'a boolean');
+  }
+  if (autoOffsetReset !== 'earliest' && autoOffsetReset !== 'latest') {
+    throw invalidConfig('options.autoOffsetReset', autoOffsetReset, "'earliest' or 'latest'");
+  }
+  const assignor = options.assignor ?? 'cooperative-sticky';
+  if (!isAssignorName(assignor)) {
+    throw invalidConfig('options.assignor', assignor, `one of ${ASSIGNOR_NAMES.join(', ')}`);
+  }
+  const sessionTimeoutMs = integer('options.sessionTimeoutMs', options.sessionTimeoutMs,
+    sessionTimeoutMsDefault, sessionTimeoutMsMin, sessionTimeoutMsMax);
+  const heartbeatDefault = Math.max(1, Math.min(heartbeatIntervalMsDefault,
+    Math.floor(sessionTimeoutMs / 3)));
+  return {
+    groupId: groupId as string | undefined,
+    fromBeginning,
+    autoOffsetReset,
+    autoCommit: resolveAutoCommit(options.autoCommit),
+    maxBatchBytes: integer('options.maxBatchBytes', options.maxBatchBytes,
+      consumerMaxBatchBytesDefault, 1, consumerMaxBatchBytesMax),
+    maxWaitMs: integer('options.maxWaitMs', options.maxWaitMs, consumerMaxWaitMsDefault, 1,
+      consumerMaxWaitMsMax),
+    sessionTimeoutMs,
+    assignor,
+    heartbeatIntervalMs: integer('options.heartbeatIntervalMs', options.heartbeatIntervalMs,
+      heartbeatDefault, 1, sessionTimeoutMs - 1),
+    rebalanceTimeoutMs: integer('options.rebalanceTimeoutMs', options.rebalanceTimeoutMs,
+      rebalanceTimeoutMsDefault, 1, 3_600_000),
+  };
+}
+
+export function resolveRunOptions(options: unknown): RunConfig {
+  if (!isObject(options)) throw invalidConfig('run options', options, 'an object');
+  const { eachMessage, eachBatch, handler } = options;
+  const given = [eachMessage, eachBatch, handler].filter((f) => f !== undefined).length;
+  if (given !== 1) {
+    throw invalidConfig('run options', Object.keys(options).join(','),
+      'exactly one of eachMessage, eachBatch or handler');
+  }
+  if (handler !== undefined) {
+    if (typeof handler !== 'string' && !(handler instanceof URL)) {
+      throw new MambaError('INVALID_HANDLER',
+        'options.handler must be a URL or a path of a module exporting a handler function',
+        { detail: { handler: String(handler) } });
+    }
+    return {
+      kind: 'pool', options: options as unknown as HandlerRunOptions,
+      concurrency: integer('options.concurrency', options.concurrency, 4, 1, 256),
+    };
+  }
+  const concurrency = integer('options.partitionsConsumedConcurrently',
+    options.partitionsConsumedConcurrently, 1, 1, partitionsConsumedConcurrentlyMax);
+  if (eachMessage !== undefined) {
+    if (typeof eachMessage !== 'function') {
+      throw invalidConfig('options.eachMessage', typeof eachMessage, 'a function');
+    }
+    return { kind: 'message', eachMessage: eachMessage as (m: ConsumedMessage) => unknown,
+      concurrency };
+  }
+  if (typeof eachBatch !== 'function') {
+    throw invalidConfig('options.eachBatch', typeof eachBatch, 'a function');
+  }
+  return { kind: 'batch', eachBatch: eachBatch as (b: ConsumedBatch) => unknown, concurrency };
+}

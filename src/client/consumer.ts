@@ -1,0 +1,767 @@
+/**
+ * The consumer: reads the partitions it owns straight from its own read-only mappings of the
+ * segment files, up to the high-watermark each partition's actor publishes, and hands records
+ * out zero-copy (consumer-message.ts) through an async iterator, `run({ eachMessage })`,
+ * `run({ eachBatch })`, or a piscina pool of handler threads (`run({ handler })`).
+ *
+ * ```ts
+ * const consumer = broker.consumer({ groupId: 'billing', fromBeginning: true });
+ * await consumer.subscribe('orders');
+ * for await (const m of consumer) handle(m.value);       // or: await consumer.run({ … })
+ * ```
+ *
+ * Ownership: without a groupId the consumer reads every partition of the topics it subscribes
+ * to; with one, it joins the group (groups/group-member.ts) in `subscribe` and reads the
+ * partitions the group assigns it. Every group sees every record; within a group each
+ * partition, so each record, goes to one member. Liveness is the member's heartbeat timer,
+ * apart from processing: a slow handler shows lag, not a rebalance.
+ *
+ * Delivery: at-least-once by default. A record counts as processed when its handler's promise
+ * settles (for the iterator: when the loop moves past it), and only processed offsets
+ * are committed, automatically (`autoCommit`) or by `commit()`; a revoked partition commits
+ * what was processed before it is handed over. At-most-once: commit the offset after a record
+ * (`commit([{ topic, partition, offset: m.offset + 1 }])`) before processing it.
+ *
+ * Errors: a handler that throws stops `run` (it rejects with the error) after its partition is
+ * rewound to the failed record, so nothing past it is committed and a later `run` delivers it
+ * again; `run` otherwise resolves when `close()` stops it.
+ */
+import { EventEmitter } from 'node:events';
+import { timestampScanBytes } from '../constants.js';
+import { ControlBlock } from '../actors/control-block.js';
+import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
+import { LogReader } from '../segments/index.js';
+import { TopicDirectory, type TopicLocation } from '../supervisor/topic-directory.js';
+import { GroupMember, type GroupClient, type TopicPartition } from './groups/index.js';
+import { HandlerPool } from './handler-pool.js';
+import type { OffsetEntry } from './offset-store.js';
+import {
+  ConsumerFetcher, partitionDirectory, partitionKeyOf, type Chunk, type PartitionCursor,
+} from './consumer-fetcher.js';
+import { channelGroupClient, type ConsumerHandle } from './consumer-handle.js';
+import {
+  decodeChunk, firstOffsetAtTimestamp, type ConsumedBatch, type ConsumedMessage,
+  type DecodedChunk,
+} from './consumer-message.js';
+import {
+  resolveConsumerOptions, resolveRunOptions, type ConsumerConfig, type ConsumerOptions,
+  type RunConfig, type RunOptions,
+} from './consumer-options.js';
+
+/** What a consumer needs from the broker; built by the broker, or from a handle in a worker. */
+export interface ConsumerContext {
+  controlBlock: ControlBlock;
+  directory: TopicDirectory;
+  dataDir: string;
+  /** The group client (made on first use; only a consumer with a groupId asks). */
+  groupClient(): GroupClient;
+  /** Called once the consumer has closed. */
+  onClose(): void;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  highWatermark: number;
+  /** The group's committed offset, if any. */
+  committed: number | undefined;
+  /** The next offset this consumer fetches. */
+  position: number;
+  /** highWatermark − committed (− the processed position when nothing is committed). */
+  lag: number;
+}
+
+export interface PauseEntry {
+  topic: string;
+  /** Omitted: every partition of the topic. */
+  partitions?: number[];
+}
+
+export type SeekTarget = number | { timestamp: number };
+
+type Lifecycle = 'open' | 'closing' | 'closed';
+
+export class Consumer extends EventEmitter {
+  private readonly config: ConsumerConfig;
+  private readonly fetcher: ConsumerFetcher;
+  private readonly topics = new Set<string>();
+  private readonly pausedTopics = new Set<string>();
+  private readonly pausedPartitions = new Set<string>();
+  private readonly pendingSeeks = new Map<string, number>();
+  private client: GroupClient | undefined;
+  private member: GroupMember | undefined;
+  private lifecycle: Lifecycle = 'open';
+  private closing: Promise<void> | undefined;
+  private consuming: Promise<void> | undefined;
+  private iterating = false;
+  private stopRequested = false;
+  private commitInFlight: Promise<void> | undefined;
+  private commitAgain = false;
+  private commitTimer: NodeJS.Timeout | undefined;
+  /** The last error of a background (auto) commit; the next commit tries again. */
+  lastAutoCommitError: unknown;
+
+  constructor(private readonly context: ConsumerContext, options?: ConsumerOptions) {
+    super();
+    this.config = resolveConsumerOptions(options);
+    this.fetcher = new ConsumerFetcher(context.controlBlock, context.directory, {
+      dataDir: context.dataDir, maxBatchBytes: this.config.maxBatchBytes,
+      maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
+    });
+    const autoCommit = this.config.autoCommit;
+    if (autoCommit.kind === 'interval' && this.config.groupId !== undefined) {
+      this.commitTimer = setInterval(() => this.scheduleCommit(), autoCommit.intervalMs);
+      this.commitTimer.unref();
+    }
+  }
+
+  /** Inside another worker: a consumer over a handle from `broker.consumerHandle()`. */
+  static attach(handle: ConsumerHandle): Consumer {
+    let client: (GroupClient & { close(): void }) | undefined;
+    return new Consumer({
+      controlBlock: new ControlBlock(handle.controlBlock),
+      directory: new TopicDirectory(handle.topicDirectory),
+      dataDir: handle.dataDir,
+      groupClient: () => client ??= channelGroupClient(handle.groupChannel),
+      onClose: () => client?.close(),
+    }, handle.options);
+  }
+
+  get groupId(): string | undefined {
+    return this.config.groupId;
+  }
+
+  /**
+   * Adds topics to the subscription. With a groupId this joins the group (or joins again with
+   * the wider subscription) and resolves once the first assignment is applied.
+   */
+  async subscribe(topics: string | readonly string[]): Promise<void> {
+    this.checkOpen();
+    const list = typeof topics === 'string' ? [topics] : topics;
+    if (!Array.isArray(list) || list.length === 0) {
+      throw invalidConfig('topics', String(topics), 'a topic name or a non-empty array of them');
+    }
+    const locations = list.map((topic: unknown) => this.locate(topic));
+    const added = locations.filter((l) => !this.topics.has(l.topic));
+    for (const location of added) this.topics.add(location.topic);
+    if (this.config.groupId === undefined) {
+      for (const location of added) this.addTopicCursors(location);
+      return;
+    }
+    if (added.length === 0 && this.member !== undefined) return;
+    await this.joinGroup();
+  }
+
+  /** The partitions this consumer reads now. */
+  assignment(): TopicPartition[] {
+    return [...this.fetcher.cursors.values()].filter((c) => !c.retired)
+      .map((c) => ({ topic: c.topic, partition: c.partition }));
+  }
+
+  /**
+   * Consumes until `close()` (resolves) or a handler fails (rejects with its error). Exactly
+   * one of `eachMessage`, `eachBatch` or `handler` (a module run in a piscina pool).
+   */
+  async run(options: RunOptions): Promise<void> {
+    this.checkOpen();
+    const run = resolveRunOptions(options);
+    this.checkIdle();
+    let pool: HandlerPool | undefined;
+    if (run.kind === 'pool') {
+      const { handler, maxAttempts, handlerData } = run.options;
+      pool = await HandlerPool.create({
+        handler, maxAttempts, handlerData, concurrency: run.concurrency,
+      });
+    }
+    this.checkIdle();
+    this.consuming = this.loop(run, pool);
+    try {
+      await this.consuming;
+    } finally {
+      this.consuming = undefined;
+      await pool?.close();
+    }
+  }
+
+  /** Messages one at a time; see the file comment for when one counts as processed. */
+  [Symbol.asyncIterator](): AsyncIterator<ConsumedMessage> {
+    return new MessageIterator(this, this.fetcher);
+  }
+
+  /**
+   * Moves a partition's position: the next record delivered is at `offset`, or the first one
+   * whose timestamp is at least `{ timestamp }` (the log end if none is). Records of the
+   * partition already fetched are not delivered. A partition not assigned yet starts there
+   * once it is. Returns the offset.
+   */
+  seek(topic: string, partition: number, target: SeekTarget): number {
+    this.checkOpen();
+    const location = this.locate(topic);
+    checkPartition(location, partition);
+    const offset = this.seekOffset(location, partition, target);
+    const cursor = this.fetcher.cursors.get(partitionKeyOf(topic, partition));
+    if (cursor === undefined || cursor.retired) {
+      this.pendingSeeks.set(partitionKeyOf(topic, partition), offset);
+    } else {
+      this.fetcher.moveTo(cursor, offset);
+    }
+    return offset;
+  }
+
+  /** Stops fetching from these partitions (records already handed out finish). */
+  pause(entries: readonly PauseEntry[]): void {
+    this.setPaused(entries, true);
+  }
+
+  resume(entries: readonly PauseEntry[]): void {
+    this.setPaused(entries, false);
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.fetcher.cursors.values()].filter((c) => c.paused)
+      .map((c) => ({ topic: c.topic, partition: c.partition }));
+  }
+
+  /**
+   * Commits the processed offsets of every partition this consumer owns, or the given entries
+   * (`offset`: the next record to read). Needs a groupId; durable when it resolves.
+   */
+  async commit(entries?: readonly OffsetEntry[]): Promise<void> {
+    this.checkOpen();
+    if (this.config.groupId === undefined) {
+      throw invalidConfig('options.groupId', undefined, 'a group id for committing offsets');
+    }
+    if (this.member === undefined) {
+      throw new MambaError('ILLEGAL_STATE', 'subscribe before committing offsets');
+    }
+    const list = entries === undefined ? this.processedEntries() : this.checkEntries(entries);
+    if (list.length > 0) await this.commitEntries(list);
+  }
+
+  /** Per owned partition: how far the group's committed offset is behind the log. */
+  lag(): PartitionLag[] {
+    const block = this.context.controlBlock;
+    return [...this.fetcher.cursors.values()].filter((c) => !c.retired).map((c) => {
+      const highWatermark = block.highWatermark(c.slot);
+      const base = c.committed ?? c.processed;
+      return {
+        topic: c.topic, partition: c.partition, highWatermark, committed: c.committed,
+        position: c.position, lag: Math.max(0, highWatermark - base),
+      };
+    });
+  }
+
+  /** Stops consuming, commits what was processed (autoCommit), leaves the group. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  /** @internal Whether consumption must stop (closing, or `run` ended). */
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  /** @internal The iterator takes the consumer; one way of consuming at a time. */
+  startIterating(): void {
+    if (this.iterating) return;
+    this.checkIdle();
+    this.iterating = true;
+  }
+
+  /** @internal */
+  stopIterating(): void {
+    this.iterating = false;
+  }
+
+  /** @internal A chunk finished (or a record, for the iterator). */
+  noteProcessed(): void {
+    if (this.config.autoCommit.kind === 'after-processing') this.scheduleCommit();
+  }
+
+  private async closeOnce(): Promise<void> {
+    if (this.lifecycle === 'closed') return;
+    this.lifecycle = 'closing';
+    this.stopRequested = true;
+    this.fetcher.wake();
+    await this.consuming?.catch(() => undefined);
+    if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
+    await this.commitInFlight;
+    try {
+      await this.member?.leave();
+    } finally {
+      this.fetcher.close();
+      this.lifecycle = 'closed';
+      this.context.onClose();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.lifecycle !== 'open') throw closed('CONSUMER_CLOSED', 'consumer');
+  }
+
+  private checkIdle(): void {
+    if (this.consuming !== undefined || this.iterating) {
+      throw new MambaError('ILLEGAL_STATE', 'the consumer is already consuming');
+    }
+    if (this.topics.size === 0) {
+      throw new MambaError('ILLEGAL_STATE', 'subscribe to a topic before consuming');
+    }
+  }
+
+  private locate(topic: unknown): TopicLocation {
+    if (typeof topic !== 'string') throw invalidConfig('topic', String(topic), 'a topic name');
+    const location = this.context.directory.lookup(topic);
+    if (location === undefined) throw unknownTopic(topic);
+    return location;
+  }
+
+  // ---- ownership ------------------------------------------------------------------------
+
+  private addTopicCursors(location: TopicLocation): void {
+    for (let partition = 0; partition < location.partitionCount; partition++) {
+      this.addCursor(location, partition, undefined);
+    }
+  }
+
+  private addCursor(location: TopicLocation, partition: number, committed: number | undefined):
+  void {
+    const key = partitionKeyOf(location.topic, partition);
+    const slot = location.firstSlot + partition;
+    const block = this.context.controlBlock;
+    const start = this.pendingSeeks.get(key) ?? committed ??
+      (this.config.fromBeginning ? block.logStartOffset(slot) : block.highWatermark(slot));
+    this.pendingSeeks.delete(key);
+    const cursor = this.fetcher.add(location.topic, partition, slot, location.topicId, start,
+      committed);
+    cursor.paused = this.isPaused(location.topic, partition);
+  }
+
+  private async joinGroup(): Promise<void> {
+    const groupId = this.config.groupId!;
+    this.client ??= this.context.groupClient();
+    const previous = this.member;
+    this.member = undefined;
+    await previous?.leave();
+    const config = this.config;
+    this.member = await GroupMember.join(this.client, {
+      groupId, subscriptions: [...this.topics], assignor: config.assignor,
+      sessionTimeoutMs: config.sessionTimeoutMs, rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      onAssigned: (partitions) => this.onAssigned(partitions),
+      onRevoked: (partitions, reason) => this.onRevoked(partitions, reason),
+      onError: () => undefined,
+    });
+  }
+
+  private async onAssigned(partitions: TopicPartition[]): Promise<void> {
+    const committed = await this.client!.fetchCommitted(this.config.groupId!, partitions);
+    partitions.forEach((tp, i) => {
+      const location = this.context.directory.lookup(tp.topic);
+      if (location === undefined || tp.partition >= location.partitionCount) return;
+      this.addCursor(location, tp.partition, committed[i]);
+    });
+    this.emit('assigned', partitions);
+  }
+
+  /** Stops the partitions, waits for their records in flight, commits, hands them back. */
+  private async onRevoked(partitions: TopicPartition[], reason: 'rebalance' | 'lost'):
+  Promise<void> {
+    const cursors = partitions.map((tp) => this.fetcher.cursors.get(partitionKeyOf(tp.topic,
+      tp.partition))).filter((c): c is PartitionCursor => c !== undefined);
+    for (const cursor of cursors) cursor.retired = true;
+    await Promise.all(cursors.map((c) => c.inFlight?.catch(() => undefined)));
+    if (reason === 'rebalance' && this.config.autoCommit.kind !== 'off') {
+      const entries = this.processedEntries(cursors);
+      if (entries.length > 0) {
+        await this.commitEntries(entries).catch((error: unknown) => {
+          this.lastAutoCommitError = error;
+        });
+      }
+    }
+    for (const cursor of cursors) this.fetcher.remove(cursor.key);
+    this.emit('revoked', partitions, reason);
+  }
+
+  // ---- commits --------------------------------------------------------------------------
+
+  private processedEntries(cursors = [...this.fetcher.cursors.values()]): OffsetEntry[] {
+    return cursors.filter((c) => c.processed !== c.committed)
+      .map((c) => ({ topic: c.topic, partition: c.partition, offset: c.processed }));
+  }
+
+  private checkEntries(entries: readonly OffsetEntry[]): OffsetEntry[] {
+    if (!Array.isArray(entries)) {
+      throw invalidConfig('entries', String(entries), 'an array of { topic, partition, offset }');
+    }
+    return entries.map((entry: OffsetEntry) => {
+      const location = this.locate(entry?.topic);
+      checkPartition(location, entry.partition);
+      checkOffset(entry.offset);
+      return { topic: entry.topic, partition: entry.partition, offset: entry.offset };
+    });
+  }
+
+  private async commitEntries(entries: OffsetEntry[]): Promise<void> {
+    const member = this.member;
+    if (member === undefined) return;
+    // Straight through the client with the member's id and generation, not `member.commit`:
+    // the member refuses commits once `leave()` began, yet the partitions it revokes while
+    // leaving must commit what was processed (the coordinator still fences the commit).
+    await this.client!.commit(this.config.groupId!, member.memberId, member.generation, entries);
+    for (const entry of entries) {
+      const cursor = this.fetcher.cursors.get(partitionKeyOf(entry.topic, entry.partition));
+      if (cursor !== undefined) cursor.committed = entry.offset;
+    }
+  }
+
+  /** One background commit at a time; requests while one is in flight coalesce into one. */
+  private scheduleCommit(): void {
+    if (this.member === undefined) return;
+    if (this.commitInFlight !== undefined) {
+      this.commitAgain = true;
+      return;
+    }
+    const entries = this.processedEntries();
+    if (entries.length === 0) return;
+    this.commitInFlight = this.commitEntries(entries).catch((error: unknown) => {
+      this.lastAutoCommitError = error;
+    }).finally(() => {
+      this.commitInFlight = undefined;
+      if (this.commitAgain) {
+        this.commitAgain = false;
+        this.scheduleCommit();
+      }
+    });
+  }
+
+  // ---- seek and pause -------------------------------------------------------------------
+
+  private seekOffset(location: TopicLocation, partition: number, target: SeekTarget): number {
+    if (typeof target === 'number') {
+      checkOffset(target);
+      return target;
+    }
+    if (typeof target !== 'object' || target === null ||
+      typeof target.timestamp !== 'number' || !Number.isFinite(target.timestamp)) {
+      throw invalidConfig('seek target', String(target), 'an offset or { timestamp }');
+    }
+    return this.offsetForTimestamp(location, partition, target.timestamp);
+  }
+
+  /**
+   * The first offset whose record's timestamp is at least `timestampMs`. Cost: a scan of the
+   * batch headers from the log start (one 61-byte header read per batch, ~10 ns each, plus
+   * faulting in one page per batch not in memory), then decoding the one batch that holds it.
+   */
+  private offsetForTimestamp(location: TopicLocation, partition: number, timestampMs: number):
+  number {
+    const slot = location.firstSlot + partition;
+    const block = this.context.controlBlock;
+    const cursor = this.fetcher.cursors.get(partitionKeyOf(location.topic, partition));
+    const reader = cursor !== undefined ? this.fetcher.readerOf(cursor)
+      : LogReader.open(partitionDirectory(this.context.dataDir, location.topic, partition));
+    const highWatermark = block.highWatermark(slot);
+    let offset = block.logStartOffset(slot);
+    while (offset < highWatermark) {
+      let bytes: Uint8Array;
+      try {
+        bytes = reader.read(offset, timestampScanBytes, highWatermark, block.logStartOffset(slot));
+      } catch (error) {
+        if (!MambaError.is(error, 'OFFSET_OUT_OF_RANGE')) throw error;
+        offset = Math.max(offset + 1, block.logStartOffset(slot));
+        continue;
+      }
+      if (bytes.byteLength === 0) break;
+      const found = firstOffsetAtTimestamp(bytes, offset, timestampMs);
+      if (found.offset !== undefined) return found.offset;
+      offset = found.nextOffset;
+    }
+    return highWatermark;
+  }
+
+  private setPaused(entries: readonly PauseEntry[], paused: boolean): void {
+    this.checkOpen();
+    if (!Array.isArray(entries)) {
+      throw invalidConfig('pause entries', String(entries), 'an array of { topic, partitions? }');
+    }
+    for (const entry of entries as PauseEntry[]) {
+      const location = this.locate(entry?.topic);
+      if (entry.partitions === undefined) {
+        if (paused) this.pausedTopics.add(entry.topic);
+        else this.pausedTopics.delete(entry.topic);
+        for (let p = 0; p < location.partitionCount; p++) {
+          this.pausedPartitions.delete(partitionKeyOf(entry.topic, p));
+        }
+        continue;
+      }
+      for (const partition of entry.partitions) checkPartition(location, partition);
+      for (const partition of entry.partitions) {
+        const key = partitionKeyOf(entry.topic, partition);
+        if (paused) this.pausedPartitions.add(key);
+        else this.pausedPartitions.delete(key);
+        if (!paused && this.pausedTopics.has(entry.topic)) {
+          // Resuming one partition of a paused topic: pause the others one by one instead.
+          this.pausedTopics.delete(entry.topic);
+          for (let p = 0; p < location.partitionCount; p++) {
+            if (p !== partition) this.pausedPartitions.add(partitionKeyOf(entry.topic, p));
+          }
+        }
+      }
+    }
+    for (const cursor of this.fetcher.cursors.values()) {
+      cursor.paused = this.isPaused(cursor.topic, cursor.partition);
+    }
+    this.fetcher.wake();
+  }
+
+  private isPaused(topic: string, partition: number): boolean {
+    return this.pausedTopics.has(topic) || this.pausedPartitions.has(partitionKeyOf(topic,
+      partition));
+  }
+
+  // ---- the run loop ---------------------------------------------------------------------
+
+  private async loop(run: RunConfig, pool: HandlerPool | undefined): Promise<void> {
+    this.stopRequested = this.lifecycle !== 'open';
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    try {
+      while (!this.stopRequested && failure === undefined) {
+        if (inFlight.size >= run.concurrency) {
+          await this.fetcher.wait(false);
+          continue;
+        }
+        const chunk = this.fetcher.poll();
+        if (chunk === undefined) {
+          await this.fetcher.wait();
+          continue;
+        }
+        const cursor = chunk.cursor;
+        const decoded = decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset);
+        cursor.position = decoded.nextOffset;
+        const task: Promise<void> = this.process(run, pool, chunk, decoded)
+          .then(() => this.noteProcessed(), (error: unknown) => { failure ??= { error }; })
+          .finally(() => {
+            if (cursor.inFlight === task) cursor.inFlight = undefined;
+            inFlight.delete(task);
+            this.fetcher.wake();
+          });
+        cursor.inFlight = task;
+        inFlight.add(task);
+        if (run.concurrency === 1) await task;
+      }
+    } finally {
+      await Promise.all(inFlight);
+      this.stopRequested = this.lifecycle !== 'open';
+    }
+    if (failure !== undefined) throw failure.error;
+  }
+
+  private process(run: RunConfig, pool: HandlerPool | undefined, chunk: Chunk,
+    decoded: DecodedChunk): Promise<void> {
+    switch (run.kind) {
+      case 'message': return this.eachMessage(run.eachMessage, chunk, decoded);
+      case 'batch': return this.eachBatch(run.eachBatch, chunk, decoded);
+      case 'pool': return this.eachPoolBatch(pool!, chunk, decoded);
+    }
+  }
+
+  /** Whether a chunk's partition may go on: not moved, revoked, paused, or stopped since. */
+  private live(chunk: Chunk): boolean {
+    const cursor = chunk.cursor;
+    return cursor.epoch === chunk.epoch && !cursor.retired && !cursor.paused &&
+      !this.stopRequested;
+  }
+
+  private async eachMessage(callback: (m: ConsumedMessage) => unknown, chunk: Chunk,
+    decoded: DecodedChunk): Promise<void> {
+    const cursor = chunk.cursor;
+    for (const message of decoded.messages) {
+      if (!this.live(chunk)) {
+        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+        return;
+      }
+      try {
+        const result = callback(message);
+        if (isThenable(result)) await result;
+      } catch (error) {
+        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+        throw error;
+      }
+      if (cursor.epoch === chunk.epoch) cursor.processed = message.offset + 1;
+    }
+    if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
+  }
+
+  private async eachBatch(callback: (b: ConsumedBatch) => unknown, chunk: Chunk,
+    decoded: DecodedChunk): Promise<void> {
+    const cursor = chunk.cursor;
+    if (decoded.messages.length > 0) {
+      try {
+        await callback({
+          topic: cursor.topic, partition: cursor.partition, messages: decoded.messages,
+          highWatermark: chunk.highWatermark, nextOffset: decoded.nextOffset,
+        });
+      } catch (error) {
+        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+        throw error;
+      }
+    }
+    if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
+  }
+
+  private async eachPoolBatch(pool: HandlerPool, chunk: Chunk, decoded: DecodedChunk):
+  Promise<void> {
+    const cursor = chunk.cursor;
+    const { topic, partition } = cursor;
+    if (poolEpochs.get(pool)?.get(cursor.key) !== chunk.epoch) {
+      // A seek or rewind since the pool last saw the partition: forget its tracker.
+      await pool.resetPartition(topic, partition);
+      if (!poolEpochs.has(pool)) poolEpochs.set(pool, new Map());
+      poolEpochs.get(pool)!.set(cursor.key, chunk.epoch);
+    }
+    try {
+      await pool.process(topic, partition, decoded.messages);
+    } catch (error) {
+      const committable = pool.committable(topic, partition);
+      if (cursor.epoch === chunk.epoch && committable !== undefined) {
+        cursor.processed = committable;
+      }
+      this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+      throw error;
+    }
+    if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
+  }
+}
+
+/** The epoch each pool last processed a partition in (a pool lives for one `run`). */
+const poolEpochs = new WeakMap<HandlerPool, Map<string, number>>();
+
+/**
+ * The async iterator: fetches a chunk, hands its records out one `next()` at a time, and marks
+ * a record processed when the loop moves on: when the next one is asked for, or when the loop
+ * is left (`return()`: a `break`, a `return`, or an exception thrown out of the body, which
+ * JavaScript does not tell apart). The unprocessed rest of the chunk is given back, to be
+ * fetched again. A crash (the thread dies in the body) leaves the record unprocessed, so it is
+ * delivered again; for redelivery after a handler's exception use `run({ eachMessage })`.
+ */
+class MessageIterator implements AsyncIterator<ConsumedMessage> {
+  private chunk: Chunk | undefined;
+  private decoded: DecodedChunk | undefined;
+  private index = 0;
+  private last: ConsumedMessage | undefined;
+
+  constructor(private readonly consumer: Consumer, private readonly fetcher: ConsumerFetcher) {}
+
+  next(): Promise<IteratorResult<ConsumedMessage>> {
+    this.consumer.startIterating();
+    this.markLastProcessed();
+    // Fast path: the next record of the current chunk, without an async function's overhead.
+    const chunk = this.chunk;
+    if (chunk !== undefined && !this.consumer.stopping) {
+      const message = this.nextOfChunk(chunk);
+      if (message !== undefined) return Promise.resolve({ done: false, value: message });
+    }
+    return this.fetchNext();
+  }
+
+  private async fetchNext(): Promise<IteratorResult<ConsumedMessage>> {
+    for (;;) {
+      if (this.consumer.stopping) return this.finish();
+      const chunk = this.chunk;
+      if (chunk !== undefined) {
+        const message = this.nextOfChunk(chunk);
+        if (message !== undefined) return { done: false, value: message };
+        continue;
+      }
+      const next = this.fetcher.poll();
+      if (next === undefined) {
+        await this.fetcher.wait();
+        continue;
+      }
+      const cursor = next.cursor;
+      this.decoded = decodeChunk(next.bytes, cursor.topic, cursor.partition, next.fromOffset);
+      cursor.position = this.decoded.nextOffset;
+      cursor.inFlight = Promise.resolve();
+      this.chunk = next;
+      this.index = 0;
+    }
+  }
+
+  async return(): Promise<IteratorResult<ConsumedMessage>> {
+    return this.finish();
+  }
+
+  private nextOfChunk(chunk: Chunk): ConsumedMessage | undefined {
+    const cursor = chunk.cursor;
+    const decoded = this.decoded!;
+    if (cursor.epoch !== chunk.epoch || cursor.retired || cursor.paused) {
+      this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+      this.release();
+      return undefined;
+    }
+    if (this.index < decoded.messages.length) {
+      this.last = decoded.messages[this.index++];
+      return this.last;
+    }
+    cursor.processed = decoded.nextOffset;
+    this.release();
+    this.consumer.noteProcessed();
+    return undefined;
+  }
+
+  private markLastProcessed(): void {
+    const chunk = this.chunk;
+    const last = this.last;
+    this.last = undefined;
+    if (chunk === undefined || last === undefined || chunk.cursor.epoch !== chunk.epoch) return;
+    chunk.cursor.processed = last.offset + 1;
+    this.consumer.noteProcessed();
+  }
+
+  private finish(): IteratorResult<ConsumedMessage> {
+    this.markLastProcessed();
+    const chunk = this.chunk;
+    if (chunk !== undefined) {
+      this.fetcher.rewind(chunk.cursor, chunk.epoch, chunk.cursor.processed);
+      this.release();
+    }
+    this.last = undefined;
+    this.consumer.stopIterating();
+    return { done: true, value: undefined };
+  }
+
+  private release(): void {
+    const chunk = this.chunk;
+    this.chunk = undefined;
+    this.decoded = undefined;
+    if (chunk === undefined) return;
+    chunk.cursor.inFlight = undefined;
+    this.fetcher.wake();
+  }
+}
+
+function checkPartition(location: TopicLocation, partition: unknown): void {
+  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 ||
+    partition >= location.partitionCount) {
+    throw new MambaError('INVALID_PARTITION',
+      `partition ${String(partition)} out of range: topic ${location.topic} has ` +
+      `${location.partitionCount}`, { detail: { topic: location.topic, partition } });
+  }
+}
+
+function checkOffset(offset: unknown): void {
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
+    throw invalidConfig('offset', String(offset), 'a non-negative integer');
+  }
+  if (offset < 0) {
+    throw new MambaError('OFFSET_OUT_OF_RANGE', `offset ${offset} is negative`,
+      { detail: { offset } });
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null &&
+    typeof (value as { then?: unknown }).then === 'function';
+}
