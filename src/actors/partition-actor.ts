@@ -146,6 +146,9 @@ export class PartitionActor implements ActorEndpoint {
       retentionBytes: spec.config.retentionBytes < 0 ? undefined : spec.config.retentionBytes,
       retentionMs: spec.config.retentionMs < 0 ? undefined : spec.config.retentionMs,
       flushPolicy: spec.config.flush,
+      // Recovery is synchronous, so the heartbeat cannot tick: the progress word tells the
+      // supervisor this actor is slow, not stuck.
+      onRecoveryProgress: () => Atomics.add(this.i32, this.word(ACTOR_PROGRESS), 1),
       log: (line) =>
         console.warn(`[actor ${this.actorIndex} ${spec.topic}-${spec.partition}] ${line}`),
     });

@@ -42,6 +42,8 @@ export interface PartitionLogOptions {
   verifyAll?: boolean;
   /** Milliseconds since the epoch; tests pass a fake clock. Default `Date.now`. */
   clockMs?: () => number;
+  /** Called while recovery scans (every few hundred batches): a sign of life, not of speed. */
+  onRecoveryProgress?: () => void;
   /** Where recovery reports torn tails and repairs. Default `console.warn`. */
   log?: (line: string) => void;
 }
@@ -60,6 +62,7 @@ export interface LogConfig {
   verifyAll: boolean;
   clockMs: () => number;
   log: (line: string) => void;
+  onRecoveryProgress: () => void;
 }
 
 export function validateLogOptions(options: PartitionLogOptions = {}): LogConfig {
@@ -88,6 +91,7 @@ export function validateLogOptions(options: PartitionLogOptions = {}): LogConfig
     repair: flag('options.repair', options.repair, false),
     verifyAll: flag('options.verifyAll', options.verifyAll, false),
     clockMs: options.clockMs ?? Date.now,
+    onRecoveryProgress: options.onRecoveryProgress ?? (() => undefined),
     log: options.log ?? ((line: string) => console.warn(`mamba segments: ${line}`)),
   };
 }

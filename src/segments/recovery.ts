@@ -61,7 +61,11 @@ export interface RecoveryOptions {
   /** Also scan (CRC) segments below the checkpoint's recovery segment. */
   verifyAll: boolean;
   log: (line: string) => void;
+  /** Called every few hundred batches scanned, so a supervisor can tell slow from stuck. */
+  onRecoveryProgress: () => void;
 }
+
+const progressEveryBatches = 256;
 
 /** Offsets lost to corruption and removed by a repair. */
 export interface LostRange {
@@ -188,6 +192,8 @@ class Scan {
     this.segments = segments.slice();
   }
 
+  private scannedBatches = 0;
+
   run(startIndex: number): void {
     let segmentIndex = startIndex;
     let expected = this.segments[segmentIndex].baseOffset;
@@ -235,6 +241,7 @@ class Scan {
       if (verdict !== 'valid') return verdict;
       const baseOffset = batchBaseOffset(view, position);
       segment.commitBatch(position, batchSizeBytesAt(view, position));
+      if (++this.scannedBatches % progressEveryBatches === 0) this.options.onRecoveryProgress();
       if (baseOffset >= this.recoveryPoint) {
         this.producers.update(batchProducerId(view, position), batchProducerEpoch(view, position),
           batchBaseSequence(view, position), batchLastOffsetDelta(view, position), baseOffset);

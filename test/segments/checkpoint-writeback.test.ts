@@ -49,3 +49,22 @@ describe('checkpoint writeback', () => {
     reopened.close();
   });
 });
+
+describe('recovery progress', () => {
+  it('reports progress while it scans, so a long recovery is not taken for a hang', () => {
+    const storage = new MemoryStorage();
+    const options = { storage, segmentSizeBytes: 1024 * 1024, log: quiet };
+    const log = PartitionLog.open('/data/p-0', options);
+    for (let i = 0; i < 3000; i++) {
+      log.append(buildBatch({ recordCount: 1, payload: payloadFor(i, 8) }));
+    }
+    storage.crash({ unflushed: 'all' }); // a process crash: no close, no new checkpoint
+    let calls = 0;
+    const reopened = PartitionLog.open('/data/p-0', {
+      ...options, onRecoveryProgress: () => calls++,
+    });
+    expect(reopened.logEndOffset).toBe(3000);
+    expect(calls).toBeGreaterThanOrEqual(Math.floor(3000 / 256));
+    reopened.close();
+  });
+});
