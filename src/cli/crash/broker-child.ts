@@ -76,7 +76,8 @@ class BrokerChild {
     await Promise.all(this.workers.map((worker) =>
       new Promise((resolve) => worker.once('online', resolve))));
     this.durableTimer = setInterval(() => {
-      void this.durableOffsets().then((durableOffsets) => send({ kind: 'durable', durableOffsets }));
+      void this.durableOffsets()
+        .then((durableOffsets) => send({ kind: 'durable', durableOffsets }));
     }, durableReportIntervalMs);
   }
 
@@ -128,7 +129,8 @@ class BrokerChild {
   }
 
   private async describe() {
-    const topics = await Promise.all(this.config.topicNames.map((t) => this.broker.describeTopic(t)));
+    const topics = await Promise.all(
+      this.config.topicNames.map((topic) => this.broker.describeTopic(topic)));
     return topics.flatMap((topic) => topic.partitions);
   }
 }

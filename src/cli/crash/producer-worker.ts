@@ -1,9 +1,10 @@
 /**
  * Worker entry: one crash-test producer. It attaches the producer handle it was given and runs
  * one send loop per partition of every topic: `recordsPerRound` records in one `sendBatch`,
- * awaited before the next. So a producer has at most one batch in flight per partition: the broker's idempotence table remembers the last batch per producer
- * and partition, and a replay of several in-flight batches of one partition after an actor
- * crash could be refused (OUT_OF_ORDER_SEQUENCE).
+ * awaited before the next. So a producer has at most one batch in flight per partition: the
+ * broker's idempotence table remembers the last batch per producer and partition, and a replay
+ * of several in-flight batches of one partition after an actor crash could be refused
+ * (OUT_OF_ORDER_SEQUENCE).
  *
  * Acknowledged (slot, offset, sequence) triples go to the parent in batches: a report when
  * `reportAcksMax` acks have gathered, else every `reportIntervalMs`; never one per record.

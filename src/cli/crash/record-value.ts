@@ -38,7 +38,8 @@ export interface RecordIdentity {
 }
 
 /** A new value of `sizeBytes` for one record. */
-export function encodeValue(runId: number, identity: RecordIdentity, sizeBytes: number): Uint8Array {
+export function encodeValue(runId: number, identity: RecordIdentity,
+  sizeBytes: number): Uint8Array {
   assert(sizeBytes >= VALUE_HEADER_SIZE_BYTES + VALUE_CHECKSUM_SIZE_BYTES,
     `value size ${sizeBytes} holds header and checksum`);
   const bytes = new Uint8Array(sizeBytes);
