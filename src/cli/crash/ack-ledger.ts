@@ -19,6 +19,7 @@ export interface ProducerLedger {
   incarnation: number;
   sentCount: number;
   failedCount: number;
+  ackedCount: number;
   acks: SequenceTable;
 }
 
@@ -42,7 +43,8 @@ export class AckLedger {
       const producerId = producerIdBase + i;
       assert(!this.producers.has(producerId), `producer id ${producerId} is new`);
       this.producers.set(producerId, {
-        producerId, incarnation, sentCount: 0, failedCount: 0, acks: new SequenceTable(),
+        producerId, incarnation, sentCount: 0, failedCount: 0, ackedCount: 0,
+        acks: new SequenceTable(),
       });
     }
   }
@@ -59,8 +61,12 @@ export class AckLedger {
     for (let at = 0; at < acks.length; at += ACK_FIELDS) {
       const seen = producer.acks.record(acks[at + ACK_SEQUENCE], acks[at + ACK_SLOT],
         acks[at + ACK_OFFSET]);
-      if (seen === 1) this.ackedCount++;
-      else this.duplicateAckCount++;
+      if (seen === 1) {
+        this.ackedCount++;
+        producer.ackedCount++;
+      } else {
+        this.duplicateAckCount++;
+      }
     }
   }
 
@@ -86,6 +92,15 @@ export class AckLedger {
     if (this.acks === 'all') return false;
     const durable = this.powerCutDurable.get(producer.incarnation);
     return durable !== undefined && offset >= durable[slot];
+  }
+
+  /** Records the producers of broker process `incarnation` sent and are still waiting on. */
+  lag(incarnation: number): number {
+    let total = 0;
+    for (const p of this.producers.values()) {
+      if (p.incarnation === incarnation) total += p.sentCount - p.failedCount - p.ackedCount;
+    }
+    return Math.max(0, total);
   }
 
   get sentCount(): number {

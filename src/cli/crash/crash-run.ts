@@ -259,7 +259,7 @@ class CrashRun {
         phase: this.phase, elapsedMs: nowMs - this.phaseStartMs, phaseMs: this.phaseMs,
         kills: this.killCount(), restarts: this.restarts.length,
         messagesPerSec: ((acked - lastAcked) * 1000) / Math.max(1, nowMs - lastMs),
-        lag: Math.max(0, this.ledger.sentCount - this.ledger.failedCount - acked),
+        lag: this.ledger.lag(this.incarnation),
       });
       lastAcked = acked;
       lastMs = nowMs;
