@@ -49,6 +49,7 @@ class BrokerChild {
         downtimeMs: event.downtimeMs, recoveryMs,
       });
     });
+    broker.on('actor-exit', (event: { actorIndex: number }) => this.down.add(event.actorIndex));
     broker.on('actor-failed', (event: ActorFailedEvent) =>
       send({ kind: 'actor-failed', actorIndex: event.actorIndex, reason: event.reason }));
   }
@@ -98,7 +99,14 @@ class BrokerChild {
     const actorIndex = eligible[Math.floor(pick * eligible.length)];
     this.down.add(actorIndex);
     this.killTimesMs.get(actorIndex)!.push(nowMs);
-    await this.broker.crashActor(actorIndex, mode);
+    try {
+      await this.broker.crashActor(actorIndex, mode);
+    } catch (error) {
+      // Not a durability fault, but the harness must hear back either way.
+      this.down.delete(actorIndex);
+      send({ kind: 'crashed', actorIndex: -1, mode, skipReason: String(error) });
+      return;
+    }
     send({ kind: 'crashed', actorIndex, mode });
   }
 

@@ -67,7 +67,7 @@ export function formatTable(result: CrashTestResult): string {
   return lines.join('\n');
 }
 
-/** The result for machines: everything but the per-restart and per-damage lists' bulk. */
+/** The result for machines: all of it, per-restart and per-damage lists included. */
 export function formatJson(result: CrashTestResult): string {
   return JSON.stringify(result, null, 2);
 }
