@@ -1,46 +1,67 @@
 #!/usr/bin/env node
 /**
- * The `mamba` command: `mamba demo`, `mamba bench <suite>`, `mamba crash-test`. Each command
- * lives in its own module, loaded only when asked for.
+ * The `mamba` command: `mamba <command> [options]`. Each command lives in its own module and is
+ * loaded only when asked for, so that one command does not pull in what the others need.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { MambaError } from '../errors.js';
 
-const usage = `usage: mamba <command> [options]
+type Command = (args: readonly string[]) => Promise<number>;
 
-commands:
-  demo         an embedded broker on ./data: produce, consume, crash an actor, verify
-  bench        the benchmark suites (mamba bench, with no suite, lists them)
-  crash-test   a verifying workload under seeded chaos; non-zero exit on any violation
-  help         this text`;
-
-type Command = (args: string[]) => Promise<number>;
-
-const commands: Record<string, () => Promise<Command>> = {
-  demo: async () => (await import('./demo.js')).demoCommand,
-  bench: async () => (await import('./bench.js')).benchCommand as Command,
+/** Modules are named by a variable so that a command not built yet does not break the build. */
+const commands: Record<string, { module: string; entry: string; summary: string }> = {
+  'crash-test': {
+    module: './crash-test.js', entry: 'crashTestCommand',
+    summary: 'prove under seeded chaos that no acknowledged record is lost',
+  },
+  'bench': { module: './bench.js', entry: 'benchCommand', summary: 'run the benchmark suites' },
+  'demo': { module: './demo.js', entry: 'demoCommand', summary: 'produce, crash, recover, verify' },
 };
 
-async function main(argv: string[]): Promise<number> {
-  const [name = 'help', ...args] = argv;
-  if (name === 'help' || name === '--help' || name === '-h') {
-    console.log(usage);
-    return 0;
-  }
-  const load = commands[name];
-  if (load === undefined) {
-    console.error(`mamba: unknown command ${JSON.stringify(name)}\n\n${usage}`);
-    return 2;
-  }
-  return (await load())(args);
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);
+  return `usage: mamba <command> [options]\n\ncommands:\n${lines.join('\n')}`;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof MambaError) {
-    console.error(`mamba: ${error.message} (${error.code})`);
-    process.exitCode = 2;
-  } else {
-    throw error;
+/** Runs `mamba` with `argv` (the arguments after the program); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
   }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`mamba: unknown command ${JSON.stringify(name)}\n${usage()}`);
+    return 2;
+  }
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(command.module)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    console.error(`mamba: ${name}: not available in this build`);
+    return 2;
+  }
+  return (loaded[command.entry] as Command)(args);
+}
+
+/** Run as a program (also through the `bin` link npm makes), not when imported. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  return script !== undefined && import.meta.url === pathToFileURL(realpathSync(script)).href;
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
+    // Bad input is a MambaError: say what was wrong in one line. Anything else is a bug.
+    if (error instanceof MambaError) {
+      console.error(`mamba: ${error.message} (${error.code})`);
+      process.exitCode = 2;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  });
 }

@@ -1,0 +1,171 @@
+/**
+ * Process entry (`child_process.fork`): one broker process of the crash test. It opens the
+ * broker on the data directory (recovering whatever the previous process left, however it
+ * died), creates the topics if they are not there yet, starts the producer worker threads and
+ * forwards their ack reports to the harness, each with the partitions' durable offsets read
+ * after the acks arrived. It kills actors when told to, and on `stop` drains the producers and
+ * closes the broker cleanly.
+ *
+ * The harness may SIGKILL this process at any moment: nothing here depends on running to the
+ * end, and whatever it reported before it died is all the harness counts as acknowledged.
+ */
+import { Worker } from 'node:worker_threads';
+import { Broker } from '../../broker.js';
+import { restartsPerMinuteMax } from '../../constants.js';
+import type { ActorFailedEvent, ActorRestartEvent } from '../../supervisor/supervisor.js';
+import { workerUrl } from '../../worker-url.js';
+import type {
+  AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
+  WorkerToChild,
+} from './messages.js';
+import type { ActorKillMode } from './options.js';
+
+const durableReportIntervalMs = 100;
+/** Kills of one actor within a minute stay this far below the storm guard's limit. */
+const restartBudgetMargin = 2;
+const windowMs = 60_000;
+
+function send(message: ChildToParent): void {
+  process.send?.(message);
+}
+
+class BrokerChild {
+  private readonly workers: Worker[] = [];
+  private readonly down = new Set<number>();
+  private readonly killTimesMs = new Map<number, number[]>();
+  private readonly readyRecoveryMs = new Map<string, number>();
+  private durableTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly broker: Broker, private readonly config: ChildConfig) {
+    broker.on('actor-ready', (event: { actorIndex: number; epoch: number; recoveryMs: number }) =>
+      this.readyRecoveryMs.set(`${event.actorIndex}:${event.epoch}`, event.recoveryMs));
+    broker.on('actor-restart', (event: ActorRestartEvent) => {
+      this.down.delete(event.actorIndex);
+      const key = `${event.actorIndex}:${event.epoch}`;
+      const recoveryMs = this.readyRecoveryMs.get(key) ?? event.downtimeMs;
+      this.readyRecoveryMs.delete(key);
+      send({
+        kind: 'restart', actorIndex: event.actorIndex, epoch: event.epoch,
+        downtimeMs: event.downtimeMs, recoveryMs,
+      });
+    });
+    broker.on('actor-exit', (event: { actorIndex: number }) => this.down.add(event.actorIndex));
+    broker.on('actor-failed', (event: ActorFailedEvent) =>
+      send({ kind: 'actor-failed', actorIndex: event.actorIndex, reason: event.reason }));
+  }
+
+  /** Starts the producer workers; resolves once every one of them is running. */
+  async startProducers(): Promise<void> {
+    const url = workerUrl('./producer-worker.js', import.meta.url);
+    for (let index = 0; index < this.config.producers; index++) {
+      const workerData: ProducerWorkerData = {
+        handle: this.broker.producerHandle({ acks: this.config.acks, idempotent: true }),
+        producerId: this.config.producerIdBase + index,
+        runId: this.config.runId,
+        topicNames: this.config.topicNames,
+        partitions: this.config.partitions,
+        valueBytes: this.config.valueBytes,
+        recordsPerRound: this.config.recordsPerRound,
+      };
+      const worker = new Worker(url, { workerData });
+      worker.on('message', (message: WorkerToChild) => {
+        if (message.kind === 'acks') void this.forward(message);
+      });
+      worker.on('error', (error) => send({ kind: 'fatal', message: `producer: ${error}` }));
+      this.workers.push(worker);
+    }
+    await Promise.all(this.workers.map((worker) =>
+      new Promise((resolve) => worker.once('online', resolve))));
+    this.durableTimer = setInterval(() => {
+      void this.durableOffsets()
+        .then((durableOffsets) => send({ kind: 'durable', durableOffsets }));
+    }, durableReportIntervalMs);
+  }
+
+  async crash(mode: ActorKillMode, pick: number): Promise<void> {
+    const nowMs = Date.now();
+    const eligible: number[] = [];
+    for (let index = 0; index < this.broker.actorCount; index++) {
+      const recent = (this.killTimesMs.get(index) ?? []).filter((t) => nowMs - t < windowMs);
+      this.killTimesMs.set(index, recent);
+      if (this.down.has(index)) continue;
+      if (recent.length >= restartsPerMinuteMax - restartBudgetMargin) continue;
+      eligible.push(index);
+    }
+    if (eligible.length === 0) {
+      send({ kind: 'crashed', actorIndex: -1, mode, skipReason: 'no actor up within budget' });
+      return;
+    }
+    const actorIndex = eligible[Math.floor(pick * eligible.length)];
+    this.down.add(actorIndex);
+    this.killTimesMs.get(actorIndex)!.push(nowMs);
+    try {
+      await this.broker.crashActor(actorIndex, mode);
+    } catch (error) {
+      // Not a durability fault, but the harness must hear back either way.
+      this.down.delete(actorIndex);
+      send({ kind: 'crashed', actorIndex: -1, mode, skipReason: String(error) });
+      return;
+    }
+    send({ kind: 'crashed', actorIndex, mode });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.durableTimer);
+    const done = this.workers.map((worker) => new Promise<void>((resolve) => {
+      worker.on('message', (message: WorkerToChild) => {
+        if (message.kind === 'done') resolve();
+      });
+      worker.once('exit', () => resolve());
+    }));
+    for (const worker of this.workers) worker.postMessage({ kind: 'stop' } satisfies ChildToWorker);
+    await Promise.all(done);
+    await this.broker.settled();
+    const highWatermarks = (await this.describe()).map((p) => p.highWatermark);
+    await this.broker.close();
+    process.send?.({ kind: 'stopped', highWatermarks } satisfies ChildToParent, () => {
+      process.exit(0);
+    });
+  }
+
+  private async forward(report: AckReport): Promise<void> {
+    send({ kind: 'acks', report, durableOffsets: await this.durableOffsets() });
+  }
+
+  private async durableOffsets(): Promise<number[]> {
+    return (await this.describe()).map((p) => p.durableOffset);
+  }
+
+  private async describe() {
+    const topics = await Promise.all(
+      this.config.topicNames.map((topic) => this.broker.describeTopic(topic)));
+    return topics.flatMap((topic) => topic.partitions);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2]) as ChildConfig;
+  const startedMs = performance.now();
+  const broker = await Broker.open({ dataDir: config.dataDir, actors: config.actors });
+  const existing = new Set(broker.listTopics());
+  for (const topic of config.topicNames) {
+    if (existing.has(topic)) continue;
+    await broker.createTopic(topic, {
+      partitions: config.partitions, segmentBytes: config.segmentBytes,
+    });
+  }
+  const openMs = performance.now() - startedMs;
+  const child = new BrokerChild(broker, config);
+  process.on('message', (message: ParentToChild) => {
+    const work = message.kind === 'crash' ? child.crash(message.mode, message.pick) : child.stop();
+    work.catch((error: unknown) => send({ kind: 'fatal', message: String(error) }));
+  });
+  await child.startProducers();
+  send({ kind: 'ready', openMs });
+}
+
+main().catch((error: unknown) => {
+  send({ kind: 'fatal', message: `broker process: ${String(error)}` });
+  process.exitCode = 1;
+  process.disconnect?.();
+});

@@ -1,0 +1,315 @@
+/**
+ * One crash-test run: a calm phase (the workload, no kills) to measure the baseline throughput,
+ * then the chaos phase (the same workload while the schedule kills actors and broker
+ * processes), then the checker over everything stored. Both phases run on one data directory,
+ * so the records of the calm phase are checked too.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { invalidConfig } from '../../errors.js';
+import { AckLedger } from './ack-ledger.js';
+import { BrokerProcess, type BrokerProcessHandlers } from './broker-process.js';
+import { ChaosSchedule, type ChaosStep } from './chaos-schedule.js';
+import { checkRecords, type CheckResult } from './checker.js';
+import { LogFileSource } from './log-file-source.js';
+import type { ChildConfig, RestartReport } from './messages.js';
+import {
+  KILL_MODES, isActorKillMode, resolveCrashTestOptions, slotCount, type CrashTestConfig,
+  type CrashTestOptions, type KillMode,
+} from './options.js';
+import { Prng } from './prng.js';
+import { quantiles, type Quantiles } from './quantiles.js';
+import type { RecordSource, WorkloadLayout } from './record-source.js';
+import { damageUnflushedTail, type TailDamage } from './torn-tail.js';
+
+export type CrashTestPhase = 'calm' | 'chaos' | 'check';
+
+export interface CrashTestProgress {
+  phase: CrashTestPhase;
+  /** Time into the current phase. */
+  elapsedMs: number;
+  phaseMs: number;
+  kills: number;
+  restarts: number;
+  /** Acknowledged records per second over the last progress interval. */
+  messagesPerSec: number;
+  /** Records sent whose acknowledgement has not reached the harness. */
+  lag: number;
+}
+
+export interface CrashTestHooks {
+  onProgress?: (progress: CrashTestProgress) => void;
+  /** How stored records are read back. Default: the final logs (`LogFileSource`). */
+  source?: RecordSource;
+}
+
+export interface RestartRecord {
+  kind: 'actor' | 'process';
+  /** For process restarts, the kill that caused it; actor restarts carry their actor index. */
+  mode?: KillMode;
+  actorIndex: number;
+  downtimeMs: number;
+  recoveryMs: number;
+}
+
+export interface CrashTestResult {
+  config: CrashTestConfig;
+  runId: number;
+  dataDir: string;
+  /** Whether the data directory was left on disk (given by the caller, or kept on failure). */
+  dataDirKept: boolean;
+  kills: Record<KillMode, number>;
+  /** Scheduled actor kills that found no actor up within its restart budget. */
+  skippedKills: number;
+  restarts: {
+    actor: number;
+    process: number;
+    recoveryMs: Quantiles;
+    downtimeMs: Quantiles;
+    list: RestartRecord[];
+  };
+  throughput: {
+    calmMs: number;
+    chaosMs: number;
+    calmMessagesPerSec: number;
+    chaosMessagesPerSec: number;
+    /** chaos ÷ calm; null without a calm phase. */
+    ratio: number | null;
+  };
+  records: { sent: number; acknowledged: number; failed: number; errors: Record<string, number> };
+  damage: { powerCuts: number; segmentsDamaged: number; bytesDamaged: number; list: TailDamage[] };
+  check: CheckResult;
+  /** What the harness saw go wrong outside the checker: processes dying, actors given up. */
+  failures: string[];
+  violationCount: number;
+}
+
+const progressIntervalMs = 250;
+
+/** Runs the crash test; resolves with the result (see `violationCount`), rejects on bad options. */
+export async function runCrashTest(options: CrashTestOptions = {},
+  hooks: CrashTestHooks = {}): Promise<CrashTestResult> {
+  const config = resolveCrashTestOptions(options);
+  const run = new CrashRun(config, prepareDataDir(config.dataDir), hooks);
+  return run.execute();
+}
+
+function prepareDataDir(dataDir: string | undefined): string {
+  if (dataDir === undefined) return fs.mkdtempSync(path.join(os.tmpdir(), 'mamba-crash-'));
+  fs.mkdirSync(dataDir, { recursive: true });
+  if (fs.readdirSync(dataDir).length > 0) {
+    throw invalidConfig('options.dataDir', dataDir, 'a new or empty directory');
+  }
+  return dataDir;
+}
+
+class CrashRun {
+  private readonly runId: number;
+  private readonly topicNames: string[];
+  private readonly ledger: AckLedger;
+  private readonly kills = Object.fromEntries(KILL_MODES.map((m) => [m, 0])) as
+    Record<KillMode, number>;
+  private skippedKills = 0;
+  private readonly restarts: RestartRecord[] = [];
+  private readonly failures: string[] = [];
+  private readonly damages: TailDamage[] = [];
+  private powerCuts = 0;
+  private incarnation = -1;
+  private phase: CrashTestPhase = 'calm';
+  private phaseStartMs = performance.now();
+  private phaseMs = 0;
+  private highWatermarks: number[] = [];
+
+  constructor(private readonly config: CrashTestConfig, private readonly dataDir: string,
+    private readonly hooks: CrashTestHooks) {
+    this.runId = new Prng(config.seed ^ 0x6d61_6d62).nextUint32();
+    const hex = this.runId.toString(16).padStart(8, '0');
+    this.topicNames = Array.from({ length: config.topics }, (_, i) => `crash-${hex}-${i}`);
+    this.ledger = new AckLedger(slotCount(config), config.acks);
+  }
+
+  async execute(): Promise<CrashTestResult> {
+    const progress = this.startProgress();
+    let calm = { ackedCount: 0, elapsedMs: 0 };
+    let chaos: { ackedCount: number; elapsedMs: number };
+    try {
+      if (this.config.calmMs > 0) calm = await this.runPhase('calm', this.config.calmMs);
+      const schedule = new ChaosSchedule(this.config.seed, this.config.killEveryMs,
+        this.config.modes);
+      chaos = await this.runPhase('chaos', this.config.durationMs, schedule);
+      this.enterPhase('check', 0);
+    } finally {
+      progress.stop();
+    }
+    const source = this.hooks.source ?? new LogFileSource();
+    const check = await checkRecords(this.ledger, source, this.layout(), this.runId);
+    return this.result(calm, chaos, check);
+  }
+
+  private layout(): WorkloadLayout {
+    return {
+      dataDir: this.dataDir, topicNames: this.topicNames, partitions: this.config.partitions,
+      consumers: this.config.consumers, highWatermarks: this.highWatermarks,
+    };
+  }
+
+  private enterPhase(phase: CrashTestPhase, phaseMs: number): void {
+    this.phase = phase;
+    this.phaseMs = phaseMs;
+    this.phaseStartMs = performance.now();
+  }
+
+  private async runPhase(phase: CrashTestPhase, durationMs: number, schedule?: ChaosSchedule):
+    Promise<{ ackedCount: number; elapsedMs: number }> {
+    let broker = await this.startBroker();
+    this.enterPhase(phase, durationMs);
+    const ackedAtStart = this.ledger.ackedCount;
+    const endMs = this.phaseStartMs + durationMs;
+    for (;;) {
+      const step = schedule?.next();
+      const remainingMs = endMs - performance.now();
+      if (step === undefined || step.waitMs >= remainingMs) {
+        await sleep(Math.max(0, remainingMs));
+        break;
+      }
+      await sleep(step.waitMs);
+      if (!broker.alive) broker = await this.startBroker();
+      broker = await this.kill(broker, step);
+    }
+    const result = {
+      ackedCount: this.ledger.ackedCount - ackedAtStart,
+      elapsedMs: performance.now() - this.phaseStartMs,
+    };
+    this.highWatermarks = await broker.stop();
+    return result;
+  }
+
+  private async kill(broker: BrokerProcess, step: ChaosStep): Promise<BrokerProcess> {
+    const { mode } = step;
+    if (isActorKillMode(mode)) {
+      const actorIndex = await broker.crashActor(mode, step.pick);
+      if (actorIndex < 0) this.skippedKills++;
+      else this.kills[mode]++;
+      return broker;
+    }
+    const killedAtMs = performance.now();
+    await broker.kill();
+    this.kills[mode]++;
+    if (mode === 'torn') this.cutPower(step);
+    const next = await this.startBroker();
+    this.restarts.push({
+      kind: 'process', mode, actorIndex: -1, downtimeMs: performance.now() - killedAtMs,
+      recoveryMs: next.openMs,
+    });
+    return next;
+  }
+
+  /** The broker process is dead: lose what a power cut loses, in every partition. */
+  private cutPower(step: ChaosStep): void {
+    this.powerCuts++;
+    this.ledger.powerCut(this.incarnation);
+    for (let slot = 0; slot < this.ledger.slotCount; slot++) {
+      const topic = this.topicNames[Math.floor(slot / this.config.partitions)];
+      const dir = path.join(this.dataDir, `${topic}-${slot % this.config.partitions}`);
+      const damage = damageUnflushedTail(dir, this.ledger.durableOffsets[slot], step.damage,
+        (step.damageSeed + slot) >>> 0);
+      if (damage !== undefined) this.damages.push(damage);
+    }
+  }
+
+  private startBroker(): Promise<BrokerProcess> {
+    this.incarnation++;
+    const producerIdBase = 1 + this.incarnation * this.config.producers;
+    this.ledger.registerProducers(producerIdBase, this.config.producers, this.incarnation);
+    const childConfig: ChildConfig = {
+      dataDir: this.dataDir, actors: this.config.actors, topicNames: this.topicNames,
+      partitions: this.config.partitions, segmentBytes: this.config.segmentBytes,
+      acks: this.config.acks, producers: this.config.producers, producerIdBase,
+      runId: this.runId, valueBytes: this.config.valueBytes,
+      recordsPerRound: this.config.recordsPerRound,
+    };
+    return BrokerProcess.start(childConfig, this.handlers());
+  }
+
+  private handlers(): BrokerProcessHandlers {
+    return {
+      acks: (report, durableOffsets) => {
+        this.ledger.addReport(report);
+        this.ledger.observeDurable(durableOffsets);
+      },
+      durable: (durableOffsets) => this.ledger.observeDurable(durableOffsets),
+      restart: (report: RestartReport) => this.restarts.push({
+        kind: 'actor', actorIndex: report.actorIndex, downtimeMs: report.downtimeMs,
+        recoveryMs: report.recoveryMs,
+      }),
+      failure: (message) => this.failures.push(message),
+    };
+  }
+
+  private startProgress(): { stop(): void } {
+    const onProgress = this.hooks.onProgress;
+    if (onProgress === undefined) return { stop: () => undefined };
+    let lastAcked = this.ledger.ackedCount;
+    let lastMs = performance.now();
+    const timer = setInterval(() => {
+      const nowMs = performance.now();
+      const acked = this.ledger.ackedCount;
+      onProgress({
+        phase: this.phase, elapsedMs: nowMs - this.phaseStartMs, phaseMs: this.phaseMs,
+        kills: this.killCount(), restarts: this.restarts.length,
+        messagesPerSec: ((acked - lastAcked) * 1000) / Math.max(1, nowMs - lastMs),
+        lag: this.ledger.lag(this.incarnation),
+      });
+      lastAcked = acked;
+      lastMs = nowMs;
+    }, progressIntervalMs);
+    return { stop: () => clearInterval(timer) };
+  }
+
+  private killCount(): number {
+    return Object.values(this.kills).reduce((sum, n) => sum + n, 0);
+  }
+
+  private result(calm: { ackedCount: number; elapsedMs: number },
+    chaos: { ackedCount: number; elapsedMs: number }, check: CheckResult): CrashTestResult {
+    const calmRate = calm.elapsedMs > 0 ? (calm.ackedCount * 1000) / calm.elapsedMs : 0;
+    const chaosRate = (chaos.ackedCount * 1000) / chaos.elapsedMs;
+    if (this.ledger.duplicateAckCount > 0) {
+      this.failures.push(`${this.ledger.duplicateAckCount} records acknowledged twice`);
+    }
+    const violationCount = check.violationCount + this.failures.length;
+    const dataDirKept = this.config.dataDir !== undefined || violationCount > 0;
+    if (!dataDirKept) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    return {
+      config: this.config, runId: this.runId, dataDir: this.dataDir, dataDirKept,
+      kills: this.kills, skippedKills: this.skippedKills,
+      restarts: {
+        actor: this.restarts.filter((r) => r.kind === 'actor').length,
+        process: this.restarts.filter((r) => r.kind === 'process').length,
+        recoveryMs: quantiles(this.restarts.map((r) => r.recoveryMs)),
+        downtimeMs: quantiles(this.restarts.map((r) => r.downtimeMs)),
+        list: this.restarts,
+      },
+      throughput: {
+        calmMs: calm.elapsedMs, chaosMs: chaos.elapsedMs,
+        calmMessagesPerSec: calmRate, chaosMessagesPerSec: chaosRate,
+        ratio: calmRate > 0 ? chaosRate / calmRate : null,
+      },
+      records: {
+        sent: this.ledger.sentCount, acknowledged: this.ledger.ackedCount,
+        failed: this.ledger.failedCount, errors: this.ledger.errors,
+      },
+      damage: {
+        powerCuts: this.powerCuts, segmentsDamaged: this.damages.length,
+        bytesDamaged: this.damages.reduce((sum, d) => sum + d.bytePositionEnd - d.bytePosition, 0),
+        list: this.damages,
+      },
+      check, failures: this.failures, violationCount,
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

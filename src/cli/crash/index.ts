@@ -1,0 +1,15 @@
+/** The crash-test harness: what the CLI and the tests use. */
+export { runCrashTest } from './crash-run.js';
+export type {
+  CrashTestHooks, CrashTestPhase, CrashTestProgress, CrashTestResult, RestartRecord,
+} from './crash-run.js';
+export type { CheckResult, PartitionVerdict, ViolationKind } from './checker.js';
+export { VIOLATION_KINDS } from './checker.js';
+export type { RecordSource, RecordVisitor, WorkloadLayout } from './record-source.js';
+export { LogFileSource } from './log-file-source.js';
+export {
+  KILL_MODES, parseDurationMs, resolveCrashTestOptions, type CrashTestConfig,
+  type CrashTestOptions, type KillMode,
+} from './options.js';
+export { formatJson, formatTable } from './report.js';
+export { startProgressDisplay } from './progress-display.js';

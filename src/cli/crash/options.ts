@@ -1,0 +1,144 @@
+/**
+ * Options of `mamba crash-test`, validated once at the edge (STYLE.md §9): `resolveCrashTest…`
+ * names the bad option and value in an `INVALID_CONFIG` error and returns a filled type that the
+ * rest of the harness trusts.
+ */
+import os from 'node:os';
+import { invalidConfig } from '../../errors.js';
+import {
+  MiB, actorsMax, pageSizeBytes, partitionsPerTopicMax, segmentSizeBytesMax, segmentSizeBytesMin,
+} from '../../constants.js';
+
+/** How the chaos loop kills: three ways inside the broker, two of the whole broker process. */
+export type KillMode = 'terminate' | 'throw' | 'exit' | 'process' | 'torn';
+export const KILL_MODES: readonly KillMode[] = ['terminate', 'throw', 'exit', 'process', 'torn'];
+
+/** Crashes of one actor (worker thread) through `broker.crashActor`. */
+export type ActorKillMode = 'terminate' | 'throw' | 'exit';
+
+export function isActorKillMode(mode: KillMode): mode is ActorKillMode {
+  return mode === 'terminate' || mode === 'throw' || mode === 'exit';
+}
+
+export interface CrashTestOptions {
+  /** How long the chaos phase runs. Default 30 s. */
+  durationMs?: number;
+  /** Mean time between kills; each wait is drawn from 0.5× to 1.5× of it. Default 500 ms. */
+  killEveryMs?: number;
+  modes?: readonly KillMode[];
+  topics?: number;
+  partitions?: number;
+  /** Producer worker threads per broker process. */
+  producers?: number;
+  /** Consumer-group members of the verifying reader (see record-source.ts). */
+  consumers?: number;
+  acks?: 1 | 'all';
+  /** Seeds the chaos schedule (times, modes, victims, damage). Default: a random one. */
+  seed?: number;
+  /** A new or empty directory. Default: a temporary one, removed after a clean run. */
+  dataDir?: string;
+  /** Length of the calm phase (same workload, no kills) run first. Default min(duration, 10 s). */
+  calmMs?: number;
+  /** Partition actors (worker threads) of the broker. Default 4. */
+  actors?: number;
+  segmentBytes?: number;
+  /** Bytes of each record's value (at least the 24 of its header and checksum). Default 64. */
+  valueBytes?: number;
+  /** Records per partition that a producer sends in one round. Default 64. */
+  recordsPerRound?: number;
+}
+
+export interface CrashTestConfig {
+  durationMs: number;
+  killEveryMs: number;
+  modes: KillMode[];
+  topics: number;
+  partitions: number;
+  producers: number;
+  consumers: number;
+  acks: 1 | 'all';
+  seed: number;
+  /** Undefined: a temporary directory. */
+  dataDir: string | undefined;
+  calmMs: number;
+  actors: number;
+  segmentBytes: number;
+  valueBytes: number;
+  recordsPerRound: number;
+}
+
+/** Value header (20 bytes) plus checksum (4): see record-value.ts. */
+export const VALUE_SIZE_BYTES_MIN = 24;
+const valueSizeBytesMax = 64 * 1024;
+const producersMax = 64;
+const consumersMax = 64;
+const topicsMax = 16;
+const durationMsMax = 24 * 3600 * 1000;
+const recordsPerRoundMax = 4096;
+
+function integer(name: string, value: unknown, fallback: number, min: number,
+  max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidConfig(name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function resolveModes(modes: unknown): KillMode[] {
+  if (modes === undefined) return [...KILL_MODES];
+  if (!Array.isArray(modes) || modes.length === 0 ||
+    !modes.every((mode) => KILL_MODES.includes(mode as KillMode))) {
+    throw invalidConfig('options.modes', modes, `a non-empty list of ${KILL_MODES.join(', ')}`);
+  }
+  return [...new Set(modes as KillMode[])];
+}
+
+export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTestConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidConfig('options', options, 'an object');
+  }
+  const durationMs = integer('options.durationMs', options.durationMs, 30_000, 100, durationMsMax);
+  const { acks = 1, dataDir } = options;
+  if (acks !== 1 && acks !== 'all') throw invalidConfig('options.acks', acks, "1 or 'all'");
+  if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir.length === 0)) {
+    throw invalidConfig('options.dataDir', dataDir, 'a non-empty path');
+  }
+  const segmentBytes = integer('options.segmentBytes', options.segmentBytes, 4 * MiB,
+    segmentSizeBytesMin, segmentSizeBytesMax);
+  if (segmentBytes % pageSizeBytes !== 0) {
+    throw invalidConfig('options.segmentBytes', segmentBytes, `a multiple of ${pageSizeBytes}`);
+  }
+  return {
+    durationMs,
+    killEveryMs: integer('options.killEveryMs', options.killEveryMs, 500, 10, durationMsMax),
+    modes: resolveModes(options.modes),
+    topics: integer('options.topics', options.topics, 1, 1, topicsMax),
+    partitions: integer('options.partitions', options.partitions, 8, 1, partitionsPerTopicMax),
+    producers: integer('options.producers', options.producers, 2, 1, producersMax),
+    consumers: integer('options.consumers', options.consumers, 3, 1, consumersMax),
+    acks,
+    seed: integer('options.seed', options.seed, randomSeed(), 0, 0xffff_ffff),
+    dataDir,
+    calmMs: integer('options.calmMs', options.calmMs, Math.min(durationMs, 10_000), 0,
+      durationMsMax),
+    actors: integer('options.actors', options.actors, Math.min(4, actorsMax), 1,
+      Math.min(actorsMax, os.availableParallelism() * 8)),
+    segmentBytes,
+    valueBytes: integer('options.valueBytes', options.valueBytes, 64, VALUE_SIZE_BYTES_MIN,
+      valueSizeBytesMax),
+    recordsPerRound: integer('options.recordsPerRound', options.recordsPerRound, 64, 1,
+      recordsPerRoundMax),
+  };
+}
+
+function randomSeed(): number {
+  return Math.floor(Math.random() * 0x1_0000_0000);
+}
+
+export { parseDurationMs } from '../duration.js';
+
+/** Topic-partitions of the workload, numbered `topicIndex × partitions + partition`. */
+export function slotCount(config: CrashTestConfig): number {
+  return config.topics * config.partitions;
+}

@@ -1,0 +1,73 @@
+/**
+ * How a crash-test result reads: a table for people, JSON for machines, and the one-line live
+ * progress (rewritten in place on a terminal, a plain line now and then elsewhere).
+ */
+import { VIOLATION_KINDS } from './checker.js';
+import type { CrashTestProgress, CrashTestResult } from './crash-run.js';
+import type { Quantiles } from './quantiles.js';
+
+const integer = new Intl.NumberFormat('en', { maximumFractionDigits: 0 });
+
+function ms(value: number): string {
+  return `${integer.format(value)} ms`;
+}
+
+function quantileCells(q: Quantiles): string {
+  return q.count === 0 ? '-' : `p50 ${ms(q.p50)}  p99 ${ms(q.p99)}  max ${ms(q.max)}`;
+}
+
+export function progressLine(progress: CrashTestProgress): string {
+  const elapsed = `${(progress.elapsedMs / 1000).toFixed(1)}s`;
+  const of = progress.phaseMs > 0 ? `/${(progress.phaseMs / 1000).toFixed(0)}s` : '';
+  return `${progress.phase.padEnd(5)} ${elapsed}${of}  kills ${progress.kills}  ` +
+    `restarts ${progress.restarts}  ${integer.format(progress.messagesPerSec)} msgs/s  ` +
+    `lag ${integer.format(progress.lag)}`;
+}
+
+/** The summary table, then one row per partition with anything to report. */
+export function formatTable(result: CrashTestResult): string {
+  const { config, check, throughput, restarts } = result;
+  const kills = Object.entries(result.kills).filter(([, n]) => n > 0)
+    .map(([mode, n]) => `${mode} ${n}`).join(', ') || 'none';
+  const ratio = throughput.ratio === null ? '' : ` (${(throughput.ratio * 100).toFixed(0)}%)`;
+  const rows: Array<[string, string]> = [
+    ['seed', `${config.seed}  (reproduce: --seed ${config.seed})`],
+    ['workload', `${config.topics} topic(s) × ${config.partitions} partitions, ` +
+      `${config.producers} producers, acks ${config.acks}, ${config.actors} actors`],
+    ['kills', `${kills}${result.skippedKills > 0 ? `; ${result.skippedKills} skipped` : ''}`],
+    ['restarts', `${restarts.actor} actor, ${restarts.process} process`],
+    ['recovery', quantileCells(restarts.recoveryMs)],
+    ['downtime', quantileCells(restarts.downtimeMs)],
+    ['throughput', `calm ${integer.format(throughput.calmMessagesPerSec)} msgs/s, chaos ` +
+      `${integer.format(throughput.chaosMessagesPerSec)} msgs/s${ratio}`],
+    ['records', `sent ${integer.format(result.records.sent)}, acknowledged ` +
+      `${integer.format(result.records.acknowledged)}, failed ` +
+      `${integer.format(result.records.failed)}, stored ${integer.format(check.totals.stored)}`],
+    ['power cuts', `${result.damage.powerCuts} (${result.damage.segmentsDamaged} segment tails, ` +
+      `${integer.format(result.damage.bytesDamaged)} bytes damaged); lost unflushed ` +
+      `(allowed) ${integer.format(check.totals.lostUnflushed)}`],
+    ['reader', check.source],
+    ...VIOLATION_KINDS.map((kind): [string, string] => [kind, String(check.totals[kind])]),
+    ['verdict', result.violationCount === 0
+      ? 'OK: no acknowledged record lost, duplicated, reordered or invented'
+      : `FAILED: ${result.violationCount} violation(s)`],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const lines = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`);
+  const bad = check.partitions.filter((p) => VIOLATION_KINDS.some((kind) => p[kind] > 0));
+  if (bad.length > 0) {
+    lines.push('', `partition${' '.repeat(12)}${VIOLATION_KINDS.join('  ')}`);
+    for (const p of bad) {
+      lines.push(`${`${p.topic}-${p.partition}`.padEnd(21)}` +
+        VIOLATION_KINDS.map((kind) => String(p[kind]).padStart(kind.length)).join('  '));
+    }
+  }
+  for (const line of [...check.examples, ...result.failures]) lines.push(`  ! ${line}`);
+  if (result.dataDirKept) lines.push(`data directory: ${result.dataDir}`);
+  return lines.join('\n');
+}
+
+/** The result for machines: all of it, per-restart and per-damage lists included. */
+export function formatJson(result: CrashTestResult): string {
+  return JSON.stringify(result, null, 2);
+}
