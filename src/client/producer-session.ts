@@ -64,6 +64,8 @@ export class ProducerSession {
   private pumping = false;
   private isClosed = false;
   private lastExpiryCheckMs = 0;
+  private readonly actorsToRing = new Set<number>();
+  private ringScheduled = false;
 
   constructor(readonly handle: SessionHandle) {
     this.control = new Int32Array(handle.control);
@@ -124,8 +126,25 @@ export class ProducerSession {
       return true;
     }
     this.writeFrame(ring, claim, batch, now);
-    this.controlBlock.ringActor(actorIndex);
+    this.ringLater(actorIndex);
     return true;
+  }
+
+  /**
+   * Rings an actor's doorbell once for all the frames this task writes to it: the doorbell is
+   * a notify (a futex wake when the actor sleeps), and a producer sealing several batches in one
+   * tick should pay it once, not per frame. The microtask runs before this thread waits on
+   * anything, so no frame waits for a later ring.
+   */
+  private ringLater(actorIndex: number): void {
+    this.actorsToRing.add(actorIndex);
+    if (this.ringScheduled) return;
+    this.ringScheduled = true;
+    queueMicrotask(() => {
+      this.ringScheduled = false;
+      for (const index of this.actorsToRing) this.controlBlock.ringActor(index);
+      this.actorsToRing.clear();
+    });
   }
 
   private writeFrame(ring: SpscRing, claim: Claim, batch: OutgoingBatch, now: number): void {
