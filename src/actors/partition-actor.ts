@@ -57,6 +57,8 @@ interface PendingAck {
   correlation: number;
   wireError: number;
   baseOffset: number;
+  /** The batch waits for this pass's flush (acks 'all', or a log with flush 'batch'). */
+  afterFlush: boolean;
 }
 
 interface AttachedSession {
@@ -207,7 +209,7 @@ export class PartitionActor implements ActorEndpoint {
       if (limit === 0) continue;
       session.readCount = session.request.read(limit, (type, payload, flags) => {
         assert(type === FRAME_PRODUCE, `produce frame type (got ${type})`);
-        session.acks.push(this.process(payload, flags));
+        this.acknowledge(session, this.process(payload, flags));
       });
       frames += session.readCount;
       if (session.readCount === 0 && Atomics.load(session.control, SESSION_CLOSED) === 1) {
@@ -232,27 +234,52 @@ export class PartitionActor implements ActorEndpoint {
     session.unreleased = false;
   }
 
+  /**
+   * An ack that needs no flush is written at once, after the partition's new high-watermark is
+   * published (so a producer that sees its ack can read its record back): the producer thread
+   * starts its next batch while this pass is still appending, instead of the two threads taking
+   * turns. Acks that wait for the flush, or find the ack ring full, are written after the pass.
+   */
+  private acknowledge(session: AttachedSession, ack: PendingAck): void {
+    if (ack.afterFlush || session.acks.length > 0) {
+      session.acks.push(ack);
+      return;
+    }
+    this.publishTouched();
+    if (!this.writeAck(session, ack)) session.acks.push(ack);
+    else ringSession(session.control);
+  }
+
+  private publishTouched(): void {
+    for (const [slot, hosted] of this.partitions) {
+      if (!hosted.touched) continue;
+      hosted.touched = false;
+      this.publish(slot, hosted.log);
+    }
+  }
+
   private process(payload: Uint8Array, acks: number): PendingAck {
     const view = new DataView(payload.buffer, payload.byteOffset, PRODUCE_HEADER_SIZE_BYTES);
     const slot = view.getUint32(PRODUCE_SLOT, true);
     const correlation = view.getUint32(PRODUCE_CORRELATION, true);
     const hosted = this.partitions.get(slot);
     if (hosted === undefined) return failed(correlation, 'UNKNOWN_TOPIC');
+    const afterFlush = acks === ACKS_ALL || hosted.spec.config.flush === 'batch';
     const batch = payload.subarray(PRODUCE_BATCH);
     try {
       const header = readBatchHeader(batch, 0);
       const check = hosted.log.producers.check(Number(header.producerId), header.producerEpoch,
         header.baseSequence, header.recordCount);
       if (check.kind === 'error') return failed(correlation, check.code);
-      if (acks === ACKS_ALL || hosted.spec.config.flush === 'batch') hosted.flushNeeded = true;
+      if (afterFlush) hosted.flushNeeded = true;
       if (check.kind === 'duplicate') {
         this.counters.duplicatesSkipped++;
-        return { correlation, wireError: 0, baseOffset: check.baseOffset };
+        return { correlation, wireError: 0, baseOffset: check.baseOffset, afterFlush };
       }
       const result = hosted.log.append(batch);
       hosted.touched = true;
       this.counters.batchesAppended++;
-      return { correlation, wireError: 0, baseOffset: result.baseOffset };
+      return { correlation, wireError: 0, baseOffset: result.baseOffset, afterFlush };
     } catch (error) {
       if (error instanceof MambaError) return failed(correlation, error.code);
       throw error;
@@ -280,16 +307,22 @@ export class PartitionActor implements ActorEndpoint {
   private writeAcks(session: AttachedSession): boolean {
     let written = 0;
     for (const ack of session.acks) {
-      const claim = session.ack.tryClaim(FRAME_ACK, ACK_SIZE_BYTES);
-      if (claim === FULL || claim === CLOSED) break;
-      writeAck(new DataView(claim.bytes.buffer, claim.payloadOffset, ACK_SIZE_BYTES),
-        ack.correlation, ack.wireError, ack.baseOffset);
-      session.ack.commit(claim);
+      if (!this.writeAck(session, ack)) break;
       written++;
     }
     session.acks.splice(0, written);
     if (written > 0) ringSession(session.control);
     return session.acks.length === 0;
+  }
+
+  /** Writes one ack frame; false if the ack ring is full. */
+  private writeAck(session: AttachedSession, ack: PendingAck): boolean {
+    const claim = session.ack.tryClaim(FRAME_ACK, ACK_SIZE_BYTES);
+    if (claim === FULL || claim === CLOSED) return false;
+    writeAck(new DataView(claim.bytes.buffer, claim.payloadOffset, ACK_SIZE_BYTES),
+      ack.correlation, ack.wireError, ack.baseOffset);
+    session.ack.commit(claim);
+    return true;
   }
 
   private periodic(nowMs: number): void {
@@ -393,7 +426,7 @@ export class PartitionActor implements ActorEndpoint {
 }
 
 function failed(correlation: number, code: MambaErrorCode): PendingAck {
-  return { correlation, wireError: errorToWireCode(code), baseOffset: -1 };
+  return { correlation, wireError: errorToWireCode(code), baseOffset: -1, afterFlush: false };
 }
 
 function pick(stats: { segmentCount: number; sizeBytes: number }) {
