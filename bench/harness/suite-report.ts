@@ -27,6 +27,8 @@ export interface SuiteReport {
   readonly notes: readonly string[];
   /** The targets the suite holds its figures against, with their verdicts; absent if none. */
   readonly targets?: readonly TargetCheck[];
+  /** Figures of a suite that are not per scenario and system (the scale suite's recovery). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export function machineInfo(): MachineInfo {
