@@ -22,8 +22,8 @@ describe('mamba in the bench', () => {
   it('skips consumer scenarios with the reason until the broker has consumers', async () => {
     const system = mambaFactory.create(1)!;
     const reason = await system.unsupportedReason({ ...scenario('c'), consumerCount: 1 });
-    const hasConsumers = typeof (Broker.prototype as unknown as Record<string, unknown>)
-      ['consumer'] === 'function';
+    const prototype = Broker.prototype as unknown as Record<string, unknown>;
+    const hasConsumers = typeof prototype['consumer'] === 'function';
     if (hasConsumers) expect(reason).toBeUndefined();
     else expect(reason).toMatch(/broker\.consumer\(\)/);
     expect(await system.unsupportedReason(scenario('p'))).toBeUndefined();
