@@ -48,6 +48,8 @@ describe('dispatcher', () => {
     const names = availableSuites(new URL('../../bench', import.meta.url).pathname, '.ts');
     expect(names).toContain('matrix');
     expect(names).toContain('peers');
+    expect(names).toContain('scale');
+    expect(names).not.toContain('ringbuffer-worker');
     const known: readonly string[] = knownSuites;
     const knownPresent = names.filter((name) => known.includes(name));
     expect(names.slice(0, knownPresent.length)).toEqual(
