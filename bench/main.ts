@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The suites the project plans, in the order they are listed. */
 export const knownSuites = [
-  'records', 'segments', 'ringbuffer', 'produce', 'consume', 'matrix', 'peers',
+  'records', 'segments', 'ringbuffer', 'produce', 'consume', 'matrix', 'peers', 'scale',
 ] as const;
 
 interface SuiteModule {
@@ -21,12 +21,15 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const moduleExtension = path.extname(fileURLToPath(import.meta.url));
 const suiteNamePattern = /^[a-z][a-z0-9-]*$/;
 
-/** Suites present on disk: the known ones first, then any other module beside this one. */
+/**
+ * Suites present on disk: the known ones first, then any other module beside this one. A
+ * module named `*-worker` is a worker thread's entry, not a suite.
+ */
 export function availableSuites(dir = benchDir, extension = moduleExtension): string[] {
   const present = readdirSync(dir)
     .filter((file) => file.endsWith(extension) && !file.endsWith(`.d${extension}`))
     .map((file) => file.slice(0, -extension.length))
-    .filter((name) => name !== 'main' && suiteNamePattern.test(name));
+    .filter((name) => name !== 'main' && !name.endsWith('-worker') && suiteNamePattern.test(name));
   const known: readonly string[] = knownSuites;
   return [
     ...known.filter((name) => present.includes(name)),

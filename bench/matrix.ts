@@ -6,6 +6,7 @@
  */
 import { parseSuiteOptions, scenarioMatrix, type SuiteOptions } from './harness/suite-options.js';
 import { runSuite } from './harness/suite-runner.js';
+import { checkTargets } from './harness/target-check.js';
 import { inProcessFactories, mambaFactory, peerFactories } from './systems/index.js';
 
 const defaults: SuiteOptions = {
@@ -20,6 +21,8 @@ const defaults: SuiteOptions = {
   durationMs: 3000,
   messageCountMax: 50_000_000,
   drainTimeoutMs: 30_000,
+  rateMessagesPerSec: 0,
+  latencyRateMessagesPerSec: 0,
   systems: [],
 };
 
@@ -31,9 +34,12 @@ export async function run(args: string[]): Promise<void> {
     scenarios: scenarioMatrix(options),
     factories: [mambaFactory, ...inProcessFactories, ...peerFactories],
     systemFilter: options.systems,
+    checkTargets,
     notes: [
       `batches of ${options.batchMessageCount} messages, ` +
         `${options.inFlightBatchesMax} in flight per producer; producers share the main thread`,
+      ...(options.rateMessagesPerSec > 0
+        ? [`paced at ${options.rateMessagesPerSec} msgs/s over all producers`] : []),
       'cpu/msg is the bench process only (peer servers run in their own processes)',
     ],
   });

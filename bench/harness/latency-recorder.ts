@@ -34,6 +34,16 @@ export class LatencyRecorder {
     this.histogram.reset();
   }
 
+  /** Everything recorded, as a string that can cross a thread (HDR's compressed encoding). */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.histogram);
+  }
+
+  /** Adds what another recorder (in another thread) recorded, from its `encode()`. */
+  addEncoded(encoded: string): void {
+    this.histogram.add(hdr.decodeFromCompressedBase64(encoded));
+  }
+
   get count(): number {
     return this.histogram.totalCount;
   }

@@ -6,6 +6,11 @@
  * so the loop keeps a free list of `inFlightBatchesMax` batches rather than one shared buffer.
  * A system whose sendBatch resolves at once (a synchronous write) would never let timers or
  * sockets run, so the loop yields to the event loop every `yieldIntervalNs`.
+ *
+ * A paced scenario (`rateMessagesPerSec` > 0) sends batch k at `startNs + k × interval`, on a
+ * fixed schedule: a loop that falls behind sends at once until it is back on time, rather than
+ * sleeping a full interval after each send, so a slow acknowledgement delays the next send
+ * only through the in-flight window (and then shows up as latency, not as a lower rate).
  */
 import type { BenchProducer } from './bench-system.js';
 import { nowNs } from './clock.js';
@@ -28,6 +33,17 @@ export function createRunWindow(scenario: Scenario, startNs: number): RunWindow 
   return { warmupEndNs, measureEndNs: warmupEndNs + scenario.durationMs * nsPerMs };
 }
 
+/** Nanoseconds between batch sends of one producer at the scenario's rate; 0 when unpaced. */
+export function batchIntervalNs(scenario: Scenario): number {
+  if (scenario.rateMessagesPerSec <= 0) return 0;
+  const perProducer = scenario.rateMessagesPerSec / scenario.producerCount;
+  return scenario.batchMessageCount / perProducer * 1e9;
+}
+
+function sleepNs(durationNs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, durationNs / nsPerMs)));
+}
+
 export async function produceLoop(
   producer: BenchProducer,
   scenario: Scenario,
@@ -41,6 +57,9 @@ export async function produceLoop(
   let wake: (() => void) | undefined;
   let failure: unknown;
   let lastYieldNs = nowNs();
+  const intervalNs = batchIntervalNs(scenario);
+  const scheduleStartNs = lastYieldNs;
+  let batchIndex = 0;
   const release = (batch: MessageBatch): void => {
     free.push(batch);
     const woken = wake;
@@ -59,11 +78,20 @@ export async function produceLoop(
       lastYieldNs = nowNs();
       continue;
     }
+    if (intervalNs > 0) {
+      const dueNs = scheduleStartNs + batchIndex * intervalNs;
+      if (sentNs < dueNs) {
+        await sleepNs(Math.min(dueNs, window.measureEndNs) - sentNs);
+        lastYieldNs = nowNs();
+        continue;
+      }
+    }
     const batch = free.pop();
     if (batch === undefined) {
       await new Promise<void>((resolve) => { wake = resolve; });
       continue;
     }
+    batchIndex++;
     stampBatch(batch, sentNs);
     if (measurement.measuring) measurement.sentCount += batch.count;
     producer.sendBatch(batch).then(

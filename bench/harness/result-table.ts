@@ -46,18 +46,21 @@ function rowCells(result: ScenarioResult, numerator: ScenarioResult | undefined)
   }
   const ratios = rowRatios(numerator, result);
   const endToEnd = result.endToEndLatency;
+  const ack = result.ackLatency;
+  // A row without samples (a ceiling measured without acknowledgements) shows dashes, not 0.
+  const micros = (count: number, value: number) => (count > 0 ? formatMicros(value) : '–');
   return [
     result.system,
     formatCount(result.messagesPerSec),
     result.megabytesPerSec.toFixed(1),
-    formatMicros(result.ackLatency.p50Us),
-    formatMicros(result.ackLatency.p99Us),
-    formatMicros(result.ackLatency.p999Us),
-    formatMicros(result.ackLatency.maxUs),
-    endToEnd.count > 0 ? formatMicros(endToEnd.p50Us) : '–',
-    endToEnd.count > 0 ? formatMicros(endToEnd.p99Us) : '–',
-    formatMicros(result.cpuNsPerMessage / 1000),
-    formatMebibytes(result.peakRssBytes),
+    micros(ack.count, ack.p50Us),
+    micros(ack.count, ack.p99Us),
+    micros(ack.count, ack.p999Us),
+    micros(ack.count, ack.maxUs),
+    micros(endToEnd.count, endToEnd.p50Us),
+    micros(endToEnd.count, endToEnd.p99Us),
+    result.cpuNsPerMessage > 0 ? formatMicros(result.cpuNsPerMessage / 1000) : '–',
+    result.peakRssBytes > 0 ? formatMebibytes(result.peakRssBytes) : '–',
     formatRatio(ratios.throughput),
     formatRatio(ratios.ackP99),
   ];

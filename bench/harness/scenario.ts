@@ -29,6 +29,11 @@ export interface Scenario {
   readonly consumerCount: number;
   /** Batches each producer may have sent and not yet seen acknowledged (the pipeline depth). */
   readonly inFlightBatchesMax: number;
+  /**
+   * Messages per second over all producers, or 0 for as fast as the system takes them. A paced
+   * run measures latency at a stated load instead of throughput at saturation.
+   */
+  readonly rateMessagesPerSec: number;
   /** Time run and discarded before measuring, so caches, JIT and files are warm. */
   readonly warmupMs: number;
   /** The measured run ends at this time or at `messageCountMax`, whichever comes first. */
@@ -50,12 +55,20 @@ export function parseAcks(text: string): AcksLevel {
   throw new Error(`--acks takes 0, 1 or all, not ${JSON.stringify(text)}`);
 }
 
-/** The scenario's name from its parameters, e.g. `100B p1 x1 acks=all +c`. */
+/** The scenario's name from its parameters, e.g. `100B p1 x1 acks=all +c1 @10k/s`. */
 export function scenarioName(scenario: Omit<Scenario, 'name'>): string {
   const size = scenario.messageSizeBytes >= 1024 && scenario.messageSizeBytes % 1024 === 0
     ? `${scenario.messageSizeBytes / 1024}KiB`
     : `${scenario.messageSizeBytes}B`;
   const consumers = scenario.consumerCount > 0 ? ` +c${scenario.consumerCount}` : '';
+  const rate = scenario.rateMessagesPerSec > 0 ? ` @${rateLabel(scenario.rateMessagesPerSec)}` : '';
   return `${size} p${scenario.partitionCount} x${scenario.producerCount} ` +
-    `${acksLabel(scenario.acks)}${consumers}`;
+    `${acksLabel(scenario.acks)}${consumers}${rate}`;
+}
+
+/** `10000` → `10k/s`, `2500000` → `2.5M/s`. */
+export function rateLabel(messagesPerSec: number): string {
+  if (messagesPerSec >= 1e6) return `${+(messagesPerSec / 1e6).toFixed(2)}M/s`;
+  if (messagesPerSec >= 1e3) return `${+(messagesPerSec / 1e3).toFixed(2)}k/s`;
+  return `${messagesPerSec}/s`;
 }

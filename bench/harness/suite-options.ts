@@ -17,6 +17,13 @@ export interface SuiteOptions {
   readonly durationMs: number;
   readonly messageCountMax: number;
   readonly drainTimeoutMs: number;
+  /** Messages per second over all producers in every scenario; 0: as fast as possible. */
+  readonly rateMessagesPerSec: number;
+  /**
+   * The peers suite's latency pass: one consumer, this many messages per second (0: no pass).
+   * Other suites ignore it.
+   */
+  readonly latencyRateMessagesPerSec: number;
   /** Only these systems (by name prefix); empty means all. */
   readonly systems: readonly string[];
 }
@@ -33,6 +40,10 @@ export const suiteOptionsHelp = `options (lists are comma-separated):
   --duration 5s            measured run per scenario (ms, or with s)
   --count 50000000         most messages per measured run
   --drain 30s              most time to wait for acks and consumers after a run
+  --rate 10000             pace every scenario to this many msgs/s over all producers
+                           (0: as fast as possible), to compare latency at a stated load
+  --latency-rate 10000     peers: also run each acks level at this rate with one consumer,
+                           for p99 end-to-end latency (0: skip that pass)
   --systems mamba,redis    only systems whose name starts with one of these`;
 
 const optionSpec = {
@@ -40,6 +51,7 @@ const optionSpec = {
   acks: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' },
   window: { type: 'string' }, warmup: { type: 'string' }, duration: { type: 'string' },
   count: { type: 'string' }, drain: { type: 'string' }, systems: { type: 'string' },
+  rate: { type: 'string' }, 'latency-rate': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -91,6 +103,8 @@ export function parseSuiteOptions(
     durationMs: duration('duration', defaults.durationMs),
     messageCountMax: integer('count', defaults.messageCountMax, 1),
     drainTimeoutMs: duration('drain', defaults.drainTimeoutMs),
+    rateMessagesPerSec: integer('rate', defaults.rateMessagesPerSec, 0),
+    latencyRateMessagesPerSec: integer('latency-rate', defaults.latencyRateMessagesPerSec, 0),
     systems: values.systems === undefined
       ? defaults.systems : values.systems.split(',').map((item) => item.trim()),
   };
@@ -110,6 +124,7 @@ export function scenarioMatrix(options: SuiteOptions): Scenario[] {
               inFlightBatchesMax: options.inFlightBatchesMax,
               warmupMs: options.warmupMs, durationMs: options.durationMs,
               messageCountMax: options.messageCountMax, drainTimeoutMs: options.drainTimeoutMs,
+              rateMessagesPerSec: options.rateMessagesPerSec,
             };
             scenarios.push({ name: scenarioName(scenario), ...scenario });
           }

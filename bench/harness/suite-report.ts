@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import type { ScenarioResult } from './scenario-result.js';
+import type { TargetCheck } from './target-check.js';
 import type { Scenario } from './scenario.js';
 
 export interface MachineInfo {
@@ -24,6 +25,10 @@ export interface SuiteReport {
   readonly results: readonly ScenarioResult[];
   /** Notes the suite wants kept with its figures (peers found and skipped, settings). */
   readonly notes: readonly string[];
+  /** The targets the suite holds its figures against, with their verdicts; absent if none. */
+  readonly targets?: readonly TargetCheck[];
+  /** Figures of a suite that are not per scenario and system (the scale suite's recovery). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export function machineInfo(): MachineInfo {

@@ -14,6 +14,7 @@ import { notRunResult, type ScenarioResult } from './scenario-result.js';
 import { runScenario } from './scenario-runner.js';
 import { acksLabel, type Scenario } from './scenario.js';
 import { machineInfo, type SuiteReport } from './suite-report.js';
+import { renderTargetChecks, type TargetCheck } from './target-check.js';
 
 export interface SuiteDefinition {
   readonly suite: string;
@@ -22,6 +23,9 @@ export interface SuiteDefinition {
   /** Only systems whose name starts with one of these; empty means all. */
   readonly systemFilter: readonly string[];
   readonly notes: readonly string[];
+  /** Holds the results against the suite's targets; printed after the table, kept in the JSON. */
+  readonly checkTargets?: (
+    scenarios: readonly Scenario[], results: readonly ScenarioResult[]) => TargetCheck[];
 }
 
 function selected(name: string, filter: readonly string[]): boolean {
@@ -55,12 +59,15 @@ export async function runSuite(definition: SuiteDefinition): Promise<SuiteReport
       console.log(summaryLine(result));
     }
   }
+  const targets = definition.checkTargets?.(definition.scenarios, results);
   const report: SuiteReport = {
     suite: definition.suite, startedAt, machine: machineInfo(),
     scenarios: definition.scenarios, results, notes: definition.notes,
+    ...(targets === undefined ? {} : { targets }),
   };
   console.log(`\n${renderTable(report)}`);
   for (const note of definition.notes) console.log(`note: ${note}`);
+  if (targets !== undefined) console.log(`\n${renderTargetChecks(targets)}`);
   const files = await writeReportFiles(report, packageRoot());
   console.log(`\nwrote ${path.relative(process.cwd(), files.jsonPath)} and ` +
     `${path.relative(process.cwd(), files.chartPath)}`);

@@ -28,7 +28,7 @@ export function scenario(name: string): Scenario {
   return {
     name, messageSizeBytes: 100, batchMessageCount: 100, producerCount: 1, partitionCount: 1,
     acks: 'all', consumerCount: 0, inFlightBatchesMax: 8, warmupMs: 0, durationMs: 1000,
-    messageCountMax: 1e6, drainTimeoutMs: 1000,
+    messageCountMax: 1e6, drainTimeoutMs: 1000, rateMessagesPerSec: 0,
   };
 }
 

@@ -8,7 +8,8 @@ import { createMessageBatch, readStampNs, stampBatch } from '../../bench/harness
 const defaults: SuiteOptions = {
   messageSizesBytes: [100], producerCounts: [1], partitionCounts: [1], acksLevels: [1],
   consumerCounts: [0], batchMessageCount: 100, inFlightBatchesMax: 8, warmupMs: 1000,
-  durationMs: 5000, messageCountMax: 1000, drainTimeoutMs: 1000, systems: [],
+  durationMs: 5000, messageCountMax: 1000, drainTimeoutMs: 1000, rateMessagesPerSec: 0,
+  latencyRateMessagesPerSec: 0, systems: [],
 };
 
 describe('suite options', () => {
@@ -47,6 +48,8 @@ describe('dispatcher', () => {
     const names = availableSuites(new URL('../../bench', import.meta.url).pathname, '.ts');
     expect(names).toContain('matrix');
     expect(names).toContain('peers');
+    expect(names).toContain('scale');
+    expect(names).not.toContain('ringbuffer-worker');
     const known: readonly string[] = knownSuites;
     const knownPresent = names.filter((name) => known.includes(name));
     expect(names.slice(0, knownPresent.length)).toEqual(
