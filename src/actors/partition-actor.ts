@@ -4,15 +4,17 @@
  * each batch to its partition's memory-mapped log, flushes per policy with group commit, and
  * publishes offsets and acknowledgements through shared memory.
  *
- * One drain pass, in this order (the order is what makes crashes safe):
- *   1. read frames from each session's request ring (zero-copy views; nothing released yet);
- *   2. for each frame: idempotence check, then append to the log (bytes now in the mapping);
- *   3. flush every log that has an `acks: 'all'` frame or a `flush: 'batch'` policy (one msync
- *      per log for the whole pass: group commit);
- *   4. publish high-watermark / durable offset in the control block and wake readers;
- *   5. write acks to each session's ack ring and wake the producer thread;
- *   6. release the request frames (invariant 2: only now are they gone from the ring).
- * A crash anywhere before 6 leaves the frames in the ring: the restarted actor reads them again,
+ * What happens to a produce frame, in this order (the order is what makes crashes safe):
+ *   1. it is read from its session's request ring (a zero-copy view; not released);
+ *   2. idempotence check, then append to the log: its bytes are now in the mapping;
+ *   3. the partition's high-watermark is published in the control block (readers wake);
+ *   4. its ack is written to the session's ack ring — at once for acks 0/1, or once the log is
+ *      durable past it for acks 'all' / flush 'batch': one fdatasync per log covers every batch
+ *      appended before it started (group commit), and runs on the I/O pool while this thread
+ *      goes on appending;
+ *   5. the frame is released, only when every frame read with it has its ack written
+ *      (invariant 2: appended and acknowledged before it leaves the ring).
+ * A crash anywhere before 5 leaves the frames in the ring: the restarted actor reads them again,
  * and the idempotence table (rebuilt from the log by recovery) recognises those already
  * appended, so they are acknowledged with their original offsets instead of appended twice.
  *
@@ -49,16 +51,33 @@ interface HostedPartition {
   log: PartitionLog;
   /** Appended in this pass and not yet published. */
   touched: boolean;
-  /** Must be flushed before this pass acknowledges. */
+  /** A batch of this pass waits for a flush (acks 'all', or flush 'batch'). */
   flushNeeded: boolean;
+  /** A flush runs on the I/O pool; `flushAgain`: another was asked for meanwhile. */
+  flushInFlight: boolean;
+  flushAgain: boolean;
+  /** Why the last flush failed, for the acks that waited on it. */
+  flushError: MambaErrorCode | undefined;
 }
 
 interface PendingAck {
   correlation: number;
   wireError: number;
   baseOffset: number;
-  /** The batch waits for this pass's flush (acks 'all', or a log with flush 'batch'). */
-  afterFlush: boolean;
+  slot: number;
+  /** 0, or the offset the partition must be durable up to before this ack may go. */
+  durableAt: number;
+  /** The read this ack's frame came in, once the ack waits. */
+  group?: ReadGroup;
+}
+
+/**
+ * The frames of one `read` of a session's request ring: they may be released once none of
+ * their acks waits any more. Groups are released in order, up to the ring mark after them.
+ */
+interface ReadGroup {
+  mark: number;
+  waitingAcks: number;
 }
 
 interface AttachedSession {
@@ -66,12 +85,10 @@ interface AttachedSession {
   control: Int32Array;
   request: SpscRing;
   ack: SpscRing;
-  /** Acks of this pass, written after the flush. */
+  /** Acks waiting: for their partition's flush, or for room in the ack ring. */
   acks: PendingAck[];
-  /** Frames read this pass, released after the acks are written. */
-  readCount: number;
-  /** Frames were read and not yet released (their acks wait for room in the ack ring). */
-  unreleased: boolean;
+  /** Reads not yet released, oldest first. */
+  groups: ReadGroup[];
 }
 
 const ackFrameBytes = 8 + ACK_SIZE_BYTES;
@@ -157,7 +174,10 @@ export class PartitionActor implements ActorEndpoint {
     Atomics.add(this.i32, this.word(ACTOR_PROGRESS), 1);
     Atomics.store(this.i32, this.word(ACTOR_STATE),
       this.lifecycle === 'ready' ? ActorState.READY : ActorState.STARTING);
-    this.partitions.set(spec.slot, { spec, log, touched: false, flushNeeded: false });
+    this.partitions.set(spec.slot, {
+      spec, log, touched: false, flushNeeded: false, flushInFlight: false, flushAgain: false,
+      flushError: undefined,
+    });
     this.publish(spec.slot, log);
     this.block.setPartitionState(spec.slot, PartitionState.READY);
     const tornBytes = log.recovery.tornTail?.bytesCleared ?? 0;
@@ -180,7 +200,7 @@ export class PartitionActor implements ActorEndpoint {
   private addSession(spec: ActorSessionSpec): null {
     this.sessions.set(spec.sessionId, {
       spec, control: new Int32Array(spec.control), request: SpscRing.attach(spec.request),
-      ack: SpscRing.attach(spec.ack), acks: [], readCount: 0, unreleased: false,
+      ack: SpscRing.attach(spec.ack), acks: [], groups: [],
     });
     this.ringSelf();
     return null;
@@ -202,52 +222,65 @@ export class PartitionActor implements ActorEndpoint {
   private drainPass(): number {
     let frames = 0;
     for (const session of this.sessions.values()) {
-      if (session.acks.length > 0 && !this.writeAcks(session)) continue;
-      if (session.unreleased) this.release(session);
-      const room = Math.floor(session.ack.bytesFree / ackFrameBytes);
+      if (session.acks.length > 0) this.writeReadyAcks(session);
+      // Room for every ack this read can produce, besides the acks already waiting.
+      const room = Math.floor(session.ack.bytesFree / ackFrameBytes) - session.acks.length;
       const limit = Math.min(ringReadFrameCountMax, room);
-      if (limit === 0) continue;
-      session.readCount = session.request.read(limit, (type, payload, flags) => {
+      if (limit <= 0) continue;
+      const group: ReadGroup = { mark: 0, waitingAcks: 0 };
+      const read = session.request.read(limit, (type, payload, flags) => {
         assert(type === FRAME_PRODUCE, `produce frame type (got ${type})`);
-        this.acknowledge(session, this.process(payload, flags));
+        this.acknowledge(session, group, this.process(payload, flags));
       });
-      frames += session.readCount;
-      if (session.readCount === 0 && Atomics.load(session.control, SESSION_CLOSED) === 1) {
+      if (read > 0) {
+        group.mark = session.request.readMark;
+        session.groups.push(group);
+      } else if (session.groups.length === 0 &&
+        Atomics.load(session.control, SESSION_CLOSED) === 1) {
         this.sessions.delete(session.spec.sessionId);
       }
+      frames += read;
     }
-    if (frames === 0) return 0;
-    this.counters.framesProcessed += frames;
-    if (this.crashMode !== undefined) this.crashNow();
-    this.flushAndPublish();
+    if (frames > 0) {
+      this.counters.framesProcessed += frames;
+      if (this.crashMode !== undefined) this.crashNow();
+      this.publishTouched();
+      this.startFlushes();
+    }
+    // Acks whose flush landed since the last pass go now, and settled reads are released.
     for (const session of this.sessions.values()) {
-      if (session.readCount === 0) continue;
-      session.readCount = 0;
-      session.unreleased = true;
-      if (this.writeAcks(session)) this.release(session);
+      if (session.acks.length > 0) this.writeReadyAcks(session);
+      this.releaseSettled(session);
     }
     return frames;
   }
 
-  private release(session: AttachedSession): void {
-    session.request.release();
-    session.unreleased = false;
+  /** Releases the oldest reads none of whose acks still waits (invariant 2: appended, acked). */
+  private releaseSettled(session: AttachedSession): void {
+    let mark: number | undefined;
+    while (session.groups.length > 0 && session.groups[0].waitingAcks === 0) {
+      mark = session.groups.shift()!.mark;
+    }
+    if (mark !== undefined) session.request.releaseTo(mark);
   }
 
   /**
    * An ack that needs no flush is written at once, after the partition's new high-watermark is
    * published (so a producer that sees its ack can read its record back): the producer thread
    * starts its next batch while this pass is still appending, instead of the two threads taking
-   * turns. Acks that wait for the flush, or find the ack ring full, are written after the pass.
+   * turns. Acks that wait for a flush, or find the ack ring full, wait in `session.acks`.
    */
-  private acknowledge(session: AttachedSession, ack: PendingAck): void {
-    if (ack.afterFlush || session.acks.length > 0) {
-      session.acks.push(ack);
-      return;
+  private acknowledge(session: AttachedSession, group: ReadGroup, ack: PendingAck): void {
+    if (ack.durableAt === 0) {
+      this.publishTouched();
+      if (this.writeAck(session, ack)) {
+        ringSession(session.control);
+        return;
+      }
     }
-    this.publishTouched();
-    if (!this.writeAck(session, ack)) session.acks.push(ack);
-    else ringSession(session.control);
+    ack.group = group;
+    group.waitingAcks++;
+    session.acks.push(ack);
   }
 
   private publishTouched(): void {
@@ -263,56 +296,106 @@ export class PartitionActor implements ActorEndpoint {
     const slot = view.getUint32(PRODUCE_SLOT, true);
     const correlation = view.getUint32(PRODUCE_CORRELATION, true);
     const hosted = this.partitions.get(slot);
-    if (hosted === undefined) return failed(correlation, 'UNKNOWN_TOPIC');
+    if (hosted === undefined) return failed(correlation, slot, 'UNKNOWN_TOPIC');
     const afterFlush = acks === ACKS_ALL || hosted.spec.config.flush === 'batch';
     const batch = payload.subarray(PRODUCE_BATCH);
     try {
       const header = readBatchHeader(batch, 0);
       const check = hosted.log.producers.check(Number(header.producerId), header.producerEpoch,
         header.baseSequence, header.recordCount);
-      if (check.kind === 'error') return failed(correlation, check.code);
+      if (check.kind === 'error') return failed(correlation, slot, check.code);
       if (afterFlush) hosted.flushNeeded = true;
       if (check.kind === 'duplicate') {
         this.counters.duplicatesSkipped++;
-        return { correlation, wireError: 0, baseOffset: check.baseOffset, afterFlush };
+        const durableAt = afterFlush ? check.lastOffset + 1 : 0;
+        return { correlation, wireError: 0, baseOffset: check.baseOffset, slot, durableAt };
       }
       const result = hosted.log.append(batch);
       hosted.touched = true;
       this.counters.batchesAppended++;
-      return { correlation, wireError: 0, baseOffset: result.baseOffset, afterFlush };
+      const durableAt = afterFlush ? result.lastOffset + 1 : 0;
+      return { correlation, wireError: 0, baseOffset: result.baseOffset, slot, durableAt };
     } catch (error) {
-      if (error instanceof MambaError) return failed(correlation, error.code);
+      if (error instanceof MambaError) return failed(correlation, slot, error.code);
       throw error;
     }
   }
 
-  /** Group commit: one flush per log that needs one, then publish offsets to readers. */
-  private flushAndPublish(): void {
+  /** Group commit: one flush per log for every batch of this pass that waits for one. */
+  private startFlushes(): void {
     for (const [slot, hosted] of this.partitions) {
-      if (hosted.flushNeeded) {
-        hosted.log.flush();
-        this.counters.flushCount++;
-      }
-      if (hosted.touched || hosted.flushNeeded) this.publish(slot, hosted.log);
-      hosted.touched = false;
+      if (!hosted.flushNeeded) continue;
       hosted.flushNeeded = false;
+      this.startFlush(slot, hosted);
     }
+  }
+
+  /**
+   * Flushes a log on the I/O thread pool (fdatasync) while this thread goes on draining rings
+   * and appending: acks wait for the durable offset, the actor does not. One flush per log at a
+   * time; requests meanwhile are coalesced into the next. When it lands, the durable offset is
+   * published and the loop is woken to write the acks that waited for it.
+   */
+  private startFlush(slot: number, hosted: HostedPartition): void {
+    if (hosted.flushInFlight) {
+      hosted.flushAgain = true;
+      return;
+    }
+    hosted.flushInFlight = true;
+    hosted.log.flushAsync().then(() => {
+      this.counters.flushCount++;
+      hosted.flushError = undefined;
+    }, (error: unknown) => {
+      // The bytes are in the log but not known durable: the waiting acks fail (retriable; an
+      // idempotent retry is recognised and answered with the original offsets).
+      hosted.flushError = error instanceof MambaError ? error.code : 'IO_ERROR';
+    }).finally(() => {
+      hosted.flushInFlight = false;
+      if (this.partitions.get(slot) !== hosted) return;
+      this.publish(slot, hosted.log);
+      if (hosted.flushAgain) {
+        hosted.flushAgain = false;
+        this.startFlush(slot, hosted);
+      }
+      this.ringSelf();
+    });
   }
 
   private publish(slot: number, log: PartitionLog): void {
     this.block.publishOffsets(slot, log.logEndOffset, log.durableOffset, log.logStartOffset);
   }
 
-  /** Writes the pass's acks; false if the ack ring is full (they wait for the next pass). */
-  private writeAcks(session: AttachedSession): boolean {
+  /**
+   * Writes the waiting acks that may go now (their partition is durable far enough, or its
+   * flush failed), in any order; true once none waits. Stops if the ack ring is full.
+   */
+  private writeReadyAcks(session: AttachedSession): boolean {
     let written = 0;
+    const waiting: PendingAck[] = [];
     for (const ack of session.acks) {
-      if (!this.writeAck(session, ack)) break;
-      written++;
+      const ready = this.readyAck(ack);
+      if (ready === undefined || !this.writeAck(session, ready)) {
+        waiting.push(ack);
+      } else {
+        written++;
+        ack.group!.waitingAcks--;
+      }
     }
-    session.acks.splice(0, written);
+    session.acks = waiting;
     if (written > 0) ringSession(session.control);
-    return session.acks.length === 0;
+    return waiting.length === 0;
+  }
+
+  /** The ack to send now for a waiting one, or undefined if it must wait longer. */
+  private readyAck(ack: PendingAck): PendingAck | undefined {
+    if (ack.durableAt === 0) return ack;
+    const hosted = this.partitions.get(ack.slot);
+    if (hosted === undefined) return failed(ack.correlation, ack.slot, 'UNKNOWN_TOPIC');
+    if (hosted.log.durableOffset >= ack.durableAt) return ack;
+    if (hosted.flushError !== undefined && !hosted.flushInFlight) {
+      return failed(ack.correlation, ack.slot, hosted.flushError);
+    }
+    return undefined;
   }
 
   /** Writes one ack frame; false if the ack ring is full. */
@@ -328,9 +411,7 @@ export class PartitionActor implements ActorEndpoint {
   private periodic(nowMs: number): void {
     for (const [slot, hosted] of this.partitions) {
       if (hosted.log.flushDue(nowMs) && hosted.spec.config.flush !== 'batch') {
-        hosted.log.flush();
-        this.counters.flushCount++;
-        this.publish(slot, hosted.log);
+        this.startFlush(slot, hosted);
       }
     }
     if (nowMs - this.lastRetentionMs >= retentionIntervalMs) {
@@ -351,7 +432,7 @@ export class PartitionActor implements ActorEndpoint {
    * recovery point, where recovery rebuilds the full idempotence window.
    */
   private allReleased(): boolean {
-    for (const session of this.sessions.values()) if (session.unreleased) return false;
+    for (const session of this.sessions.values()) if (session.groups.length > 0) return false;
     return true;
   }
 
@@ -380,10 +461,14 @@ export class PartitionActor implements ActorEndpoint {
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 0);
   }
 
+  /**
+   * Whether a producer committed frames not read yet. Waiting acks do not count: a flush that
+   * lands rings the doorbell itself, and an ack ring that is full is looked at again after the
+   * heartbeat interval.
+   */
   private anyFrames(): boolean {
     for (const session of this.sessions.values()) {
-      if (session.request.bytesAvailable > 0 || session.acks.length > 0) return true;
-      if (session.unreleased) return true;
+      if (session.request.bytesAvailable > 0) return true;
     }
     return this.crashMode !== undefined || this.lifecycle !== 'ready';
   }
@@ -404,6 +489,15 @@ export class PartitionActor implements ActorEndpoint {
   private shutdown(): void {
     if (this.lifecycle === 'ready') this.transition('draining');
     this.drainPass();
+    // Flush here, synchronously, so the acks still waiting for a flush can go before closing.
+    for (const [slot, hosted] of this.partitions) {
+      hosted.log.flush();
+      this.publish(slot, hosted.log);
+    }
+    for (const session of this.sessions.values()) {
+      this.writeReadyAcks(session);
+      this.releaseSettled(session);
+    }
     for (const hosted of this.partitions.values()) hosted.log.close();
     this.partitions.clear();
     this.setState(ActorState.STOPPED);
@@ -425,8 +519,8 @@ export class PartitionActor implements ActorEndpoint {
   }
 }
 
-function failed(correlation: number, code: MambaErrorCode): PendingAck {
-  return { correlation, wireError: errorToWireCode(code), baseOffset: -1, afterFlush: false };
+function failed(correlation: number, slot: number, code: MambaErrorCode): PendingAck {
+  return { correlation, wireError: errorToWireCode(code), baseOffset: -1, slot, durableAt: 0 };
 }
 
 function pick(stats: { segmentCount: number; sizeBytes: number }) {

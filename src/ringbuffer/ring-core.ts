@@ -264,10 +264,26 @@ export abstract class RingCore {
 
   /** Gives every frame handed out by `read` back to the producers (advances head). */
   release(): void {
+    this.releaseTo(this.readPosition);
+  }
+
+  /** Where the next `read` starts: a mark for `releaseTo`. */
+  get readMark(): number {
+    return this.readPosition;
+  }
+
+  /**
+   * Releases only the frames read before `mark` (an earlier `readMark`), keeping those read
+   * after it: a consumer that finishes frames out of order releases the finished prefix.
+   */
+  releaseTo(mark: number): void {
     const headPosition = Atomics.load(this.i32, headIndex);
-    if (headPosition === this.readPosition) return;
-    this.beforeRelease(headPosition, this.readPosition);
-    Atomics.store(this.i32, headIndex, this.readPosition); // publishing store for producers
+    const releasing = (mark - headPosition) | 0;
+    assert(releasing >= 0, `release mark ${mark} is not behind the head ${headPosition}`);
+    assert(releasing <= ((this.readPosition - headPosition) | 0), `release mark ${mark} was read`);
+    if (releasing === 0) return;
+    this.beforeRelease(headPosition, mark);
+    Atomics.store(this.i32, headIndex, mark); // publishing store for producers
     this.wakeProducers();
   }
 

@@ -67,6 +67,22 @@ export class MmapStorage implements SegmentStorage {
         const alignedStart = start - (start % pageSizeBytes);
         mmap.sync(bytes, alignedStart, end - alignedStart, false);
       },
+      async syncAsync(): Promise<void> {
+        let handle: fs.promises.FileHandle;
+        try {
+          handle = await fs.promises.open(path, 'r+');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          throw storageError('open for fdatasync', path, error);
+        }
+        try {
+          await handle.datasync();
+        } catch (error) {
+          throw storageError('fdatasync', path, error);
+        } finally {
+          await handle.close();
+        }
+      },
     };
   }
 

@@ -53,6 +53,8 @@ const emptyView = new Uint8Array(0);
 export class PartitionLog {
   private segments: Segment[];
   private durable: number;
+  /** The flush in progress (or a settled promise): flushes run one at a time. */
+  private flushing: Promise<void> = Promise.resolve();
   /**
    * Where the previous checkpoint started writeback (MS_ASYNC): the next checkpoint makes the
    * log durable up to here with a blocking msync that by then has little left to do.
@@ -215,6 +217,34 @@ export class PartitionLog {
     }
     this.durable = this.logEndOffset;
     this.lastFlushMs = this.config.clockMs();
+    return this.durable;
+  }
+
+  /**
+   * Makes the log durable up to its current end without blocking the writer's thread: the
+   * writer may keep appending while it runs (those appends are not claimed durable by it).
+   * Flushes run one at a time per log; a call while one runs waits for it, then flushes.
+   * Resolves with the durable offset.
+   */
+  flushAsync(): Promise<number> {
+    this.assertOpen();
+    const next = this.flushing.then(() => this.flushUpToNow());
+    this.flushing = next.then(() => undefined, () => undefined);
+    return next;
+  }
+
+  private async flushUpToNow(): Promise<number> {
+    const target = this.logEndOffset;
+    if (this.closed || target <= this.durable) return this.durable;
+    const marks = this.segments
+      .filter((segment) => segment.flushedPosition < segment.endPosition)
+      .map((segment) => ({ segment, position: segment.endPosition }));
+    await Promise.all(marks.map(({ segment, position }) => segment.flushAsync(position)));
+    if (this.directoryDirty && !this.closed) {
+      this.config.storage.syncDirectory(this.dir);
+      this.directoryDirty = false;
+    }
+    this.durable = Math.max(this.durable, target);
     return this.durable;
   }
 

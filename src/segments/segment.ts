@@ -210,6 +210,18 @@ export class Segment {
     this.index.flush();
   }
 
+  /**
+   * Makes durable, without blocking this thread, what was appended up to `position`; appends
+   * may go on meanwhile. Resolves when durable.
+   */
+  async flushAsync(position: number): Promise<void> {
+    const end = Math.min(position, this.endPosition);
+    if (this.flushedPosition >= end) return;
+    await this.log.syncAsync();
+    this.flushedPosition = Math.max(this.flushedPosition, end);
+    this.index.flush();
+  }
+
   /** Starts writeback of everything appended since the last flush, without waiting. */
   startWriteback(): void {
     if (this.flushedPosition < this.endPosition) {

@@ -29,6 +29,13 @@ export interface MappedFile {
    * once. Nothing is durable until a later `sync` covers the range; that `sync` is then cheap.
    */
   startWriteback(start: number, end: number): void;
+  /**
+   * Makes everything written to the file so far durable without blocking the calling thread
+   * (fdatasync on the I/O thread pool; on Linux it writes back pages dirtied through any
+   * mapping of the file, as msync does). Resolves once durable; a file unlinked meanwhile
+   * resolves too, since nothing of it needs to survive.
+   */
+  syncAsync(): Promise<void>;
 }
 
 /** What `prepareFile` hands back: a file being created and zero-filled off this thread. */
