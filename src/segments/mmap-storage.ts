@@ -67,6 +67,9 @@ export class MmapStorage implements SegmentStorage {
         const alignedStart = start - (start % pageSizeBytes);
         mmap.sync(bytes, alignedStart, end - alignedStart, false);
       },
+      evict(): void {
+        mmap.advise(bytes, mmap.MADV_DONTNEED);
+      },
       async syncAsync(): Promise<void> {
         let handle: fs.promises.FileHandle;
         try {

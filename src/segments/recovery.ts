@@ -154,10 +154,20 @@ export function recoverLog(
 function adoptSegment(segment: Segment, next: Segment | undefined): void {
   const { bytes, view, sizeBytes } = segment;
   const limit = next === undefined ? Number.POSITIVE_INFINITY : next.baseOffset;
-  segment.index.load((logOffset, position) =>
+  const pointsAtItsBatch = (logOffset: number, position: number) =>
     position + BATCH_HEADER_SIZE_BYTES <= sizeBytes &&
     bytes[position + MAGIC_OFFSET] === MAGIC &&
-    batchBaseOffset(view, position) === logOffset);
+    batchBaseOffset(view, position) === logOffset;
+  // Checking every entry would read one page of the log per entry — the whole segment — and
+  // make every page of every old segment resident: memory would grow with the log. Entries
+  // below the checkpoint were flushed with their data, so only the last one is checked here
+  // (it is where the end is searched from); reads check the entry they use (positionOf).
+  segment.index.load(() => true);
+  const last = segment.index.entryCount - 1;
+  if (last >= 0 && !pointsAtItsBatch(segment.baseOffset + segment.index.relativeOffsetAt(last),
+    segment.index.bytePositionAt(last))) {
+    segment.index.load(pointsAtItsBatch);
+  }
   let position = Math.max(0, segment.index.lastBytePosition());
   let nextOffset = segment.baseOffset;
   let lastPosition = -1;
@@ -201,6 +211,8 @@ class Scan {
     for (;;) {
       const segment = this.segments[segmentIndex];
       const verdict = this.scanSegment(segment, expected);
+      // A scanned segment that is not the last is done with: do not keep it resident.
+      if (segmentIndex < this.segments.length - 1) segment.evict();
       expected = segment.nextOffset;
       const end: Cursor = { segmentIndex, position: segment.endPosition };
       const found = this.findValid(end, expected);

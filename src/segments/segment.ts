@@ -17,7 +17,9 @@
  */
 import nodePath from 'node:path';
 import { assert } from '../assert.js';
-import { BATCH_HEADER_SIZE_BYTES, batchSizeBytesAt } from '../records/batch-layout.js';
+import {
+  BATCH_HEADER_SIZE_BYTES, MAGIC, MAGIC_OFFSET, batchSizeBytesAt,
+} from '../records/batch-layout.js';
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, isZero } from './batch-check.js';
 import { OffsetIndex, indexFileSizeBytes } from './offset-index.js';
 import type { MappedFile, SegmentStorage } from './storage.js';
@@ -169,6 +171,12 @@ export class Segment {
    */
   positionOf(logOffset: number): number {
     let position = this.index.lookup(logOffset);
+    // An entry that does not point at a batch at or before the offset (a damaged index of an
+    // adopted segment) is not trusted: scan from the segment's start instead.
+    if (position > 0 && (this.bytes[position + MAGIC_OFFSET] !== MAGIC ||
+      batchBaseOffset(this.view, position) > logOffset)) {
+      position = 0;
+    }
     while (position < this.endPosition) {
       if (batchLastOffset(this.view, position) >= logOffset) return position;
       position += batchSizeBytesAt(this.view, position);
@@ -220,6 +228,11 @@ export class Segment {
     await this.log.syncAsync();
     this.flushedPosition = Math.max(this.flushedPosition, end);
     this.index.flush();
+  }
+
+  /** Lets go of this segment's resident pages (they come back when read). */
+  evict(): void {
+    this.log.evict();
   }
 
   /** Starts writeback of everything appended since the last flush, without waiting. */

@@ -36,6 +36,12 @@ export interface MappedFile {
    * resolves too, since nothing of it needs to survive.
    */
   syncAsync(): Promise<void>;
+  /**
+   * Drops this mapping's pages from the process's resident set (madvise DONTNEED on a shared
+   * file mapping: the data stays in the file and the page cache, and is faulted back in when
+   * touched). Recovery calls it after scanning a segment, so memory stays flat as logs grow.
+   */
+  evict(): void;
 }
 
 /** What `prepareFile` hands back: a file being created and zero-filled off this thread. */
