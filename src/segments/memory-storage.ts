@@ -96,6 +96,7 @@ export class MemoryStorage implements SegmentStorage {
       // A power cut may still lose bytes under writeback: only `sync` makes them durable here.
       startWriteback(): void {},
       evict(): void {},
+      close(): void {},
       syncAsync(): Promise<void> {
         file.durable.set(file.bytes);
         return Promise.resolve();

@@ -55,6 +55,9 @@ export class MmapStorage implements SegmentStorage {
 
   mapReadWrite(path: string): MappedFile {
     const bytes = this.map(path, mmap.PROT_READ | mmap.PROT_WRITE, 'r+');
+    // The descriptor fdatasync runs on, opened on first use and kept: opening and closing it
+    // per flush added two I/O-pool round trips (~0.2 ms) to every acks 'all' group commit.
+    let handle: Promise<fs.promises.FileHandle> | undefined;
     return {
       bytes,
       sync(start: number, end: number): void {
@@ -71,20 +74,26 @@ export class MmapStorage implements SegmentStorage {
         mmap.advise(bytes, mmap.MADV_DONTNEED);
       },
       async syncAsync(): Promise<void> {
-        let handle: fs.promises.FileHandle;
+        handle ??= fs.promises.open(path, 'r+');
+        let file: fs.promises.FileHandle;
         try {
-          handle = await fs.promises.open(path, 'r+');
+          file = await handle;
         } catch (error) {
+          handle = undefined;
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
           throw storageError('open for fdatasync', path, error);
         }
         try {
-          await handle.datasync();
+          await file.datasync();
         } catch (error) {
           throw storageError('fdatasync', path, error);
-        } finally {
-          await handle.close();
         }
+      },
+      close(): void {
+        const closing = handle;
+        handle = undefined;
+        // A flush still running keeps its own reference; the descriptor closes after it.
+        void closing?.then((file) => file.close(), () => undefined).catch(() => undefined);
       },
     };
   }

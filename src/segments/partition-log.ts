@@ -273,6 +273,7 @@ export class PartitionLog {
         nowMs - oldest.largestTimestampMs > this.config.retentionMs;
       if (!tooBig && !tooOld) break;
       this.segments.shift();
+      oldest.close();
       this.config.storage.unlink(oldest.logPath);
       this.config.storage.unlink(oldest.indexPath);
       sizeBytes -= oldest.endPosition;
@@ -350,6 +351,7 @@ export class PartitionLog {
     }
     this.preparation = undefined;
     this.closed = true;
+    for (const segment of this.segments) segment.close();
     this.segments = [];
   }
 

@@ -230,6 +230,11 @@ export class Segment {
     this.index.flush();
   }
 
+  /** Closes what the segment holds open besides its mappings (retention, log close). */
+  close(): void {
+    this.log.close();
+  }
+
   /** Lets go of this segment's resident pages (they come back when read). */
   evict(): void {
     this.log.evict();

@@ -42,6 +42,8 @@ export interface MappedFile {
    * touched). Recovery calls it after scanning a segment, so memory stays flat as logs grow.
    */
   evict(): void;
+  /** Lets go of what `syncAsync` holds open (its file handle); the mapping itself stays. */
+  close(): void;
 }
 
 /** What `prepareFile` hands back: a file being created and zero-filled off this thread. */
