@@ -98,7 +98,11 @@ export class PartitionLog {
       const first = Segment.create(storage, dir, 0, config, nowMs);
       storage.syncDirectory(dir);
       const empty = { checkpointProblem: undefined, tornTail: undefined, lostRanges: [] };
-      return new PartitionLog(dir, config, [first], new ProducerState(), empty);
+      const log = new PartitionLog(dir, config, [first], new ProducerState(), empty);
+      // A first checkpoint at once, so that a log never opens without one (no warning, and a
+      // recovery that knows where to start even if the writer dies within its first second).
+      log.checkpoint(true);
+      return log;
     }
     const opened = baseOffsets.map((baseOffset) =>
       Segment.open(storage, dir, baseOffset, config.indexIntervalBytes, nowMs));
