@@ -23,7 +23,7 @@
 import { assert, assertNever } from '../assert.js';
 import { MambaError, toWire, type MambaErrorCode } from '../errors.js';
 import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from '../constants.js';
-import { SpscRing, FULL, CLOSED } from '../ringbuffer/index.js';
+import { SpscRing, FULL, CLOSED, waitForChange } from '../ringbuffer/index.js';
 import { readBatchHeader } from '../records/index.js';
 import { PartitionLog } from '../segments/index.js';
 import { ringSession, SESSION_CLOSED } from '../client/session-layout.js';
@@ -454,10 +454,7 @@ export class PartitionActor implements ActorEndpoint {
     const doorbell = this.word(ACTOR_DOORBELL);
     const seen = Atomics.load(this.i32, doorbell);
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 1);
-    if (!this.anyFrames()) {
-      const result = waitAsync(this.i32, doorbell, seen, heartbeatIntervalMs);
-      if (result.async) await result.value;
-    }
+    if (!this.anyFrames()) await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 0);
   }
 
@@ -525,15 +522,6 @@ function failed(correlation: number, slot: number, code: MambaErrorCode): Pendin
 
 function pick(stats: { segmentCount: number; sizeBytes: number }) {
   return { segmentCount: stats.segmentCount, sizeBytes: stats.sizeBytes };
-}
-
-const atomics = Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number):
-    { async: false; value: string } | { async: true; value: Promise<string> };
-};
-
-function waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number) {
-  return atomics.waitAsync(array, index, value, timeoutMs);
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -17,7 +17,7 @@ import {
   ACK_BASE_OFFSET, ACK_CORRELATION, ACK_ERROR, FRAME_PRODUCE, PRODUCE_BATCH,
   PRODUCE_CORRELATION, PRODUCE_HEADER_SIZE_BYTES, PRODUCE_SLOT, wireCodeToError,
 } from '../actors/frames.js';
-import { SpscRing, FULL, CLOSED, type Claim } from '../ringbuffer/index.js';
+import { SpscRing, FULL, CLOSED, waitForChange, type Claim } from '../ringbuffer/index.js';
 import {
   batchSizeBytes, encodeBatchInto, type BatchMeta, type RecordInput,
 } from '../records/index.js';
@@ -46,11 +46,6 @@ interface Pending {
 const ackReadFramesMax = 4096;
 const pumpWaitMs = 50;
 const backlogWaitMs = 1_000;
-
-const atomics = Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number):
-    { async: false; value: string } | { async: true; value: Promise<string> };
-};
 
 export class ProducerSession {
   private readonly control: Int32Array;
@@ -168,7 +163,6 @@ export class ProducerSession {
   private async drainBacklog(actorIndex: number): Promise<void> {
     this.backlogPumps[actorIndex] = true;
     const backlog = this.backlogs[actorIndex];
-    const keepAlive = setInterval(() => undefined, 1 << 30); // see pump()
     try {
       while (backlog.length > 0) {
         if (this.tryWrite(actorIndex, backlog[0])) {
@@ -188,7 +182,6 @@ export class ProducerSession {
     } catch (error) {
       for (const batch of backlog.splice(0)) batch.settle(error as Error, -1);
     } finally {
-      clearInterval(keepAlive);
       this.backlogPumps[actorIndex] = false;
     }
   }
@@ -210,9 +203,6 @@ export class ProducerSession {
    */
   private async pump(): Promise<void> {
     this.pumping = true;
-    // A pending Atomics.waitAsync does not keep Node's event loop alive: without a ref'd
-    // handle, a worker whose only work is awaiting acks would exit with its sends unsettled.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
       while (this.pending.size > 0) {
         const seen = Atomics.load(this.control, SESSION_DOORBELL);
@@ -222,14 +212,12 @@ export class ProducerSession {
         }
         Atomics.store(this.control, SESSION_SLEEPING, 1);
         if (this.drainAcks() === 0) {
-          const result = atomics.waitAsync(this.control, SESSION_DOORBELL, seen, pumpWaitMs);
-          if (result.async) await result.value;
+          await waitForChange(this.control, SESSION_DOORBELL, seen, pumpWaitMs);
         }
         Atomics.store(this.control, SESSION_SLEEPING, 0);
         this.expire(Date.now(), this.requestRings.some((ring) => ring.isClosed));
       }
     } finally {
-      clearInterval(keepAlive);
       this.pumping = false;
     }
   }

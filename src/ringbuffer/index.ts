@@ -1,5 +1,6 @@
 /** The ring buffers of Mamba's data plane: what other subsystems may use. */
 export { SpscRing } from './spsc-ring.js';
+export { waitForChange } from './wait-for-change.js';
 export { MpscRing } from './mpsc-ring.js';
 export { Claim } from './claim.js';
 export { FULL, CLOSED, RingCore } from './ring-core.js';

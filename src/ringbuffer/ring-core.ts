@@ -36,6 +36,7 @@
  * died never leaves the other side sleeping forever.
  */
 import { assert } from '../assert.js';
+import { waitForChange } from './wait-for-change.js';
 import { closed, invalidConfig, MambaError } from '../errors.js';
 import { ringAbandonedClaimTimeoutMsDefault } from '../constants.js';
 import { Claim } from './claim.js';
@@ -72,32 +73,10 @@ export interface RingOptions {
   initialPositionForTest?: number;
 }
 
-type WaitAsyncResult =
-  | { async: false; value: 'not-equal' | 'timed-out' }
-  | { async: true; value: Promise<'ok' | 'timed-out'> };
-const atomicsWithWaitAsync = Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
-};
-
-/**
- * `Atomics.waitAsync`, made dependable on Node: a pending waitAsync does not keep the event loop
- * alive (nodejs/node#44729, nodejs/node#61941), so a worker whose only pending work is the wait
- * simply exits, and the wait's own timeout is not always delivered. A ref'd timer of the same
- * length keeps the thread alive and bounds the wait; it is armed only when we actually sleep.
- */
-async function waitAsyncFor(array: Int32Array, index: number, timeoutMs: number): Promise<void> {
-  const result = atomicsWithWaitAsync.waitAsync(array, index, 1, timeoutMs);
-  if (!result.async) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timerMs = Math.min(Math.ceil(timeoutMs) + 1, timerMsMax);
-  await Promise.race([result.value, new Promise((resolve) => {
-    timer = setTimeout(resolve, timerMs);
-  })]);
-  clearTimeout(timer);
+/** Sleeps on a waiting word the other side clears (see wait-for-change.ts). */
+function waitAsyncFor(array: Int32Array, index: number, timeoutMs: number): Promise<void> {
+  return waitForChange(array, index, 1, timeoutMs);
 }
-
-/** setTimeout treats longer delays as 1 ms. */
-const timerMsMax = 2 ** 31 - 1;
 
 const tailIndex = int32IndexOf(tailSlotOffset);
 const headIndex = int32IndexOf(headSlotOffset);
