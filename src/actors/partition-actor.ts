@@ -439,6 +439,9 @@ export class PartitionActor implements ActorEndpoint {
   /** `full`: flush everything first, so the recovery point is the log end (see PartitionLog). */
   private checkpointAll(full?: boolean): void {
     for (const [slot, hosted] of this.partitions) {
+      // Periodic checkpoints flush nothing on this thread: a flush on the I/O pool moves the
+      // durable offset, and the next checkpoint records it as the recovery point.
+      if (!full) this.startFlush(slot, hosted);
       hosted.log.checkpoint(full);
       this.publish(slot, hosted.log);
     }

@@ -93,8 +93,6 @@ export class MemoryStorage implements SegmentStorage {
       sync(start: number, end: number): void {
         if (end > start) file.durable.set(file.bytes.subarray(start, end), start);
       },
-      // A power cut may still lose bytes under writeback: only `sync` makes them durable here.
-      startWriteback(): void {},
       evict(): void {},
       close(): void {},
       syncAsync(): Promise<void> {

@@ -65,11 +65,6 @@ export class MmapStorage implements SegmentStorage {
         const alignedStart = start - (start % pageSizeBytes);
         mmap.sync(bytes, alignedStart, end - alignedStart, true);
       },
-      startWriteback(start: number, end: number): void {
-        if (end <= start) return;
-        const alignedStart = start - (start % pageSizeBytes);
-        mmap.sync(bytes, alignedStart, end - alignedStart, false);
-      },
       evict(): void {
         mmap.advise(bytes, mmap.MADV_DONTNEED);
       },

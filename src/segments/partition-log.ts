@@ -55,11 +55,6 @@ export class PartitionLog {
   private durable: number;
   /** The flush in progress (or a settled promise): flushes run one at a time. */
   private flushing: Promise<void> = Promise.resolve();
-  /**
-   * Where the previous checkpoint started writeback (MS_ASYNC): the next checkpoint makes the
-   * log durable up to here with a blocking msync that by then has little left to do.
-   */
-  private writeback: { segment: Segment; position: number; offset: number } | undefined;
   private lastFlushMs: number;
   private directoryDirty = false;
   private preparation: PreparedFile | undefined;
@@ -289,24 +284,16 @@ export class PartitionLog {
 
   /**
    * Atomically writes the checkpoint. With flush policy `'batch'` (or when `full`), the log is
-   * flushed first and the recovery point is the log end. Otherwise the checkpoint must not stall
-   * the writer behind a blocking msync of everything appended since the last one (with flush
-   * `'none'` that is a second of traffic, ~100 ms of disk here): it makes durable only what the
-   * previous checkpoint sent to writeback, records that as the recovery point, and starts
-   * writeback of the rest. Recovery scans from the recovery point, so it costs at most two
-   * checkpoint intervals of log to validate.
+   * flushed first and the recovery point is the log end. Otherwise the checkpoint records the
+   * durable offset as it stands and flushes nothing: a blocking msync of everything appended
+   * since the last checkpoint would stall the writer (with flush `'none'`, a second of traffic
+   * is ~100 ms of disk here). The writer makes the log durable off its thread (`flushAsync`) in
+   * step with its checkpoints, so the recovery point trails the log end by about one interval,
+   * and recovery validates about that much log.
    */
   checkpoint(full = this.config.flushPolicy === 'batch'): void {
     this.assertOpen();
-    if (full) {
-      this.flush();
-      this.writeback = undefined;
-    } else {
-      this.flushWrittenBack();
-      for (const segment of this.segments) segment.startWriteback();
-      const active = this.active;
-      this.writeback = { segment: active, position: active.endPosition, offset: this.logEndOffset };
-    }
+    if (full) this.flush();
     const recovery = this.recoverySegmentAt(this.durable);
     writeCheckpoint(this.config.storage, this.dir, {
       recoveryPoint: this.durable,
@@ -318,20 +305,6 @@ export class PartitionLog {
       activeBytePosition: this.active.endPosition,
       producers: this.producers.snapshot(),
     });
-  }
-
-  /** Blocking msync of what the last checkpoint sent to writeback; moves the durable offset. */
-  private flushWrittenBack(): void {
-    const mark = this.writeback;
-    if (mark === undefined || mark.offset <= this.durable) return;
-    for (const segment of this.segments) {
-      if (segment === mark.segment) {
-        segment.flushTo(mark.position);
-        break;
-      }
-      segment.flush();
-    }
-    this.durable = mark.offset;
   }
 
   /** The segment holding `logOffset` and the byte position where that offset's batch starts. */

@@ -208,16 +208,6 @@ export class Segment {
     this.index.flush();
   }
 
-  /** Makes durable what was appended up to `position` (at most the end). */
-  flushTo(position: number): void {
-    const end = Math.min(position, this.endPosition);
-    if (this.flushedPosition < end) {
-      this.log.sync(this.flushedPosition, end);
-      this.flushedPosition = end;
-    }
-    this.index.flush();
-  }
-
   /**
    * Makes durable, without blocking this thread, what was appended up to `position`; appends
    * may go on meanwhile. Resolves when durable.
@@ -238,13 +228,6 @@ export class Segment {
   /** Lets go of this segment's resident pages (they come back when read). */
   evict(): void {
     this.log.evict();
-  }
-
-  /** Starts writeback of everything appended since the last flush, without waiting. */
-  startWriteback(): void {
-    if (this.flushedPosition < this.endPosition) {
-      this.log.startWriteback(this.flushedPosition, this.endPosition);
-    }
   }
 
   /** Zeroes `[start, end)` and makes it durable: how a torn tail is cleared (never truncated). */

@@ -25,11 +25,6 @@ export interface MappedFile {
   /** Makes bytes `[start, end)` durable (msync). The range is widened to whole pages. */
   sync(start: number, end: number): void;
   /**
-   * Asks the OS to start writing `[start, end)` back (msync with MS_ASYNC) and returns at
-   * once. Nothing is durable until a later `sync` covers the range; that `sync` is then cheap.
-   */
-  startWriteback(start: number, end: number): void;
-  /**
    * Makes everything written to the file so far durable without blocking the calling thread
    * (fdatasync on the I/O thread pool; on Linux it writes back pages dirtied through any
    * mapping of the file, as msync does). Resolves once durable; a file unlinked meanwhile
