@@ -45,6 +45,8 @@ export interface ConsumptionCheck {
   misplaced: number;
   /** Delivered, sent, but no ack reached the harness (indeterminate sends): fine. */
   unacknowledgedConsumed: number;
+  /** Broker processes × partitions that opened with the group's commit past the log end. */
+  staleCommits: number;
   /** Partitions assigned to and revoked from members, as the members saw it. */
   assignments: number;
   revocations: number;
@@ -155,7 +157,8 @@ export class ConsumptionLedger {
       members: this.members.size, consumed: this.consumed, unique: 0, redelivered: 0,
       acknowledged: 0, unconsumed: 0, lostUnflushed: 0, skippedAfterPowerCut: 0,
       unexpected: this.unexpected, outOfOrder: this.outOfOrder, misplaced: 0,
-      unacknowledgedConsumed: 0, assignments: this.assignments, revocations: this.revocations,
+      unacknowledgedConsumed: 0, staleCommits: this.staleCommits.length,
+      assignments: this.assignments, revocations: this.revocations,
       violationCount: 0, examples: this.examples,
     };
     for (const producer of this.acks.producers.values()) {

@@ -20,7 +20,9 @@ import { checkRecords, type CheckResult } from './checker.js';
 import { ConsumerGroupSource } from './consumer-group-source.js';
 import { ConsumptionLedger, type ConsumptionCheck } from './consumption-ledger.js';
 import { LogFileSource } from './log-file-source.js';
-import type { ChildConfig, ConsumerStopReport, RestartReport } from './messages.js';
+import type {
+  ChildConfig, ConsumedReport, ConsumerStopReport, RestartReport,
+} from './messages.js';
 import {
   KILL_MODES, isActorKillMode, resolveCrashTestOptions, slotCount, type CrashTestConfig,
   type CrashTestOptions, type KillMode,
@@ -54,6 +56,11 @@ export interface CrashTestHooks {
    * (`ConsumerGroupSource`) or the final logs (`LogFileSource`).
    */
   source?: RecordSource;
+  /**
+   * Sees every report of the live consumers before it is recorded and returns what is recorded
+   * instead: a test drops or adds deliveries with it to see the checker catch them.
+   */
+  tamperConsumed?: (report: ConsumedReport) => ConsumedReport;
 }
 
 export interface RestartRecord {
@@ -287,7 +294,8 @@ class CrashRun {
         this.ledger.observeDurable(durableOffsets);
       },
       durable: (durableOffsets) => this.ledger.observeDurable(durableOffsets),
-      consumed: (report) => this.consumption.addReport(report),
+      consumed: (report) =>
+        this.consumption.addReport(this.hooks.tamperConsumed?.(report) ?? report),
       restart: (report: RestartReport) => this.restarts.push({
         kind: 'actor', actorIndex: report.actorIndex, downtimeMs: report.downtimeMs,
         recoveryMs: report.recoveryMs,

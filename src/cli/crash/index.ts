@@ -17,4 +17,8 @@ export {
   type CrashTestOptions, type KillMode, type VerifyWith,
 } from './options.js';
 export { formatJson, formatTable } from './report.js';
+export {
+  CONSUMED_EPOCH, CONSUMED_FIELDS, CONSUMED_OFFSET, CONSUMED_PRODUCER_ID, CONSUMED_SENT_SLOT,
+  CONSUMED_SEQUENCE, CONSUMED_SLOT, type ConsumedReport,
+} from './messages.js';
 export { startProgressDisplay } from './progress-display.js';

@@ -54,6 +54,8 @@ export function formatTable(result: CrashTestResult): string {
       `${integer.format(consumers.lagAtEnd)} at the end (drained in ${ms(consumers.drainMs)})`],
     ['rebalances', `${integer.format(consumers.assignments)} partitions assigned, ` +
       `${integer.format(consumers.revocations)} revoked`],
+    ['stale commits', `${consumers.staleCommits} (a power cut left the group's commit past ` +
+      'the recovered log end)'],
     ...CONSUMPTION_VIOLATIONS.map((kind): [string, string] =>
       [`live ${kind}`, String(consumers[kind])]),
     ['reader', check.source],
