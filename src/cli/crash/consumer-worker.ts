@@ -6,7 +6,9 @@
  * What "processed" means here: a batch counts as processed once the harness has its records.
  * Each delivery is appended to a report (slot, offset, producer id, sequence, sent slot,
  * epoch); a report goes to the broker process when `reportRecordsMax` deliveries have gathered,
- * else every `reportIntervalMs`, never one message per record. The broker process forwards it
+ * else once the batches delivered in the current turn of the event loop are in it
+ * (`setImmediate`: no timer to wait for, since every commit waits for its report), never one
+ * message per record. The broker process forwards it
  * to the harness and confirms it back; only then do the batches in it resolve, so the consumer
  * commits (autoCommit, after processing) only offsets the harness already knows were consumed.
  * A SIGKILL of the broker process therefore never leaves a committed record the harness did not
@@ -25,7 +27,6 @@ import {
 import { decodeIdentity, valueProblem } from './record-value.js';
 
 const reportRecordsMax = 16_384;
-const reportIntervalMs = 20;
 
 const data = workerData as ConsumerWorkerData;
 const port = parentPort;
@@ -45,14 +46,17 @@ let revokedCount = 0;
 consumer.on('assigned', (partitions: TopicPartition[]) => {
   assignedCount += partitions.length;
   for (const tp of partitions) epochs.set(slotOf(tp.topic, tp.partition), ++epochCounter);
+  scheduleFlush();
 });
 consumer.on('revoked', (partitions: TopicPartition[]) => {
   revokedCount += partitions.length;
+  scheduleFlush();
 });
 
 let records = new Float64Array(reportRecordsMax * CONSUMED_FIELDS);
 let recordCount = 0;
 let nextReportId = 0;
+let flushScheduled = false;
 /** Batches waiting for the report being filled, then for its confirmation. */
 let waiting: Array<() => void> = [];
 const unconfirmed = new Map<number, Array<() => void>>();
@@ -62,6 +66,7 @@ function post(message: ConsumerToChild, transfer?: ArrayBuffer[]): void {
 }
 
 function flush(): void {
+  flushScheduled = false;
   if (recordCount === 0 && assignedCount === 0 && revokedCount === 0 && waiting.length === 0) {
     return;
   }
@@ -98,15 +103,20 @@ function append(slot: number, offset: number, value: Uint8Array | null, epoch: n
   recordCount++;
 }
 
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flush);
+}
+
 /** Resolves once the harness has every record of the batch. */
 function eachBatch(batch: ConsumedBatch): Promise<void> {
   const slot = slotOf(batch.topic, batch.partition);
   const epoch = epochs.get(slot) ?? 0;
   for (const message of batch.messages) append(slot, message.offset, message.value, epoch);
+  scheduleFlush();
   return new Promise((resolve) => waiting.push(resolve));
 }
-
-const timer = setInterval(flush, reportIntervalMs);
 
 port.on('message', (message: ChildToConsumer) => {
   switch (message.kind) {
@@ -125,8 +135,7 @@ port.on('message', (message: ChildToConsumer) => {
 /** Close: the batches in flight finish (their reports are still flushed and confirmed). */
 async function stop(): Promise<void> {
   await consumer.close();
-  flush();
-  clearInterval(timer);
+  flush(); // the last assignment counts
   post({ kind: 'closed', memberId: data.memberId });
   port!.close(); // the thread exits (messages posted before are still delivered)
 }
