@@ -6,7 +6,7 @@
  * mamba crash-test [--duration 30s] [--kill-every 500ms]
  *                  [--modes terminate,throw,exit,process,torn] [--topics 1] [--partitions 8]
  *                  [--producers 2] [--consumers 3] [--acks all|1]
- *                  [--seed N] [--data-dir DIR] [--json]
+ *                  [--seed N] [--data-dir DIR] [--json] [--verify-with consumer-group|log]
  *                  [--calm 10s] [--actors 4] [--segment-bytes N] [--value-bytes 64]
  * ```
  */
@@ -21,7 +21,9 @@ export const crashTestUsage = `usage: mamba crash-test [options]
   --duration 30s          length of the chaos phase
   --kill-every 500ms      mean time between kills
   --modes LIST            terminate,throw,exit,process,torn (default: all)
-  --topics 1 --partitions 8 --producers 2 --consumers 3
+  --topics 1 --partitions 8 --producers 2
+  --consumers 3           members of the live consumer group (and of the final reader)
+  --verify-with WHAT      final read-back: consumer-group (default) or log (the log files)
   --acks all|1            durability the producers ask for (default 1)
   --seed N                reproduces the chaos schedule (printed with every result)
   --data-dir DIR          a new or empty directory (default: a temporary one)
@@ -36,6 +38,7 @@ const argOptions = {
   'seed': { type: 'string' }, 'data-dir': { type: 'string' }, 'json': { type: 'boolean' },
   'calm': { type: 'string' }, 'actors': { type: 'string' },
   'segment-bytes': { type: 'string' }, 'value-bytes': { type: 'string' },
+  'verify-with': { type: 'string' },
   'help': { type: 'boolean', short: 'h' },
 } as const;
 
@@ -71,6 +74,7 @@ export function parseCrashTestArgs(args: readonly string[]): CrashTestOptions & 
     valueBytes: number('value-bytes', values['value-bytes']),
     seed: number('seed', values.seed),
     acks,
+    verifyWith: values['verify-with'] as CrashTestOptions['verifyWith'],
     dataDir: values['data-dir'],
     json: values.json ?? false,
     help: values.help ?? false,

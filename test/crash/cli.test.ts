@@ -22,13 +22,18 @@ describe('mamba crash-test', () => {
     expect(child.status, child.stderr).toBe(0);
     const result = JSON.parse(child.stdout) as {
       violationCount: number; config: { seed: number; modes: string[] };
-      check: { totals: { lost: number; acknowledged: number } };
+      check: { source: string; totals: { lost: number; acknowledged: number } };
+      consumers: { unconsumed: number; consumed: number; drained: boolean };
     };
     expect(result.violationCount).toBe(0);
     expect(result.config.seed).toBe(5);
     expect(result.config.modes).toEqual(['throw', 'process']);
     expect(result.check.totals.acknowledged).toBeGreaterThan(0);
     expect(result.check.totals.lost).toBe(0);
+    expect(result.check.source).toBe('consumer-group');
+    expect(result.consumers.consumed).toBeGreaterThanOrEqual(result.check.totals.acknowledged);
+    expect(result.consumers.unconsumed).toBe(0);
+    expect(result.consumers.drained).toBe(true);
   });
 
   it('exits 2 with the usage on a bad option', () => {

@@ -1,10 +1,11 @@
 /**
  * Process entry (`child_process.fork`): one broker process of the crash test. It opens the
  * broker on the data directory (recovering whatever the previous process left, however it
- * died), creates the topics if they are not there yet, starts the producer worker threads and
- * forwards their ack reports to the harness, each with the partitions' durable offsets read
- * after the acks arrived. It kills actors when told to, and on `stop` drains the producers and
- * closes the broker cleanly.
+ * died), creates the topics if they are not there yet, starts the members of the live consumer
+ * group (consumer-members.ts) and then the producer worker threads, and forwards their reports
+ * to the harness: acks, each with the partitions' durable offsets read after the acks arrived,
+ * and consumed records. It kills actors when told to, and on `stop` drains the producers, lets
+ * the consumers catch up with the final high-watermarks, and closes the broker cleanly.
  *
  * The harness may SIGKILL this process at any moment: nothing here depends on running to the
  * end, and whatever it reported before it died is all the harness counts as acknowledged.
@@ -14,6 +15,7 @@ import { Broker } from '../../broker.js';
 import { restartsPerMinuteMax } from '../../constants.js';
 import type { ActorFailedEvent, ActorRestartEvent } from '../../supervisor/supervisor.js';
 import { workerUrl } from '../../worker-url.js';
+import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
   WorkerToChild,
@@ -25,8 +27,10 @@ const durableReportIntervalMs = 100;
 const restartBudgetMargin = 2;
 const windowMs = 60_000;
 
-function send(message: ChildToParent): void {
-  process.send?.(message);
+/** `sent`: called once the message is handed to the IPC channel. */
+function send(message: ChildToParent, sent?: () => void): void {
+  if (sent === undefined) process.send?.(message);
+  else process.send?.(message, () => sent());
 }
 
 class BrokerChild {
@@ -35,8 +39,10 @@ class BrokerChild {
   private readonly killTimesMs = new Map<number, number[]>();
   private readonly readyRecoveryMs = new Map<string, number>();
   private durableTimer: NodeJS.Timeout | undefined;
+  readonly consumers: ConsumerMembers;
 
   constructor(private readonly broker: Broker, private readonly config: ChildConfig) {
+    this.consumers = new ConsumerMembers(broker, config, send);
     broker.on('actor-ready', (event: { actorIndex: number; epoch: number; recoveryMs: number }) =>
       this.readyRecoveryMs.set(`${event.actorIndex}:${event.epoch}`, event.recoveryMs));
     broker.on('actor-restart', (event: ActorRestartEvent) => {
@@ -121,11 +127,14 @@ class BrokerChild {
     for (const worker of this.workers) worker.postMessage({ kind: 'stop' } satisfies ChildToWorker);
     await Promise.all(done);
     await this.broker.settled();
-    const highWatermarks = (await this.describe()).map((p) => p.highWatermark);
+    const highWatermarks = await this.highWatermarks();
+    const consumers = await this.consumers.stop(highWatermarks);
     await this.broker.close();
-    process.send?.({ kind: 'stopped', highWatermarks } satisfies ChildToParent, () => {
-      process.exit(0);
-    });
+    send({ kind: 'stopped', highWatermarks, consumers }, () => process.exit(0));
+  }
+
+  async highWatermarks(): Promise<number[]> {
+    return (await this.describe()).map((p) => p.highWatermark);
   }
 
   private async forward(report: AckReport): Promise<void> {
@@ -156,12 +165,21 @@ async function main(): Promise<void> {
   }
   const openMs = performance.now() - startedMs;
   const child = new BrokerChild(broker, config);
+  const highWatermarks = await child.highWatermarks();
+  const committedOffsets = highWatermarks.map((_, slot) =>
+    committedOffset(broker, config, slot) ?? -1);
   process.on('message', (message: ParentToChild) => {
     const work = message.kind === 'crash' ? child.crash(message.mode, message.pick) : child.stop();
     work.catch((error: unknown) => send({ kind: 'fatal', message: String(error) }));
   });
-  await child.startProducers();
-  send({ kind: 'ready', openMs });
+  // After a power cut the group's committed offsets may lie past the recovered log ends. A
+  // member that looks before the producers write again resets to the log start (a redelivery);
+  // one that looks after new records filled those offsets would pass over them. So then the
+  // members join first; otherwise members and producers start side by side.
+  const joined = child.consumers.start();
+  if (committedOffsets.some((committed, slot) => committed > highWatermarks[slot])) await joined;
+  await Promise.all([joined, child.startProducers()]);
+  send({ kind: 'ready', openMs, highWatermarks, committedOffsets });
 }
 
 main().catch((error: unknown) => {

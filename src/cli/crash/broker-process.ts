@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { assertNever } from '../../assert.js';
 import { workerUrl } from '../../worker-url.js';
 import type {
-  AckReport, ChildConfig, ChildToParent, ParentToChild, RestartReport,
+  AckReport, ChildConfig, ChildToParent, ConsumedReport, ConsumerStopReport, ParentToChild,
+  RestartReport,
 } from './messages.js';
 import type { ActorKillMode } from './options.js';
 
@@ -16,8 +17,14 @@ export interface BrokerProcessHandlers {
   acks(report: AckReport, durableOffsets: number[]): void;
   durable(durableOffsets: number[]): void;
   restart(report: RestartReport): void;
+  consumed(report: ConsumedReport): void;
   /** Something that must not happen: an actor given up, a producer or the process failing. */
   failure(message: string): void;
+}
+
+export interface BrokerStopped {
+  highWatermarks: number[];
+  consumers: ConsumerStopReport;
 }
 
 const outputLinesKept = 40;
@@ -26,10 +33,13 @@ export class BrokerProcess {
   private readonly outputLines: string[] = [];
   private readonly exited: Promise<void>;
   private crashWaiter: ((actorIndex: number) => void) | undefined;
-  private stopWaiter: ((highWatermarks: number[]) => void) | undefined;
+  private stopWaiter: ((stopped: BrokerStopped) => void) | undefined;
   private expectingExit = false;
   private isAlive = true;
   openMs = 0;
+  /** Read when the broker opened, before anything ran: see `ChildToParent` 'ready'. */
+  openHighWatermarks: number[] = [];
+  openCommittedOffsets: number[] = [];
 
   private constructor(private readonly child: ChildProcess,
     private readonly handlers: BrokerProcessHandlers) {
@@ -66,6 +76,8 @@ export class BrokerProcess {
       child.on('message', (message: ChildToParent) => {
         if (message.kind === 'ready') {
           host.openMs = message.openMs;
+          host.openHighWatermarks = message.highWatermarks;
+          host.openCommittedOffsets = message.committedOffsets;
           resolve(host);
         } else if (message.kind === 'fatal' && host.openMs === 0) {
           host.expectingExit = true;
@@ -102,17 +114,17 @@ export class BrokerProcess {
   }
 
   /**
-   * Stops the producers, closes the broker cleanly; resolves with the high-watermarks (none if
-   * the process died first).
+   * Stops the producers, drains and closes the consumers, closes the broker cleanly; resolves
+   * with the high-watermarks and the consumers' drain (undefined if the process died first).
    */
-  async stop(): Promise<number[]> {
-    if (!this.isAlive) return [];
-    const stopped = new Promise<number[]>((resolve) => { this.stopWaiter = resolve; });
+  async stop(): Promise<BrokerStopped | undefined> {
+    if (!this.isAlive) return undefined;
+    const stopped = new Promise<BrokerStopped>((resolve) => { this.stopWaiter = resolve; });
     this.post({ kind: 'stop' });
-    const highWatermarks = await Promise.race([stopped, this.exited.then(() => [])]);
+    const result = await Promise.race([stopped, this.exited.then(() => undefined)]);
     this.expectingExit = true;
     await this.exited;
-    return highWatermarks;
+    return result;
   }
 
   private post(message: ParentToChild): void {
@@ -124,13 +136,14 @@ export class BrokerProcess {
       case 'acks': this.handlers.acks(message.report, message.durableOffsets); break;
       case 'durable': this.handlers.durable(message.durableOffsets); break;
       case 'restart': this.handlers.restart(message); break;
+      case 'consumed': this.handlers.consumed(message); break;
       case 'crashed': this.crashWaiter?.(message.actorIndex); break;
       case 'actor-failed':
         this.handlers.failure(`actor ${message.actorIndex} given up: ${message.reason}`);
         break;
       case 'stopped':
         this.expectingExit = true;
-        this.stopWaiter?.(message.highWatermarks);
+        this.stopWaiter?.(message);
         break;
       case 'fatal': this.handlers.failure(message.message); break;
       case 'ready': break;

@@ -3,6 +3,11 @@
  * then the chaos phase (the same workload while the schedule kills actors and broker
  * processes), then the checker over everything stored. Both phases run on one data directory,
  * so the records of the calm phase are checked too.
+ *
+ * A live consumer group reads the topics in every broker process while the producers write
+ * and the chaos kills; each process drains it to the final high-watermarks before it closes.
+ * What the members report consumed is checked against the acknowledgements as well
+ * (consumption-ledger.ts): every acknowledged record consumed at least once, in order.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,8 +17,12 @@ import { AckLedger } from './ack-ledger.js';
 import { BrokerProcess, type BrokerProcessHandlers } from './broker-process.js';
 import { ChaosSchedule, type ChaosStep } from './chaos-schedule.js';
 import { checkRecords, type CheckResult } from './checker.js';
+import { ConsumerGroupSource } from './consumer-group-source.js';
+import { ConsumptionLedger, type ConsumptionCheck } from './consumption-ledger.js';
 import { LogFileSource } from './log-file-source.js';
-import type { ChildConfig, RestartReport } from './messages.js';
+import type {
+  ChildConfig, ConsumedReport, ConsumerStopReport, RestartReport,
+} from './messages.js';
 import {
   KILL_MODES, isActorKillMode, resolveCrashTestOptions, slotCount, type CrashTestConfig,
   type CrashTestOptions, type KillMode,
@@ -36,12 +45,22 @@ export interface CrashTestProgress {
   messagesPerSec: number;
   /** Records sent whose acknowledgement has not reached the harness. */
   lag: number;
+  /** Records the live consumers reported per second over the last progress interval. */
+  consumedPerSec: number;
 }
 
 export interface CrashTestHooks {
   onProgress?: (progress: CrashTestProgress) => void;
-  /** How stored records are read back. Default: the final logs (`LogFileSource`). */
+  /**
+   * How stored records are read back. Default: by `config.verifyWith`, a fresh consumer group
+   * (`ConsumerGroupSource`) or the final logs (`LogFileSource`).
+   */
   source?: RecordSource;
+  /**
+   * Sees every report of the live consumers before it is recorded and returns what is recorded
+   * instead: a test drops or adds deliveries with it to see the checker catch them.
+   */
+  tamperConsumed?: (report: ConsumedReport) => ConsumedReport;
 }
 
 export interface RestartRecord {
@@ -80,9 +99,20 @@ export interface CrashTestResult {
   records: { sent: number; acknowledged: number; failed: number; errors: Record<string, number> };
   damage: { powerCuts: number; segmentsDamaged: number; bytesDamaged: number; list: TailDamage[] };
   check: CheckResult;
+  /** The live consumer group: its check, and how it drained when the last process stopped. */
+  consumers: LiveConsumersResult;
   /** What the harness saw go wrong outside the checker: processes dying, actors given up. */
   failures: string[];
   violationCount: number;
+}
+
+export interface LiveConsumersResult extends ConsumptionCheck {
+  /** Records behind the high-watermarks when the producers of the last process had stopped. */
+  lagAtStop: number;
+  /** Behind after the drain (0 when the group caught up). */
+  lagAtEnd: number;
+  drainMs: number;
+  drained: boolean;
 }
 
 const progressIntervalMs = 250;
@@ -108,6 +138,9 @@ class CrashRun {
   private readonly runId: number;
   private readonly topicNames: string[];
   private readonly ledger: AckLedger;
+  private readonly consumption: ConsumptionLedger;
+  private readonly groupId: string;
+  private lastDrain: ConsumerStopReport | undefined;
   private readonly kills = Object.fromEntries(KILL_MODES.map((m) => [m, 0])) as
     Record<KillMode, number>;
   private skippedKills = 0;
@@ -127,6 +160,9 @@ class CrashRun {
     const hex = this.runId.toString(16).padStart(8, '0');
     this.topicNames = Array.from({ length: config.topics }, (_, i) => `crash-${hex}-${i}`);
     this.ledger = new AckLedger(slotCount(config), config.acks);
+    this.groupId = `crash-live-${hex}`;
+    this.consumption = new ConsumptionLedger(this.ledger, (slot) =>
+      `${this.topicNames[Math.floor(slot / config.partitions)]}-${slot % config.partitions}`);
   }
 
   async execute(): Promise<CrashTestResult> {
@@ -142,8 +178,12 @@ class CrashRun {
     } finally {
       progress.stop();
     }
-    const source = this.hooks.source ?? new LogFileSource();
+    const source = this.hooks.source ??
+      (this.config.verifyWith === 'log' ? new LogFileSource() : new ConsumerGroupSource());
     const check = await checkRecords(this.ledger, source, this.layout(), this.runId);
+    if (source instanceof ConsumerGroupSource && source.stalled) {
+      this.failures.push('the verifying consumer group stopped short of the high-watermarks');
+    }
     return this.result(calm, chaos, check);
   }
 
@@ -181,8 +221,19 @@ class CrashRun {
       ackedCount: this.ledger.ackedCount - ackedAtStart,
       elapsedMs: performance.now() - this.phaseStartMs,
     };
-    this.highWatermarks = await broker.stop();
+    const stopped = await broker.stop();
+    this.highWatermarks = stopped?.highWatermarks ?? [];
+    if (stopped !== undefined) this.noteDrain(stopped.consumers);
     return result;
+  }
+
+  private noteDrain(drain: ConsumerStopReport): void {
+    this.lastDrain = drain;
+    if (!drain.drained) {
+      const lag = drain.lagAtClose.reduce((sum, n) => sum + n, 0);
+      this.failures.push(`the live consumers did not catch up with the high-watermarks within ` +
+        `${Math.round(drain.drainMs)} ms of the producers stopping (${lag} records behind)`);
+    }
   }
 
   private async kill(broker: BrokerProcess, step: ChaosStep): Promise<BrokerProcess> {
@@ -218,7 +269,7 @@ class CrashRun {
     }
   }
 
-  private startBroker(): Promise<BrokerProcess> {
+  private async startBroker(): Promise<BrokerProcess> {
     this.incarnation++;
     const producerIdBase = 1 + this.incarnation * this.config.producers;
     this.ledger.registerProducers(producerIdBase, this.config.producers, this.incarnation);
@@ -227,9 +278,13 @@ class CrashRun {
       partitions: this.config.partitions, segmentBytes: this.config.segmentBytes,
       acks: this.config.acks, producers: this.config.producers, producerIdBase,
       runId: this.runId, valueBytes: this.config.valueBytes,
-      recordsPerRound: this.config.recordsPerRound,
+      recordsPerRound: this.config.recordsPerRound, consumers: this.config.consumers,
+      consumerIdBase: this.incarnation * this.config.consumers, groupId: this.groupId,
     };
-    return BrokerProcess.start(childConfig, this.handlers());
+    const broker = await BrokerProcess.start(childConfig, this.handlers());
+    broker.openHighWatermarks.forEach((highWatermark, slot) => this.consumption.addStaleCommit(
+      this.incarnation, slot, highWatermark, broker.openCommittedOffsets[slot]));
+    return broker;
   }
 
   private handlers(): BrokerProcessHandlers {
@@ -239,6 +294,8 @@ class CrashRun {
         this.ledger.observeDurable(durableOffsets);
       },
       durable: (durableOffsets) => this.ledger.observeDurable(durableOffsets),
+      consumed: (report) =>
+        this.consumption.addReport(this.hooks.tamperConsumed?.(report) ?? report),
       restart: (report: RestartReport) => this.restarts.push({
         kind: 'actor', actorIndex: report.actorIndex, downtimeMs: report.downtimeMs,
         recoveryMs: report.recoveryMs,
@@ -251,17 +308,22 @@ class CrashRun {
     const onProgress = this.hooks.onProgress;
     if (onProgress === undefined) return { stop: () => undefined };
     let lastAcked = this.ledger.ackedCount;
+    let lastConsumed = this.consumption.consumed;
     let lastMs = performance.now();
     const timer = setInterval(() => {
       const nowMs = performance.now();
       const acked = this.ledger.ackedCount;
+      const consumed = this.consumption.consumed;
+      const intervalMs = Math.max(1, nowMs - lastMs);
       onProgress({
         phase: this.phase, elapsedMs: nowMs - this.phaseStartMs, phaseMs: this.phaseMs,
         kills: this.killCount(), restarts: this.restarts.length,
-        messagesPerSec: ((acked - lastAcked) * 1000) / Math.max(1, nowMs - lastMs),
+        messagesPerSec: ((acked - lastAcked) * 1000) / intervalMs,
         lag: this.ledger.lag(this.incarnation),
+        consumedPerSec: ((consumed - lastConsumed) * 1000) / intervalMs,
       });
       lastAcked = acked;
+      lastConsumed = consumed;
       lastMs = nowMs;
     }, progressIntervalMs);
     return { stop: () => clearInterval(timer) };
@@ -278,7 +340,9 @@ class CrashRun {
     if (this.ledger.duplicateAckCount > 0) {
       this.failures.push(`${this.ledger.duplicateAckCount} records acknowledged twice`);
     }
-    const violationCount = check.violationCount + this.failures.length;
+    const consumers = this.consumersResult();
+    const violationCount = check.violationCount + consumers.violationCount +
+      this.failures.length;
     const dataDirKept = this.config.dataDir !== undefined || violationCount > 0;
     if (!dataDirKept) fs.rmSync(this.dataDir, { recursive: true, force: true });
     return {
@@ -305,7 +369,18 @@ class CrashRun {
         bytesDamaged: this.damages.reduce((sum, d) => sum + d.bytePositionEnd - d.bytePosition, 0),
         list: this.damages,
       },
-      check, failures: this.failures, violationCount,
+      check, consumers, failures: this.failures, violationCount,
+    };
+  }
+
+  private consumersResult(): LiveConsumersResult {
+    const sum = (values: readonly number[] | undefined) =>
+      (values ?? []).reduce((total, n) => total + n, 0);
+    const drain = this.lastDrain;
+    return {
+      ...this.consumption.check(),
+      lagAtStop: sum(drain?.lagAtStop), lagAtEnd: sum(drain?.lagAtClose),
+      drainMs: drain?.drainMs ?? 0, drained: drain?.drained ?? false,
     };
   }
 }

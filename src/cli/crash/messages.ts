@@ -4,8 +4,10 @@
  * of `child_process.fork`, with `serialization: 'advanced'` so typed arrays cross as they are).
  *
  * Acknowledgements always travel in batches: one `AckReport` carries up to thousands of
- * (slot, offset, sequence) triples in one Float64Array, never one message per record.
+ * (slot, offset, sequence) triples in one Float64Array, never one message per record; so do
+ * consumed records (`ConsumedReport`), from consumer worker → broker process → harness.
  */
+import type { ConsumerHandle } from '../../client/consumer-handle.js';
 import type { ProducerHandle } from '../../client/producer.js';
 import type { ActorKillMode } from './options.js';
 
@@ -23,6 +25,12 @@ export interface ChildConfig {
   runId: number;
   valueBytes: number;
   recordsPerRound: number;
+  /** Members of the live consumer group this process runs. */
+  consumers: number;
+  /** Member ids of this process are `consumerIdBase + index` (unique over the run). */
+  consumerIdBase: number;
+  /** The live group: the same in every broker process, so it resumes from committed offsets. */
+  groupId: string;
 }
 
 export interface ProducerWorkerData {
@@ -56,6 +64,62 @@ export interface AckReport {
 export type WorkerToChild = AckReport | { kind: 'done'; producerId: number };
 export type ChildToWorker = { kind: 'stop' };
 
+export interface ConsumerWorkerData {
+  handle: ConsumerHandle;
+  memberId: number;
+  runId: number;
+  topicNames: string[];
+  partitions: number;
+}
+
+/**
+ * Consumed records: `CONSUMED_FIELDS` numbers per delivery. The producer id and sequence come
+ * from the record's value; a value that is not a record of this run has producer id -1. The
+ * sent slot is where the value says it was sent. The epoch numbers the member's continuous
+ * holds of a partition: it changes whenever the partition is assigned to the member again.
+ */
+export const CONSUMED_SLOT = 0;
+export const CONSUMED_OFFSET = 1;
+export const CONSUMED_PRODUCER_ID = 2;
+export const CONSUMED_SEQUENCE = 3;
+export const CONSUMED_SENT_SLOT = 4;
+export const CONSUMED_EPOCH = 5;
+export const CONSUMED_FIELDS = 6;
+
+export interface ConsumedReport {
+  kind: 'consumed';
+  memberId: number;
+  /** Per member, from 0: the broker process confirms each one once it is on its way out. */
+  reportId: number;
+  records: Float64Array;
+  /** Partition assignments and revocations the member saw since its previous report. */
+  assignedCount: number;
+  revokedCount: number;
+}
+
+export type ConsumerToChild =
+  | ConsumedReport
+  /** The member joined its group and holds its first assignment. */
+  | { kind: 'subscribed'; memberId: number }
+  | { kind: 'closed'; memberId: number }
+  | { kind: 'failed'; memberId: number; message: string };
+
+export type ChildToConsumer =
+  /** Report `reportId` reached the harness's channel: its records count as processed. */
+  | { kind: 'confirmed'; reportId: number }
+  | { kind: 'stop' };
+
+/** The live group's state when a broker process stops: how far behind it was, and drained. */
+export interface ConsumerStopReport {
+  /** Per slot, high-watermark minus committed offset when the producers had stopped. */
+  lagAtStop: number[];
+  /** Per slot, after the drain and the members' close (0 when they caught up). */
+  lagAtClose: number[];
+  drainMs: number;
+  /** False when the members did not reach the high-watermarks within the drain limit. */
+  drained: boolean;
+}
+
 export type ParentToChild =
   | { kind: 'crash'; mode: ActorKillMode; pick: number }
   | { kind: 'stop' };
@@ -71,7 +135,11 @@ export interface RestartReport {
 }
 
 export type ChildToParent =
-  | { kind: 'ready'; openMs: number }
+  /**
+   * `highWatermarks` and `committedOffsets` (the live group's, -1 where none) are read right
+   * after the broker opened, before any member or producer started.
+   */
+  | { kind: 'ready'; openMs: number; highWatermarks: number[]; committedOffsets: number[] }
   /** An ack report, with the durable offset of every slot read after the acks arrived. */
   | { kind: 'acks'; report: AckReport; durableOffsets: number[] }
   | { kind: 'durable'; durableOffsets: number[] }
@@ -79,5 +147,6 @@ export type ChildToParent =
   /** `actorIndex` -1: no actor could be killed (all down, or at their restart budget). */
   | { kind: 'crashed'; actorIndex: number; mode: ActorKillMode; skipReason?: string }
   | { kind: 'actor-failed'; actorIndex: number; reason: string }
-  | { kind: 'stopped'; highWatermarks: number[] }
+  | ConsumedReport
+  | { kind: 'stopped'; highWatermarks: number[]; consumers: ConsumerStopReport }
   | { kind: 'fatal'; message: string };

@@ -30,8 +30,13 @@ export interface CrashTestOptions {
   partitions?: number;
   /** Producer worker threads per broker process. */
   producers?: number;
-  /** Consumer-group members of the verifying reader (see record-source.ts). */
+  /**
+   * Members of the live consumer group that reads while the chaos runs, and of the fresh group
+   * that reads everything back at the end (`verifyWith: 'consumer-group'`). Default 3.
+   */
   consumers?: number;
+  /** How the final check reads the stored records: a consumer group (default) or the logs. */
+  verifyWith?: VerifyWith;
   acks?: 1 | 'all';
   /** Seeds the chaos schedule (times, modes, victims, damage). Default: a random one. */
   seed?: number;
@@ -48,6 +53,10 @@ export interface CrashTestOptions {
   recordsPerRound?: number;
 }
 
+/** The final reader: `consumer-group` (consumer-group-source.ts) or `log` (log-file-source.ts). */
+export type VerifyWith = 'consumer-group' | 'log';
+export const VERIFY_WITH: readonly VerifyWith[] = ['consumer-group', 'log'];
+
 export interface CrashTestConfig {
   durationMs: number;
   killEveryMs: number;
@@ -56,6 +65,7 @@ export interface CrashTestConfig {
   partitions: number;
   producers: number;
   consumers: number;
+  verifyWith: VerifyWith;
   acks: 1 | 'all';
   seed: number;
   /** Undefined: a temporary directory. */
@@ -99,8 +109,11 @@ export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTe
     throw invalidConfig('options', options, 'an object');
   }
   const durationMs = integer('options.durationMs', options.durationMs, 30_000, 100, durationMsMax);
-  const { acks = 1, dataDir } = options;
+  const { acks = 1, dataDir, verifyWith = 'consumer-group' } = options;
   if (acks !== 1 && acks !== 'all') throw invalidConfig('options.acks', acks, "1 or 'all'");
+  if (!VERIFY_WITH.includes(verifyWith)) {
+    throw invalidConfig('options.verifyWith', verifyWith, `one of ${VERIFY_WITH.join(', ')}`);
+  }
   if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir.length === 0)) {
     throw invalidConfig('options.dataDir', dataDir, 'a non-empty path');
   }
@@ -117,6 +130,7 @@ export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTe
     partitions: integer('options.partitions', options.partitions, 8, 1, partitionsPerTopicMax),
     producers: integer('options.producers', options.producers, 2, 1, producersMax),
     consumers: integer('options.consumers', options.consumers, 3, 1, consumersMax),
+    verifyWith,
     acks,
     seed: integer('options.seed', options.seed, randomSeed(), 0, 0xffff_ffff),
     dataDir,

@@ -3,6 +3,7 @@
  * progress (rewritten in place on a terminal, a plain line now and then elsewhere).
  */
 import { VIOLATION_KINDS } from './checker.js';
+import { CONSUMPTION_VIOLATIONS } from './consumption-ledger.js';
 import type { CrashTestProgress, CrashTestResult } from './crash-run.js';
 import type { Quantiles } from './quantiles.js';
 
@@ -21,12 +22,12 @@ export function progressLine(progress: CrashTestProgress): string {
   const of = progress.phaseMs > 0 ? `/${(progress.phaseMs / 1000).toFixed(0)}s` : '';
   return `${progress.phase.padEnd(5)} ${elapsed}${of}  kills ${progress.kills}  ` +
     `restarts ${progress.restarts}  ${integer.format(progress.messagesPerSec)} msgs/s  ` +
-    `lag ${integer.format(progress.lag)}`;
+    `lag ${integer.format(progress.lag)}  consumed ${integer.format(progress.consumedPerSec)}/s`;
 }
 
 /** The summary table, then one row per partition with anything to report. */
 export function formatTable(result: CrashTestResult): string {
-  const { config, check, throughput, restarts } = result;
+  const { config, check, throughput, restarts, consumers } = result;
   const kills = Object.entries(result.kills).filter(([, n]) => n > 0)
     .map(([mode, n]) => `${mode} ${n}`).join(', ') || 'none';
   const ratio = throughput.ratio === null ? '' : ` (${(throughput.ratio * 100).toFixed(0)}%)`;
@@ -46,6 +47,17 @@ export function formatTable(result: CrashTestResult): string {
     ['power cuts', `${result.damage.powerCuts} (${result.damage.segmentsDamaged} segment tails, ` +
       `${integer.format(result.damage.bytesDamaged)} bytes damaged); lost unflushed ` +
       `(allowed) ${integer.format(check.totals.lostUnflushed)}`],
+    ['consumers', `${config.consumers} per process, ${consumers.members} in all; consumed ` +
+      `${integer.format(consumers.consumed)} (${integer.format(consumers.unique)} distinct), ` +
+      `redelivered (allowed) ${integer.format(consumers.redelivered)}`],
+    ['consumer lag', `${integer.format(consumers.lagAtStop)} when producers stopped, ` +
+      `${integer.format(consumers.lagAtEnd)} at the end (drained in ${ms(consumers.drainMs)})`],
+    ['rebalances', `${integer.format(consumers.assignments)} partitions assigned, ` +
+      `${integer.format(consumers.revocations)} revoked`],
+    ['stale commits', `${consumers.staleCommits} (a power cut left the group's commit past ` +
+      'the recovered log end)'],
+    ...CONSUMPTION_VIOLATIONS.map((kind): [string, string] =>
+      [`live ${kind}`, String(consumers[kind])]),
     ['reader', check.source],
     ...VIOLATION_KINDS.map((kind): [string, string] => [kind, String(check.totals[kind])]),
     ['verdict', result.violationCount === 0
@@ -62,7 +74,9 @@ export function formatTable(result: CrashTestResult): string {
         VIOLATION_KINDS.map((kind) => String(p[kind]).padStart(kind.length)).join('  '));
     }
   }
-  for (const line of [...check.examples, ...result.failures]) lines.push(`  ! ${line}`);
+  for (const line of [...check.examples, ...consumers.examples, ...result.failures]) {
+    lines.push(`  ! ${line}`);
+  }
   if (result.dataDirKept) lines.push(`data directory: ${result.dataDir}`);
   return lines.join('\n');
 }
