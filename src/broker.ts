@@ -110,6 +110,7 @@ export class Broker extends EventEmitter {
       await supervisor.start();
       broker.mainSession = new ProducerSession(broker.newSession());
       await Promise.all(manifest.topics.map((topic) => broker.openTopic(topic)));
+      await broker.clampCommittedOffsets();
       return broker;
     } catch (error) {
       await supervisor?.stop().catch(() => undefined);
@@ -175,7 +176,10 @@ export class Broker extends EventEmitter {
       ...this.manifest, topics: this.manifest.topics.filter((t) => t.name !== topic),
     });
     for (let partition = 0; partition < record.config.partitions; partition++) {
-      fs.rmSync(this.partitionDir(topic, partition), { recursive: true, force: true });
+      // Retries: a next segment being prepared in the background may land in the directory
+      // while it is removed (ENOTEMPTY).
+      fs.rmSync(this.partitionDir(topic, partition),
+        { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     }
     await this.offsets.deleteTopic(topic);
     this.groups.topicsChanged();
@@ -347,6 +351,31 @@ export class Broker extends EventEmitter {
       topic: record.name, topicId: record.topicId, firstSlot: record.firstSlot,
       partitionCount: record.config.partitions,
     });
+  }
+
+  /**
+   * A committed offset past its partition's recovered log end means a power cut took records
+   * the group had already read (acks 1 lets consumers read ahead of the durable offset). New
+   * records will be written at those offsets again, and a group resuming from the old commit
+   * would pass over them. So, before any member joins, such commits are moved back to the log
+   * end — the single-node counterpart of Kafka's truncation detection by leader epoch.
+   */
+  private async clampCommittedOffsets(): Promise<void> {
+    for (const groupId of this.offsets.groups()) {
+      const fixes = this.offsets.committedOffsets(groupId).flatMap((entry) => {
+        const record = this.manifest.topics.find((t) => t.name === entry.topic);
+        if (record === undefined || entry.partition >= record.config.partitions) return [];
+        const logEnd = this.controlBlock.highWatermark(record.firstSlot + entry.partition);
+        return entry.offset > logEnd ? [{ ...entry, offset: logEnd }] : [];
+      });
+      if (fixes.length === 0) continue;
+      for (const fix of fixes) {
+        console.warn(`mamba: group ${JSON.stringify(groupId)} had committed past the end of ` +
+          `${fix.topic}-${fix.partition} after recovery (records lost in a power cut); ` +
+          `its offset is moved back to ${fix.offset}`);
+      }
+      await this.offsets.commit(groupId, fixes);
+    }
   }
 
   private partitionDir(topic: string, partition: number): string {
