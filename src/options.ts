@@ -88,7 +88,7 @@ export interface ProducerConfig {
   requestTimeoutMs: number;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -99,7 +99,8 @@ function integer(name: string, value: unknown, min: number, max: number): number
   return value;
 }
 
-function optionalInteger(name: string, value: unknown, fallback: number, min: number,
+/** `fallback` when `value` is undefined, else `value` checked to be an integer in [min, max]. */
+export function optionalInteger(name: string, value: unknown, fallback: number, min: number,
   max: number): number {
   return value === undefined ? fallback : integer(name, value, min, max);
 }

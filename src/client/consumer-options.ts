@@ -8,6 +8,7 @@ import {
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
 } from '../constants.js';
 import { MambaError, invalidConfig } from '../errors.js';
+import { isObject, optionalInteger } from '../options.js';
 import { ASSIGNOR_NAMES, isAssignorName, type AssignorName } from './groups/index.js';
 import { checkGroupId } from './offset-store.js';
 import type { ConsumedBatch, ConsumedMessage } from './consumer-message.js';
@@ -81,18 +82,7 @@ export type RunConfig =
   | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number }
   | { kind: 'pool'; options: HandlerRunOptions; concurrency: number };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function integer(name: string, value: unknown, fallback: number, min: number,
-  max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidConfig(name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
+const integer = optionalInteger;
 
 function resolveAutoCommit(value: unknown): AutoCommit {
   if (value === undefined || value === true) return { kind: 'after-processing' };

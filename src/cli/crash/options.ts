@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { invalidConfig } from '../../errors.js';
+import { optionalInteger } from '../../options.js';
 import {
   MiB, actorsMax, pageSizeBytes, partitionsPerTopicMax, segmentSizeBytesMax, segmentSizeBytesMin,
 } from '../../constants.js';
@@ -86,14 +87,7 @@ const topicsMax = 16;
 const durationMsMax = 24 * 3600 * 1000;
 const recordsPerRoundMax = 4096;
 
-function integer(name: string, value: unknown, fallback: number, min: number,
-  max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidConfig(name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
+const integer = optionalInteger;
 
 function resolveModes(modes: unknown): KillMode[] {
   if (modes === undefined) return [...KILL_MODES];
