@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { Broker } from '../broker.js';
+import { MambaError, invalidConfig } from '../errors.js';
 import type { ActorRestartEvent, PartitionRecoveredEvent } from '../supervisor/supervisor.js';
 import { parseDurationMs } from './duration.js';
 
@@ -24,17 +25,27 @@ interface DemoOptions {
   acks: 1 | 'all';
 }
 
+const demoOptions = {
+  duration: { type: 'string', default: '10s' },
+  'no-crash': { type: 'boolean', default: false },
+  'data-dir': { type: 'string', default: './data' },
+  actors: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
+  acks: { type: 'string', default: '1' },
+} as const;
+
+const demoUsage = `usage: mamba demo [--duration 10s] [--no-crash] [--data-dir ./data] [--actors N]
+                  [--acks 1|all]`;
+
 function parse(args: string[]): DemoOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      duration: { type: 'string', default: '10s' },
-      'no-crash': { type: 'boolean', default: false },
-      'data-dir': { type: 'string', default: './data' },
-      actors: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
-      acks: { type: 'string', default: '1' },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: demoOptions }));
+  } catch (error) {
+    throw new MambaError('INVALID_CONFIG', `${(error as Error).message}\n${demoUsage}`);
+  }
+  if (values.acks !== '1' && values.acks !== 'all') {
+    throw invalidConfig('--acks', values.acks, "1 or 'all'");
+  }
   return {
     durationMs: parseDurationMs('--duration', values.duration!),
     crash: !values['no-crash'],
