@@ -51,7 +51,7 @@ function parse(args: string[]): Options {
 
 async function fill(broker: Broker, options: Options): Promise<void> {
   await broker.createTopic('bench', { partitions: 1, segmentBytes: 256 * 1024 * 1024 });
-  const producer = broker.producer({ acks: 1, idempotent: false, batchBytes: 1 << 20 });
+  const producer = broker.producer({ acks: 1, idempotent: false, batchBytes: 512 * 1024 });
   const value = new Uint8Array(options.sizeBytes).fill(0x61);
   const chunk = Array.from({ length: 5000 }, () => ({ value }));
   const pending: Promise<unknown>[] = [];
