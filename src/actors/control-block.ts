@@ -25,7 +25,6 @@
  *  24  changeCount      i32  ++ after any of the above changes; waited on     the actor
  *  28  state            i32  PartitionState                                   actor / supervisor
  *  32  actorIndex       i32  owning actor                                     the supervisor
- *  36  generation       i32  ++ when the slot is given to a new topic         the supervisor
  * ```
  *
  * Publish protocol for the high-watermark: the actor appends the batch bytes to the mapped
@@ -57,8 +56,7 @@ export const PARTITION_LOG_START_OFFSET = PARTITION_DURABLE_OFFSET + i64;
 export const PARTITION_CHANGE_COUNT = PARTITION_LOG_START_OFFSET + i64;
 export const PARTITION_STATE = PARTITION_CHANGE_COUNT + i32;
 export const PARTITION_ACTOR_INDEX = PARTITION_STATE + i32;
-export const PARTITION_GENERATION = PARTITION_ACTOR_INDEX + i32;
-const PARTITION_SLOT_END = PARTITION_GENERATION + i32;
+const PARTITION_SLOT_END = PARTITION_ACTOR_INDEX + i32;
 
 export const ACTORS_REGION_OFFSET = 0;
 export const PARTITIONS_REGION_OFFSET = ACTORS_REGION_OFFSET + actorsMax * SLOT_SIZE_BYTES;

@@ -71,10 +71,6 @@ export class ProducerSession {
     this.backlogPumps = handle.rings.map(() => false);
   }
 
-  get inFlightCount(): number {
-    return this.pending.size;
-  }
-
   /** Sends a batch; its `settle` is called once, with the assigned base offset or an error. */
   submit(batch: OutgoingBatch): void {
     if (this.isClosed) {

@@ -176,10 +176,6 @@ export class Supervisor extends EventEmitter {
       .map((record) => this.call(record, { kind: 'checkpoint' })));
   }
 
-  actorState(actorIndex: number): Lifecycle {
-    return this.actors[actorIndex].lifecycle;
-  }
-
   /** Chaos hook: crashes an actor the way `mode` says and resolves once its worker exited. */
   async crash(actorIndex: number, mode: CrashMode | 'terminate'): Promise<void> {
     const record = this.actors[actorIndex];
