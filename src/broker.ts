@@ -25,23 +25,23 @@ import {
   resolveBrokerOptions, resolveTopicOptions, validateTopicName, type BrokerConfig,
   type BrokerOptions, type ProducerOptions, type TopicConfig, type TopicOptions,
 } from './options.js';
-import { ControlBlock, PartitionState } from './actors/control-block.js';
-import type { ActorSessionSpec, CrashMode, PartitionSpec } from './actors/protocol.js';
-import { DataDirLock } from './supervisor/data-dir-lock.js';
+import { ControlBlock, PartitionState } from './shm/index.js';
+import type { ActorSessionSpec, CrashMode, PartitionSpec } from './actors/index.js';
+import { DataDirLock } from './supervisor/index.js';
 import {
   readManifest, writeManifest, type ManifestBody, type TopicRecord,
-} from './supervisor/manifest.js';
-import { Supervisor } from './supervisor/supervisor.js';
-import { TopicDirectory } from './supervisor/topic-directory.js';
+} from './supervisor/index.js';
+import { Supervisor } from './supervisor/index.js';
+import { TopicDirectory } from './shm/index.js';
 import { SpscRing } from './ringbuffer/index.js';
-import { Producer, type ProducerHandle } from './client/producer.js';
-import { ProducerSession } from './client/producer-session.js';
-import { SESSION_CONTROL_SIZE_BYTES, type SessionHandle } from './client/session-layout.js';
-import { Consumer } from './client/consumer.js';
-import { serveGroupChannel, type ConsumerHandle } from './client/consumer-handle.js';
-import { resolveConsumerOptions, type ConsumerOptions } from './client/consumer-options.js';
-import { GroupRegistry, localGroupClient } from './client/groups/index.js';
-import { OffsetStore } from './client/offset-store.js';
+import { Producer, type ProducerHandle } from './client/index.js';
+import { ProducerSession } from './client/index.js';
+import { SESSION_CONTROL_SIZE_BYTES, type SessionHandle } from './shm/index.js';
+import { Consumer } from './client/index.js';
+import { serveGroupChannel, type ConsumerHandle } from './client/index.js';
+import { resolveConsumerOptions, type ConsumerOptions } from './client/index.js';
+import { localGroupClient } from './client/index.js';
+import { GroupRegistry, OffsetStore } from './coordinator/index.js';
 
 export interface PartitionDescription {
   partition: number;

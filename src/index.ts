@@ -1,8 +1,8 @@
 /** Mamba's public API. */
 export { Broker } from './broker.js';
 export type { BrokerEvent, PartitionDescription, TopicDescription } from './broker.js';
-export { Producer } from './client/producer.js';
-export type { Message, ProducerHandle, SendResult } from './client/producer.js';
+export { Producer } from './client/index.js';
+export type { Message, ProducerHandle, SendResult } from './client/index.js';
 export { MambaError, ERROR_CODES } from './errors.js';
 export type { MambaErrorCode, CorruptionDetail } from './errors.js';
 export type {
@@ -10,15 +10,15 @@ export type {
 } from './options.js';
 export type {
   ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionRecoveredEvent,
-} from './supervisor/supervisor.js';
-export { Consumer } from './client/consumer.js';
+} from './supervisor/index.js';
+export { Consumer } from './client/index.js';
 export type {
   ConsumerContext, PartitionLag, PauseEntry, SeekTarget,
-} from './client/consumer.js';
-export type { ConsumerHandle } from './client/consumer-handle.js';
-export type { ConsumedBatch, ConsumedMessage } from './client/consumer-message.js';
+} from './client/index.js';
+export type { ConsumerHandle } from './client/index.js';
+export type { ConsumedBatch, ConsumedMessage } from './client/index.js';
 export type {
   CallbackRunOptions, ConsumerOptions, HandlerRunOptions, RunOptions,
-} from './client/consumer-options.js';
-export type { OffsetEntry } from './client/offset-store.js';
-export type { TopicPartition } from './client/groups/index.js';
+} from './client/index.js';
+export type { OffsetEntry } from './coordinator/index.js';
+export type { TopicPartition } from './coordinator/index.js';

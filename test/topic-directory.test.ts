@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { TopicDirectory } from '../src/supervisor/topic-directory.js';
+import { TopicDirectory } from '../src/shm/topic-directory.js';
 
 describe('TopicDirectory', () => {
   it('publishes, lists and removes topics', () => {

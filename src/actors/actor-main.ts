@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../assert.js';
-import { ControlBlock } from './control-block.js';
+import { ControlBlock } from '../shm/index.js';
 import { PartitionActor } from './partition-actor.js';
 import type { ActorWorkerData } from './protocol.js';
 import { exposeActor } from './rpc.js';

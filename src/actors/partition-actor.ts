@@ -26,15 +26,15 @@ import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from
 import { SpscRing, FULL, CLOSED, waitForChange } from '../ringbuffer/index.js';
 import { readBatchHeader } from '../records/index.js';
 import { PartitionLog } from '../segments/index.js';
-import { ringSession, SESSION_CLOSED } from '../client/session-layout.js';
+import { ringSession, SESSION_CLOSED } from '../shm/index.js';
 import {
   ACTOR_DOORBELL, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_SLEEPING, ACTOR_STATE, ActorState,
   ControlBlock, PartitionState,
-} from './control-block.js';
+} from '../shm/index.js';
 import {
   ACK_SIZE_BYTES, ACKS_ALL, FRAME_ACK, FRAME_PRODUCE, PRODUCE_BATCH, PRODUCE_CORRELATION,
   PRODUCE_HEADER_SIZE_BYTES, PRODUCE_SLOT, errorToWireCode, writeAck,
-} from './frames.js';
+} from '../shm/index.js';
 import type {
   ActorCommand, ActorEndpoint, ActorReplies, ActorReply, ActorSessionSpec, ActorStats,
   PartitionRecovered,

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { Broker } from '../broker.js';
 import { MambaError, invalidConfig } from '../errors.js';
-import type { ActorRestartEvent, PartitionRecoveredEvent } from '../supervisor/supervisor.js';
+import type { ActorRestartEvent, PartitionRecoveredEvent } from '../supervisor/index.js';
 import { parseDurationMs } from './duration.js';
 
 const topic = 'demo';

@@ -20,10 +20,10 @@
  * epoch no longer moves either.
  */
 import path from 'node:path';
-import { ControlBlock, PARTITION_CHANGE_COUNT, PartitionState } from '../actors/control-block.js';
+import { ControlBlock, PARTITION_CHANGE_COUNT, PartitionState } from '../shm/index.js';
 import { MambaError } from '../errors.js';
 import { LogReader } from '../segments/index.js';
-import type { TopicDirectory } from '../supervisor/topic-directory.js';
+import type { TopicDirectory } from '../shm/index.js';
 
 export interface PartitionCursor {
   readonly topic: string;

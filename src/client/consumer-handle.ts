@@ -14,8 +14,10 @@
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { clientOver, serveGroupRequest } from './groups/index.js';
-import type { GroupClient, GroupReply, GroupRegistry, GroupRequest } from './groups/index.js';
+import { clientOver } from './groups/index.js';
+import type { GroupClient } from './groups/index.js';
+import { serveGroupRequest } from '../coordinator/index.js';
+import type { GroupReply, GroupRegistry, GroupRequest } from '../coordinator/index.js';
 import type { ConsumerOptions } from './consumer-options.js';
 
 export interface ConsumerHandle {

@@ -9,8 +9,8 @@ import {
 } from '../constants.js';
 import { MambaError, invalidConfig } from '../errors.js';
 import { isObject, optionalInteger } from '../options.js';
-import { ASSIGNOR_NAMES, isAssignorName, type AssignorName } from './groups/index.js';
-import { checkGroupId } from './offset-store.js';
+import { ASSIGNOR_NAMES, isAssignorName, type AssignorName } from '../coordinator/index.js';
+import { checkGroupId } from '../coordinator/index.js';
 import type { ConsumedBatch, ConsumedMessage } from './consumer-message.js';
 
 export interface ConsumerOptions {

@@ -28,13 +28,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { timestampScanBytes } from '../constants.js';
-import { ControlBlock } from '../actors/control-block.js';
+import { ControlBlock } from '../shm/index.js';
 import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader } from '../segments/index.js';
-import { TopicDirectory, type TopicLocation } from '../supervisor/topic-directory.js';
-import { GroupMember, type GroupClient, type TopicPartition } from './groups/index.js';
+import { TopicDirectory, type TopicLocation } from '../shm/index.js';
+import { GroupMember, type GroupClient } from './groups/index.js';
+import type { TopicPartition } from '../coordinator/index.js';
 import { HandlerPool } from './handler-pool.js';
-import type { OffsetEntry } from './offset-store.js';
+import type { OffsetEntry } from '../coordinator/index.js';
 import {
   ConsumerFetcher, partitionDirectory, partitionKeyOf, type Chunk, type PartitionCursor,
 } from './consumer-fetcher.js';

@@ -23,8 +23,8 @@ import {
 import { MambaError, closed, fromWire, invalidConfig } from '../errors.js';
 import type { WireError } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
-import { systemClock } from './groups/clock.js';
-import type { Clock } from './groups/clock.js';
+import { systemClock } from '../coordinator/index.js';
+import type { Clock } from '../coordinator/index.js';
 import { packBatch, recordTaskBytes, transferListOf } from './handler-task.js';
 import type {
   HandlerRecord, HandlerTask, HandlerTaskResult, HandlerWorkerData,

@@ -12,18 +12,18 @@
  * PARTITION_FAILED; a batch not acknowledged within its timeout fails with TIMEOUT.
  */
 import { MambaError, closed } from '../errors.js';
-import { ControlBlock, PartitionState, PARTITION_ACTOR_INDEX } from '../actors/control-block.js';
+import { ControlBlock, PartitionState, PARTITION_ACTOR_INDEX } from '../shm/index.js';
 import {
   ACK_BASE_OFFSET, ACK_CORRELATION, ACK_ERROR, FRAME_PRODUCE, PRODUCE_BATCH,
   PRODUCE_CORRELATION, PRODUCE_HEADER_SIZE_BYTES, PRODUCE_SLOT, wireCodeToError,
-} from '../actors/frames.js';
+} from '../shm/index.js';
 import { SpscRing, FULL, CLOSED, waitForChange, type Claim } from '../ringbuffer/index.js';
 import {
   batchSizeBytes, encodeBatchInto, type BatchMeta, type RecordInput,
 } from '../records/index.js';
 import {
   SESSION_CLOSED, SESSION_DOORBELL, SESSION_SLEEPING, type SessionHandle,
-} from './session-layout.js';
+} from '../shm/index.js';
 
 /** An encoded-on-demand batch on its way to an actor. */
 export interface OutgoingBatch {

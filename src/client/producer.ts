@@ -12,12 +12,12 @@ import { randomInt } from 'node:crypto';
 import { MambaError, closed, unknownTopic } from '../errors.js';
 import { inFlightBatchesPerPartitionMax, recordSizeBytesMax } from '../constants.js';
 import { resolveProducerOptions, type ProducerConfig, type ProducerOptions } from '../options.js';
-import { TopicDirectory } from '../supervisor/topic-directory.js';
+import { TopicDirectory } from '../shm/index.js';
 import type { BatchMeta, RecordInput } from '../records/index.js';
-import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../actors/frames.js';
+import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../shm/index.js';
 import { PartitionChooser } from './partitioner.js';
 import { ProducerSession, type OutgoingBatch } from './producer-session.js';
-import type { SessionHandle } from './session-layout.js';
+import type { SessionHandle } from '../shm/index.js';
 
 export interface Message {
   key?: string | Uint8Array | null;

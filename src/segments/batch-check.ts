@@ -20,8 +20,8 @@ import {
   BATCH_LENGTH_OFFSET, CRC_OFFSET, CRC_SPAN_START, LAST_OFFSET_DELTA_OFFSET, MAGIC, MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET, NO_PRODUCER_EPOCH, NO_SEQUENCE, PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_COUNT_OFFSET, batchSizeBytesAt,
-} from '../records/batch-layout.js';
-import { crc32c } from '../records/crc32c.js';
+} from '../records/index.js';
+import { crc32c } from '../records/index.js';
 import { batchRecordCountMax, batchSizeBytesMax } from '../constants.js';
 import { MambaError } from '../errors.js';
 import { assert } from '../assert.js';

@@ -18,7 +18,7 @@
 import nodePath from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { assert } from '../assert.js';
-import { crc32c } from '../records/crc32c.js';
+import { crc32c } from '../records/index.js';
 import { Checkpoint } from './generated/mamba/checkpoint/checkpoint.js';
 import {
   ProducerEntry as ProducerEntryTable,

@@ -10,7 +10,7 @@
  */
 import nodePath from 'node:path';
 import { MambaError, offsetOutOfRange } from '../errors.js';
-import { BATCH_HEADER_SIZE_BYTES, batchSizeBytesAt } from '../records/batch-layout.js';
+import { BATCH_HEADER_SIZE_BYTES, batchSizeBytesAt } from '../records/index.js';
 import { batchBaseOffset, batchLastOffset } from './batch-check.js';
 import { MmapStorage } from './mmap-storage.js';
 import { lookupInIndexBytes } from './offset-index.js';

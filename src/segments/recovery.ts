@@ -43,7 +43,7 @@
  */
 import {
   BATCH_HEADER_SIZE_BYTES, MAGIC, MAGIC_OFFSET, batchSizeBytesAt,
-} from '../records/batch-layout.js';
+} from '../records/index.js';
 import { corruptLog } from '../errors.js';
 import {
   batchBaseOffset, batchBaseSequence, batchLastOffsetDelta, batchMaxTimestamp, batchProducerEpoch,

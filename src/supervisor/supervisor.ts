@@ -29,14 +29,14 @@ import type { RestartConfig } from '../options.js';
 import {
   ACTOR_EPOCH, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_STATE, ActorState, ControlBlock,
   PARTITION_ACTOR_INDEX, PartitionState,
-} from '../actors/control-block.js';
+} from '../shm/index.js';
 import type {
   ActorCommand, ActorEndpoint, ActorReplies, ActorSessionSpec, ActorWorkerData, CrashMode,
   PartitionRecovered, PartitionSpec,
-} from '../actors/protocol.js';
-import { wrapActor } from '../actors/rpc.js';
+} from '../actors/index.js';
+import { wrapActor } from '../actors/index.js';
 import { SpscRing } from '../ringbuffer/index.js';
-import { wakeSession } from '../client/session-layout.js';
+import { wakeSession } from '../shm/index.js';
 import { workerUrl } from '../worker-url.js';
 import { RestartPolicy } from './restart-policy.js';
 

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import {
   ASSIGNORS, ASSIGNOR_NAMES, cooperativeRound, cooperativeStickyAssign, partitionKey,
   rangeAssign, roundRobinAssign,
-} from '../../src/client/groups/assignors.js';
+} from '../../src/coordinator/assignors.js';
 import type {
   Assignment, AssignorMember, TopicPartition,
-} from '../../src/client/groups/assignors.js';
+} from '../../src/coordinator/assignors.js';
 
 const topicNames = ['a', 'b', 'c', 'd'];
 

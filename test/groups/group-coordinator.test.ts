@@ -3,17 +3,17 @@ import { MessageChannel } from 'node:worker_threads';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ManualClock } from '../../src/client/groups/clock.js';
-import { GroupRegistry } from '../../src/client/groups/group-registry.js';
-import type { GroupCoordinator, MemberState } from '../../src/client/groups/group-coordinator.js';
+import { ManualClock } from '../../src/coordinator/clock.js';
+import { GroupRegistry } from '../../src/coordinator/group-registry.js';
+import type { GroupCoordinator, MemberState } from '../../src/coordinator/group-coordinator.js';
 import { GroupMember } from '../../src/client/groups/group-member.js';
 import {
   localGroupClient, remoteGroupClient, serveGroupPort,
 } from '../../src/client/groups/group-client.js';
-import { partitionKey } from '../../src/client/groups/assignors.js';
-import type { AssignorName, TopicPartition } from '../../src/client/groups/assignors.js';
-import { OffsetStore } from '../../src/client/offset-store.js';
-import type { OffsetEntry } from '../../src/client/offset-store.js';
+import { partitionKey } from '../../src/coordinator/assignors.js';
+import type { AssignorName, TopicPartition } from '../../src/coordinator/assignors.js';
+import { OffsetStore } from '../../src/coordinator/offset-store.js';
+import type { OffsetEntry } from '../../src/coordinator/offset-store.js';
 
 class MemoryOffsets {
   readonly map = new Map<string, number>();

@@ -5,8 +5,8 @@ import {
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GROUPS_DIR_NAME, OffsetStore } from '../../src/client/offset-store.js';
-import type { OffsetEntry } from '../../src/client/offset-store.js';
+import { GROUPS_DIR_NAME, OffsetStore } from '../../src/coordinator/offset-store.js';
+import type { OffsetEntry } from '../../src/coordinator/offset-store.js';
 import { MambaError } from '../../src/errors.js';
 
 let dataDir: string;

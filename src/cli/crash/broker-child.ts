@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { Broker } from '../../broker.js';
 import { restartsPerMinuteMax } from '../../constants.js';
-import type { ActorFailedEvent, ActorRestartEvent } from '../../supervisor/supervisor.js';
+import type { ActorFailedEvent, ActorRestartEvent } from '../../supervisor/index.js';
 import { workerUrl } from '../../worker-url.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import type {

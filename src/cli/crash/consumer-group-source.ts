@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Broker } from '../../broker.js';
-import type { ConsumedBatch } from '../../client/consumer-message.js';
-import type { Consumer } from '../../client/consumer.js';
+import type { ConsumedBatch } from '../../client/index.js';
+import type { Consumer } from '../../client/index.js';
 import type { RecordSource, RecordVisitor, WorkloadLayout } from './record-source.js';
 
 /** The read gives up when no partition advanced for this long (what is unread shows as lost). */

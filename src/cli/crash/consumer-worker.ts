@@ -16,9 +16,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../../assert.js';
-import { Consumer } from '../../client/consumer.js';
-import type { ConsumedBatch } from '../../client/consumer-message.js';
-import type { TopicPartition } from '../../client/groups/index.js';
+import { Consumer } from '../../client/index.js';
+import type { ConsumedBatch } from '../../client/index.js';
+import type { TopicPartition } from '../../coordinator/index.js';
 import {
   CONSUMED_EPOCH, CONSUMED_FIELDS, CONSUMED_OFFSET, CONSUMED_PRODUCER_ID, CONSUMED_SENT_SLOT,
   CONSUMED_SEQUENCE, CONSUMED_SLOT, type ChildToConsumer, type ConsumedReport,

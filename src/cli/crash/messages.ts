@@ -7,8 +7,8 @@
  * (slot, offset, sequence) triples in one Float64Array, never one message per record; so do
  * consumed records (`ConsumedReport`), from consumer worker → broker process → harness.
  */
-import type { ConsumerHandle } from '../../client/consumer-handle.js';
-import type { ProducerHandle } from '../../client/producer.js';
+import type { ConsumerHandle } from '../../client/index.js';
+import type { ProducerHandle } from '../../client/index.js';
 import type { ActorKillMode } from './options.js';
 
 /** Where a broker process runs its workload: fixed for one process. */

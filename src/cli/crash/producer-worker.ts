@@ -13,7 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../../assert.js';
 import { MambaError } from '../../errors.js';
-import { Producer, type Message, type SendResult } from '../../client/producer.js';
+import { Producer, type Message, type SendResult } from '../../client/index.js';
 import {
   ACK_FIELDS, ACK_OFFSET, ACK_SEQUENCE, ACK_SLOT, type AckReport, type ChildToWorker,
   type ProducerWorkerData, type WorkerToChild,

@@ -7,12 +7,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
-import type { OffsetEntry } from '../offset-store.js';
-import type { TopicPartition } from './assignors.js';
-import type { JoinRequest, MemberState } from './group-coordinator.js';
-import { serveGroupRequest, unwrapReply } from './group-protocol.js';
-import type { GroupReply, GroupReplyValues, GroupRequest } from './group-protocol.js';
-import type { GroupRegistry } from './group-registry.js';
+import type { OffsetEntry } from '../../coordinator/index.js';
+import type { TopicPartition } from '../../coordinator/index.js';
+import type { JoinRequest, MemberState } from '../../coordinator/index.js';
+import { serveGroupRequest, unwrapReply } from '../../coordinator/index.js';
+import type { GroupReply, GroupReplyValues, GroupRequest } from '../../coordinator/index.js';
+import type { GroupRegistry } from '../../coordinator/index.js';
 
 export interface GroupClient {
   join(groupId: string, join: JoinRequest): Promise<MemberState>;

@@ -14,13 +14,13 @@
  */
 import { heartbeatIntervalMsDefault } from '../../constants.js';
 import { MambaError, closed, invalidConfig } from '../../errors.js';
-import type { OffsetEntry } from '../offset-store.js';
-import { compareTopicPartitions, partitionKey } from './assignors.js';
-import type { AssignorName, TopicPartition } from './assignors.js';
-import { systemClock } from './clock.js';
-import type { Clock } from './clock.js';
+import type { OffsetEntry } from '../../coordinator/index.js';
+import { compareTopicPartitions, partitionKey } from '../../coordinator/index.js';
+import type { AssignorName, TopicPartition } from '../../coordinator/index.js';
+import { systemClock } from '../../coordinator/index.js';
+import type { Clock } from '../../coordinator/index.js';
 import type { GroupClient } from './group-client.js';
-import type { MemberState } from './group-coordinator.js';
+import type { MemberState } from '../../coordinator/index.js';
 
 export type RevocationReason = 'rebalance' | 'lost';
 

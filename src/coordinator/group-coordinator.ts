@@ -24,14 +24,14 @@
  * 2. A member's assigned and revoked sets are disjoint.
  * 3. Every held partition belongs to a topic the holder subscribes to, or is being revoked.
  */
-import { assert } from '../../assert.js';
+import { assert } from '../assert.js';
 import {
   groupMembersMax, rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax,
   sessionTimeoutMsMin,
-} from '../../constants.js';
-import { MambaError, closed, invalidConfig, unknownTopic } from '../../errors.js';
-import { checkGroupId } from '../offset-store.js';
-import type { OffsetEntry } from '../offset-store.js';
+} from '../constants.js';
+import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
+import { checkGroupId } from './offset-store.js';
+import type { OffsetEntry } from './offset-store.js';
 import {
   ASSIGNORS, compareTopicPartitions, cooperativeRound, isAssignorName, partitionKey,
 } from './assignors.js';

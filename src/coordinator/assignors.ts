@@ -21,7 +21,7 @@
  *   the cooperative protocol: a partition that changes owner is first revoked from its old
  *   owner, and only assigned to the new one in a following round.
  */
-import { assert } from '../../assert.js';
+import { assert } from '../assert.js';
 
 export interface TopicPartition {
   topic: string;

@@ -2,7 +2,7 @@
  * The time source of group coordination. Session and rebalance deadlines, heartbeats and retry
  * backoff all read it, so tests drive time explicitly with `ManualClock` instead of sleeping.
  */
-import { assert } from '../../assert.js';
+import { assert } from '../assert.js';
 
 export interface Clock {
   nowMs(): number;

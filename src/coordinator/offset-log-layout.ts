@@ -27,7 +27,7 @@
  * offsets are stored as float64, which holds every integer up to 2^53 exactly (asserted).
  */
 import { assert } from '../assert.js';
-import { crc32c } from '../records/crc32c.js';
+import { crc32c } from '../records/index.js';
 
 export const MAGIC = 0x4c464f4d; // "MOFL" read as a little-endian u32.
 export const VERSION = 1;

@@ -2,10 +2,10 @@
  * The broker's consumer groups: one `GroupCoordinator` per group id, created on first use and
  * dropped when its last member goes (its committed offsets stay in the offset store).
  */
-import { groupsPerBrokerMax } from '../../constants.js';
-import { MambaError, closed } from '../../errors.js';
-import { checkGroupId } from '../offset-store.js';
-import type { OffsetEntry } from '../offset-store.js';
+import { groupsPerBrokerMax } from '../constants.js';
+import { MambaError, closed } from '../errors.js';
+import { checkGroupId } from './offset-store.js';
+import type { OffsetEntry } from './offset-store.js';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
 import { GroupCoordinator } from './group-coordinator.js';

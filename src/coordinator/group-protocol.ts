@@ -7,10 +7,10 @@
  * Control plane only: a member sends a few of these per heartbeat interval and per commit,
  * never per record.
  */
-import { assertNever } from '../../assert.js';
-import { fromWire, toWire } from '../../errors.js';
-import type { WireError } from '../../errors.js';
-import type { OffsetEntry } from '../offset-store.js';
+import { assertNever } from '../assert.js';
+import { fromWire, toWire } from '../errors.js';
+import type { WireError } from '../errors.js';
+import type { OffsetEntry } from './offset-store.js';
 import type { TopicPartition } from './assignors.js';
 import type { JoinRequest, MemberState } from './group-coordinator.js';
 import type { GroupRegistry } from './group-registry.js';

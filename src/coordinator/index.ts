@@ -1,0 +1,26 @@
+/**
+ * Broker-side services that every consumer shares, embedded or (later) over the network: the
+ * group coordinators and their registry, the assignors they run, the request union members send
+ * to them, and the durable store of committed offsets. The member side (heartbeats, following
+ * assignments) lives in ../client/groups/.
+ */
+export {
+  ASSIGNORS, ASSIGNOR_NAMES, compareTopicPartitions, cooperativeRound, cooperativeStickyAssign,
+  isAssignorName, partitionKey, rangeAssign, roundRobinAssign,
+} from './assignors.js';
+export type {
+  Assignment, Assignor, AssignorMember, AssignorName, CooperativeRound, TopicPartition,
+} from './assignors.js';
+export { ManualClock, systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { GroupCoordinator } from './group-coordinator.js';
+export type {
+  GroupCoordinatorOptions, GroupDescription, JoinRequest, MemberListener, MemberState,
+  OffsetCommitter,
+} from './group-coordinator.js';
+export { GroupRegistry } from './group-registry.js';
+export type { GroupRegistryOptions } from './group-registry.js';
+export { serveGroupRequest, unwrapReply } from './group-protocol.js';
+export type { GroupReply, GroupReplyValues, GroupRequest } from './group-protocol.js';
+export { OffsetStore, checkGroupId } from './offset-store.js';
+export type { OffsetEntry } from './offset-store.js';
