@@ -14,33 +14,21 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { BroadcastChannel } from 'node:worker_threads';
-import fs from 'node:fs';
-import path from 'node:path';
 import { assert } from './assert.js';
-import { MambaError, closed, fromIoError, invalidConfig, unknownTopic } from './errors.js';
-import {
-  partitionsPerBrokerMax, ringCapacityBytesDefault, topicsPerBrokerMax,
-} from './constants.js';
+import { closed, invalidConfig } from './errors.js';
 import {
   resolveBrokerOptions, resolveTopicOptions, validateTopicName, type BrokerConfig,
   type BrokerOptions, type ProducerOptions, type TopicConfig, type TopicOptions,
 } from './options.js';
-import { ControlBlock, PartitionState } from './shm/index.js';
-import type { ActorSessionSpec, CrashMode, PartitionSpec } from './actors/index.js';
-import { DataDirLock } from './supervisor/index.js';
+import { ControlBlock, TopicDirectory } from './shm/index.js';
+import type { CrashMode } from './actors/index.js';
 import {
-  readManifest, writeManifest, type ManifestBody, type TopicRecord,
+  DataDirLock, SessionFactory, Supervisor, TopicRegistry,
 } from './supervisor/index.js';
-import { Supervisor } from './supervisor/index.js';
-import { TopicDirectory } from './shm/index.js';
-import { SpscRing } from './ringbuffer/index.js';
-import { Producer, type ProducerHandle } from './client/index.js';
-import { ProducerSession } from './client/index.js';
-import { SESSION_CONTROL_SIZE_BYTES, type SessionHandle } from './shm/index.js';
-import { Consumer } from './client/index.js';
-import { serveGroupChannel, type ConsumerHandle } from './client/index.js';
-import { resolveConsumerOptions, type ConsumerOptions } from './client/index.js';
-import { localGroupClient } from './client/index.js';
+import {
+  Consumer, Producer, ProducerSession, localGroupClient, resolveConsumerOptions,
+  serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
+} from './client/index.js';
 import { GroupRegistry, OffsetStore } from './coordinator/index.js';
 
 export interface PartitionDescription {
@@ -61,13 +49,12 @@ export interface TopicDescription {
 export type BrokerEvent = 'actor-exit' | 'actor-restart' | 'actor-ready' | 'actor-failed' |
   'partition-recovered' | 'partition-failed';
 
-const ackRingCapacityBytes = 256 * 1024;
 const stateNames: PartitionDescription['state'][] =
   ['unassigned', 'recovering', 'ready', 'failed', 'deleted'];
 
 export class Broker extends EventEmitter {
   private readonly producers = new Set<Producer>();
-  private nextSessionId = 1;
+  private readonly sessions: SessionFactory;
   private mainSession: ProducerSession | undefined;
   private isClosed = false;
   private closing: Promise<void> | undefined;
@@ -84,9 +71,10 @@ export class Broker extends EventEmitter {
     private readonly controlBlock: ControlBlock,
     private readonly directory: TopicDirectory,
     private readonly supervisor: Supervisor,
-    private manifest: ManifestBody,
+    private readonly topics: TopicRegistry,
   ) {
     super();
+    this.sessions = new SessionFactory(config.actors, supervisor, controlBlock, directory);
     for (const event of ['actor-exit', 'actor-restart', 'actor-ready', 'actor-failed',
       'partition-recovered', 'partition-failed'] as const) {
       supervisor.on(event, (payload) => this.emit(event, payload));
@@ -101,15 +89,16 @@ export class Broker extends EventEmitter {
     let offsets: OffsetStore | undefined;
     try {
       offsets = await OffsetStore.open(config.dataDir);
-      const manifest = readManifest(config.dataDir);
       const controlBlock = ControlBlock.create();
+      const directory = TopicDirectory.create();
       supervisor = new Supervisor(controlBlock, config.actors, config);
-      const broker = new Broker(config, lock, controlBlock, TopicDirectory.create(), supervisor,
-        manifest);
+      const topics = TopicRegistry.load(config.dataDir, config.actors, supervisor, controlBlock,
+        directory);
+      const broker = new Broker(config, lock, controlBlock, directory, supervisor, topics);
       broker.openGroups(offsets);
       await supervisor.start();
-      broker.mainSession = new ProducerSession(broker.newSession());
-      await Promise.all(manifest.topics.map((topic) => broker.openTopic(topic)));
+      broker.mainSession = new ProducerSession(broker.sessions.create());
+      await topics.openAll();
       await broker.clampCommittedOffsets();
       return broker;
     } catch (error) {
@@ -131,78 +120,34 @@ export class Broker extends EventEmitter {
   async createTopic(topic: string, options: TopicOptions = {}): Promise<void> {
     this.checkOpen();
     validateTopicName(topic);
-    const config = resolveTopicOptions(options);
-    if (this.manifest.topics.some((t) => t.name === topic)) {
-      throw new MambaError('TOPIC_EXISTS', `topic ${JSON.stringify(topic)} already exists`,
-        { detail: { topic } });
-    }
-    if (this.manifest.topics.length >= topicsPerBrokerMax) {
-      throw invalidConfig('topic count', this.manifest.topics.length + 1,
-        `at most ${topicsPerBrokerMax}`);
-    }
-    const record: TopicRecord = {
-      name: topic, topicId: this.manifest.nextTopicId, firstSlot: this.freeSlots(config.partitions),
-      config, createdAtMs: Date.now(),
-    };
-    this.saveManifest({
-      ...this.manifest, nextTopicId: this.manifest.nextTopicId + 1,
-      topics: [...this.manifest.topics, record],
-    });
-    try {
-      await this.openTopic(record);
-    } catch (error) {
-      // Nothing half-made stays behind: close what opened, forget the topic, remove its files.
-      await this.removeTopic(record).catch(() => undefined);
-      throw error;
-    }
+    await this.topics.create(topic, resolveTopicOptions(options));
     this.groups.topicsChanged();
   }
 
   async deleteTopic(topic: string): Promise<void> {
     this.checkOpen();
-    const record = this.manifest.topics.find((t) => t.name === topic);
-    if (record === undefined) throw unknownTopic(topic);
-    await this.removeTopic(record);
-  }
-
-  private async removeTopic(record: TopicRecord): Promise<void> {
-    const topic = record.name;
-    this.directory.remove(topic);
-    await Promise.all(this.slotsOf(record).map(async (slot) => {
-      await this.supervisor.closePartition(this.actorOf(slot), slot, true);
-      this.controlBlock.setPartitionState(slot, PartitionState.DELETED);
-    }));
-    this.saveManifest({
-      ...this.manifest, topics: this.manifest.topics.filter((t) => t.name !== topic),
-    });
-    for (let partition = 0; partition < record.config.partitions; partition++) {
-      // Retries: a next segment being prepared in the background may land in the directory
-      // while it is removed (ENOTEMPTY).
-      fs.rmSync(this.partitionDir(topic, partition),
-        { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
-    }
+    await this.topics.remove(this.topics.get(topic));
     await this.offsets.deleteTopic(topic);
     this.groups.topicsChanged();
   }
 
   listTopics(): string[] {
-    return this.manifest.topics.map((t) => t.name);
+    return this.topics.topics.map((t) => t.name);
   }
 
   async describeTopic(topic: string): Promise<TopicDescription> {
     this.checkOpen();
-    const record = this.manifest.topics.find((t) => t.name === topic);
-    if (record === undefined) throw unknownTopic(topic);
+    const record = this.topics.get(topic);
     const block = this.controlBlock;
     return {
       topic,
       config: record.config,
-      partitions: this.slotsOf(record).map((slot, partition) => ({
+      partitions: this.topics.slotsOf(record).map((slot, partition) => ({
         partition,
         logStartOffset: block.logStartOffset(slot),
         highWatermark: block.highWatermark(slot),
         durableOffset: block.durableOffset(slot),
-        actorIndex: this.actorOf(slot),
+        actorIndex: this.topics.actorOf(slot),
         state: stateNames[block.partitionState(slot)],
       })),
     };
@@ -230,7 +175,7 @@ export class Broker extends EventEmitter {
     }
     const { partitioner, ...rest } = options;
     return {
-      session: this.newSession(),
+      session: this.sessions.create(),
       options: { ...rest, partitioner: partitioner as 'murmur2' | 'round-robin' | undefined },
     };
   }
@@ -339,20 +284,6 @@ export class Broker extends EventEmitter {
     if (this.isClosed || this.closing !== undefined) throw closed('BROKER_CLOSED', 'broker');
   }
 
-  private async openTopic(record: TopicRecord): Promise<void> {
-    await Promise.all(this.slotsOf(record).map((slot, partition) => {
-      const spec: PartitionSpec = {
-        slot, topic: record.name, partition, dir: this.partitionDir(record.name, partition),
-        config: record.config,
-      };
-      return this.supervisor.openPartition(this.actorOf(slot), spec);
-    }));
-    this.directory.put({
-      topic: record.name, topicId: record.topicId, firstSlot: record.firstSlot,
-      partitionCount: record.config.partitions,
-    });
-  }
-
   /**
    * A committed offset past its partition's recovered log end means a power cut took records
    * the group had already read (acks 1 lets consumers read ahead of the durable offset). New
@@ -363,7 +294,7 @@ export class Broker extends EventEmitter {
   private async clampCommittedOffsets(): Promise<void> {
     for (const groupId of this.offsets.groups()) {
       const fixes = this.offsets.committedOffsets(groupId).flatMap((entry) => {
-        const record = this.manifest.topics.find((t) => t.name === entry.topic);
+        const record = this.topics.find(entry.topic);
         if (record === undefined || entry.partition >= record.config.partitions) return [];
         const logEnd = this.controlBlock.highWatermark(record.firstSlot + entry.partition);
         return entry.offset > logEnd ? [{ ...entry, offset: logEnd }] : [];
@@ -376,59 +307,5 @@ export class Broker extends EventEmitter {
       }
       await this.offsets.commit(groupId, fixes);
     }
-  }
-
-  private partitionDir(topic: string, partition: number): string {
-    return path.join(this.config.dataDir, `${topic}-${partition}`);
-  }
-
-  private slotsOf(record: TopicRecord): number[] {
-    return Array.from({ length: record.config.partitions }, (_, p) => record.firstSlot + p);
-  }
-
-  /** Partitions go to actors round-robin by slot, so a topic spreads over every actor. */
-  private actorOf(slot: number): number {
-    return slot % this.config.actors;
-  }
-
-  /** The first run of `count` free slots. */
-  private freeSlots(count: number): number {
-    const used = new Uint8Array(partitionsPerBrokerMax);
-    for (const topic of this.manifest.topics) {
-      used.fill(1, topic.firstSlot, topic.firstSlot + topic.config.partitions);
-    }
-    let run = 0;
-    for (let slot = 0; slot < partitionsPerBrokerMax; slot++) {
-      run = used[slot] === 1 ? 0 : run + 1;
-      if (run === count) return slot - count + 1;
-    }
-    throw invalidConfig('options.partitions', count,
-      `at most the ${partitionsPerBrokerMax} partitions a broker holds, across all topics`);
-  }
-
-  private saveManifest(body: ManifestBody): void {
-    try {
-      writeManifest(this.config.dataDir, body);
-    } catch (error) {
-      throw fromIoError(error, 'writing the topic manifest');
-    }
-    this.manifest = body;
-  }
-
-  private newSession(): SessionHandle {
-    const sessionId = this.nextSessionId++;
-    const rings = Array.from({ length: this.config.actors }, () => ({
-      request: SpscRing.create(ringCapacityBytesDefault).handle(),
-      ack: SpscRing.create(ackRingCapacityBytes).handle(),
-    }));
-    const control = new SharedArrayBuffer(SESSION_CONTROL_SIZE_BYTES);
-    const specs: ActorSessionSpec[] = rings.map((r) => ({
-      sessionId, control, request: r.request, ack: r.ack,
-    }));
-    this.supervisor.addSession(specs);
-    return {
-      sessionId, control, rings, controlBlock: this.controlBlock.buffer,
-      topicDirectory: this.directory.buffer,
-    };
   }
 }

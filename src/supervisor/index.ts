@@ -6,3 +6,5 @@ export * from './data-dir-lock.js';
 export * from './manifest.js';
 export * from './restart-policy.js';
 export * from './supervisor.js';
+export * from './session-factory.js';
+export * from './topic-registry.js';
