@@ -19,14 +19,18 @@ import path from 'node:path';
 import { assert } from './assert.js';
 import { MambaError, closed, fromIoError, invalidConfig, unknownTopic } from './errors.js';
 import {
-  partitionsPerBrokerMax, ringCapacityBytesDefault, topicsPerBrokerMax,
+  partitionsPerBrokerMax, recordSizeBytesMax, ringCapacityBytesDefault, topicsPerBrokerMax,
 } from './constants.js';
 import {
-  resolveBrokerOptions, resolveTopicOptions, validateTopicName, type BrokerConfig,
-  type BrokerOptions, type ProducerOptions, type TopicConfig, type TopicOptions,
+  resolveBrokerOptions, resolveProducerOptions, resolveTopicOptions, validateTopicName,
+  type BrokerConfig, type BrokerOptions, type ProducerOptions, type TopicConfig,
+  type TopicOptions,
 } from './options.js';
+import { BROKER_EVENTS, type BrokerEventMap } from './broker-events.js';
 import { ControlBlock, PartitionState } from './actors/control-block.js';
-import type { ActorSessionSpec, CrashMode, PartitionSpec } from './actors/protocol.js';
+import type {
+  ActorSessionSpec, ActorStats, CrashMode, PartitionSpec,
+} from './actors/protocol.js';
 import { DataDirLock } from './supervisor/data-dir-lock.js';
 import {
   readManifest, writeManifest, type ManifestBody, type TopicRecord,
@@ -34,7 +38,9 @@ import {
 import { Supervisor } from './supervisor/supervisor.js';
 import { TopicDirectory } from './supervisor/topic-directory.js';
 import { SpscRing } from './ringbuffer/index.js';
-import { Producer, type ProducerHandle } from './client/producer.js';
+import {
+  Producer, type ProducerHandle, type ProducerHandleOptions,
+} from './client/producer.js';
 import { ProducerSession } from './client/producer-session.js';
 import { SESSION_CONTROL_SIZE_BYTES, type SessionHandle } from './client/session-layout.js';
 import { Consumer } from './client/consumer.js';
@@ -58,14 +64,13 @@ export interface TopicDescription {
   partitions: PartitionDescription[];
 }
 
-export type BrokerEvent = 'actor-exit' | 'actor-restart' | 'actor-ready' | 'actor-failed' |
-  'partition-recovered' | 'partition-failed';
+export type { BrokerEvent } from './broker-events.js';
 
 const ackRingCapacityBytes = 256 * 1024;
 const stateNames: PartitionDescription['state'][] =
   ['unassigned', 'recovering', 'ready', 'failed', 'deleted'];
 
-export class Broker extends EventEmitter {
+export class Broker extends EventEmitter<BrokerEventMap> {
   private readonly producers = new Set<Producer>();
   private nextSessionId = 1;
   private mainSession: ProducerSession | undefined;
@@ -87,9 +92,10 @@ export class Broker extends EventEmitter {
     private manifest: ManifestBody,
   ) {
     super();
-    for (const event of ['actor-exit', 'actor-restart', 'actor-ready', 'actor-failed',
-      'partition-recovered', 'partition-failed'] as const) {
-      supervisor.on(event, (payload) => this.emit(event, payload));
+    for (const event of BROKER_EVENTS) {
+      supervisor.on(event, (payload: BrokerEventMap[typeof event][0]) => {
+        (this.emit as (name: string, ...args: unknown[]) => boolean)(event, payload);
+      });
     }
   }
 
@@ -131,7 +137,7 @@ export class Broker extends EventEmitter {
   async createTopic(topic: string, options: TopicOptions = {}): Promise<void> {
     this.checkOpen();
     validateTopicName(topic);
-    const config = resolveTopicOptions(options);
+    const config = resolveTopicOptions(options, this.config.maxRecordBytes);
     if (this.manifest.topics.some((t) => t.name === topic)) {
       throw new MambaError('TOPIC_EXISTS', `topic ${JSON.stringify(topic)} already exists`,
         { detail: { topic } });
@@ -222,8 +228,9 @@ export class Broker extends EventEmitter {
    * SharedArrayBuffers and numbers), where `Producer.attach(handle)` gives a producer with the
    * same API. Each handle is a session of its own: one thread should attach it.
    */
-  producerHandle(options: ProducerOptions = {}): ProducerHandle {
+  producerHandle(options: ProducerHandleOptions = {}): ProducerHandle {
     this.checkOpen();
+    resolveProducerOptions(options);
     if (typeof options.partitioner === 'function') {
       throw invalidConfig('options.partitioner', 'a function',
         "'murmur2' or 'round-robin' for a producer in another thread");
@@ -299,7 +306,8 @@ export class Broker extends EventEmitter {
     await this.supervisor.settled();
   }
 
-  async stats(): Promise<unknown[]> {
+  /** One entry per actor: its counters and the partitions it serves. */
+  async stats(): Promise<ActorStats[]> {
     this.checkOpen();
     return Promise.all(Array.from({ length: this.config.actors },
       (_, index) => this.supervisor.stats(index)));
@@ -350,6 +358,8 @@ export class Broker extends EventEmitter {
     this.directory.put({
       topic: record.name, topicId: record.topicId, firstSlot: record.firstSlot,
       partitionCount: record.config.partitions,
+      // Topics of manifests written before the option existed had the fixed 1 MiB limit.
+      maxRecordBytes: record.config.maxRecordBytes ?? recordSizeBytesMax,
     });
   }
 
