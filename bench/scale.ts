@@ -24,7 +24,7 @@ import { GrowingLog, type RecoveryFigure } from './scale/log-recovery.js';
 
 const MB = 1e6;
 
-export const scaleHelp = `npm run bench -- scale [options]   (lists are comma-separated)
+export const scaleHelp = `usage: mamba bench scale [options]   (lists are comma-separated)
   --partitions 1,4,8     partition counts of the throughput grid
   --threads 1,2,4        producer thread counts of the throughput grid
   --acks 1               acks levels of the grid (0, 1, all)
@@ -45,6 +45,9 @@ export interface ScaleOptions {
   readonly grid: boolean;
   readonly recovery: boolean;
 }
+
+/** Printed by the dispatcher for `mamba bench scale --help`. */
+export const help = scaleHelp;
 
 /** Parses the flags over the defaults; undefined after printing help. */
 export function parseScaleOptions(args: readonly string[]): ScaleOptions | undefined {

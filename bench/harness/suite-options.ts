@@ -46,6 +46,12 @@ export const suiteOptionsHelp = `options (lists are comma-separated):
                            for p99 end-to-end latency (0: skip that pass)
   --systems mamba,redis    only systems whose name starts with one of these`;
 
+/** The `--help` text of a suite that takes these options. */
+export function suiteHelp(suite: string): string {
+  return `usage: mamba bench ${suite} [options]   (or: npm run bench -- ${suite} ...)\n` +
+    suiteOptionsHelp;
+}
+
 const optionSpec = {
   sizes: { type: 'string' }, producers: { type: 'string' }, partitions: { type: 'string' },
   acks: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' },
@@ -81,7 +87,7 @@ export function parseSuiteOptions(
 ): SuiteOptions | undefined {
   const { values } = parseArgs({ args: [...args], options: optionSpec, strict: true });
   if (values.help === true) {
-    console.log(`npm run bench -- ${suite} [options]\n${suiteOptionsHelp}`);
+    console.log(suiteHelp(suite));
     return undefined;
   }
   const integer = (flag: keyof typeof values, fallback: number, min: number): number =>

@@ -71,7 +71,8 @@ export const CRASH_TEST_FLAGS: OptionNames<CrashTestOptions> = {
 export function withFlagNames(message: string): string {
   return message.replace(/\boptions\.([a-zA-Z]+)/g, (whole, field: string) => {
     const flag = (CRASH_TEST_FLAGS as Record<string, string | true>)[field];
-    return typeof flag === 'string' ? flag : whole;
+    if (typeof flag !== 'string') return whole;
+    return field.endsWith('Ms') ? `${flag} (in milliseconds)` : flag;
   });
 }
 
