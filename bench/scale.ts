@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../src/cli/command-line.js';
 import { formatCount, formatMebibytes } from './harness/result-format.js';
 import { writeReportFiles } from './harness/result-files.js';
 import type { ScenarioResult } from './harness/scenario-result.js';
@@ -51,13 +51,11 @@ export const help = scaleHelp;
 
 /** Parses the flags over the defaults; undefined after printing help. */
 export function parseScaleOptions(args: readonly string[]): ScaleOptions | undefined {
-  const { values } = parseArgs({
-    args: [...args], strict: true, options: {
-      partitions: { type: 'string' }, threads: { type: 'string' }, acks: { type: 'string' },
-      warmup: { type: 'string' }, duration: { type: 'string' }, 'log-mb': { type: 'string' },
-      big: { type: 'boolean' }, 'skip-grid': { type: 'boolean' },
-      'skip-recovery': { type: 'boolean' }, help: { type: 'boolean' },
-    },
+  const values = parseCommandLine(args, {
+    partitions: { type: 'string' }, threads: { type: 'string' }, acks: { type: 'string' },
+    warmup: { type: 'string' }, duration: { type: 'string' }, 'log-mb': { type: 'string' },
+    big: { type: 'boolean' }, 'skip-grid': { type: 'boolean' },
+    'skip-recovery': { type: 'boolean' }, help: { type: 'boolean' },
   });
   if (values.help === true) {
     console.log(scaleHelp);

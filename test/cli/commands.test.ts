@@ -73,6 +73,10 @@ describe('bad command lines', () => {
       expect(stderr).toContain('--duration must be a duration of zero or more');
       expect(stderr).not.toMatch(/ambiguous/i);
     }
+    const bench = await runMamba(['bench', 'peers', '--duration', '-5s']);
+    expect(bench.code).toBe(2);
+    expect(bench.stderr).toContain('--duration takes a duration of zero or more');
+    expect(bench.stderr).not.toMatch(/ambiguous|\n\s+at /);
   });
 
   it('crash-test names its flags, not the fields behind them', async () => {
