@@ -32,8 +32,17 @@ const foreignNames: Readonly<Record<string, string>> = {
   autoCommitThreshold: 'autoCommit',
   timeout: 'requestTimeoutMs',
   createPartitioner: 'partitioner',
-  retentionMsDefault: 'retentionMs',
   segmentSizeBytes: 'segmentBytes',
+};
+
+/** kafkajs options with no counterpart in Mamba, and why: said instead of a suggestion. */
+const foreignOnlyNames: Readonly<Record<string, string>> = {
+  replicationFactor: 'one broker keeps one copy of each partition',
+  transactionalId: 'Mamba has no transactions',
+  allowAutoTopicCreation: 'topics are created with broker.createTopic',
+  clientId: 'the broker is in this process',
+  brokers: 'the broker is in this process',
+  maxInFlightRequests: 'a producer keeps at most 64 batches in flight per partition',
 };
 
 /** Edit distance (insert, delete, substitute, swap of neighbours), ignoring letter case. */
@@ -96,9 +105,10 @@ export function rejectUnknownOptions<T>(
   for (const key of Object.keys(options)) {
     if (Object.hasOwn(names, key)) continue;
     const suggestion = closestName(key, valid);
-    const hint = suggestion === undefined
-      ? `valid options: ${valid.join(', ')}`
-      : `did you mean ${path}${suggestion}?`;
+    const foreignOnly = foreignOnlyNames[key];
+    const hint = suggestion !== undefined ? `did you mean ${path}${suggestion}?`
+      : foreignOnly !== undefined ? `a kafkajs option Mamba does not need: ${foreignOnly}`
+        : `valid options: ${valid.join(', ')}`;
     throw new MambaError('INVALID_CONFIG', `unknown option ${path}${key} (${hint})`, {
       detail: { option: `${path}${key}`, suggestion: suggestion ?? null, valid },
     });

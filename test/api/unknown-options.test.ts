@@ -94,6 +94,12 @@ describe('unknown options are rejected with INVALID_CONFIG', () => {
       'batchBytes, partitioner, requestTimeoutMs)');
   });
 
+  it('says why a kafkajs option has no Mamba counterpart', async () => {
+    await expect(shownAsync(() => broker.createTopic('r', { replicationFactor: 3 } as never)))
+      .resolves.toBe('INVALID_CONFIG: unknown option replicationFactor (a kafkajs option ' +
+        'Mamba does not need: one broker keeps one copy of each partition)');
+  });
+
   it('crash-test options', () => {
     expect(shown(() => resolveCrashTestOptions({ duration: 5 } as never)))
       .toBe('INVALID_CONFIG: unknown option duration (did you mean durationMs?)');
