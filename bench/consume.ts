@@ -31,6 +31,14 @@ interface Options {
   dir: string | undefined;
 }
 
+/** Printed by the dispatcher for `mamba bench consume --help`. */
+export const help = `usage: mamba bench consume [options]
+  --records 10000000      records to fill the log with and read back
+  --size 100              bytes of each record's value
+  --rate 100000           records/s of the paced latency pass
+  --latency-seconds 5     length of the latency pass
+  --dir DIR               where the temporary data directory goes (default: the OS's)`;
+
 function parse(args: string[]): Options {
   const value = (name: string, fallback: number): number => {
     const index = args.indexOf(name);

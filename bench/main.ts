@@ -15,6 +15,8 @@ export const knownSuites = [
 
 interface SuiteModule {
   run(args: string[]): Promise<void>;
+  /** The suite's options, printed for `--help`; a suite without it takes no options. */
+  help?: string;
 }
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -41,7 +43,8 @@ function usage(): string {
   const available = availableSuites();
   const missing = knownSuites.filter((name) => !available.includes(name));
   return [
-    'usage: npm run bench -- <suite> [options]   (npm run bench -- <suite> --help for options)',
+    'usage: mamba bench <suite> [options]   (in a checkout: npm run bench -- <suite> [options])',
+    'mamba bench <suite> --help   the options of a suite',
     `suites: ${available.join(', ') || '(none built)'}`,
     ...(missing.length > 0 ? [`not written yet: ${missing.join(', ')}`] : []),
   ].join('\n');
@@ -65,6 +68,14 @@ export async function dispatch(argv: readonly string[]): Promise<number> {
   const module = (await import(pathToFileURL(modulePath).href)) as Partial<SuiteModule>;
   if (typeof module.run !== 'function') {
     console.error(`mamba bench: bench/${suite} does not export run(args)`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(module.help ?? `usage: mamba bench ${suite}   (takes no options)`);
+    return 0;
+  }
+  if (module.help === undefined && args.length > 0) {
+    console.error(`mamba bench: ${suite} takes no options (got ${args.join(' ')})`);
     return 2;
   }
   await module.run(args);

@@ -4,7 +4,9 @@
  * running. Narrow it with the flags (see --help); every figure is a ratio against the other
  * systems measured in the same run.
  */
-import { parseSuiteOptions, scenarioMatrix, type SuiteOptions } from './harness/suite-options.js';
+import {
+  parseSuiteOptions, scenarioMatrix, suiteHelp, type SuiteOptions,
+} from './harness/suite-options.js';
 import { runSuite } from './harness/suite-runner.js';
 import { checkTargets } from './harness/target-check.js';
 import { inProcessFactories, mambaFactory, peerFactories } from './systems/index.js';
@@ -25,6 +27,9 @@ const defaults: SuiteOptions = {
   latencyRateMessagesPerSec: 0,
   systems: [],
 };
+
+/** Printed by the dispatcher for `mamba bench matrix --help`. */
+export const help = suiteHelp('matrix');
 
 export async function run(args: string[]): Promise<void> {
   const options = parseSuiteOptions('matrix', args, defaults);

@@ -10,7 +10,9 @@
  */
 import type { BenchSystemFactory } from './harness/bench-system.js';
 import { acksLabel, type Scenario } from './harness/scenario.js';
-import { parseSuiteOptions, scenarioMatrix, type SuiteOptions } from './harness/suite-options.js';
+import {
+  parseSuiteOptions, scenarioMatrix, suiteHelp, type SuiteOptions,
+} from './harness/suite-options.js';
 import { runSuite } from './harness/suite-runner.js';
 import { checkTargets } from './harness/target-check.js';
 import { inProcessFactories, mambaFactory, peerFactories } from './systems/index.js';
@@ -72,6 +74,9 @@ export function latencyScenarios(options: SuiteOptions): Scenario[] {
     rateMessagesPerSec: options.latencyRateMessagesPerSec,
   });
 }
+
+/** Printed by the dispatcher for `mamba bench peers --help`. */
+export const help = suiteHelp('peers');
 
 export async function run(args: string[]): Promise<void> {
   const options = parseSuiteOptions('peers', args, defaults);

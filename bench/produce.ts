@@ -18,7 +18,7 @@ import { renderTable } from './harness/result-table.js';
 import { notRunResult, type ScenarioResult } from './harness/scenario-result.js';
 import { runScenario } from './harness/scenario-runner.js';
 import { scenarioName, type AcksLevel, type Scenario } from './harness/scenario.js';
-import { parseSuiteOptions, type SuiteOptions } from './harness/suite-options.js';
+import { parseSuiteOptions, suiteHelp, type SuiteOptions } from './harness/suite-options.js';
 import { machineInfo, type SuiteReport } from './harness/suite-report.js';
 import { packageRoot } from './harness/suite-runner.js';
 import {
@@ -109,6 +109,9 @@ async function runOne(scenario: Scenario, threads: boolean): Promise<ScenarioRes
   if (threads) return runProducerThreads(scenario);
   return runScenario(mambaFactory.create(scenario.acks)!, scenario);
 }
+
+/** Printed by the dispatcher for `mamba bench produce --help`. */
+export const help = suiteHelp('produce');
 
 export async function run(args: string[]): Promise<void> {
   const options = parseSuiteOptions('produce', args, defaults);

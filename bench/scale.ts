@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../src/cli/command-line.js';
 import { formatCount, formatMebibytes } from './harness/result-format.js';
 import { writeReportFiles } from './harness/result-files.js';
 import type { ScenarioResult } from './harness/scenario-result.js';
@@ -24,7 +24,7 @@ import { GrowingLog, type RecoveryFigure } from './scale/log-recovery.js';
 
 const MB = 1e6;
 
-export const scaleHelp = `npm run bench -- scale [options]   (lists are comma-separated)
+export const scaleHelp = `usage: mamba bench scale [options]   (lists are comma-separated)
   --partitions 1,4,8     partition counts of the throughput grid
   --threads 1,2,4        producer thread counts of the throughput grid
   --acks 1               acks levels of the grid (0, 1, all)
@@ -46,15 +46,16 @@ export interface ScaleOptions {
   readonly recovery: boolean;
 }
 
+/** Printed by the dispatcher for `mamba bench scale --help`. */
+export const help = scaleHelp;
+
 /** Parses the flags over the defaults; undefined after printing help. */
 export function parseScaleOptions(args: readonly string[]): ScaleOptions | undefined {
-  const { values } = parseArgs({
-    args: [...args], strict: true, options: {
-      partitions: { type: 'string' }, threads: { type: 'string' }, acks: { type: 'string' },
-      warmup: { type: 'string' }, duration: { type: 'string' }, 'log-mb': { type: 'string' },
-      big: { type: 'boolean' }, 'skip-grid': { type: 'boolean' },
-      'skip-recovery': { type: 'boolean' }, help: { type: 'boolean' },
-    },
+  const values = parseCommandLine(args, {
+    partitions: { type: 'string' }, threads: { type: 'string' }, acks: { type: 'string' },
+    warmup: { type: 'string' }, duration: { type: 'string' }, 'log-mb': { type: 'string' },
+    big: { type: 'boolean' }, 'skip-grid': { type: 'boolean' },
+    'skip-recovery': { type: 'boolean' }, help: { type: 'boolean' },
   });
   if (values.help === true) {
     console.log(scaleHelp);

@@ -17,17 +17,20 @@ import type { BroadcastChannel } from 'node:worker_threads';
 import { assert } from './assert.js';
 import { closed, invalidConfig } from './errors.js';
 import {
-  resolveBrokerOptions, resolveTopicOptions, validateTopicName, type BrokerConfig,
-  type BrokerOptions, type ProducerOptions, type TopicConfig, type TopicOptions,
+  resolveBrokerOptions, resolveProducerOptions, resolveTopicOptions, validateTopicName,
+  type BrokerConfig, type BrokerOptions, type ProducerOptions, type TopicConfig,
+  type TopicOptions,
 } from './options.js';
+import { BROKER_EVENTS, type BrokerEventMap } from './broker-events.js';
 import { ControlBlock, TopicDirectory } from './shm/index.js';
-import type { CrashMode } from './actors/index.js';
+import type { ActorStats, CrashMode } from './actors/index.js';
 import {
   DataDirLock, SessionFactory, Supervisor, TopicRegistry,
 } from './supervisor/index.js';
 import {
   Consumer, Producer, ProducerSession, localGroupClient, resolveConsumerOptions,
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
+  type ProducerHandleOptions,
 } from './client/index.js';
 import { GroupRegistry, OffsetStore } from './coordinator/index.js';
 
@@ -46,13 +49,12 @@ export interface TopicDescription {
   partitions: PartitionDescription[];
 }
 
-export type BrokerEvent = 'actor-exit' | 'actor-restart' | 'actor-ready' | 'actor-failed' |
-  'partition-recovered' | 'partition-failed';
+export type { BrokerEvent } from './broker-events.js';
 
 const stateNames: PartitionDescription['state'][] =
   ['unassigned', 'recovering', 'ready', 'failed', 'deleted'];
 
-export class Broker extends EventEmitter {
+export class Broker extends EventEmitter<BrokerEventMap> {
   private readonly producers = new Set<Producer>();
   private readonly sessions: SessionFactory;
   private mainSession: ProducerSession | undefined;
@@ -75,9 +77,10 @@ export class Broker extends EventEmitter {
   ) {
     super();
     this.sessions = new SessionFactory(config.actors, supervisor, controlBlock, directory);
-    for (const event of ['actor-exit', 'actor-restart', 'actor-ready', 'actor-failed',
-      'partition-recovered', 'partition-failed'] as const) {
-      supervisor.on(event, (payload) => this.emit(event, payload));
+    for (const event of BROKER_EVENTS) {
+      supervisor.on(event, (payload: BrokerEventMap[typeof event][0]) => {
+        (this.emit as (name: string, ...args: unknown[]) => boolean)(event, payload);
+      });
     }
   }
 
@@ -120,7 +123,7 @@ export class Broker extends EventEmitter {
   async createTopic(topic: string, options: TopicOptions = {}): Promise<void> {
     this.checkOpen();
     validateTopicName(topic);
-    await this.topics.create(topic, resolveTopicOptions(options));
+    await this.topics.create(topic, resolveTopicOptions(options, this.config.maxRecordBytes));
     this.groups.topicsChanged();
   }
 
@@ -167,8 +170,9 @@ export class Broker extends EventEmitter {
    * SharedArrayBuffers and numbers), where `Producer.attach(handle)` gives a producer with the
    * same API. Each handle is a session of its own: one thread should attach it.
    */
-  producerHandle(options: ProducerOptions = {}): ProducerHandle {
+  producerHandle(options: ProducerHandleOptions = {}): ProducerHandle {
     this.checkOpen();
+    resolveProducerOptions(options);
     if (typeof options.partitioner === 'function') {
       throw invalidConfig('options.partitioner', 'a function',
         "'murmur2' or 'round-robin' for a producer in another thread");
@@ -244,7 +248,8 @@ export class Broker extends EventEmitter {
     await this.supervisor.settled();
   }
 
-  async stats(): Promise<unknown[]> {
+  /** One entry per actor: its counters and the partitions it serves. */
+  async stats(): Promise<ActorStats[]> {
     this.checkOpen();
     return Promise.all(Array.from({ length: this.config.actors },
       (_, index) => this.supervisor.stats(index)));

@@ -5,18 +5,21 @@
  */
 import os from 'node:os';
 import { invalidConfig } from './errors.js';
+import { rejectUnknownOptions, type OptionNames } from './option-names.js';
 import {
   heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax, restartBackoffMsMin,
   restartsPerMinuteMax, actorsMax, batchBytesDefault, producerBatchBytesMax, lingerMsDefault,
   partitionsPerTopicMax,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
-  segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax,
+  segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax, recordSizeBytesMax,
 } from './constants.js';
 
 export type FlushPolicy = 'none' | 'batch' | { intervalMs: number };
 export type Acks = 0 | 1 | 'all';
-export type Partitioner = 'murmur2' | 'round-robin' |
-  ((key: Uint8Array | null, partitionCount: number) => number);
+/** The partitioners that work in any thread (a function cannot be sent to another thread). */
+export type PartitionerName = 'murmur2' | 'round-robin';
+export type PartitionerFunction = (key: Uint8Array | null, partitionCount: number) => number;
+export type Partitioner = PartitionerName | PartitionerFunction;
 
 export interface BrokerOptions {
   dataDir: string;
@@ -33,7 +36,18 @@ export interface BrokerOptions {
   };
   /** An actor whose heartbeat stalls this long (and is not recovering) is restarted. */
   heartbeatDeadlineMs?: number;
+  /**
+   * The default `maxRecordBytes` of topics created without one (default 1 MiB, 1048576).
+   */
+  maxRecordBytes?: number;
 }
+
+const brokerOptionNames: OptionNames<BrokerOptions> = {
+  dataDir: true, actors: true, restart: true, heartbeatDeadlineMs: true, maxRecordBytes: true,
+};
+const restartOptionNames: OptionNames<NonNullable<BrokerOptions['restart']>> = {
+  backoffMsMin: true, backoffMsMax: true, maxPerMinute: true,
+};
 
 export interface RestartConfig {
   backoffMsMin: number;
@@ -46,6 +60,7 @@ export interface BrokerConfig {
   actors: number;
   restart: RestartConfig;
   heartbeatDeadlineMs: number;
+  maxRecordBytes: number;
 }
 
 export interface TopicOptions {
@@ -56,7 +71,19 @@ export interface TopicOptions {
   retentionBytes?: number;
   retentionMs?: number;
   flush?: FlushPolicy;
+  /**
+   * The largest record a producer may send to this topic, counted as the record is framed in
+   * its batch: key + value + header names and values, plus up to 24 bytes of lengths and
+   * deltas (10 more per header). Default: the broker's `maxRecordBytes` (1 MiB, 1048576); at
+   * most 1 MiB, since a record travels in one frame of a producer ring.
+   */
+  maxRecordBytes?: number;
 }
+
+const topicOptionNames: OptionNames<TopicOptions> = {
+  partitions: true, segmentBytes: true, segmentMs: true, retentionBytes: true, retentionMs: true,
+  flush: true, maxRecordBytes: true,
+};
 
 export interface TopicConfig {
   partitions: number;
@@ -67,6 +94,7 @@ export interface TopicConfig {
   /** -1: unlimited. */
   retentionMs: number;
   flush: FlushPolicy;
+  maxRecordBytes: number;
 }
 
 export interface ProducerOptions {
@@ -78,6 +106,11 @@ export interface ProducerOptions {
   /** How long a send may wait for its acknowledgement before failing with TIMEOUT. */
   requestTimeoutMs?: number;
 }
+
+const producerOptionNames: OptionNames<ProducerOptions> = {
+  acks: true, idempotent: true, lingerMs: true, batchBytes: true, partitioner: true,
+  requestTimeoutMs: true,
+};
 
 export interface ProducerConfig {
   acks: Acks;
@@ -107,6 +140,7 @@ export function optionalInteger(name: string, value: unknown, fallback: number, 
 
 export function resolveBrokerOptions(options: unknown): BrokerConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  rejectUnknownOptions(options, brokerOptionNames);
   const { dataDir, actors } = options;
   if (typeof dataDir !== 'string' || dataDir.length === 0) {
     throw invalidConfig('options.dataDir', dataDir, 'a non-empty path');
@@ -118,12 +152,14 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
     restart: resolveRestart(options.restart),
     heartbeatDeadlineMs: optionalInteger('options.heartbeatDeadlineMs',
       options.heartbeatDeadlineMs, heartbeatDeadlineMs, 10 * heartbeatIntervalMs, 3_600_000),
+    maxRecordBytes: resolveMaxRecordBytes(options.maxRecordBytes, recordSizeBytesMax),
   };
 }
 
 function resolveRestart(restart: unknown): RestartConfig {
   if (restart === undefined) restart = {};
   if (!isObject(restart)) throw invalidConfig('options.restart', restart, 'an object');
+  rejectUnknownOptions(restart, restartOptionNames, 'restart.');
   const backoffMsMin = optionalInteger('options.restart.backoffMsMin', restart.backoffMsMin,
     restartBackoffMsMin, 0, 60_000);
   const backoffMsMax = optionalInteger('options.restart.backoffMsMax', restart.backoffMsMax,
@@ -151,13 +187,25 @@ export function resolveFlushPolicy(name: string, flush: unknown): FlushPolicy {
   if (flush === undefined) return 'none';
   if (flush === 'none' || flush === 'batch') return flush;
   if (isObject(flush)) {
+    rejectUnknownOptions(flush, { intervalMs: true }, 'flush.');
     return { intervalMs: integer(`${name}.intervalMs`, flush.intervalMs, 1, 3_600_000) };
   }
   throw invalidConfig(name, flush, "'none', 'batch' or { intervalMs }");
 }
 
-export function resolveTopicOptions(options: unknown = {}): TopicConfig {
+/** The smallest `maxRecordBytes`: a record with an empty key and value and no headers. */
+const maxRecordBytesMin = 24;
+
+function resolveMaxRecordBytes(value: unknown, fallback: number): number {
+  return optionalInteger('options.maxRecordBytes', value, fallback, maxRecordBytesMin,
+    recordSizeBytesMax);
+}
+
+/** `maxRecordBytesDefault`: the broker's default for topics that do not set their own. */
+export function resolveTopicOptions(options: unknown = {},
+  maxRecordBytesDefault = recordSizeBytesMax): TopicConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  rejectUnknownOptions(options, topicOptionNames);
   const segmentBytes = optionalInteger('options.segmentBytes', options.segmentBytes,
     segmentSizeBytesDefault, segmentSizeBytesMin, segmentSizeBytesMax);
   if (segmentBytes % pageSizeBytes !== 0) {
@@ -174,11 +222,13 @@ export function resolveTopicOptions(options: unknown = {}): TopicConfig {
     retentionMs: optionalInteger('options.retentionMs', options.retentionMs, -1, -1,
       Number.MAX_SAFE_INTEGER),
     flush: resolveFlushPolicy('options.flush', options.flush),
+    maxRecordBytes: resolveMaxRecordBytes(options.maxRecordBytes, maxRecordBytesDefault),
   };
 }
 
 export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  rejectUnknownOptions(options, producerOptionNames);
   const { acks = 'all', idempotent = true, partitioner = 'murmur2' } = options;
   if (acks !== 0 && acks !== 1 && acks !== 'all') {
     throw invalidConfig('options.acks', acks, "0, 1 or 'all'");

@@ -5,12 +5,15 @@ import { TopicDirectory } from '../src/shm/topic-directory.js';
 describe('TopicDirectory', () => {
   it('publishes, lists and removes topics', () => {
     const directory = TopicDirectory.create();
-    directory.put({ topic: 'orders', topicId: 1, firstSlot: 0, partitionCount: 4 });
+    directory.put({
+      topic: 'orders', topicId: 1, firstSlot: 0, partitionCount: 4, maxRecordBytes: 1000,
+    });
     directory.put({ topic: 'ünïcode', topicId: 2, firstSlot: 4, partitionCount: 1 });
     const reader = new TopicDirectory(directory.buffer);
     expect(reader.lookup('orders')).toEqual({
-      topic: 'orders', topicId: 1, firstSlot: 0, partitionCount: 4,
+      topic: 'orders', topicId: 1, firstSlot: 0, partitionCount: 4, maxRecordBytes: 1000,
     });
+    expect(reader.lookup('ünïcode')?.maxRecordBytes).toBe(1024 * 1024);
     expect(reader.lookup('ünïcode')?.firstSlot).toBe(4);
     directory.remove('orders');
     expect(reader.lookup('orders')).toBeUndefined();

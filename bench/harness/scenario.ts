@@ -3,6 +3,7 @@
  * and how long to run it. Every system in a suite runs the same scenarios, so their figures
  * can be divided by each other.
  */
+import { MambaError } from '../../src/errors.js';
 
 /**
  * Mamba's acknowledgement levels, which every system is matched to:
@@ -52,7 +53,7 @@ export function parseAcks(text: string): AcksLevel {
   if (text === '0') return 0;
   if (text === '1') return 1;
   if (text === 'all') return 'all';
-  throw new Error(`--acks takes 0, 1 or all, not ${JSON.stringify(text)}`);
+  throw new MambaError('INVALID_CONFIG', `--acks takes 0, 1 or all, not ${JSON.stringify(text)}`);
 }
 
 /** The scenario's name from its parameters, e.g. `100B p1 x1 acks=all +c1 @10k/s`. */

@@ -2,7 +2,8 @@
  * The flags every suite shares, parsed with node's util.parseArgs, validated once and merged
  * with the suite's defaults into a filled type the rest of the bench trusts.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../../src/cli/command-line.js';
+import { MambaError } from '../../src/errors.js';
 import { parseAcks, scenarioName, type AcksLevel, type Scenario } from './scenario.js';
 
 export interface SuiteOptions {
@@ -46,6 +47,12 @@ export const suiteOptionsHelp = `options (lists are comma-separated):
                            for p99 end-to-end latency (0: skip that pass)
   --systems mamba,redis    only systems whose name starts with one of these`;
 
+/** The `--help` text of a suite that takes these options. */
+export function suiteHelp(suite: string): string {
+  return `usage: mamba bench ${suite} [options]   (or: npm run bench -- ${suite} ...)\n` +
+    suiteOptionsHelp;
+}
+
 const optionSpec = {
   sizes: { type: 'string' }, producers: { type: 'string' }, partitions: { type: 'string' },
   acks: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' },
@@ -59,7 +66,8 @@ export function parseIntegerList(flag: string, text: string, min: number): numbe
   return text.split(',').map((item) => {
     const value = Number(item.trim());
     if (!Number.isInteger(value) || value < min) {
-      throw new Error(`--${flag} takes integers >= ${min}, not ${JSON.stringify(item)}`);
+      throw new MambaError('INVALID_CONFIG',
+        `--${flag} takes integers >= ${min}, not ${JSON.stringify(item)}`);
     }
     return value;
   });
@@ -68,7 +76,10 @@ export function parseIntegerList(flag: string, text: string, min: number): numbe
 /** `500` and `500ms` are milliseconds, `5s` is seconds. */
 export function parseDurationMs(flag: string, text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
-  if (match === null) throw new Error(`--${flag} takes a duration like 500ms or 5s, not ${text}`);
+  if (match === null) {
+    throw new MambaError('INVALID_CONFIG',
+      `--${flag} takes a duration of zero or more, like 500ms or 5s, not ${text}`);
+  }
   const value = Number(match[1]);
   return Math.round(match[2] === 's' ? value * 1000 : value);
 }
@@ -79,9 +90,9 @@ export function parseSuiteOptions(
   args: readonly string[],
   defaults: SuiteOptions,
 ): SuiteOptions | undefined {
-  const { values } = parseArgs({ args: [...args], options: optionSpec, strict: true });
+  const values = parseCommandLine(args, optionSpec);
   if (values.help === true) {
-    console.log(`npm run bench -- ${suite} [options]\n${suiteOptionsHelp}`);
+    console.log(suiteHelp(suite));
     return undefined;
   }
   const integer = (flag: keyof typeof values, fallback: number, min: number): number =>

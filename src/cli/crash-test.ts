@@ -10,12 +10,13 @@
  *                  [--calm 10s] [--actors 4] [--segment-bytes N] [--value-bytes 64]
  * ```
  */
-import { parseArgs } from 'node:util';
 import { MambaError, invalidConfig } from '../errors.js';
+import { parseCommandLine } from './command-line.js';
 import {
   formatJson, formatTable, parseDurationMs, runCrashTest, startProgressDisplay,
   type CrashTestOptions, type KillMode,
 } from './crash/index.js';
+import { withFlagNames } from './crash/options.js';
 
 export const crashTestUsage = `usage: mamba crash-test [options]
   --duration 30s          length of the chaos phase
@@ -29,7 +30,8 @@ export const crashTestUsage = `usage: mamba crash-test [options]
   --data-dir DIR          a new or empty directory (default: a temporary one)
   --calm 10s              length of the calm baseline phase (default: min(duration, 10s))
   --actors 4 --segment-bytes N --value-bytes 64
-  --json                  print the result as JSON`;
+  --json                  print the result as JSON
+  -h, --help              print this help`;
 
 const argOptions = {
   'duration': { type: 'string' }, 'kill-every': { type: 'string' },
@@ -45,7 +47,7 @@ const argOptions = {
 /** Parses the command line into options (validated later, once, by `runCrashTest`). */
 export function parseCrashTestArgs(args: readonly string[]): CrashTestOptions & { json: boolean;
   help: boolean } {
-  const { values } = parseArgs({ args: [...args], options: argOptions, strict: true });
+  const values = parseCommandLine(args, argOptions);
   const number = (name: string, text: string | undefined) => {
     if (text === undefined) return undefined;
     const value = Number(text);
@@ -86,7 +88,8 @@ export async function crashTestCommand(args: readonly string[]): Promise<number>
   try {
     parsed = parseCrashTestArgs(args);
   } catch (error) {
-    console.error(`mamba crash-test: ${(error as Error).message}\n${crashTestUsage}`);
+    if (!MambaError.is(error, 'INVALID_CONFIG')) throw error;
+    console.error(`mamba crash-test: ${error.message}\n${crashTestUsage}`);
     return 2;
   }
   if (parsed.help) {
@@ -103,7 +106,7 @@ export async function crashTestCommand(args: readonly string[]): Promise<number>
   } catch (error) {
     display.stop();
     if (MambaError.is(error, 'INVALID_CONFIG')) {
-      console.error(`mamba crash-test: ${error.message}\n${crashTestUsage}`);
+      console.error(`mamba crash-test: ${withFlagNames(error.message)}\n${crashTestUsage}`);
       return 2;
     }
     throw error;

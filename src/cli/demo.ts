@@ -4,12 +4,12 @@
  * halfway, and prints what happened: throughput, the crash, the restart and its recovery time,
  * and the check that every acknowledged record was consumed exactly once.
  */
-import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { Broker } from '../broker.js';
 import { MambaError, invalidConfig } from '../errors.js';
 import type { ActorRestartEvent, PartitionRecoveredEvent } from '../supervisor/index.js';
 import { parseDurationMs } from './duration.js';
+import { parseCommandLine } from './command-line.js';
 
 const topic = 'demo';
 const partitions = 4;
@@ -31,26 +31,39 @@ const demoOptions = {
   'data-dir': { type: 'string', default: './data' },
   actors: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
   acks: { type: 'string', default: '1' },
+  help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const demoUsage = `usage: mamba demo [--duration 10s] [--no-crash] [--data-dir ./data] [--actors N]
-                  [--acks 1|all]`;
+export const demoUsage = `usage: mamba demo [options]   (npm start runs it)
+  --duration 10s          how long to produce and consume
+  --no-crash              do not crash a partition actor halfway
+  --data-dir ./data       the broker's data directory (its demo topic is recreated)
+  --actors N              partition actors, worker threads (default: min(2, cores))
+  --acks 1|all            durability the producer asks for (default 1)
+  -h, --help              print this help`;
 
-function parse(args: string[]): DemoOptions {
+/** The options, or undefined when help was asked for. */
+function parse(args: string[]): DemoOptions | undefined {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: demoOptions }));
+    values = parseCommandLine(args, demoOptions);
   } catch (error) {
-    throw new MambaError('INVALID_CONFIG', `${(error as Error).message}\n${demoUsage}`);
+    if (!MambaError.is(error, 'INVALID_CONFIG')) throw error;
+    throw new MambaError('INVALID_CONFIG', `${error.message}\n${demoUsage}`);
   }
+  if (values.help === true) return undefined;
   if (values.acks !== '1' && values.acks !== 'all') {
     throw invalidConfig('--acks', values.acks, "1 or 'all'");
+  }
+  const actors = Number(values.actors);
+  if (!Number.isInteger(actors) || actors < 1) {
+    throw invalidConfig('--actors', values.actors, 'a whole number of 1 or more');
   }
   return {
     durationMs: parseDurationMs('--duration', values.duration!),
     crash: !values['no-crash'],
     dataDir: values['data-dir']!,
-    actors: Number(values.actors),
+    actors,
     acks: values.acks === 'all' ? 'all' : 1,
   };
 }
@@ -228,6 +241,10 @@ function printSummary(run: DemoRun, producedMs: number): boolean {
 
 export async function demoCommand(args: string[]): Promise<number> {
   const options = parse(args);
+  if (options === undefined) {
+    console.log(demoUsage);
+    return 0;
+  }
   const broker = await Broker.open({ dataDir: options.dataDir, actors: options.actors });
   if (broker.listTopics().includes(topic)) await broker.deleteTopic(topic);
   await broker.createTopic(topic, { partitions });

@@ -3,8 +3,9 @@
  * The `mamba` command: `mamba <command> [options]`. Each command lives in its own module and is
  * loaded only when asked for, so that one command does not pull in what the others need.
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MambaError } from '../errors.js';
 
 type Command = (args: readonly string[]) => Promise<number>;
@@ -21,7 +22,28 @@ const commands: Record<string, { module: string; entry: string; summary: string 
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);
-  return `usage: mamba <command> [options]\n\ncommands:\n${lines.join('\n')}`;
+  return `usage: mamba <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    'mamba <command> --help   the options of a command\n' +
+    'mamba --version          the version of Mamba';
+}
+
+/**
+ * The version in Mamba's package.json, found by walking up from this module (src/cli in a
+ * checkout, dist/src/cli once built).
+ */
+export function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string;
+        version?: string };
+      if (manifest.name === 'mamba-mq' && manifest.version !== undefined) return manifest.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
 }
 
 /** Runs `mamba` with `argv` (the arguments after the program); resolves with the exit code. */
@@ -30,6 +52,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     console.log(usage());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(packageVersion());
+    return 0;
   }
   const command = commands[name];
   if (command === undefined) {

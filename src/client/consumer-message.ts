@@ -81,7 +81,8 @@ class MappedMessage implements ConsumedMessage {
 
   get value(): Uint8Array | null {
     if (this.valueSizeBytes < 0) return null;
-    return new Uint8Array(this.buffer, this.valuePosition, this.valueSizeBytes);
+    // A Buffer view (still zero-copy), so that value.toString() is the text, as in kafkajs.
+    return Buffer.from(this.buffer, this.valuePosition, this.valueSizeBytes);
   }
 
   get headers(): Record<string, Uint8Array> {

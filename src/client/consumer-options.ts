@@ -9,6 +9,7 @@ import {
 } from '../constants.js';
 import { MambaError, invalidConfig } from '../errors.js';
 import { isObject, optionalInteger } from '../options.js';
+import { rejectUnknownOptions, type OptionNames } from '../option-names.js';
 import { ASSIGNOR_NAMES, isAssignorName, type AssignorName } from '../coordinator/index.js';
 import { checkGroupId } from '../coordinator/index.js';
 import type { ConsumedBatch, ConsumedMessage } from './consumer-message.js';
@@ -41,6 +42,12 @@ export interface ConsumerOptions {
   /** How long a member may take to hand back revoked partitions (default 30 s). */
   rebalanceTimeoutMs?: number;
 }
+
+const consumerOptionNames: OptionNames<ConsumerOptions> = {
+  groupId: true, fromBeginning: true, autoOffsetReset: true, autoCommit: true,
+  maxBatchBytes: true, maxWaitMs: true, sessionTimeoutMs: true, assignor: true,
+  heartbeatIntervalMs: true, rebalanceTimeoutMs: true,
+};
 
 export type AutoCommit = { kind: 'off' } | { kind: 'after-processing' } |
   { kind: 'interval'; intervalMs: number };
@@ -77,6 +84,12 @@ export interface HandlerRunOptions {
 
 export type RunOptions = CallbackRunOptions | HandlerRunOptions;
 
+/** `run` takes the names of either form (which form is checked after the names). */
+const runOptionNames: OptionNames<CallbackRunOptions & HandlerRunOptions> = {
+  eachMessage: true, eachBatch: true, partitionsConsumedConcurrently: true,
+  handler: true, concurrency: true, maxAttempts: true, handlerData: true,
+};
+
 export type RunConfig =
   | { kind: 'message'; eachMessage: (message: ConsumedMessage) => unknown; concurrency: number }
   | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number }
@@ -88,6 +101,7 @@ function resolveAutoCommit(value: unknown): AutoCommit {
   if (value === undefined || value === true) return { kind: 'after-processing' };
   if (value === false) return { kind: 'off' };
   if (isObject(value)) {
+    rejectUnknownOptions(value, { intervalMs: true }, 'autoCommit.');
     return {
       kind: 'interval',
       intervalMs: integer('options.autoCommit.intervalMs', value.intervalMs, 0, 1, 3_600_000),
@@ -98,6 +112,7 @@ function resolveAutoCommit(value: unknown): AutoCommit {
 
 export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  rejectUnknownOptions(options, consumerOptionNames);
   const { groupId, fromBeginning = false, autoOffsetReset = 'earliest' } = options;
   if (groupId !== undefined) checkGroupId(groupId);
   if (typeof fromBeginning !== 'boolean') {
@@ -134,6 +149,7 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
 
 export function resolveRunOptions(options: unknown): RunConfig {
   if (!isObject(options)) throw invalidConfig('run options', options, 'an object');
+  rejectUnknownOptions(options, runOptionNames);
   const { eachMessage, eachBatch, handler } = options;
   const given = [eachMessage, eachBatch, handler].filter((f) => f !== undefined).length;
   if (given !== 1) {

@@ -32,7 +32,7 @@ import { ControlBlock } from '../shm/index.js';
 import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader } from '../segments/index.js';
 import { TopicDirectory, type TopicLocation } from '../shm/index.js';
-import { GroupMember, type GroupClient } from './groups/index.js';
+import { GroupMember, type GroupClient, type RevocationReason } from './groups/index.js';
 import type { TopicPartition } from '../coordinator/index.js';
 import { HandlerPool } from './handler-pool.js';
 import type { OffsetEntry } from '../coordinator/index.js';
@@ -82,7 +82,17 @@ export type SeekTarget = number | { timestamp: number };
 
 type Lifecycle = 'open' | 'closing' | 'closed';
 
-export class Consumer extends EventEmitter {
+/**
+ * The events a `Consumer` emits, as a map from name to listener arguments: a group member's
+ * partitions as they are assigned, and as they are revoked (by a rebalance, or lost when the
+ * member was expelled).
+ */
+export interface ConsumerEventMap {
+  'assigned': [partitions: TopicPartition[]];
+  'revoked': [partitions: TopicPartition[], reason: RevocationReason];
+}
+
+export class Consumer extends EventEmitter<ConsumerEventMap> {
   private readonly config: ConsumerConfig;
   private readonly fetcher: ConsumerFetcher;
   private readonly topics = new Set<string>();

@@ -9,3 +9,4 @@ export * from './consumer-options.js';
 export * from './producer.js';
 export * from './producer-session.js';
 export * from './groups/index.js';
+export * from './handler-task.js';

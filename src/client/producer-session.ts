@@ -11,7 +11,8 @@
  * A partition the supervisor gave up on (state FAILED) fails its pending batches with
  * PARTITION_FAILED; a batch not acknowledged within its timeout fails with TIMEOUT.
  */
-import { MambaError, closed } from '../errors.js';
+import { MambaError, closed, type MambaErrorCode } from '../errors.js';
+import { batchSizeBytesMax } from '../constants.js';
 import { ControlBlock, PartitionState, PARTITION_ACTOR_INDEX } from '../shm/index.js';
 import {
   ACK_BASE_OFFSET, ACK_CORRELATION, ACK_ERROR, FRAME_PRODUCE, PRODUCE_BATCH,
@@ -28,6 +29,9 @@ import {
 /** An encoded-on-demand batch on its way to an actor. */
 export interface OutgoingBatch {
   slot: number;
+  /** Where the batch goes, for error messages. */
+  topic: string;
+  partition: number;
   /** 0, 1 or 2 (ACKS_NONE, ACKS_LEADER, ACKS_ALL). */
   acks: number;
   records: RecordInput[];
@@ -41,6 +45,8 @@ export interface OutgoingBatch {
 interface Pending {
   batch: OutgoingBatch;
   deadlineMs: number;
+  /** The encoded batch's bytes, for error messages. */
+  sizeBytes: number;
 }
 
 const ackReadFramesMax = 4096;
@@ -78,7 +84,7 @@ export class ProducerSession {
       return;
     }
     if (this.controlBlock.partitionState(batch.slot) === PartitionState.FAILED) {
-      batch.settle(partitionFailed(batch.slot), -1);
+      batch.settle(partitionFailed(batch), -1);
       return;
     }
     const actorIndex = this.actorOf(batch.slot);
@@ -144,15 +150,15 @@ export class ProducerSession {
     const view = new DataView(claim.bytes.buffer, claim.payloadOffset, PRODUCE_HEADER_SIZE_BYTES);
     view.setUint32(PRODUCE_SLOT, batch.slot, true);
     view.setUint32(PRODUCE_CORRELATION, correlation, true);
-    encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH, batch.records, batch.meta(),
-      now);
+    const sizeBytes = encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH,
+      batch.records, batch.meta(), now);
     claim.flags = batch.acks;
     ring.commit(claim);
     if (batch.acks === 0) {
       batch.settle(undefined, -1);
       return;
     }
-    this.pending.set(correlation, { batch, deadlineMs: now + batch.timeoutMs });
+    this.pending.set(correlation, { batch, deadlineMs: now + batch.timeoutMs, sizeBytes });
     if (!this.pumping) void this.pump();
   }
 
@@ -186,7 +192,7 @@ export class ProducerSession {
     const head = backlog[0];
     if (this.controlBlock.partitionState(head.slot) !== PartitionState.FAILED) return false;
     backlog.shift();
-    head.settle(partitionFailed(head.slot), -1);
+    head.settle(partitionFailed(head), -1);
     return true;
   }
 
@@ -240,7 +246,7 @@ export class ProducerSession {
     if (wireError === 0) {
       entry.batch.settle(undefined, baseOffset);
     } else {
-      entry.batch.settle(wireCodeToError(wireError, `partition slot ${entry.batch.slot}`), -1);
+      entry.batch.settle(actorError(wireError, entry), -1);
     }
   }
 
@@ -261,21 +267,45 @@ export class ProducerSession {
     const slot = entry.batch.slot;
     if (this.requestRings[this.actorOf(slot)].isClosed) return closed('BROKER_CLOSED', 'broker');
     if (this.controlBlock.partitionState(slot) === PartitionState.FAILED) {
-      return partitionFailed(slot);
+      return partitionFailed(entry.batch);
     }
     return nowMs < entry.deadlineMs ? undefined : timedOut(entry);
   }
 }
 
-function partitionFailed(slot: number): MambaError {
-  return new MambaError('PARTITION_FAILED',
-    `partition slot ${slot} failed: its actor crashed too often and was given up`);
+function partitionFailed(batch: OutgoingBatch): MambaError {
+  const { topic, partition } = batch;
+  return new MambaError('PARTITION_FAILED', `${topic}/${partition} failed: it could not be ` +
+    'recovered, or its actor crashed too often and was given up', {
+    detail: { topic, partition },
+  });
 }
 
 function timedOut(entry: Pending): MambaError {
-  return new MambaError('TIMEOUT',
-    `batch for partition slot ${entry.batch.slot} not acknowledged within ` +
-    `${entry.batch.timeoutMs} ms`);
+  const { topic, partition, timeoutMs } = entry.batch;
+  return new MambaError('TIMEOUT', `${topic}/${partition}: batch of ${entry.sizeBytes} bytes ` +
+    `not acknowledged within requestTimeoutMs ${timeoutMs}`, {
+    detail: { topic, partition, sizeBytes: entry.sizeBytes, timeoutMs },
+  });
+}
+
+/** What the actor refused a batch for, named by topic, partition and size. */
+const actorErrorReasons: Partial<Record<MambaErrorCode, string>> = {
+  RECORD_TOO_LARGE: `exceeds the largest batch a partition appends (${batchSizeBytesMax} ` +
+    'bytes, and at most the topic\'s segmentBytes)',
+  DISK_FULL: 'could not be written: no space left on the device',
+  CORRUPT_BATCH: 'was refused as corrupt (bad CRC, magic or length)',
+  OUT_OF_ORDER_SEQUENCE: 'has a sequence number the partition did not expect',
+  PRODUCER_FENCED: 'comes from a producer epoch the partition has fenced off',
+  IO_ERROR: 'could not be written: an I/O error in the partition actor',
+};
+
+function actorError(wireError: number, entry: Pending): MambaError {
+  const { topic, partition } = entry.batch;
+  const { code } = wireCodeToError(wireError, '');
+  const reason = actorErrorReasons[code] ?? `failed in the partition actor (${code})`;
+  return new MambaError(code, `${topic}/${partition}: batch of ${entry.sizeBytes} bytes ` +
+    reason, { detail: { topic, partition, sizeBytes: entry.sizeBytes } });
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -10,9 +10,11 @@
  */
 import { randomInt } from 'node:crypto';
 import { MambaError, closed, unknownTopic } from '../errors.js';
-import { inFlightBatchesPerPartitionMax, recordSizeBytesMax } from '../constants.js';
-import { resolveProducerOptions, type ProducerConfig, type ProducerOptions } from '../options.js';
-import { TopicDirectory } from '../shm/index.js';
+import { inFlightBatchesPerPartitionMax } from '../constants.js';
+import {
+  resolveProducerOptions, type PartitionerName, type ProducerConfig, type ProducerOptions,
+} from '../options.js';
+import { TopicDirectory, type TopicLocation } from '../shm/index.js';
 import type { BatchMeta, RecordInput } from '../records/index.js';
 import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../shm/index.js';
 import { PartitionChooser } from './partitioner.js';
@@ -34,10 +36,18 @@ export interface SendResult {
   offset: number;
 }
 
+/**
+ * Options of a producer in another thread: a partitioner function cannot be sent to another
+ * thread, so only the named partitioners are allowed.
+ */
+export type ProducerHandleOptions = Omit<ProducerOptions, 'partitioner'> & {
+  partitioner?: PartitionerName;
+};
+
 /** A producer handle for another worker thread: pass it in `workerData` or `postMessage`. */
 export interface ProducerHandle {
   session: SessionHandle;
-  options: Omit<ProducerOptions, 'partitioner'> & { partitioner?: 'murmur2' | 'round-robin' };
+  options: ProducerHandleOptions;
 }
 
 interface Waiter {
@@ -101,6 +111,7 @@ export class Producer {
       const location = this.locate(topic);
       const record = toRecord(message);
       const partition = this.partitionFor(topic, message, record, location.partitionCount);
+      checkRecordSize(location, partition, record);
       this.add(topic, partition, location.firstSlot + partition, [record], (error, offset) => {
         if (error === undefined) resolve({ topic, partition, offset });
         else reject(error);
@@ -118,6 +129,7 @@ export class Producer {
     messages.forEach((message, index) => {
       const record = toRecord(message);
       const partition = this.partitionFor(topic, message, record, location.partitionCount);
+      checkRecordSize(location, partition, record);
       let group = groups.get(partition);
       if (group === undefined) groups.set(partition, group = { records: [], indexes: [] });
       group.records.push(record);
@@ -154,7 +166,7 @@ export class Producer {
     if (this.ownsSession) this.session.close();
   }
 
-  private locate(topic: string): { firstSlot: number; partitionCount: number } {
+  private locate(topic: string): TopicLocation {
     if (this.isClosed) throw closed('PRODUCER_CLOSED', 'producer');
     const location = this.directory.lookup(topic);
     if (location === undefined) throw unknownTopic(topic);
@@ -217,6 +229,8 @@ export class Producer {
     this.inFlight++;
     const batch: OutgoingBatch = {
       slot: open.slot,
+      topic: open.topic,
+      partition: open.partition,
       acks: ackLevels[String(this.config.acks)],
       records: open.records,
       timeoutMs: this.config.requestTimeoutMs,
@@ -284,8 +298,6 @@ function toRecord(message: Message): RecordInput {
   if (isRecordAlready(message)) {
     // Bytes in, no headers or timestamp to convert: the message is encoded as it is, with no
     // allocation per record (the hot path of sendBatch).
-    const size = recordSizeBytes(message);
-    if (size > recordSizeBytesMax) throw recordTooLarge(size);
     return message;
   }
   const record: RecordInput = {
@@ -302,8 +314,6 @@ function toRecord(message: Message): RecordInput {
     }
     record.timestamp = message.timestamp;
   }
-  const size = recordSizeBytes(record);
-  if (size > recordSizeBytesMax) throw recordTooLarge(size);
   return record;
 }
 
@@ -314,11 +324,20 @@ function isRecordAlready(message: Message): message is Message & RecordInput {
     (key === undefined || key === null || key instanceof Uint8Array);
 }
 
-function recordTooLarge(size: number): MambaError {
-  return new MambaError('RECORD_TOO_LARGE',
-    `record of ${size} bytes exceeds the limit of ${recordSizeBytesMax}`, { detail: { size } });
+/**
+ * A record over its topic's `maxRecordBytes` (counted by `recordSizeBytes`, as documented on
+ * TopicOptions) is refused before it joins a batch, naming where it was going.
+ */
+function checkRecordSize(location: TopicLocation, partition: number, record: RecordInput): void {
+  const sizeBytes = recordSizeBytes(record);
+  const { topic, maxRecordBytes } = location;
+  if (sizeBytes <= maxRecordBytes) return;
+  throw new MambaError('RECORD_TOO_LARGE', `${topic}/${partition}: record of ${sizeBytes} ` +
+    `bytes exceeds maxRecordBytes ${maxRecordBytes}`,
+  { detail: { topic, partition, sizeBytes, maxRecordBytes } });
 }
 
+/** Key, value, header names (UTF-8 at most 3 bytes a character) and values, and framing. */
 function recordSizeBytes(record: RecordInput): number {
   let size = recordOverheadBytes + (record.key?.length ?? 0) + (record.value?.length ?? 0);
   if (!record.headers) return size;

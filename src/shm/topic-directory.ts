@@ -10,7 +10,7 @@
  *  +---------+-----------+-----------------+
  *  entry (280 bytes) × topicsPerBrokerMax:
  *   0 state i32 (0 free, 1 live)  4 firstSlot i32  8 partitionCount i32  12 nameLength i32
- *  16 topicId i32                20 (padding)     24 name, UTF-8, topicNameBytesMax bytes
+ *  16 topicId i32                20 maxRecordBytes i32  24 name, UTF-8, topicNameBytesMax bytes
  * ```
  *
  * Consistency is a sequence lock: the writer makes `seq` odd, changes entries, makes it even
@@ -18,7 +18,7 @@
  * are odd, so it never acts on a half-written entry.
  */
 import { assert } from '../assert.js';
-import { topicNameLengthMax, topicsPerBrokerMax } from '../constants.js';
+import { recordSizeBytesMax, topicNameLengthMax, topicsPerBrokerMax } from '../constants.js';
 
 const HEADER_SIZE_BYTES = 128;
 const SEQ = 0;
@@ -28,6 +28,8 @@ const ENTRY_FIRST_SLOT = 4;
 const ENTRY_PARTITION_COUNT = 8;
 const ENTRY_NAME_LENGTH = 12;
 const ENTRY_TOPIC_ID = 16;
+/** The topic's `maxRecordBytes`, which producers in every thread check before sending. */
+const ENTRY_MAX_RECORD_BYTES = 20;
 const ENTRY_NAME = 24;
 /** UTF-8 names up to 249 characters of ASCII; wider characters count by their bytes. */
 export const topicNameBytesMax = 256;
@@ -42,6 +44,7 @@ export interface TopicLocation {
   topicId: number;
   firstSlot: number;
   partitionCount: number;
+  maxRecordBytes: number;
 }
 
 const encoder = new TextEncoder();
@@ -65,7 +68,7 @@ export class TopicDirectory {
   }
 
   /** Writer (supervisor only): publish a topic in a free entry. */
-  put(location: TopicLocation): void {
+  put(location: Omit<TopicLocation, 'maxRecordBytes'> & { maxRecordBytes?: number }): void {
     const name = encoder.encode(location.topic);
     assert(name.byteLength <= topicNameBytesMax, 'topic name validated before put');
     const entry = this.freeEntry();
@@ -77,6 +80,7 @@ export class TopicDirectory {
       this.setWord(base + ENTRY_PARTITION_COUNT, location.partitionCount);
       this.setWord(base + ENTRY_NAME_LENGTH, name.byteLength);
       this.setWord(base + ENTRY_TOPIC_ID, location.topicId);
+      this.setWord(base + ENTRY_MAX_RECORD_BYTES, location.maxRecordBytes ?? recordSizeBytesMax);
       this.setWord(base + ENTRY_STATE, 1);
       Atomics.add(this.words, COUNT / 4, 1);
     });
@@ -128,6 +132,7 @@ export class TopicDirectory {
         topicId: this.word(base + ENTRY_TOPIC_ID),
         firstSlot: this.word(base + ENTRY_FIRST_SLOT),
         partitionCount: this.word(base + ENTRY_PARTITION_COUNT),
+        maxRecordBytes: this.word(base + ENTRY_MAX_RECORD_BYTES),
       });
     }
     return result;

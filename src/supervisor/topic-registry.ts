@@ -9,7 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MambaError, fromIoError, invalidConfig, unknownTopic } from '../errors.js';
-import { partitionsPerBrokerMax, topicsPerBrokerMax } from '../constants.js';
+import {
+  partitionsPerBrokerMax, recordSizeBytesMax, topicsPerBrokerMax,
+} from '../constants.js';
 import type { TopicConfig } from '../options.js';
 import type { PartitionSpec } from '../actors/index.js';
 import { PartitionState, type ControlBlock, type TopicDirectory } from '../shm/index.js';
@@ -117,6 +119,8 @@ export class TopicRegistry {
     this.directory.put({
       topic: record.name, topicId: record.topicId, firstSlot: record.firstSlot,
       partitionCount: record.config.partitions,
+      // Topics of manifests written before the option existed had the fixed 1 MiB limit.
+      maxRecordBytes: record.config.maxRecordBytes ?? recordSizeBytesMax,
     });
   }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Broker } from '../../src/index.js';
+import { Broker, type PartitionFailedEvent } from '../../src/index.js';
 import { readTopic } from '../helpers/log-contents.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -127,12 +127,12 @@ describe('a partition that cannot recover', () => {
     byte[0] ^= 0x40; // bit rot inside the first batch, which is durable
     fs.writeSync(fd, byte, 0, 1, 100);
     fs.closeSync(fd);
-    const failed = new Promise<{ partition: number; error: { code: string } }>(
+    const failed = new Promise<PartitionFailedEvent>(
       (resolve) => broker.on('partition-failed', resolve));
     await broker.crashActor(0, 'terminate');
     const event = await failed;
     expect(event.partition).toBe(0);
-    expect(event.error.code).toBe('CORRUPT_LOG');
+    expect(event.error).toMatchObject({ code: 'CORRUPT_LOG' });
     await broker.settled();
     await expect(producer.send('rot', { value: 'x', partition: 0 }))
       .rejects.toMatchObject({ code: 'PARTITION_FAILED' });

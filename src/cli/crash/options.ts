@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { invalidConfig } from '../../errors.js';
 import { optionalInteger } from '../../options.js';
+import { rejectUnknownOptions, type OptionNames } from '../../option-names.js';
 import {
   MiB, actorsMax, pageSizeBytes, partitionsPerTopicMax, segmentSizeBytesMax, segmentSizeBytesMin,
 } from '../../constants.js';
@@ -52,6 +53,27 @@ export interface CrashTestOptions {
   valueBytes?: number;
   /** Records per partition that a producer sends in one round. Default 64. */
   recordsPerRound?: number;
+}
+
+/** Each option with the `mamba crash-test` flag that sets it (for messages on the CLI). */
+export const CRASH_TEST_FLAGS: OptionNames<CrashTestOptions> = {
+  durationMs: '--duration', killEveryMs: '--kill-every', modes: '--modes', topics: '--topics',
+  partitions: '--partitions', producers: '--producers', consumers: '--consumers',
+  verifyWith: '--verify-with', acks: '--acks', seed: '--seed', dataDir: '--data-dir',
+  calmMs: '--calm', actors: '--actors', segmentBytes: '--segment-bytes',
+  valueBytes: '--value-bytes', recordsPerRound: 'recordsPerRound',
+};
+
+/**
+ * An INVALID_CONFIG message of `resolveCrashTestOptions` with the option named as the flag a
+ * command-line user typed (`--duration`) instead of the field (`options.durationMs`).
+ */
+export function withFlagNames(message: string): string {
+  return message.replace(/\boptions\.([a-zA-Z]+)/g, (whole, field: string) => {
+    const flag = (CRASH_TEST_FLAGS as Record<string, string | true>)[field];
+    if (typeof flag !== 'string') return whole;
+    return field.endsWith('Ms') ? `${flag} (in milliseconds)` : flag;
+  });
 }
 
 /** The final reader: `consumer-group` (consumer-group-source.ts) or `log` (log-file-source.ts). */
@@ -102,6 +124,7 @@ export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTe
   if (typeof options !== 'object' || options === null) {
     throw invalidConfig('options', options, 'an object');
   }
+  rejectUnknownOptions(options as Record<string, unknown>, CRASH_TEST_FLAGS);
   const durationMs = integer('options.durationMs', options.durationMs, 30_000, 100, durationMsMax);
   const { acks = 1, dataDir, verifyWith = 'consumer-group' } = options;
   if (acks !== 1 && acks !== 'all') throw invalidConfig('options.acks', acks, "1 or 'all'");

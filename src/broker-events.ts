@@ -1,0 +1,43 @@
+/**
+ * The events a `Broker` emits, as a map from name to listener arguments, so that a listener
+ * gets a typed payload and a misspelled name (`'partition-recoverd'`) does not compile.
+ */
+import type {
+  ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionRecoveredEvent,
+} from './supervisor/index.js';
+
+/** A worker restarted and recovered every partition it serves. */
+export interface ActorReadyEvent {
+  actorIndex: number;
+  epoch: number;
+  recoveryMs: number;
+}
+
+/**
+ * A partition could not be reopened (a corrupt log, a full disk, its actor given up): it is
+ * marked failed, and producers to it get `PARTITION_FAILED`.
+ */
+export interface PartitionFailedEvent {
+  actorIndex: number;
+  topic: string;
+  partition: number;
+  /** Usually a MambaError (CORRUPT_LOG, DISK_FULL, …) from the partition actor. */
+  error: Error;
+}
+
+export interface BrokerEventMap {
+  'actor-exit': [event: ActorExitEvent];
+  'actor-restart': [event: ActorRestartEvent];
+  'actor-ready': [event: ActorReadyEvent];
+  'actor-failed': [event: ActorFailedEvent];
+  'partition-recovered': [event: PartitionRecoveredEvent];
+  'partition-failed': [event: PartitionFailedEvent];
+}
+
+export type BrokerEvent = keyof BrokerEventMap;
+
+/** Every event name, for forwarding them from the supervisor. */
+export const BROKER_EVENTS: readonly BrokerEvent[] = [
+  'actor-exit', 'actor-restart', 'actor-ready', 'actor-failed', 'partition-recovered',
+  'partition-failed',
+];
