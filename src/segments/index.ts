@@ -19,4 +19,4 @@ export { isGapBatch } from './batch-check.js';
 export {
   CHECKPOINT_FILE_NAME, decodeCheckpoint, encodeCheckpoint, type CheckpointData,
 } from './checkpoint.js';
-export { segmentFileName } from './segment.js';
+export { listSegmentBaseOffsets, segmentFileName } from './segment.js';
