@@ -20,3 +20,5 @@ export {
   CHECKPOINT_FILE_NAME, decodeCheckpoint, encodeCheckpoint, type CheckpointData,
 } from './checkpoint.js';
 export { listSegmentBaseOffsets, segmentFileName } from './segment.js';
+export type { AppendFile } from './storage.js';
+export { TEMP_SUFFIX } from './atomic-file.js';
