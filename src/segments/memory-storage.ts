@@ -228,21 +228,27 @@ export class MemoryStorage implements SegmentStorage {
    * would be with the process.
    */
   crash(options: CrashOptions = {}): void {
+    // A process crash (`unflushed: 'all'`) keeps what the kernel holds, names included, and
+    // makes nothing more durable than it was; a power cut keeps only what the disk holds.
+    const processCrash = options.unflushed === 'all';
     const after = new Map<Inode, Inode>();
-    const names = new Map<string, Inode>();
-    // A process crash (`unflushed: 'all'`) keeps what the kernel holds: names included.
-    const survivors = options.unflushed === 'all' ? this.names : this.durableNames;
-    for (const [path, inode] of survivors) {
+    const successor = (inode: Inode): Inode => {
       let next = after.get(inode);
       if (next === undefined) {
         const bytes = survivingBytes(inode, options);
-        next = { bytes, durable: bytes.slice() };
+        next = { bytes, durable: processCrash ? inode.durable.slice() : bytes.slice() };
         after.set(inode, next);
       }
-      names.set(path, next);
+      return next;
+    };
+    const durableNames = new Map<string, Inode>();
+    for (const [path, inode] of this.durableNames) durableNames.set(path, successor(inode));
+    const names = new Map<string, Inode>();
+    for (const [path, inode] of processCrash ? this.names : this.durableNames) {
+      names.set(path, successor(inode));
     }
     this.names = names;
-    this.durableNames = new Map(names);
+    this.durableNames = durableNames;
     // A preparation in flight dies with the power.
     this.pendingPreparations.length = 0;
   }
@@ -264,12 +270,23 @@ export class MemoryStorage implements SegmentStorage {
   private runStep(step: FileStep): void {
     switch (step.kind) {
       case 'write-durable': {
+        // Three calls, as on a disk, so that a cut can fall between them: open with O_TRUNC
+        // (the length is cut at once), write (page cache), fsync (disk). The name is durable
+        // only after a directory sync.
         this.writeCall(step.path);
         const key = normalize(step.path);
-        const previousSizeBytes = this.names.get(key)?.bytes.length ?? 0;
-        this.reserve(step.path, step.bytes.length - previousSizeBytes);
-        // Written and fsynced: the bytes are durable, the name is not until a directory sync.
-        this.names.set(key, { bytes: step.bytes.slice(), durable: step.bytes.slice() });
+        let inode = this.names.get(key);
+        this.reserve(step.path, step.bytes.length - (inode?.bytes.length ?? 0));
+        if (inode === undefined) {
+          inode = { bytes: new Uint8Array(0), durable: new Uint8Array(0) };
+          this.names.set(key, inode);
+        } else {
+          inode.bytes = new Uint8Array(0);
+        }
+        this.writeCall(step.path);
+        inode.bytes = step.bytes.slice();
+        this.writeCall(step.path);
+        inode.durable = step.bytes.slice();
         return;
       }
       case 'rename': return this.rename(step.fromPath, step.toPath);
