@@ -39,8 +39,8 @@ export interface CrashOptions {
   /**
    * What survives of the bytes written since the last sync: `'none'` (default, a power cut
    * after perfect writeback ordering of synced data only), `'all'` (a process crash: the page
-   * cache survives), or `'randomPrefix'` (a torn write: a random-length prefix of each file's
-   * unflushed range).
+   * cache and every name survive, and nothing more becomes durable than was), or
+   * `'randomPrefix'` (a torn write: a random-length prefix of each file's unflushed range).
    */
   unflushed?: 'none' | 'all' | 'randomPrefix';
   /** Bits flipped at random in each file's unflushed range. Default 0. */

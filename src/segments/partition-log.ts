@@ -21,6 +21,7 @@ import {
   batchBaseSequence, batchLastOffsetDelta, batchProducerEpoch, batchProducerId, corruptBatch,
   incomingBatchProblem, incomingBatchSizeBytes, stampBatch,
 } from './batch-check.js';
+import { TEMP_SUFFIX } from './atomic-file.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { validateLogOptions, type LogConfig, type PartitionLogOptions } from './log-options.js';
 import { ProducerState } from './producer-state.js';
@@ -86,7 +87,7 @@ export class PartitionLog {
     const { storage } = config;
     storage.mkdir(dir);
     for (const name of storage.list(dir)) {
-      if (name.endsWith(PREPARED_SUFFIX) || name.endsWith('.tmp')) {
+      if (name.endsWith(PREPARED_SUFFIX) || name.endsWith(TEMP_SUFFIX)) {
         storage.unlink(nodePath.join(dir, name));
       }
     }
