@@ -7,6 +7,7 @@
  * (invariant 5): a store into a page past a truncated end is SIGBUS, which kills the process.
  */
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import mmapModule from '@riaskov/mmap-io';
 import { Piscina } from 'piscina';
 import { workerUrl } from '../worker-url.js';
@@ -113,11 +114,23 @@ export class MmapStorage implements SegmentStorage {
     return fs.existsSync(path);
   }
 
+  /**
+   * Creates `dir` and its missing parents, durably: the parent of every directory created is
+   * fsynced, so a power cut cannot take a directory whose files were made durable (fsyncing a
+   * file or a directory does not make that directory's own name durable).
+   */
   mkdir(dir: string): void {
+    let first: string | undefined;
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      first = fs.mkdirSync(dir, { recursive: true });
     } catch (error) {
       throw storageError('mkdir', dir, error);
+    }
+    if (first === undefined) return;
+    const created = nodePath.resolve(first);
+    for (let level = nodePath.resolve(dir); ; level = nodePath.dirname(level)) {
+      this.syncDirectory(nodePath.dirname(level));
+      if (level === created || level === nodePath.dirname(level)) break;
     }
   }
 

@@ -85,6 +85,7 @@ export interface SegmentStorage {
   /** File names (not paths) in `dir`; empty when `dir` does not exist. */
   list(dir: string): string[];
   exists(path: string): boolean;
+  /** Creates `dir` and its missing parents; their names are durable when it returns. */
   mkdir(dir: string): void;
   /** Removes a name; mappings of the file stay valid (the inode lives until unmapped). */
   unlink(path: string): void;
