@@ -42,6 +42,7 @@ import { serveGroupChannel, type ConsumerHandle } from './client/consumer-handle
 import { resolveConsumerOptions, type ConsumerOptions } from './client/consumer-options.js';
 import { GroupRegistry, localGroupClient } from './client/groups/index.js';
 import { OffsetStore } from './client/offset-store.js';
+import { MmapStorage } from './segments/index.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -67,6 +68,7 @@ const stateNames: PartitionDescription['state'][] =
 
 export class Broker extends EventEmitter {
   private readonly producers = new Set<Producer>();
+  private readonly storage = new MmapStorage();
   private nextSessionId = 1;
   private mainSession: ProducerSession | undefined;
   private isClosed = false;
@@ -144,6 +146,9 @@ export class Broker extends EventEmitter {
       name: topic, topicId: this.manifest.nextTopicId, firstSlot: this.freeSlots(config.partitions),
       config, createdAtMs: Date.now(),
     };
+    // A directory of a topic deleted under this name can be back after a power cut (the
+    // deletion's unlinks were not durable yet): a new topic starts empty, never on its log.
+    this.removePartitionDirs(topic, config.partitions);
     this.saveManifest({
       ...this.manifest, nextTopicId: this.manifest.nextTopicId + 1,
       topics: [...this.manifest.topics, record],
@@ -175,14 +180,24 @@ export class Broker extends EventEmitter {
     this.saveManifest({
       ...this.manifest, topics: this.manifest.topics.filter((t) => t.name !== topic),
     });
-    for (let partition = 0; partition < record.config.partitions; partition++) {
-      // Retries: a next segment being prepared in the background may land in the directory
-      // while it is removed (ENOTEMPTY).
-      fs.rmSync(this.partitionDir(topic, partition),
-        { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
-    }
+    this.removePartitionDirs(topic, record.config.partitions);
     await this.offsets.deleteTopic(topic);
     this.groups.topicsChanged();
+  }
+
+  /** Removes the topic's partition directories and makes that durable. */
+  private removePartitionDirs(topic: string, partitionCount: number): void {
+    try {
+      for (let partition = 0; partition < partitionCount; partition++) {
+        // Retries: a next segment being prepared in the background may land in the directory
+        // while it is removed (ENOTEMPTY).
+        fs.rmSync(this.partitionDir(topic, partition),
+          { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+      }
+      this.storage.syncDirectory(this.config.dataDir);
+    } catch (error) {
+      throw fromIoError(error, `removing the partition directories of ${topic}`);
+    }
   }
 
   listTopics(): string[] {
