@@ -1,7 +1,18 @@
 /**
- * A limit on everything (STYLE.md §6). Every queue is bounded and every drain loop takes a count
- * limit; the numbers live here so that their relationships can be asserted in one place.
- * Units are last in every name.
+ * A limit on everything (STYLE.md §6): the numbers live here so that their relationships can be
+ * asserted in one place. Units are last in every name.
+ *
+ * Bounded by a limit below: the rings (their capacity: a full ring is back-pressure, never
+ * growth), the batches a producer has in flight per partition, the batches queued per partition
+ * in front of the handler pool, the bytes of one fetch, the entries of one commit, the members
+ * and groups of the coordinator, and the size of an offset log read on open. Drain loops take a
+ * count limit: `ringReadFrameCountMax` frames per ring drain; the offset store writes at most
+ * 1024 queued commits of a group per write.
+ *
+ * Not bounded yet (issue 10): a producer's sealed batches waiting for in-flight room and its
+ * per-actor backlog when a ring is full (producer.ts, producer-session.ts) grow for as long as
+ * an actor is slow or restarting; and an offset-store group's queue holds one entry per commit
+ * a caller is awaiting, bounded only by its callers.
  */
 import { assert } from './assert.js';
 

@@ -7,8 +7,10 @@
  * table with write + fsync + rename + fsync of the directory; concurrent commits of one group
  * share that one `fdatasync` (group commit, DESIGN.md §5: ~1.5 ms each); and a torn write can
  * only cost the records after the tear, which recovery drops, leaving an earlier good state.
- * The log is kept bounded by rewriting it as a snapshot (temp, fsync, rename, fsync dir) when
- * it outgrows both `offsetLogCompactBytes` and twice its snapshot, and on open after a tear.
+ * The log is kept bounded by rewriting it as a snapshot (the storage's one atomic replace:
+ * temp, fsync, rename, fsync dir) when it outgrows both `offsetLogCompactBytes` and twice its
+ * snapshot, and on open after a tear. Every file operation goes through the storage boundary
+ * (segments/storage.ts), so the seeded power-cut suite runs against this format too.
  *
  * Invariants:
  * 1. `committed()` answers only what is durable: memory is updated after the `fdatasync`.
@@ -26,8 +28,6 @@
  * | leftover `.tmp` from an interrupted snapshot   | deleted (the rename never happened)     |
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { assert } from '../assert.js';
 import {
@@ -35,6 +35,9 @@ import {
   topicNameLengthMax,
 } from '../constants.js';
 import { MambaError, closed, invalidConfig } from '../errors.js';
+import {
+  MmapStorage, TEMP_SUFFIX, type AppendFile, type SegmentStorage,
+} from '../segments/index.js';
 import {
   FILE_HEADER_SIZE_BYTES, RecordType, checkFileHeader, decodeRecord, encodeFileHeader,
   encodeRecord,
@@ -45,7 +48,6 @@ export type { OffsetEntry } from './offset-log-layout.js';
 
 export const GROUPS_DIR_NAME = '__groups';
 const LOG_SUFFIX = '.offsets';
-const TEMP_SUFFIX = '.tmp';
 const CORRUPT_SUFFIX = '.corrupt';
 
 /** What recovery found in one file that was not a clean log. */
@@ -61,6 +63,8 @@ export interface OffsetLogRecovery {
 export interface OffsetStoreOptions {
   /** The log size past which a group's log is rewritten as a snapshot (default 1 MiB). */
   compactBytes?: number;
+  /** Where the files live; tests pass a fault-injecting `MemoryStorage`. */
+  storage?: SegmentStorage;
 }
 
 type Offsets = Map<string, Map<number, number>>;
@@ -79,8 +83,7 @@ type Operation =
 
 class GroupLog {
   readonly offsets: Offsets = new Map();
-  handle: FileHandle | undefined;
-  sizeBytes = 0;
+  handle: AppendFile | undefined;
   /** Set when an append failed and could not be cut off; the group refuses writes. */
   broken: Error | undefined;
   deleted = false;
@@ -100,6 +103,7 @@ export class OffsetStore {
     readonly directory: string,
     recovery: OffsetLogRecovery[],
     private readonly compactBytes: number,
+    private readonly storage: SegmentStorage,
   ) {
     this.recovery = recovery;
   }
@@ -115,16 +119,17 @@ export class OffsetStore {
       throw invalidConfig('options.compactBytes', compactBytes,
         `an integer from 1024 to ${offsetLogSizeBytesMax / 4}`);
     }
+    const storage = options.storage ?? new MmapStorage();
     const directory = path.join(dataDir, GROUPS_DIR_NAME);
-    await mkdir(directory, { recursive: true });
+    storage.mkdir(directory);
     const recovery: OffsetLogRecovery[] = [];
-    const store = new OffsetStore(directory, recovery, compactBytes);
-    for (const name of (await readdir(directory)).sort()) {
+    const store = new OffsetStore(directory, recovery, compactBytes, storage);
+    for (const name of storage.list(directory).sort()) {
       const filePath = path.join(directory, name);
-      if (name.endsWith(TEMP_SUFFIX)) await rm(filePath, { force: true });
+      if (name.endsWith(TEMP_SUFFIX)) storage.unlink(filePath);
       else if (name.endsWith(LOG_SUFFIX)) await store.recoverFile(filePath, recovery);
     }
-    await syncDirectory(directory);
+    await storage.syncDirectoryAsync(directory);
     return store;
   }
 
@@ -177,8 +182,8 @@ export class OffsetStore {
       log.deleted = true;
       await log.handle?.close();
       log.handle = undefined;
-      await rm(log.filePath, { force: true });
-      await syncDirectory(this.directory);
+      this.storage.unlink(log.filePath);
+      await this.storage.syncDirectoryAsync(this.directory);
     });
   }
 
@@ -222,7 +227,7 @@ export class OffsetStore {
 
   private async createLog(groupId: string): Promise<GroupLog> {
     const log = new GroupLog(groupId, path.join(this.directory, fileNameFor(groupId)));
-    await writeSnapshot(log, this.directory);
+    await this.writeSnapshot(log);
     this.logs.set(groupId, log);
     return log;
   }
@@ -268,50 +273,71 @@ export class OffsetStore {
     }
     for (const commit of batch) applyEntries(log.offsets, commit.entries);
     for (const commit of batch) commit.resolve();
-    if (log.sizeBytes > this.compactBytes && log.sizeBytes > 2 * snapshotSizeBytes(log)) {
+    const sizeBytes = log.handle?.sizeBytes ?? 0;
+    if (sizeBytes > this.compactBytes && sizeBytes > 2 * snapshotSizeBytes(log)) {
       // The commits are durable already; a failed compaction leaves the longer log in place
-      // (the old handle is replaced only after the rename) and is tried again next time.
-      await writeSnapshot(log, this.directory).catch(() => undefined);
+      // (the old handle is replaced only after the replace) and is tried again next time.
+      await this.writeSnapshot(log).catch(() => undefined);
     }
   }
 
   private async append(log: GroupLog, bytes: Uint8Array): Promise<void> {
     if (log.deleted) throw new MambaError('ILLEGAL_STATE', `group ${log.groupId} was deleted`);
     if (log.broken !== undefined || log.handle === undefined) throw ioError(log, log.broken);
-    const before = log.sizeBytes;
+    const handle = log.handle;
+    const before = handle.sizeBytes;
     try {
-      await writeAll(log.handle, bytes, before);
-      await log.handle.datasync();
-      log.sizeBytes = before + bytes.byteLength;
+      await handle.append(bytes);
+      await handle.sync();
     } catch (error) {
       // Cut off whatever part of the append reached the file, so that the next append does
       // not land after a torn record (invariant 2). If that fails too, refuse writes.
-      await log.handle.truncate(before).catch((e: Error) => { log.broken = e; });
+      await handle.truncate(before).catch((e: Error) => { log.broken = e; });
       throw ioError(log, error);
     }
   }
 
+  /** Replaces the group's file by a snapshot of its state (the storage's atomic replace). */
+  private async writeSnapshot(log: GroupLog): Promise<void> {
+    await this.storage.writeFileAtomicAsync(log.filePath, snapshotRecords(log));
+    // From here the old handle writes to an unlinked file: switch before anything can fail
+    // quietly, and refuse further writes if the new file cannot be opened.
+    const previous = log.handle;
+    log.handle = undefined;
+    await previous?.close().catch(() => undefined);
+    try {
+      log.handle = await this.storage.openAppendFile(log.filePath);
+    } catch (error) {
+      log.broken = error as Error;
+      throw error;
+    }
+  }
+
   private async recoverFile(filePath: string, report: OffsetLogRecovery[]): Promise<void> {
-    const fileBytes = (await stat(filePath)).size;
+    const handle = await this.storage.openAppendFile(filePath);
+    const fileBytes = handle.sizeBytes;
+    const setAside = async (reason: string) => {
+      await handle.close();
+      report.push({ path: filePath, groupId: undefined, validBytes: 0, fileBytes, reason });
+      this.storage.rename(filePath, filePath + CORRUPT_SUFFIX);
+    };
     if (fileBytes > offsetLogSizeBytesMax) {
-      await setAside(filePath, report, undefined, 0, fileBytes, 'file larger than the limit');
+      await setAside('file larger than the limit');
       return;
     }
-    const parsed = parseLog(await readWhole(filePath));
+    const parsed = parseLog(this.storage.readFile(filePath) ?? new Uint8Array(0));
     if (parsed.groupId === undefined) {
-      await setAside(filePath, report, undefined, 0, fileBytes, parsed.reason!);
+      await setAside(parsed.reason!);
       return;
     }
     const log = new GroupLog(parsed.groupId, filePath);
     for (const [topic, partitions] of parsed.offsets) log.offsets.set(topic, partitions);
     assert(!this.logs.has(parsed.groupId), 'one file per group');
-    if (parsed.reason === undefined) {
-      log.handle = await open(filePath, 'r+');
-      log.sizeBytes = fileBytes;
-    } else {
+    log.handle = handle;
+    if (parsed.reason !== undefined) {
       report.push({ path: filePath, groupId: parsed.groupId, validBytes: parsed.validBytes,
         fileBytes, reason: parsed.reason });
-      await writeSnapshot(log, this.directory);
+      await this.writeSnapshot(log);
     }
     this.logs.set(parsed.groupId, log);
   }
@@ -389,69 +415,6 @@ function snapshotSizeBytes(log: GroupLog): number {
   return size;
 }
 
-/** Replaces the group's file by a snapshot of its state: temp, fsync, rename, fsync dir. */
-async function writeSnapshot(log: GroupLog, directory: string): Promise<void> {
-  const bytes = snapshotRecords(log);
-  const tempPath = log.filePath + TEMP_SUFFIX;
-  const temp = await open(tempPath, 'w');
-  try {
-    await writeAll(temp, bytes, 0);
-    await temp.sync();
-  } finally {
-    await temp.close();
-  }
-  await rename(tempPath, log.filePath);
-  // From here the old handle writes to an unlinked file: switch before anything can fail
-  // quietly, and refuse further writes if the new file cannot be opened.
-  const previous = log.handle;
-  log.handle = undefined;
-  await previous?.close().catch(() => undefined);
-  try {
-    log.handle = await open(log.filePath, 'r+');
-  } catch (error) {
-    log.broken = error as Error;
-    throw error;
-  }
-  log.sizeBytes = bytes.byteLength;
-  await syncDirectory(directory);
-}
-
-async function setAside(
-  filePath: string, report: OffsetLogRecovery[], groupId: string | undefined,
-  validBytes: number, fileBytes: number, reason: string,
-): Promise<void> {
-  report.push({ path: filePath, groupId, validBytes, fileBytes, reason });
-  await rename(filePath, filePath + CORRUPT_SUFFIX);
-}
-
-async function readWhole(filePath: string): Promise<Uint8Array> {
-  const handle = await open(filePath, 'r');
-  try {
-    return new Uint8Array(await handle.readFile());
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let written = 0;
-  while (written < bytes.byteLength) {
-    const { bytesWritten } = await handle.write(
-      bytes, written, bytes.byteLength - written, position + written);
-    assert(bytesWritten > 0, 'a write makes progress');
-    written += bytesWritten;
-  }
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   let size = 0;
@@ -473,7 +436,7 @@ function fileNameFor(groupId: string): string {
 }
 
 function ioError(log: GroupLog, cause: unknown): MambaError {
-  const code = (cause as NodeJS.ErrnoException).code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR';
+  const code = MambaError.is(cause, 'DISK_FULL') ? 'DISK_FULL' : 'IO_ERROR';
   return new MambaError(code, `writing offsets of group ${JSON.stringify(log.groupId)} failed`, {
     cause, detail: { groupId: log.groupId, path: log.filePath },
   });

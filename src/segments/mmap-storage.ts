@@ -11,7 +11,11 @@ import nodePath from 'node:path';
 import mmapModule from '@riaskov/mmap-io';
 import { Piscina } from 'piscina';
 import { workerUrl } from '../worker-url.js';
-import type { MappedFile, PreparedFile, PreparedFileState, SegmentStorage } from './storage.js';
+import { assert, assertNever } from '../assert.js';
+import { atomicReplacePlan, runPlan, runPlanAsync, type FileStep } from './atomic-file.js';
+import type {
+  AppendFile, MappedFile, PreparedFile, PreparedFileState, SegmentStorage,
+} from './storage.js';
 import { createZeroFilledFile, storageError } from './zero-filled-file.js';
 import {
   PREPARE_FAILED, PREPARE_PENDING, PREPARE_READY, type PrepareTask,
@@ -110,11 +114,23 @@ export class MmapStorage implements SegmentStorage {
     return fs.existsSync(path);
   }
 
+  /**
+   * Creates `dir` and its missing parents, durably: the parent of every directory created is
+   * fsynced, so a power cut cannot take a directory whose files were made durable (fsyncing a
+   * file or a directory does not make that directory's own name durable).
+   */
   mkdir(dir: string): void {
+    let first: string | undefined;
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      first = fs.mkdirSync(dir, { recursive: true });
     } catch (error) {
       throw storageError('mkdir', dir, error);
+    }
+    if (first === undefined) return;
+    const created = nodePath.resolve(first);
+    for (let level = nodePath.resolve(dir); ; level = nodePath.dirname(level)) {
+      this.syncDirectory(nodePath.dirname(level));
+      if (level === created || level === nodePath.dirname(level)) break;
     }
   }
 
@@ -147,24 +163,78 @@ export class MmapStorage implements SegmentStorage {
   }
 
   writeFileAtomic(path: string, bytes: Uint8Array): void {
-    const temporaryPath = `${path}.tmp`;
+    runPlan(atomicReplacePlan(path, bytes), (step) => this.runStep(step));
+  }
+
+  writeFileAtomicAsync(path: string, bytes: Uint8Array): Promise<void> {
+    return runPlanAsync(atomicReplacePlan(path, bytes), (step) => this.runStepAsync(step));
+  }
+
+  async syncDirectoryAsync(dir: string): Promise<void> {
+    let handle: fs.promises.FileHandle | undefined;
     try {
-      const fd = fs.openSync(temporaryPath, 'w');
-      try {
-        let written = 0;
-        while (written < bytes.length) {
-          written += fs.writeSync(fd, bytes, written, bytes.length - written, written);
-        }
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(temporaryPath, path);
+      handle = await fs.promises.open(dir, 'r');
+      await handle.sync();
     } catch (error) {
-      fs.rmSync(temporaryPath, { force: true });
-      throw storageError('write', path, error);
+      throw storageError('fsync directory', dir, error);
+    } finally {
+      await handle?.close();
     }
-    this.syncDirectory(nodePath.dirname(path));
+  }
+
+  async openAppendFile(path: string): Promise<AppendFile> {
+    let handle: fs.promises.FileHandle;
+    let sizeBytes: number;
+    try {
+      handle = await fs.promises.open(path, 'r+');
+      sizeBytes = (await handle.stat()).size;
+    } catch (error) {
+      throw storageError('open', path, error);
+    }
+    return new FileAppendFile(path, handle, sizeBytes);
+  }
+
+  private runStep(step: FileStep): void {
+    switch (step.kind) {
+      case 'write-durable': {
+        let fd: number | undefined;
+        try {
+          fd = fs.openSync(step.path, 'w');
+          let written = 0;
+          while (written < step.bytes.length) {
+            written += fs.writeSync(fd, step.bytes, written, step.bytes.length - written, written);
+          }
+          fs.fsyncSync(fd);
+        } catch (error) {
+          throw storageError('write', step.path, error);
+        } finally {
+          if (fd !== undefined) fs.closeSync(fd);
+        }
+        return;
+      }
+      case 'rename': return this.rename(step.fromPath, step.toPath);
+      case 'sync-directory': return this.syncDirectory(step.dir);
+      case 'remove': return this.unlink(step.path);
+      default: return assertNever(step);
+    }
+  }
+
+  private async runStepAsync(step: FileStep): Promise<void> {
+    if (step.kind !== 'write-durable' && step.kind !== 'sync-directory') {
+      this.runStep(step); // a rename or unlink is one metadata call that does not wait on disk
+      return;
+    }
+    if (step.kind === 'sync-directory') return this.syncDirectoryAsync(step.dir);
+    let handle: fs.promises.FileHandle | undefined;
+    try {
+      handle = await fs.promises.open(step.path, 'w');
+      await writeAllAsync(handle, step.bytes, 0);
+      await handle.sync();
+    } catch (error) {
+      throw storageError('write', step.path, error);
+    } finally {
+      await handle?.close();
+    }
   }
 
   readFile(path: string): Uint8Array | undefined {
@@ -187,6 +257,61 @@ export class MmapStorage implements SegmentStorage {
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }
+  }
+}
+
+/** An offset log on disk: positioned writes at the end, fdatasync, ftruncate. */
+class FileAppendFile implements AppendFile {
+  constructor(
+    readonly path: string,
+    private readonly handle: fs.promises.FileHandle,
+    private size: number,
+  ) {}
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  async append(bytes: Uint8Array): Promise<void> {
+    try {
+      await writeAllAsync(this.handle, bytes, this.size);
+    } catch (error) {
+      throw storageError('append', this.path, error);
+    }
+    this.size += bytes.byteLength;
+  }
+
+  async sync(): Promise<void> {
+    try {
+      await this.handle.datasync();
+    } catch (error) {
+      throw storageError('fdatasync', this.path, error);
+    }
+  }
+
+  async truncate(sizeBytes: number): Promise<void> {
+    try {
+      await this.handle.truncate(sizeBytes);
+    } catch (error) {
+      throw storageError('truncate', this.path, error);
+    }
+    this.size = sizeBytes;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+async function writeAllAsync(
+  handle: fs.promises.FileHandle, bytes: Uint8Array, position: number,
+): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(
+      bytes, written, bytes.byteLength - written, position + written);
+    assert(bytesWritten > 0, 'a write makes progress');
+    written += bytesWritten;
   }
 }
 

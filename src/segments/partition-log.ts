@@ -6,8 +6,11 @@
  * Invariants (asserted where they can break):
  * - offsets are dense and increasing: `append` stamps `baseOffset = logEndOffset` into the
  *   batch, and a batch is never split (the log rolls first when it does not fit);
- * - `durableOffset <= logEndOffset`; every byte below `durableOffset` was msynced;
- * - a checkpoint's recovery point is durable: `checkpoint()` flushes up to it before writing;
+ * - `durableOffset <= logEndOffset`; every batch below `durableOffset` was made durable (msync
+ *   by `flush`, fdatasync on the I/O pool by `flushAsync`), and so was the directory entry of
+ *   its segment;
+ * - a checkpoint's recovery point is durable: `checkpoint()` records `durableOffset` as it
+ *   stands (flushing first only under flush policy 'batch' or when asked for a full one);
  * - segment files are never made shorter (invariant 5); retention only unlinks.
  */
 import nodePath from 'node:path';
@@ -18,6 +21,7 @@ import {
   batchBaseSequence, batchLastOffsetDelta, batchProducerEpoch, batchProducerId, corruptBatch,
   incomingBatchProblem, incomingBatchSizeBytes, stampBatch,
 } from './batch-check.js';
+import { TEMP_SUFFIX } from './atomic-file.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { validateLogOptions, type LogConfig, type PartitionLogOptions } from './log-options.js';
 import { ProducerState } from './producer-state.js';
@@ -83,7 +87,7 @@ export class PartitionLog {
     const { storage } = config;
     storage.mkdir(dir);
     for (const name of storage.list(dir)) {
-      if (name.endsWith(PREPARED_SUFFIX) || name.endsWith('.tmp')) {
+      if (name.endsWith(PREPARED_SUFFIX) || name.endsWith(TEMP_SUFFIX)) {
         storage.unlink(nodePath.join(dir, name));
       }
     }
@@ -123,7 +127,7 @@ export class PartitionLog {
     return this.active.nextOffset;
   }
 
-  /** Every offset below this is on disk (msynced). */
+  /** Every offset below this is on disk (see the invariants above). */
   get durableOffset(): number {
     return this.durable;
   }

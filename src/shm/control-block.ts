@@ -1,31 +1,40 @@
 /**
  * The broker's shared control block: one SharedArrayBuffer that the supervisor, every partition
  * actor, and every producer or consumer thread map. It holds the words threads wait on, never
- * data. Layout (each slot on its own 128 bytes, so that a word one thread writes never shares a
- * cache line with a word another thread writes — STYLE.md §3):
+ * data. Every 128-byte line has one writer (STYLE.md §3), so a word one thread writes never
+ * shares a cache line with a word another thread writes: an actor slot is three lines, one per
+ * writer; a partition slot is one line, written by its actor.
  *
  * ```
- *  0                      128 × actorsMax                      + 128 × partitionsPerBrokerMax
- *  +----------------------+------------------------------------+
- *  | actor slots          | partition slots                    |
- *  +----------------------+------------------------------------+
+ *  0                        + 384 × actorsMax           + 128 × partitionsPerBrokerMax
+ *  +------------------------+---------------------------+
+ *  | actor slots            | partition slots           |
+ *  +------------------------+---------------------------+
  *
- *  actor slot (128 bytes)                       writer
- *   0  heartbeat     i32  ++ every loop turn    the actor
- *   4  state         i32  ActorState            the actor (supervisor sets STOPPED/FAILED)
- *   8  epoch         i32  ++ on every start     the supervisor
- *  12  progress      i32  ++ while recovering   the actor
- *  16  doorbell      i32  ++ to wake the actor  any producer thread
- *  20  sleeping      i32  1 while about to wait the actor
+ *  actor slot (3 × 128 bytes)
+ *   line 0, written by the actor
+ *     0  heartbeat     i32  ++ every loop turn
+ *     4  state         i32  ActorState
+ *     8  progress      i32  ++ while recovering
+ *    12  sleeping      i32  1 while about to wait
+ *   line 1, written by the supervisor
+ *   128  epoch         i32  ++ on every start
+ *   line 2, written by producer threads (any of them, with Atomics.add)
+ *   256  doorbell      i32  ++ to wake the actor
  *
- *  partition slot (128 bytes)                   writer
- *   0  highWatermark    i64  next offset readers may read up to (exclusive)   the actor
- *   8  durableOffset    i64  offsets below it are flushed to disk             the actor
- *  16  logStartOffset   i64  first offset still in the log                    the actor
- *  24  changeCount      i32  ++ after any of the above changes; waited on     the actor
- *  28  state            i32  PartitionState                                   actor / supervisor
- *  32  actorIndex       i32  owning actor                                     the supervisor
+ *  partition slot (128 bytes), written by the partition's actor
+ *   0  highWatermark    i64  next offset readers may read up to (exclusive)
+ *   8  durableOffset    i64  offsets below it are flushed to disk
+ *  16  logStartOffset   i64  first offset still in the log
+ *  24  changeCount      i32  ++ after any of the above changes; waited on
+ *  28  state            i32  PartitionState
+ *  32  actorIndex       i32  owning actor
  * ```
+ *
+ * Two words are also written by the supervisor, only while no actor thread writes the line:
+ * an actor's `state` (STARTING before its worker is spawned, FAILED after it exited for good),
+ * and a partition's `state`, `actorIndex` and `changeCount` (when the partition is assigned,
+ * before the actor opens it, and when it failed or was deleted, after the actor let it go).
  *
  * Publish protocol for the high-watermark: the actor appends the batch bytes to the mapped
  * segment, then `Atomics.store`s highWatermark, then `Atomics.add`s changeCount and
@@ -36,20 +45,29 @@
 import { assert } from '../assert.js';
 import { actorsMax, partitionsPerBrokerMax } from '../constants.js';
 
-export const SLOT_SIZE_BYTES = 128;
+/** One cache line, doubled against adjacent-line prefetch (STYLE.md §3). */
+export const LINE_SIZE_BYTES = 128;
 const i32 = 4;
 const i64 = 8;
 
-// Actor slot fields, as byte offsets within the slot.
-export const ACTOR_HEARTBEAT = 0;
+// Actor slot fields, as byte offsets within the slot. Line 0: the actor's words.
+const ACTOR_LINE_OF_ACTOR = 0;
+export const ACTOR_HEARTBEAT = ACTOR_LINE_OF_ACTOR;
 export const ACTOR_STATE = ACTOR_HEARTBEAT + i32;
-export const ACTOR_EPOCH = ACTOR_STATE + i32;
-export const ACTOR_PROGRESS = ACTOR_EPOCH + i32;
-export const ACTOR_DOORBELL = ACTOR_PROGRESS + i32;
-export const ACTOR_SLEEPING = ACTOR_DOORBELL + i32;
-const ACTOR_SLOT_END = ACTOR_SLEEPING + i32;
+export const ACTOR_PROGRESS = ACTOR_STATE + i32;
+export const ACTOR_SLEEPING = ACTOR_PROGRESS + i32;
+const ACTOR_LINE_OF_ACTOR_END = ACTOR_SLEEPING + i32;
+// Line 1: the supervisor's word.
+const ACTOR_LINE_OF_SUPERVISOR = ACTOR_LINE_OF_ACTOR + LINE_SIZE_BYTES;
+export const ACTOR_EPOCH = ACTOR_LINE_OF_SUPERVISOR;
+const ACTOR_LINE_OF_SUPERVISOR_END = ACTOR_EPOCH + i32;
+// Line 2: the producers' word.
+const ACTOR_LINE_OF_PRODUCERS = ACTOR_LINE_OF_SUPERVISOR + LINE_SIZE_BYTES;
+export const ACTOR_DOORBELL = ACTOR_LINE_OF_PRODUCERS;
+const ACTOR_LINE_OF_PRODUCERS_END = ACTOR_DOORBELL + i32;
+export const ACTOR_SLOT_SIZE_BYTES = ACTOR_LINE_OF_PRODUCERS + LINE_SIZE_BYTES;
 
-// Partition slot fields.
+// Partition slot fields: one line, the actor's.
 export const PARTITION_HIGH_WATERMARK = 0;
 export const PARTITION_DURABLE_OFFSET = PARTITION_HIGH_WATERMARK + i64;
 export const PARTITION_LOG_START_OFFSET = PARTITION_DURABLE_OFFSET + i64;
@@ -57,14 +75,20 @@ export const PARTITION_CHANGE_COUNT = PARTITION_LOG_START_OFFSET + i64;
 export const PARTITION_STATE = PARTITION_CHANGE_COUNT + i32;
 export const PARTITION_ACTOR_INDEX = PARTITION_STATE + i32;
 const PARTITION_SLOT_END = PARTITION_ACTOR_INDEX + i32;
+export const PARTITION_SLOT_SIZE_BYTES = LINE_SIZE_BYTES;
 
 export const ACTORS_REGION_OFFSET = 0;
-export const PARTITIONS_REGION_OFFSET = ACTORS_REGION_OFFSET + actorsMax * SLOT_SIZE_BYTES;
+export const PARTITIONS_REGION_OFFSET = ACTORS_REGION_OFFSET + actorsMax * ACTOR_SLOT_SIZE_BYTES;
 export const CONTROL_BLOCK_SIZE_BYTES =
-  PARTITIONS_REGION_OFFSET + partitionsPerBrokerMax * SLOT_SIZE_BYTES;
+  PARTITIONS_REGION_OFFSET + partitionsPerBrokerMax * PARTITION_SLOT_SIZE_BYTES;
 
-assert(ACTOR_SLOT_END <= SLOT_SIZE_BYTES, 'actor slot fits its 128 bytes');
-assert(PARTITION_SLOT_END <= SLOT_SIZE_BYTES, 'partition slot fits its 128 bytes');
+assert(ACTOR_LINE_OF_ACTOR_END - ACTOR_LINE_OF_ACTOR <= LINE_SIZE_BYTES, 'actor line fits');
+assert(ACTOR_LINE_OF_SUPERVISOR_END - ACTOR_LINE_OF_SUPERVISOR <= LINE_SIZE_BYTES,
+  'supervisor line fits');
+assert(ACTOR_LINE_OF_PRODUCERS_END - ACTOR_LINE_OF_PRODUCERS <= LINE_SIZE_BYTES,
+  'producer line fits');
+assert(PARTITION_SLOT_END <= PARTITION_SLOT_SIZE_BYTES, 'partition slot fits its line');
+assert(PARTITIONS_REGION_OFFSET % LINE_SIZE_BYTES === 0, 'partition slots start on a line');
 assert(PARTITION_HIGH_WATERMARK % i64 === 0, 'i64 fields are 8-byte aligned');
 
 export const ActorState = {
@@ -105,7 +129,7 @@ export class ControlBlock {
   /** Index into `i32` of an actor field. */
   actorWord(actorIndex: number, field: number): number {
     assert(actorIndex >= 0 && actorIndex < actorsMax, `actor index ${actorIndex} in range`);
-    return (ACTORS_REGION_OFFSET + actorIndex * SLOT_SIZE_BYTES + field) / i32;
+    return (ACTORS_REGION_OFFSET + actorIndex * ACTOR_SLOT_SIZE_BYTES + field) / i32;
   }
 
   /** Index into `i32` of a partition field (an i32 field). */
@@ -120,7 +144,7 @@ export class ControlBlock {
 
   private partitionByte(slot: number, field: number): number {
     assert(slot >= 0 && slot < partitionsPerBrokerMax, `partition slot ${slot} in range`);
-    return PARTITIONS_REGION_OFFSET + slot * SLOT_SIZE_BYTES + field;
+    return PARTITIONS_REGION_OFFSET + slot * PARTITION_SLOT_SIZE_BYTES + field;
   }
 
   highWatermark(slot: number): number {

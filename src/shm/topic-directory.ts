@@ -1,7 +1,8 @@
 /**
  * The topic directory: which partition slots each topic owns, in shared memory, so that a
  * producer or consumer in any thread can resolve a topic name without a round trip to the main
- * thread. The supervisor (main thread) is its only writer; every other thread only reads.
+ * thread. The broker on the main thread is its only writer (`put`, `remove`); every other
+ * thread only reads.
  *
  * ```
  *  0         4           8                 128
@@ -10,33 +11,40 @@
  *  +---------+-----------+-----------------+
  *  entry (280 bytes) × topicsPerBrokerMax:
  *   0 state i32 (0 free, 1 live)  4 firstSlot i32  8 partitionCount i32  12 nameLength i32
- *  16 topicId i32                20 maxRecordBytes i32  24 name, UTF-8, topicNameBytesMax bytes
+ *  16 topicId i32                20 maxRecordBytes i32  24 name, nameLength bytes of 256
  * ```
  *
  * Consistency is a sequence lock: the writer makes `seq` odd, changes entries, makes it even
- * again. A reader copies what it needs between two loads of `seq` and retries if they differ or
- * are odd, so it never acts on a half-written entry.
+ * again. A reader copies every entry between two loads of `seq` and starts over if they differ
+ * or the first is odd, so it never acts on a half-written entry; it keeps that copy until `seq`
+ * changes.
  */
 import { assert } from '../assert.js';
 import { recordSizeBytesMax, topicNameLengthMax, topicsPerBrokerMax } from '../constants.js';
 
+const i32 = 4;
 const HEADER_SIZE_BYTES = 128;
 const SEQ = 0;
-const COUNT = 4;
+const COUNT = SEQ + i32;
 const ENTRY_STATE = 0;
-const ENTRY_FIRST_SLOT = 4;
-const ENTRY_PARTITION_COUNT = 8;
-const ENTRY_NAME_LENGTH = 12;
-const ENTRY_TOPIC_ID = 16;
+const ENTRY_FIRST_SLOT = ENTRY_STATE + i32;
+const ENTRY_PARTITION_COUNT = ENTRY_FIRST_SLOT + i32;
+const ENTRY_NAME_LENGTH = ENTRY_PARTITION_COUNT + i32;
+const ENTRY_TOPIC_ID = ENTRY_NAME_LENGTH + i32;
 /** The topic's `maxRecordBytes`, which producers in every thread check before sending. */
-const ENTRY_MAX_RECORD_BYTES = 20;
-const ENTRY_NAME = 24;
-/** UTF-8 names up to 249 characters of ASCII; wider characters count by their bytes. */
+const ENTRY_MAX_RECORD_BYTES = ENTRY_TOPIC_ID + i32;
+const ENTRY_NAME = ENTRY_MAX_RECORD_BYTES + i32;
+/**
+ * Room for a name. Names are 1 to `topicNameLengthMax` (249) ASCII characters (options.ts
+ * validates them), so one byte each; the room is rounded up to keep entries 8-byte aligned.
+ */
 export const topicNameBytesMax = 256;
 const ENTRY_SIZE_BYTES = ENTRY_NAME + topicNameBytesMax;
 export const TOPIC_DIRECTORY_SIZE_BYTES = HEADER_SIZE_BYTES + topicsPerBrokerMax * ENTRY_SIZE_BYTES;
 
 assert(topicNameLengthMax <= topicNameBytesMax, 'a topic name fits its entry');
+assert(COUNT + i32 <= HEADER_SIZE_BYTES, 'the header fits its line');
+assert(ENTRY_NAME === 24 && ENTRY_SIZE_BYTES === 280, 'entry layout as drawn above');
 assert(ENTRY_SIZE_BYTES % 8 === 0, 'entries are 8-byte aligned');
 
 export interface TopicLocation {
@@ -82,7 +90,7 @@ export class TopicDirectory {
       this.setWord(base + ENTRY_TOPIC_ID, location.topicId);
       this.setWord(base + ENTRY_MAX_RECORD_BYTES, location.maxRecordBytes ?? recordSizeBytesMax);
       this.setWord(base + ENTRY_STATE, 1);
-      Atomics.add(this.words, COUNT / 4, 1);
+      Atomics.add(this.words, COUNT / i32, 1);
     });
   }
 
@@ -92,7 +100,7 @@ export class TopicDirectory {
     if (entry < 0) return;
     this.write(() => {
       this.setWord(entryOffset(entry) + ENTRY_STATE, 0);
-      Atomics.sub(this.words, COUNT / 4, 1);
+      Atomics.sub(this.words, COUNT / i32, 1);
     });
   }
 
@@ -110,11 +118,11 @@ export class TopicDirectory {
 
   private refresh(): void {
     for (;;) {
-      const before = Atomics.load(this.words, SEQ / 4);
+      const before = Atomics.load(this.words, SEQ / i32);
       if (before === this.cacheSeq) return;
       if ((before & 1) === 1) continue;
       const snapshot = this.readAll();
-      if (Atomics.load(this.words, SEQ / 4) !== before) continue;
+      if (Atomics.load(this.words, SEQ / i32) !== before) continue;
       this.cache = snapshot;
       this.cacheSeq = before;
       return;
@@ -139,11 +147,11 @@ export class TopicDirectory {
   }
 
   private write(change: () => void): void {
-    Atomics.add(this.words, SEQ / 4, 1);
+    Atomics.add(this.words, SEQ / i32, 1);
     try {
       change();
     } finally {
-      Atomics.add(this.words, SEQ / 4, 1);
+      Atomics.add(this.words, SEQ / i32, 1);
     }
   }
 
@@ -172,11 +180,11 @@ export class TopicDirectory {
   }
 
   private word(byteOffset: number): number {
-    return Atomics.load(this.words, byteOffset / 4);
+    return Atomics.load(this.words, byteOffset / i32);
   }
 
   private setWord(byteOffset: number, value: number): void {
-    Atomics.store(this.words, byteOffset / 4, value);
+    Atomics.store(this.words, byteOffset / i32, value);
   }
 }
 

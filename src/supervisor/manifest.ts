@@ -1,19 +1,24 @@
 /**
  * The topic manifest: which topics exist, their configuration, and the partition slots they
  * own. It is tiny and written only by admin operations, so it is JSON (readable when debugging a
- * data directory by hand) with a CRC32C over its body, written atomically: temp file, fsync,
- * rename, fsync of the directory. A manifest that fails its checksum is a typed error, never
- * silently replaced by an empty one (that would orphan every partition).
+ * data directory by hand) with a CRC32C over its body, replaced with the storage's one atomic
+ * routine (segments/atomic-file.ts: temp file, fsync, rename, fsync of the directory), so a
+ * power cut leaves the old manifest or the new one, whole. A manifest that fails its checksum
+ * is a typed error, never silently replaced by an empty one (that would orphan every partition).
  *
  * ```
  * <dataDir>/topics.json   {"crc32c": <u32>, "body": "<JSON of ManifestBody>"}
  * ```
+ *
+ * To extend it, add an optional field to `TopicRecord` (or `ManifestBody`): readers of this
+ * version ignore fields they do not know, and a reader must give a missing one its default.
+ * A change old readers must not read bumps `MANIFEST_VERSION`.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { MambaError } from '../errors.js';
 import type { TopicConfig } from '../options.js';
 import { crc32c } from '../records/index.js';
+import { MmapStorage, type SegmentStorage } from '../segments/index.js';
 
 export const MANIFEST_FILE_NAME = 'topics.json';
 const MANIFEST_VERSION = 1;
@@ -36,21 +41,18 @@ export function emptyManifest(): ManifestBody {
   return { version: MANIFEST_VERSION, nextTopicId: 1, topics: [] };
 }
 
-export function readManifest(dataDir: string): ManifestBody {
+export function readManifest(
+  dataDir: string, storage: SegmentStorage = new MmapStorage(),
+): ManifestBody {
   const file = path.join(dataDir, MANIFEST_FILE_NAME);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest();
-    throw error;
-  }
+  const bytes = storage.readFile(file);
+  if (bytes === undefined) return emptyManifest();
   const corrupt = (reason: string) => new MambaError('CORRUPT_LOG',
     `topic manifest ${file} is corrupt: ${reason}`,
     { corruption: { path: file, bytePosition: 0, reason } });
   let envelope: { crc32c?: unknown; body?: unknown };
   try {
-    envelope = JSON.parse(text) as typeof envelope;
+    envelope = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof envelope;
   } catch {
     throw corrupt('not JSON');
   }
@@ -65,23 +67,10 @@ export function readManifest(dataDir: string): ManifestBody {
   return body;
 }
 
-export function writeManifest(dataDir: string, body: ManifestBody): void {
-  const file = path.join(dataDir, MANIFEST_FILE_NAME);
-  const temp = `${file}.tmp`;
+export function writeManifest(
+  dataDir: string, body: ManifestBody, storage: SegmentStorage = new MmapStorage(),
+): void {
   const bodyText = JSON.stringify(body);
   const text = JSON.stringify({ crc32c: crc32c(Buffer.from(bodyText, 'utf8')), body: bodyText });
-  const fd = fs.openSync(temp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temp, file);
-  const dirFd = fs.openSync(dataDir, 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
+  storage.writeFileAtomic(path.join(dataDir, MANIFEST_FILE_NAME), Buffer.from(text, 'utf8'));
 }

@@ -14,11 +14,14 @@ import {
 } from '../constants.js';
 import type { TopicConfig } from '../options.js';
 import type { PartitionSpec } from '../actors/index.js';
+import { MmapStorage } from '../segments/index.js';
 import { PartitionState, type ControlBlock, type TopicDirectory } from '../shm/index.js';
 import { readManifest, writeManifest, type ManifestBody, type TopicRecord } from './manifest.js';
 import type { Supervisor } from './supervisor.js';
 
 export class TopicRegistry {
+  private readonly storage = new MmapStorage();
+
   private constructor(
     private readonly dataDir: string,
     private readonly actorCount: number,
@@ -68,6 +71,9 @@ export class TopicRegistry {
       name: topic, topicId: this.manifest.nextTopicId, firstSlot: this.freeSlots(config.partitions),
       config, createdAtMs: Date.now(),
     };
+    // A directory of a topic deleted under this name can be back after a power cut (the
+    // deletion's unlinks were not durable yet): a new topic starts empty, never on its log.
+    this.removePartitionDirs(topic, config.partitions);
     this.save({
       ...this.manifest, nextTopicId: this.manifest.nextTopicId + 1,
       topics: [...this.manifest.topics, record],
@@ -92,11 +98,21 @@ export class TopicRegistry {
     this.save({
       ...this.manifest, topics: this.manifest.topics.filter((t) => t.name !== topic),
     });
-    for (let partition = 0; partition < record.config.partitions; partition++) {
-      // Retries: a next segment being prepared in the background may land in the directory
-      // while it is removed (ENOTEMPTY).
-      fs.rmSync(this.partitionDir(topic, partition),
-        { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    this.removePartitionDirs(topic, record.config.partitions);
+  }
+
+  /** Removes the topic's partition directories and makes that durable. */
+  private removePartitionDirs(topic: string, partitionCount: number): void {
+    try {
+      for (let partition = 0; partition < partitionCount; partition++) {
+        // Retries: a next segment being prepared in the background may land in the directory
+        // while it is removed (ENOTEMPTY).
+        fs.rmSync(this.partitionDir(topic, partition),
+          { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+      }
+      this.storage.syncDirectory(this.dataDir);
+    } catch (error) {
+      throw fromIoError(error, `removing the partition directories of ${topic}`);
     }
   }
 

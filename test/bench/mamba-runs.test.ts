@@ -1,8 +1,8 @@
-/** Mamba through the bench's own paths, briefly: producer threads, and the consumer gate. */
+/** Mamba through the bench's own paths, briefly: producer threads, and a consumer. */
 import { describe, expect, it } from 'vitest';
-import { Broker } from '../../src/index.js';
 import { runProducerThreads } from '../../bench/producer-threads/producer-threads.js';
 import { mambaFactory } from '../../bench/systems/index.js';
+import { runScenario } from '../../bench/harness/scenario-runner.js';
 import { scenario } from './fixtures.js';
 
 describe('mamba in the bench', () => {
@@ -19,14 +19,15 @@ describe('mamba in the bench', () => {
     expect(result.ackLatency.count).toBe(result.messageCount / 50);
   }, 30_000);
 
-  it('skips consumer scenarios with the reason until the broker has consumers', async () => {
+  it('runs a consumer scenario: the consumer reads every message the producer sent', async () => {
     const system = mambaFactory.create(1)!;
-    const reason = await system.unsupportedReason({ ...scenario('c'), consumerCount: 1 });
-    const prototype = Broker.prototype as unknown as Record<string, unknown>;
-    const hasConsumers = typeof prototype['consumer'] === 'function';
-    if (hasConsumers) expect(reason).toBeUndefined();
-    else expect(reason).toMatch(/broker\.consumer\(\)/);
-    expect(await system.unsupportedReason(scenario('p'))).toBeUndefined();
-    await system.teardown();
-  });
+    const consume = { ...scenario('100B p1 x1 acks=1 +c1'), acks: 1 as const, consumerCount: 1,
+      warmupMs: 0, durationMs: 300, batchMessageCount: 50, drainTimeoutMs: 10_000 };
+    expect(await system.unsupportedReason(consume)).toBeUndefined();
+    const result = await runScenario(system, consume);
+    expect(result.reason).toBe('');
+    expect(result.status).toBe('ok');
+    expect(result.messageCount).toBeGreaterThan(0);
+    expect(result.consumedCount).toBe(result.messageCount);
+  }, 30_000);
 });

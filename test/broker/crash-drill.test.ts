@@ -94,15 +94,20 @@ describe('crash drills', () => {
       dataDir, actors: 1, restart: { backoffMsMin: 1, backoffMsMax: 5, maxPerMinute: 5 },
     });
     await broker.createTopic('storm', { partitions: 1 });
-    const failed = new Promise((resolve) => broker.on('actor-failed', resolve));
-    for (let i = 0; i < 6; i++) {
-      try {
-        await broker.crashActor(0, 'terminate');
-      } catch {
-        break;
-      }
+    let givenUp = false;
+    const failed = new Promise((resolve) => broker.on('actor-failed', (event) => {
+      givenUp = true;
+      resolve(event);
+    }));
+    // Five restarts fit the minute; the sixth crash is the one the actor is given up for. Every
+    // crash before that must succeed: a crash that fails early is a bug, not the end of the loop.
+    for (let crash = 1; crash <= 6; crash++) {
+      expect(givenUp, `given up before crash ${crash}`).toBe(false);
+      await broker.crashActor(0, 'terminate');
     }
     await failed;
+    await expect(broker.crashActor(0, 'terminate'))
+      .rejects.toMatchObject({ code: 'PARTITION_FAILED' });
     await expect(broker.producer({ acks: 1 }).send('storm', { value: 'x' }))
       .rejects.toMatchObject({ code: 'PARTITION_FAILED' });
     await broker.close();

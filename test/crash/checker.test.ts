@@ -15,6 +15,7 @@ import { ACK_FIELDS, type AckReport } from '../../src/cli/crash/messages.js';
 import type { RecordSource, WorkloadLayout } from '../../src/cli/crash/record-source.js';
 import { decodeIdentity, encodeValue, valueProblem } from '../../src/cli/crash/record-value.js';
 import { damageUnflushedTail } from '../../src/cli/crash/torn-tail.js';
+import { LogFileSource } from '../../src/cli/crash/log-file-source.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const runId = 0xabcd_1234;
@@ -172,5 +173,43 @@ describe('power-cut damage', () => {
     const durableOffset = log.flush();
     log.close();
     expect(damageUnflushedTail(dir, durableOffset, 'zero', 1)).toBeUndefined();
+  });
+});
+
+describe('the log-file source', () => {
+  /** Every file of `dir` with its bytes, to tell whether anything was written. */
+  function snapshot(dir: string): Map<string, Buffer> {
+    return new Map(fs.readdirSync(dir).sort().map((name) =>
+      [name, fs.readFileSync(path.join(dir, name))]));
+  }
+
+  it('reads the valid prefix of a torn log without recovering it or writing anything', async () => {
+    const dataDir = tempDir();
+    const dir = path.join(dataDir, 't-0');
+    const log = PartitionLog.open(dir, { segmentSizeBytes: 1 << 20, log: () => undefined });
+    const batch = (n: number) => encodeBatch(
+      Array.from({ length: 10 }, (_, i) => ({ value: value(1, n * 10 + i) })));
+    for (let n = 0; n < 20; n++) log.append(batch(n));
+    const durableOffset = log.flush();
+    log.checkpoint();
+    for (let n = 20; n < 40; n++) log.append(batch(n));
+    // A process crash: no close, so no final checkpoint; then a torn write in the tail.
+    expect(damageUnflushedTail(dir, durableOffset, 'garbage', 7)).toBeDefined();
+    const before = snapshot(dir);
+
+    const offsets: number[] = [];
+    await new LogFileSource().readAll({ ...layout, dataDir, partitions: 1 },
+      (slot, offset, bytes) => {
+        expect(slot).toBe(0);
+        expect(valueProblem(bytes, runId)).toBeUndefined();
+        offsets.push(offset);
+      });
+    expect(offsets.length).toBeGreaterThanOrEqual(durableOffset);
+    expect(offsets.length).toBeLessThan(400);
+    expect(offsets).toEqual(offsets.map((_, i) => i));
+    // Not one byte changed: the torn tail is still there and no checkpoint was written.
+    const after = snapshot(dir);
+    expect([...after.keys()]).toEqual([...before.keys()]);
+    for (const [name, bytes] of before) expect(after.get(name)!.equals(bytes), name).toBe(true);
   });
 });

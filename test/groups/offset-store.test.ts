@@ -8,6 +8,7 @@ import path from 'node:path';
 import { GROUPS_DIR_NAME, OffsetStore } from '../../src/coordinator/offset-store.js';
 import type { OffsetEntry } from '../../src/coordinator/offset-store.js';
 import { MambaError } from '../../src/errors.js';
+import { MemoryStorage } from '../../src/segments/index.js';
 
 let dataDir: string;
 
@@ -99,6 +100,24 @@ describe('OffsetStore', () => {
     await store.close();
     const reopened = await OffsetStore.open(dataDir);
     expect(reopened.committed('g', 'topic-with-a-longer-name', 9)).toBe(399);
+    await reopened.close();
+  });
+
+  it('fails a commit on a full disk with DISK_FULL, keeps the durable, resumes', async () => {
+    const storage = new MemoryStorage();
+    const store = await OffsetStore.open('/data', { storage });
+    await store.commit('g', [{ topic: 't', partition: 0, offset: 1 }]);
+    storage.capacityBytes = storage.usedBytes();
+    const full = await store.commit('g', [{ topic: 't', partition: 0, offset: 2 }])
+      .catch((error: unknown) => error);
+    expect(MambaError.is(full, 'DISK_FULL')).toBe(true);
+    expect(store.committed('g', 't', 0)).toBe(1);
+    storage.capacityBytes = Number.POSITIVE_INFINITY;
+    await store.commit('g', [{ topic: 't', partition: 0, offset: 3 }]);
+    await store.close();
+    const reopened = await OffsetStore.open('/data', { storage });
+    expect(reopened.committed('g', 't', 0)).toBe(3);
+    expect(reopened.recovery).toEqual([]);
     await reopened.close();
   });
 

@@ -1,45 +1,56 @@
 /**
- * A record source that reads the partition logs of a closed data directory directly, through
- * `PartitionLog` (the same recovery a broker runs on open, then sequential reads), with no
- * broker running.
+ * A record source that reads the partition logs of a data directory directly, with no broker
+ * running, and strictly read-only: it maps the segment files read-only and walks their batches
+ * itself. It does not open a `PartitionLog`, whose recovery would zero a torn tail, restamp
+ * offsets, unlink segments and write a checkpoint: the checker would then judge a log it had
+ * just changed, and the next broker to open the directory would find other evidence.
+ *
+ * What it reads is what recovery would keep without repair: from the first segment, every valid
+ * batch whose base offset continues the one before; at the first batch that is not valid it
+ * moves on only when the next segment starts exactly at the next offset (a clean roll), and
+ * stops otherwise. Whatever lies beyond the stop shows up in the verdict as lost records.
  */
 import path from 'node:path';
-import { forEachRecord, readBatchHeader } from '../../records/index.js';
-import { PartitionLog } from '../../segments/index.js';
+import { forEachRecord, readBatchHeader, validateBatch } from '../../records/index.js';
+import {
+  MmapStorage, listSegmentBaseOffsets, segmentFileName, type SegmentStorage,
+} from '../../segments/index.js';
 import type { RecordSource, RecordVisitor, WorkloadLayout } from './record-source.js';
-
-const readBytesMax = 1 << 20;
 
 export class LogFileSource implements RecordSource {
   readonly name = 'log-files';
+
+  constructor(private readonly storage: SegmentStorage = new MmapStorage()) {}
 
   async readAll(layout: WorkloadLayout, visit: RecordVisitor): Promise<void> {
     for (let topicIndex = 0; topicIndex < layout.topicNames.length; topicIndex++) {
       for (let partition = 0; partition < layout.partitions; partition++) {
         const dir = path.join(layout.dataDir, `${layout.topicNames[topicIndex]}-${partition}`);
-        readPartition(dir, topicIndex * layout.partitions + partition, visit);
+        readPartition(this.storage, dir, topicIndex * layout.partitions + partition, visit);
         await new Promise((resolve) => setImmediate(resolve)); // let progress output run
       }
     }
   }
 }
 
-function readPartition(dir: string, slot: number, visit: RecordVisitor): void {
-  const log = PartitionLog.open(dir, { log: () => undefined });
-  try {
-    let offset = log.logStartOffset;
-    while (offset < log.logEndOffset) {
-      const bytes = log.read(offset, readBytesMax);
-      if (bytes.length === 0) break; // what is missing shows up as lost records
-      let position = 0;
-      while (position < bytes.length) {
-        const header = readBatchHeader(bytes, position);
-        forEachRecord(bytes, position, (record) => visit(slot, record.offset, record.value));
-        position += header.sizeBytes;
-        offset = header.baseOffset + header.lastOffsetDelta + 1;
-      }
+function readPartition(
+  storage: SegmentStorage, dir: string, slot: number, visit: RecordVisitor,
+): void {
+  const baseOffsets = listSegmentBaseOffsets(storage, dir);
+  if (baseOffsets.length === 0) return;
+  let expected = baseOffsets[0];
+  for (const baseOffset of baseOffsets) {
+    if (baseOffset !== expected) return; // a hole between segments: nothing after it counts
+    const bytes = storage.mapReadOnly(path.join(dir, segmentFileName(baseOffset, '.log')));
+    let position = 0;
+    for (;;) {
+      const check = validateBatch(bytes, position, bytes.length - position);
+      if (!check.ok) break;
+      const header = readBatchHeader(bytes, position);
+      if (header.baseOffset !== expected) return;
+      forEachRecord(bytes, position, (record) => visit(slot, record.offset, record.value));
+      position += check.sizeBytes;
+      expected = header.baseOffset + header.lastOffsetDelta + 1;
     }
-  } finally {
-    log.close();
   }
 }

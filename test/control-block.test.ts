@@ -1,0 +1,38 @@
+/** The control block's layout: every 128-byte line has one writer, as its header says. */
+import { describe, expect, it } from 'vitest';
+import {
+  ACTOR_DOORBELL, ACTOR_EPOCH, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_SLEEPING,
+  ACTOR_SLOT_SIZE_BYTES, ACTOR_STATE, CONTROL_BLOCK_SIZE_BYTES, ControlBlock, LINE_SIZE_BYTES,
+  PARTITIONS_REGION_OFFSET, PARTITION_SLOT_SIZE_BYTES,
+} from '../src/shm/control-block.js';
+import { actorsMax, partitionsPerBrokerMax } from '../src/constants.js';
+
+const line = (byteOffset: number) => Math.floor(byteOffset / LINE_SIZE_BYTES);
+
+describe('control block layout', () => {
+  it('puts the actor, supervisor and producer words of an actor slot on separate lines', () => {
+    const byWriter = {
+      actor: [ACTOR_HEARTBEAT, ACTOR_STATE, ACTOR_PROGRESS, ACTOR_SLEEPING],
+      supervisor: [ACTOR_EPOCH],
+      producers: [ACTOR_DOORBELL],
+    };
+    const linesOf = Object.values(byWriter).map((fields) => new Set(fields.map(line)));
+    for (const lines of linesOf) expect(lines.size).toBe(1);
+    const all = linesOf.map((lines) => [...lines][0]);
+    expect(new Set(all).size).toBe(all.length);
+    expect(ACTOR_SLOT_SIZE_BYTES % LINE_SIZE_BYTES).toBe(0);
+    expect(Math.max(...all)).toBeLessThan(ACTOR_SLOT_SIZE_BYTES / LINE_SIZE_BYTES);
+  });
+
+  it('places slots on whole lines, next to each other, without overlap', () => {
+    const block = ControlBlock.create();
+    const i32 = Int32Array.BYTES_PER_ELEMENT;
+    const lastActorDoorbell = block.actorWord(actorsMax - 1, ACTOR_DOORBELL) * i32;
+    expect(lastActorDoorbell).toBeLessThan(PARTITIONS_REGION_OFFSET);
+    expect(block.actorWord(1, ACTOR_HEARTBEAT) * i32).toBe(ACTOR_SLOT_SIZE_BYTES);
+    expect(block.actorWord(0, ACTOR_EPOCH) * i32 % LINE_SIZE_BYTES).toBe(0);
+    expect(PARTITIONS_REGION_OFFSET % LINE_SIZE_BYTES).toBe(0);
+    expect(CONTROL_BLOCK_SIZE_BYTES).toBe(
+      PARTITIONS_REGION_OFFSET + partitionsPerBrokerMax * PARTITION_SLOT_SIZE_BYTES);
+  });
+});
