@@ -48,6 +48,10 @@ export const heartbeatDeadlineMs = 5_000;
 export const restartBackoffMsMin = 10;
 export const restartBackoffMsMax = 2_000;
 export const restartsPerMinuteMax = 20;
+/** An actor that never became ready is given up after this many deaths (not the storm guard). */
+export const bootstrapFailuresMax = 3;
+/** How long a given-up actor stays down before the supervisor starts it afresh. */
+export const actorRetryCooldownMsDefault = 30_000;
 export const checkpointIntervalMs = 1_000;
 
 // Producers.

@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { invalidConfig } from './errors.js';
 import {
-  heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax, restartBackoffMsMin,
+  actorRetryCooldownMsDefault, heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax,
+  restartBackoffMsMin,
   restartsPerMinuteMax, actorsMax, batchBytesDefault, producerBatchBytesMax, lingerMsDefault,
   partitionsPerTopicMax,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
@@ -33,6 +34,8 @@ export interface BrokerOptions {
   };
   /** An actor whose heartbeat stalls this long (and is not recovering) is restarted. */
   heartbeatDeadlineMs?: number;
+  /** A given-up actor is started afresh after this long (`restartPartition` does it at once). */
+  actorRetryCooldownMs?: number;
 }
 
 export interface RestartConfig {
@@ -46,6 +49,7 @@ export interface BrokerConfig {
   actors: number;
   restart: RestartConfig;
   heartbeatDeadlineMs: number;
+  actorRetryCooldownMs: number;
 }
 
 export interface TopicOptions {
@@ -118,6 +122,8 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
     restart: resolveRestart(options.restart),
     heartbeatDeadlineMs: optionalInteger('options.heartbeatDeadlineMs',
       options.heartbeatDeadlineMs, heartbeatDeadlineMs, 10 * heartbeatIntervalMs, 3_600_000),
+    actorRetryCooldownMs: optionalInteger('options.actorRetryCooldownMs',
+      options.actorRetryCooldownMs, actorRetryCooldownMsDefault, 0, 86_400_000),
   };
 }
 

@@ -37,7 +37,7 @@ import {
 } from './frames.js';
 import type {
   ActorCommand, ActorEndpoint, ActorReplies, ActorReply, ActorSessionSpec, ActorStats,
-  PartitionRecovered,
+  CrashMode, PartitionRecovered,
   PartitionSpec,
 } from './protocol.js';
 
@@ -100,7 +100,7 @@ export class PartitionActor implements ActorEndpoint {
   private readonly partitions = new Map<number, HostedPartition>();
   private readonly sessions = new Map<number, AttachedSession>();
   private readonly i32: Int32Array;
-  private crashMode: 'throw' | 'exit' | undefined;
+  private crashMode: CrashMode | undefined;
   private lastCheckpointMs = Date.now();
   private lastRetentionMs = 0;
   private readonly counters = {
@@ -146,6 +146,7 @@ export class PartitionActor implements ActorEndpoint {
       case 'add-session': return this.addSession(command.session);
       case 'remove-session': this.sessions.delete(command.sessionId); return null;
       case 'stats': return this.stats();
+      case 'ping': return null;
       case 'checkpoint': this.checkpointAll(true); return null;
       case 'crash': this.crashMode = command.mode; this.ringSelf(); return null;
       case 'shutdown': this.shutdown(); return null;
@@ -479,10 +480,22 @@ export class PartitionActor implements ActorEndpoint {
     Atomics.notify(this.i32, doorbell);
   }
 
-  /** Chaos hook: dies after appending this pass's frames, before acking or releasing them. */
+  /**
+   * Chaos hook: dies (or hangs until the supervisor's heartbeat deadline terminates it) after
+   * appending this pass's frames, before acking or releasing them.
+   */
   private crashNow(): never {
     const mode = this.crashMode;
     if (mode === 'exit') process.exit(1);
+    if (mode === 'hang') {
+      for (;;) {
+        // Spins: the thread stays alive while its heartbeat word stops moving.
+      }
+    }
+    if (mode === 'hang-wait') {
+      // No one ever notifies this word: the thread blocks until it is terminated.
+      for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    }
     throw new Error(`actor ${this.actorIndex}: crash requested (${mode})`);
   }
 

@@ -11,6 +11,7 @@ import nodePath from 'node:path';
 import mmapModule from '@riaskov/mmap-io';
 import { Piscina } from 'piscina';
 import { workerUrl } from '../worker-url.js';
+import { workerLaunchOptions } from '../worker-exec-argv.js';
 import type { MappedFile, PreparedFile, PreparedFileState, SegmentStorage } from './storage.js';
 import { createZeroFilledFile, storageError } from './zero-filled-file.js';
 import {
@@ -34,6 +35,7 @@ function pool(): Piscina {
     minThreads: 0,
     maxThreads: 1,
     idleTimeout: 10_000,
+    ...workerLaunchOptions(),
   });
   return preparePool;
 }

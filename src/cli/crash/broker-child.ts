@@ -15,6 +15,7 @@ import { Broker } from '../../broker.js';
 import { restartsPerMinuteMax } from '../../constants.js';
 import type { ActorFailedEvent, ActorRestartEvent } from '../../supervisor/supervisor.js';
 import { workerUrl } from '../../worker-url.js';
+import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
@@ -73,7 +74,7 @@ class BrokerChild {
         valueBytes: this.config.valueBytes,
         recordsPerRound: this.config.recordsPerRound,
       };
-      const worker = new Worker(url, { workerData });
+      const worker = new Worker(url, { workerData, ...workerLaunchOptions() });
       worker.on('message', (message: WorkerToChild) => {
         if (message.kind === 'acks') void this.forward(message);
       });
