@@ -24,6 +24,11 @@ import type {
 import type { ActorKillMode } from './options.js';
 
 const durableReportIntervalMs = 100;
+/**
+ * The heartbeat deadline of the crash test's broker: short, so that each `hang` kill costs a
+ * couple of seconds of one actor, and long enough that a busy 2-core machine does not miss it.
+ */
+const hungActorDeadlineMs = 2_000;
 /** Kills of one actor within a minute stay this far below the storm guard's limit. */
 const restartBudgetMargin = 2;
 const windowMs = 60_000;
@@ -156,7 +161,9 @@ class BrokerChild {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as ChildConfig;
   const startedMs = performance.now();
-  const broker = await Broker.open({ dataDir: config.dataDir, actors: config.actors });
+  const broker = await Broker.open({
+    dataDir: config.dataDir, actors: config.actors, heartbeatDeadlineMs: hungActorDeadlineMs,
+  });
   const existing = new Set(broker.listTopics());
   for (const topic of config.topicNames) {
     if (existing.has(topic)) continue;
