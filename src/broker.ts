@@ -33,6 +33,7 @@ import { DataDirLock } from './supervisor/data-dir-lock.js';
 import {
   readManifest, writeManifest, type ManifestBody, type TopicRecord,
 } from './supervisor/manifest.js';
+import { SpaceReserve } from './supervisor/space-reserve.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { TopicDirectory } from './supervisor/topic-directory.js';
 import { SpscRing } from './ringbuffer/index.js';
@@ -79,6 +80,7 @@ export class Broker extends EventEmitter {
   private groups!: GroupRegistry;
   private readonly consumers = new Set<Consumer>();
   private readonly groupChannels = new Set<BroadcastChannel>();
+  private readonly reserve: SpaceReserve;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -89,6 +91,7 @@ export class Broker extends EventEmitter {
     private manifest: ManifestBody,
   ) {
     super();
+    this.reserve = new SpaceReserve(config.dataDir);
     for (const event of ['actor-exit', 'actor-restart', 'actor-ready', 'actor-failed',
       'partition-recovered', 'partition-failed'] as const) {
       supervisor.on(event, (payload) => this.emit(event, payload));
@@ -437,12 +440,15 @@ export class Broker extends EventEmitter {
       `at most the ${partitionsPerBrokerMax} partitions a broker holds, across all topics`);
   }
 
+  /** Writes the manifest, with the space reserve to fall back on when the disk is full. */
   private saveManifest(body: ManifestBody): void {
-    try {
-      writeManifest(this.config.dataDir, body);
-    } catch (error) {
-      throw fromIoError(error, 'writing the topic manifest');
-    }
+    this.reserve.write(() => {
+      try {
+        writeManifest(this.config.dataDir, body);
+      } catch (error) {
+        throw fromIoError(error, 'writing the topic manifest');
+      }
+    });
     this.manifest = body;
   }
 

@@ -56,6 +56,8 @@ export interface ActorStats {
   batchesAppended: number;
   duplicatesSkipped: number;
   flushCount: number;
+  /** Checkpoints that could not be written (a full disk); the last good one stays. */
+  checkpointFailures: number;
   sessions: number;
   partitions: PartitionStats[];
 }

@@ -321,15 +321,20 @@ export class PartitionLog {
   /** Flushes, writes the checkpoint and lets go of the mappings. */
   close(): void {
     if (this.closed) return;
-    this.checkpoint(true);
-    const preparation = this.preparation;
-    if (preparation !== undefined && preparation.state() === 'ready') {
-      this.config.storage.unlink(preparation.path);
+    try {
+      this.checkpoint(true);
+    } finally {
+      // Released even when the checkpoint failed (a full disk): the log is flushed, the last
+      // good checkpoint stays, and the caller hears why.
+      const preparation = this.preparation;
+      if (preparation !== undefined && preparation.state() === 'ready') {
+        this.config.storage.unlink(preparation.path);
+      }
+      this.preparation = undefined;
+      this.closed = true;
+      for (const segment of this.segments) segment.close();
+      this.segments = [];
     }
-    this.preparation = undefined;
-    this.closed = true;
-    for (const segment of this.segments) segment.close();
-    this.segments = [];
   }
 
   sizeBytes(): number {

@@ -74,9 +74,13 @@ export function writeManifest(dataDir: string, body: ManifestBody): void {
   try {
     fs.writeSync(fd, text);
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // A full disk: the half-written temp file would hold on to the space it got.
     fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw error;
   }
+  fs.closeSync(fd);
   fs.renameSync(temp, file);
   const dirFd = fs.openSync(dataDir, 'r');
   try {
