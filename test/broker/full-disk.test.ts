@@ -172,6 +172,15 @@ describe.skipIf(!mountable)(mountable ? 'a real full disk (64 MiB tmpfs)' :
     expect(fs.existsSync(path.join(dataDir, 'space.reserve'))).toBe(true);
     await broker.deleteTopic('spare');
     expect(broker.listTopics()).toEqual(['full']);
+    // An actor that crashes on a full disk recovers its partitions all the same.
+    fill(filler, 0);
+    await broker.crashActor(0, 'throw');
+    await broker.settled();
+    expect((await broker.describeTopic('full')).partitions.map((p) => p.state))
+      .toEqual(['ready', 'ready']);
+    const crashExits = exits.splice(0);
+    expect(crashExits.map((e) => e.reason)).toEqual(
+      [expect.stringContaining('crash requested (throw)')]);
     expect(exits).toEqual([]);
 
     // Space freed: producing and committing resume without a restart.
