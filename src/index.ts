@@ -9,8 +9,10 @@ export type {
   Acks, BrokerOptions, FlushPolicy, Partitioner, ProducerOptions, TopicOptions,
 } from './options.js';
 export type {
-  ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionRecoveredEvent,
+  ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionFailedEvent,
+  PartitionRecoveredEvent,
 } from './supervisor/supervisor.js';
+export type { CrashMode } from './actors/protocol.js';
 export { Consumer } from './client/consumer.js';
 export type {
   ConsumerContext, PartitionLag, PauseEntry, SeekTarget,
