@@ -140,8 +140,9 @@ export class MemoryStorage implements SegmentStorage {
 
   writeFileAtomic(path: string, bytes: Uint8Array): void {
     const key = normalize(path);
-    const previousSizeBytes = this.files.get(key)?.bytes.length ?? 0;
-    this.reserve(path, bytes.length - previousSizeBytes);
+    // The new content goes to a temp file first, beside the old one until the rename: a full
+    // disk refuses it even when it is no larger than the file it replaces.
+    this.reserve(path, bytes.length);
     this.files.set(key, { bytes: bytes.slice(), durable: bytes.slice() });
   }
 

@@ -110,7 +110,7 @@ export class PartitionLog {
     const log = new PartitionLog(dir, config, result.segments, result.producers, report);
     if (result.tornTail !== undefined || result.lostRanges.length > 0) {
       storage.syncDirectory(dir);
-      log.checkpoint();
+      log.checkpointAfterRecovery();
     }
     return log;
   }
@@ -305,6 +305,21 @@ export class PartitionLog {
       activeBytePosition: this.active.endPosition,
       producers: this.producers.snapshot(),
     });
+  }
+
+  /**
+   * Records what recovery found (a cleared tail, a repair) in a checkpoint. On a full disk the
+   * last checkpoint stays instead: its recovery point lies below what recovery changed, so the
+   * next recovery validates from there again and finds the same log. The partition opens.
+   */
+  private checkpointAfterRecovery(): void {
+    try {
+      this.checkpoint();
+    } catch (error) {
+      if (!MambaError.is(error, 'DISK_FULL')) throw error;
+      this.config.log(`checkpoint after recovery not written (${error.message}); ` +
+        'the previous one stays');
+    }
   }
 
   /** The segment holding `logOffset` and the byte position where that offset's batch starts. */
