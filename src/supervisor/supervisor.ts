@@ -23,14 +23,15 @@
  * Heartbeats: the actor bumps its heartbeat word on every loop turn and at least every
  * `heartbeatIntervalMs`. An actor whose heartbeat has not moved for `heartbeatDeadlineMs` is
  * terminated and restarted — unless it is recovering and its progress word moves, since a large
- * log can take longer to recover than a heartbeat deadline.
+ * log can take longer to recover than a heartbeat deadline. A new worker that has not answered
+ * yet (it is still loading its modules) gets `actorLoadDeadlineMs` instead.
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import { assert } from '../assert.js';
 import { MambaError, fromWire } from '../errors.js';
-import { bootstrapFailuresMax, heartbeatIntervalMs } from '../constants.js';
+import { actorLoadDeadlineMs, bootstrapFailuresMax, heartbeatIntervalMs } from '../constants.js';
 import type { RestartConfig } from '../options.js';
 import {
   ACTOR_EPOCH, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_STATE, ActorState, ControlBlock,
@@ -113,6 +114,8 @@ interface ActorRecord {
   terminateReason: string | undefined;
   /** The current worker's uncaught error, if it had one. */
   workerError: Error | undefined;
+  /** The current worker has answered once: it loaded, and its heartbeat deadline applies. */
+  loaded: boolean;
   /** Whether any worker of this actor ever became ready; `startFailures`: deaths before. */
   everReady: boolean;
   startFailures: number;
@@ -280,7 +283,8 @@ export class Supervisor extends EventEmitter {
       index, lifecycle: 'starting', worker: undefined, remote: undefined, epoch: 0,
       policy: new RestartPolicy(this.limits.restart), partitions: new Map(), exitWaiters: [],
       lastHeartbeat: 0, lastProgress: 0, lastSignOfLifeMs: Date.now(),
-      terminateReason: undefined, workerError: undefined, everReady: false, startFailures: 0,
+      terminateReason: undefined, workerError: undefined, loaded: false, everReady: false,
+      startFailures: 0,
       failure: undefined, retryTimer: undefined,
     } as unknown as ActorRecord;
     this.resetReady(record);
@@ -306,6 +310,7 @@ export class Supervisor extends EventEmitter {
       { workerData, name: `mamba-actor-${record.index}`, ...workerLaunchOptions() });
     record.worker = worker;
     record.workerError = undefined;
+    record.loaded = false;
     record.remote = wrapActor(worker);
     record.lastSignOfLifeMs = Date.now();
     record.policy.started(Date.now());
@@ -330,6 +335,7 @@ export class Supervisor extends EventEmitter {
     try {
       // An answer proves the worker loaded and runs: only then can it count as having started.
       await this.callRaw(record, { kind: 'ping' });
+      if (record.epoch === epoch) record.loaded = true;
       for (const spec of [...record.partitions.values()]) {
         await this.reopenPartition(record, spec, epoch);
       }
@@ -511,7 +517,10 @@ export class Supervisor extends EventEmitter {
         record.lastSignOfLifeMs = now;
         continue;
       }
-      if (now - record.lastSignOfLifeMs < this.limits.heartbeatDeadlineMs) continue;
+      // A worker still loading its modules cannot beat yet: it gets the longer load deadline.
+      const deadlineMs = record.loaded ? this.limits.heartbeatDeadlineMs
+        : Math.max(this.limits.heartbeatDeadlineMs, actorLoadDeadlineMs);
+      if (now - record.lastSignOfLifeMs < deadlineMs) continue;
       record.terminateReason = `no heartbeat for ${now - record.lastSignOfLifeMs} ms`;
       void record.worker.terminate();
     }

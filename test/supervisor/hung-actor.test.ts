@@ -46,7 +46,7 @@ describe('a hung actor', () => {
     await producer.close();
     await broker.close();
 
-    expect(exits).toHaveLength(1);
+    expect(exits.map((e) => e.reason), 'exits').toHaveLength(1);
     expect(exits[0].reason).toMatch(/^no heartbeat for \d+ ms$/);
     // Terminated by the heartbeat watchdog, which waits out the whole deadline first.
     expect(stuckMs).toBeGreaterThanOrEqual(heartbeatDeadlineMs);
