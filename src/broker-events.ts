@@ -3,26 +3,17 @@
  * gets a typed payload and a misspelled name (`'partition-recoverd'`) does not compile.
  */
 import type {
-  ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionRecoveredEvent,
+  ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionFailedEvent,
+  PartitionRecoveredEvent,
 } from './supervisor/index.js';
+
+export type { PartitionFailedEvent };
 
 /** A worker restarted and recovered every partition it serves. */
 export interface ActorReadyEvent {
   actorIndex: number;
   epoch: number;
   recoveryMs: number;
-}
-
-/**
- * A partition could not be reopened (a corrupt log, a full disk, its actor given up): it is
- * marked failed, and producers to it get `PARTITION_FAILED`.
- */
-export interface PartitionFailedEvent {
-  actorIndex: number;
-  topic: string;
-  partition: number;
-  /** Usually a MambaError (CORRUPT_LOG, DISK_FULL, …) from the partition actor. */
-  error: Error;
 }
 
 export interface BrokerEventMap {

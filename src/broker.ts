@@ -15,15 +15,15 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { BroadcastChannel } from 'node:worker_threads';
 import { assert } from './assert.js';
-import { closed, invalidConfig } from './errors.js';
+import { MambaError, closed, invalidConfig } from './errors.js';
 import {
   resolveBrokerOptions, resolveProducerOptions, resolveTopicOptions, validateTopicName,
   type BrokerConfig, type BrokerOptions, type ProducerOptions, type TopicConfig,
   type TopicOptions,
 } from './options.js';
 import { BROKER_EVENTS, type BrokerEventMap } from './broker-events.js';
-import { ControlBlock, TopicDirectory } from './shm/index.js';
-import type { ActorStats, CrashMode } from './actors/index.js';
+import { ControlBlock, PartitionState, TopicDirectory } from './shm/index.js';
+import { CRASH_MODES, type ActorStats, type CrashMode } from './actors/index.js';
 import {
   DataDirLock, SessionFactory, Supervisor, TopicRegistry,
 } from './supervisor/index.js';
@@ -135,6 +135,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   }
 
   listTopics(): string[] {
+    this.checkOpen();
     return this.topics.topics.map((t) => t.name);
   }
 
@@ -221,14 +222,17 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     return this.offsets.committed(groupId, topic, partition);
   }
 
-  /** Chaos hook for tests and crash drills; resolves once the actor's worker has exited. */
+  /**
+   * Chaos hook for tests and crash drills; resolves once the actor's worker has exited. A `hang`
+   * or `hang-wait` actor stays alive until the heartbeat deadline has it terminated.
+   */
   async crashActor(index: number, mode: CrashMode | 'terminate'): Promise<void> {
     this.checkOpen();
     if (!Number.isInteger(index) || index < 0 || index >= this.config.actors) {
       throw invalidConfig('index', index, `an actor index from 0 to ${this.config.actors - 1}`);
     }
-    if (mode !== 'terminate' && mode !== 'throw' && mode !== 'exit') {
-      throw invalidConfig('mode', mode, "'terminate', 'throw' or 'exit'");
+    if (mode !== 'terminate' && !CRASH_MODES.includes(mode)) {
+      throw invalidConfig('mode', mode, `'terminate' or one of ${CRASH_MODES.join(', ')}`);
     }
     await this.supervisor.crash(index, mode);
   }
@@ -241,6 +245,30 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   async checkpoint(): Promise<void> {
     this.checkOpen();
     await this.supervisor.checkpointAll();
+  }
+
+  /**
+   * Brings a failed partition back without closing the broker: if its actor was given up, that
+   * actor is started afresh now (instead of after `actorRetryCooldownMs`, which also brings
+   * back its other partitions); if only this partition's recovery failed, it is opened again.
+   * Resolves once the partition is ready; rejects with why it failed again. A partition that is
+   * not failed is left alone.
+   */
+  async restartPartition(topic: string, partition: number): Promise<void> {
+    this.checkOpen();
+    const record = this.topics.get(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= record.config.partitions) {
+      throw new MambaError('INVALID_PARTITION',
+        `topic ${JSON.stringify(topic)} has no partition ${partition}`,
+        { detail: { topic, partition } });
+    }
+    const slot = record.firstSlot + partition;
+    const actorIndex = this.topics.actorOf(slot);
+    if (this.supervisor.actorFailed(actorIndex)) {
+      await this.supervisor.restartActor(actorIndex);
+    } else if (this.controlBlock.partitionState(slot) === PartitionState.FAILED) {
+      await this.supervisor.reopenFailedPartition(actorIndex, slot);
+    }
   }
 
   /** Resolves once every actor is running again after crashes (or was given up). */

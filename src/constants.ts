@@ -59,6 +59,15 @@ export const heartbeatDeadlineMs = 5_000;
 export const restartBackoffMsMin = 10;
 export const restartBackoffMsMax = 2_000;
 export const restartsPerMinuteMax = 20;
+/**
+ * How long a new actor worker may take to load before it answers at all. Loading the modules
+ * comes before any heartbeat, and on a busy 2-core machine it has taken over a second.
+ */
+export const actorLoadDeadlineMs = 30_000;
+/** An actor that never became ready is given up after this many deaths (not the storm guard). */
+export const bootstrapFailuresMax = 3;
+/** How long a given-up actor stays down before the supervisor starts it afresh. */
+export const actorRetryCooldownMsDefault = 30_000;
 export const checkpointIntervalMs = 1_000;
 
 // Producers.

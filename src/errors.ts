@@ -30,6 +30,10 @@ const RETRIABLE = {
   OFFSET_OUT_OF_RANGE: false,
   PARTITION_FAILED: false,
   DATA_DIR_LOCKED: false,
+  /** The data directory's path is not a directory (a file, or under one). */
+  INVALID_DATA_DIR: false,
+  /** The data directory cannot be created or written: read-only, no permission, … */
+  DATA_DIR_UNAVAILABLE: false,
   OUT_OF_ORDER_SEQUENCE: false,
   PRODUCER_FENCED: false,
   INVALID_HANDLER: false,

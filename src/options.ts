@@ -7,7 +7,8 @@ import os from 'node:os';
 import { invalidConfig } from './errors.js';
 import { rejectUnknownOptions, type OptionNames } from './option-names.js';
 import {
-  heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax, restartBackoffMsMin,
+  actorRetryCooldownMsDefault, heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax,
+  restartBackoffMsMin,
   restartsPerMinuteMax, actorsMax, batchBytesDefault, producerBatchBytesMax, lingerMsDefault,
   partitionsPerTopicMax,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
@@ -40,10 +41,13 @@ export interface BrokerOptions {
    * The default `maxRecordBytes` of topics created without one (default 1 MiB, 1048576).
    */
   maxRecordBytes?: number;
+  /** A given-up actor is started afresh after this long (`restartPartition` does it at once). */
+  actorRetryCooldownMs?: number;
 }
 
 const brokerOptionNames: OptionNames<BrokerOptions> = {
   dataDir: true, actors: true, restart: true, heartbeatDeadlineMs: true, maxRecordBytes: true,
+  actorRetryCooldownMs: true,
 };
 const restartOptionNames: OptionNames<NonNullable<BrokerOptions['restart']>> = {
   backoffMsMin: true, backoffMsMax: true, maxPerMinute: true,
@@ -61,6 +65,7 @@ export interface BrokerConfig {
   restart: RestartConfig;
   heartbeatDeadlineMs: number;
   maxRecordBytes: number;
+  actorRetryCooldownMs: number;
 }
 
 export interface TopicOptions {
@@ -153,6 +158,8 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
     heartbeatDeadlineMs: optionalInteger('options.heartbeatDeadlineMs',
       options.heartbeatDeadlineMs, heartbeatDeadlineMs, 10 * heartbeatIntervalMs, 3_600_000),
     maxRecordBytes: resolveMaxRecordBytes(options.maxRecordBytes, recordSizeBytesMax),
+    actorRetryCooldownMs: optionalInteger('options.actorRetryCooldownMs',
+      options.actorRetryCooldownMs, actorRetryCooldownMsDefault, 0, 86_400_000),
   };
 }
 

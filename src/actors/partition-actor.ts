@@ -37,7 +37,7 @@ import {
 } from '../shm/index.js';
 import type {
   ActorCommand, ActorEndpoint, ActorReplies, ActorReply, ActorSessionSpec, ActorStats,
-  PartitionRecovered,
+  CrashMode, PartitionRecovered,
   PartitionSpec,
 } from './protocol.js';
 
@@ -58,6 +58,8 @@ interface HostedPartition {
   flushAgain: boolean;
   /** Why the last flush failed, for the acks that waited on it. */
   flushError: MambaErrorCode | undefined;
+  /** The last checkpoint could not be written (warned once until one is). */
+  checkpointFailing: boolean;
 }
 
 interface PendingAck {
@@ -100,11 +102,12 @@ export class PartitionActor implements ActorEndpoint {
   private readonly partitions = new Map<number, HostedPartition>();
   private readonly sessions = new Map<number, AttachedSession>();
   private readonly i32: Int32Array;
-  private crashMode: 'throw' | 'exit' | undefined;
+  private crashMode: CrashMode | undefined;
   private lastCheckpointMs = Date.now();
   private lastRetentionMs = 0;
   private readonly counters = {
     framesProcessed: 0, batchesAppended: 0, duplicatesSkipped: 0, flushCount: 0,
+    checkpointFailures: 0,
   };
 
   constructor(readonly actorIndex: number, readonly epoch: number,
@@ -146,6 +149,7 @@ export class PartitionActor implements ActorEndpoint {
       case 'add-session': return this.addSession(command.session);
       case 'remove-session': this.sessions.delete(command.sessionId); return null;
       case 'stats': return this.stats();
+      case 'ping': return null;
       case 'checkpoint': this.checkpointAll(true); return null;
       case 'crash': this.crashMode = command.mode; this.ringSelf(); return null;
       case 'shutdown': this.shutdown(); return null;
@@ -176,7 +180,7 @@ export class PartitionActor implements ActorEndpoint {
       this.lifecycle === 'ready' ? ActorState.READY : ActorState.STARTING);
     this.partitions.set(spec.slot, {
       spec, log, touched: false, flushNeeded: false, flushInFlight: false, flushAgain: false,
-      flushError: undefined,
+      flushError: undefined, checkpointFailing: false,
     });
     this.publish(spec.slot, log);
     this.block.setPartitionState(spec.slot, PartitionState.READY);
@@ -192,7 +196,13 @@ export class PartitionActor implements ActorEndpoint {
     const hosted = this.partitions.get(slot);
     if (hosted === undefined) return null;
     this.partitions.delete(slot);
-    hosted.log.close();
+    try {
+      hosted.log.close();
+    } catch (error) {
+      // The log is closed either way; only its last checkpoint may be missing (a full disk),
+      // which matters not at all for a partition being deleted.
+      if (!remove || !(error instanceof MambaError)) throw error;
+    }
     if (remove) this.block.setPartitionState(slot, PartitionState.DELETED);
     return null;
   }
@@ -436,15 +446,44 @@ export class PartitionActor implements ActorEndpoint {
     return true;
   }
 
-  /** `full`: flush everything first, so the recovery point is the log end (see PartitionLog). */
+  /**
+   * `full`: flush everything first, so the recovery point is the log end (see PartitionLog).
+   *
+   * A checkpoint that cannot be written (a full disk: the temp file gets no block) leaves the
+   * last good one in place, so recovery would start further back and validate more log, but
+   * lose nothing. The actor goes on serving and tries again at the next interval; a periodic
+   * failure must not crash it (that would turn a full disk into a restart loop and a given-up
+   * actor). An explicit checkpoint (`full`) reports the first failure to its caller.
+   */
   private checkpointAll(full?: boolean): void {
+    let firstError: MambaError | undefined;
     for (const [slot, hosted] of this.partitions) {
       // Periodic checkpoints flush nothing on this thread: a flush on the I/O pool moves the
       // durable offset, and the next checkpoint records it as the recovery point.
       if (!full) this.startFlush(slot, hosted);
-      hosted.log.checkpoint(full);
-      this.publish(slot, hosted.log);
+      try {
+        hosted.log.checkpoint(full);
+      } catch (error) {
+        if (!(error instanceof MambaError)) throw error;
+        firstError ??= error;
+        this.counters.checkpointFailures++;
+        if (!hosted.checkpointFailing) {
+          this.warn(hosted, `checkpoint not written: ${error.message}`);
+        }
+        hosted.checkpointFailing = true;
+        continue;
+      } finally {
+        this.publish(slot, hosted.log);
+      }
+      if (hosted.checkpointFailing) this.warn(hosted, 'checkpoints are written again');
+      hosted.checkpointFailing = false;
     }
+    if (full && firstError !== undefined) throw firstError;
+  }
+
+  private warn(hosted: HostedPartition, line: string): void {
+    const { topic, partition } = hosted.spec;
+    console.warn(`[actor ${this.actorIndex} ${topic}-${partition}] ${line}`);
   }
 
   /**
@@ -479,10 +518,22 @@ export class PartitionActor implements ActorEndpoint {
     Atomics.notify(this.i32, doorbell);
   }
 
-  /** Chaos hook: dies after appending this pass's frames, before acking or releasing them. */
+  /**
+   * Chaos hook: dies (or hangs until the supervisor's heartbeat deadline terminates it) after
+   * appending this pass's frames, before acking or releasing them.
+   */
   private crashNow(): never {
     const mode = this.crashMode;
     if (mode === 'exit') process.exit(1);
+    if (mode === 'hang') {
+      for (;;) {
+        // Spins: the thread stays alive while its heartbeat word stops moving.
+      }
+    }
+    if (mode === 'hang-wait') {
+      // No one ever notifies this word: the thread blocks until it is terminated.
+      for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    }
     throw new Error(`actor ${this.actorIndex}: crash requested (${mode})`);
   }
 
@@ -498,7 +549,16 @@ export class PartitionActor implements ActorEndpoint {
       this.writeReadyAcks(session);
       this.releaseSettled(session);
     }
-    for (const hosted of this.partitions.values()) hosted.log.close();
+    for (const hosted of this.partitions.values()) {
+      try {
+        hosted.log.close();
+      } catch (error) {
+        // Closed without its final checkpoint (a full disk): the last good one stays, and the
+        // next open recovers from it. The other partitions still close.
+        if (!(error instanceof MambaError)) throw error;
+        this.warn(hosted, `closed without a final checkpoint: ${error.message}`);
+      }
+    }
     this.partitions.clear();
     this.setState(ActorState.STOPPED);
     if (this.lifecycle === 'draining' || this.lifecycle === 'starting') this.transition('stopped');

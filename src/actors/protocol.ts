@@ -56,11 +56,19 @@ export interface ActorStats {
   batchesAppended: number;
   duplicatesSkipped: number;
   flushCount: number;
+  /** Checkpoints that could not be written (a full disk); the last good one stays. */
+  checkpointFailures: number;
   sessions: number;
   partitions: PartitionStats[];
 }
 
-export type CrashMode = 'throw' | 'exit';
+/**
+ * Chaos modes: `throw` (an uncaught error), `exit` (`process.exit` in the worker), `hang` (an
+ * endless loop: alive, heartbeat stopped) and `hang-wait` (blocked in an `Atomics.wait` nobody
+ * notifies). Each strikes after the actor appended a pass's frames, before acking them.
+ */
+export type CrashMode = 'throw' | 'exit' | 'hang' | 'hang-wait';
+export const CRASH_MODES: readonly CrashMode[] = ['throw', 'exit', 'hang', 'hang-wait'];
 
 export type ActorCommand =
   | { kind: 'open-partition'; spec: PartitionSpec }
@@ -69,6 +77,7 @@ export type ActorCommand =
   | { kind: 'add-session'; session: ActorSessionSpec }
   | { kind: 'remove-session'; sessionId: number }
   | { kind: 'stats' }
+  | { kind: 'ping' }
   | { kind: 'checkpoint' }
   | { kind: 'crash'; mode: CrashMode }
   | { kind: 'shutdown' };
@@ -80,6 +89,7 @@ export interface ActorReplies {
   'add-session': null;
   'remove-session': null;
   'stats': ActorStats;
+  'ping': null;
   'checkpoint': null;
   'crash': null;
   'shutdown': null;

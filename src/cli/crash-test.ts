@@ -4,7 +4,8 @@
  *
  * ```
  * mamba crash-test [--duration 30s] [--kill-every 500ms]
- *                  [--modes terminate,throw,exit,process,torn] [--topics 1] [--partitions 8]
+ *                  [--modes terminate,throw,exit,process,torn,hang] [--topics 1]
+ *                  [--partitions 8]
  *                  [--producers 2] [--consumers 3] [--acks all|1]
  *                  [--seed N] [--data-dir DIR] [--json] [--verify-with consumer-group|log]
  *                  [--calm 10s] [--actors 4] [--segment-bytes N] [--value-bytes 64]
@@ -21,7 +22,7 @@ import { withFlagNames } from './crash/options.js';
 export const crashTestUsage = `usage: mamba crash-test [options]
   --duration 30s          length of the chaos phase
   --kill-every 500ms      mean time between kills
-  --modes LIST            terminate,throw,exit,process,torn (default: all)
+  --modes LIST            terminate,throw,exit,process,torn,hang (default: all)
   --topics 1 --partitions 8 --producers 2
   --consumers 3           members of the live consumer group (and of the final reader)
   --verify-with WHAT      final read-back: consumer-group (default) or log (the log files)

@@ -114,7 +114,7 @@ export class PartitionLog {
     const log = new PartitionLog(dir, config, result.segments, result.producers, report);
     if (result.tornTail !== undefined || result.lostRanges.length > 0) {
       storage.syncDirectory(dir);
-      log.checkpoint();
+      log.checkpointAfterRecovery();
     }
     return log;
   }
@@ -311,6 +311,21 @@ export class PartitionLog {
     });
   }
 
+  /**
+   * Records what recovery found (a cleared tail, a repair) in a checkpoint. On a full disk the
+   * last checkpoint stays instead: its recovery point lies below what recovery changed, so the
+   * next recovery validates from there again and finds the same log. The partition opens.
+   */
+  private checkpointAfterRecovery(): void {
+    try {
+      this.checkpoint();
+    } catch (error) {
+      if (!MambaError.is(error, 'DISK_FULL')) throw error;
+      this.config.log(`checkpoint after recovery not written (${error.message}); ` +
+        'the previous one stays');
+    }
+  }
+
   /** The segment holding `logOffset` and the byte position where that offset's batch starts. */
   private recoverySegmentAt(logOffset: number): { segment: Segment; bytePosition: number } {
     if (logOffset >= this.logEndOffset) {
@@ -325,15 +340,20 @@ export class PartitionLog {
   /** Flushes, writes the checkpoint and lets go of the mappings. */
   close(): void {
     if (this.closed) return;
-    this.checkpoint(true);
-    const preparation = this.preparation;
-    if (preparation !== undefined && preparation.state() === 'ready') {
-      this.config.storage.unlink(preparation.path);
+    try {
+      this.checkpoint(true);
+    } finally {
+      // Released even when the checkpoint failed (a full disk): the log is flushed, the last
+      // good checkpoint stays, and the caller hears why.
+      const preparation = this.preparation;
+      if (preparation !== undefined && preparation.state() === 'ready') {
+        this.config.storage.unlink(preparation.path);
+      }
+      this.preparation = undefined;
+      this.closed = true;
+      for (const segment of this.segments) segment.close();
+      this.segments = [];
     }
-    this.preparation = undefined;
-    this.closed = true;
-    for (const segment of this.segments) segment.close();
-    this.segments = [];
   }
 
   sizeBytes(): number {

@@ -29,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MambaError } from '../errors.js';
+import { dataDirError, prepareDataDir } from './data-dir.js';
 
 const LOCK_FILE_NAME = 'LOCK';
 const unwrittenLockStaleMs = 10_000;
@@ -50,19 +51,18 @@ export class DataDirLock {
   private constructor(readonly lockPath: string, private readonly nonce: string) {}
 
   static acquire(dataDir: string): DataDirLock {
-    fs.mkdirSync(dataDir, { recursive: true });
-    const lockPath = path.resolve(dataDir, LOCK_FILE_NAME);
-    if (heldByThisProcess.has(lockPath)) {
-      throw locked(dataDir, 'another Broker in this process has it open');
-    }
+    // Keyed by the real path: the same directory reached through a symlink is the same lock.
+    const lockPath = path.join(prepareDataDir(dataDir), LOCK_FILE_NAME);
+    if (heldByThisProcess.has(lockPath)) throw openHere(dataDir);
     const token = currentToken();
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (tryCreate(lockPath, token)) {
+      if (tryCreate(dataDir, lockPath, token)) {
         if (readToken(lockPath)?.nonce !== token.nonce) break;
         heldByThisProcess.set(lockPath, token.nonce);
         return new DataDirLock(lockPath, token.nonce);
       }
       const verdict = judge(lockPath);
+      if (verdict === 'this process') throw openHere(dataDir);
       if (verdict !== 'stale') throw locked(dataDir, verdict);
       fs.rmSync(lockPath, { force: true });
     }
@@ -83,20 +83,29 @@ function locked(dataDir: string, why: string): MambaError {
     `${path.join(dataDir, LOCK_FILE_NAME)}`, { detail: { dataDir } });
 }
 
-function tryCreate(lockPath: string, token: LockToken): boolean {
+function openHere(dataDir: string): MambaError {
+  return new MambaError('DATA_DIR_LOCKED',
+    `data directory ${dataDir} is already open in this process (by another Broker); close ` +
+    'that one first', { detail: { dataDir } });
+}
+
+function tryCreate(dataDir: string, lockPath: string, token: LockToken): boolean {
   let fd: number;
   try {
     fd = fs.openSync(lockPath, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    throw dataDirError(dataDir, error, 'creating the lock file in');
   }
   try {
     fs.writeSync(fd, JSON.stringify(token));
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
     fs.closeSync(fd);
+    fs.rmSync(lockPath, { force: true });
+    throw dataDirError(dataDir, error, 'writing the lock file in');
   }
+  fs.closeSync(fd);
   return true;
 }
 
@@ -110,7 +119,7 @@ function readToken(lockPath: string): LockToken | undefined {
   }
 }
 
-/** 'stale', or the reason the lock is held. */
+/** 'stale', 'this process', or the reason the lock is held. */
 function judge(lockPath: string): 'stale' | string {
   const token = readToken(lockPath);
   if (token === undefined) {
@@ -127,6 +136,8 @@ function judge(lockPath: string): 'stale' | string {
   if (token.bootId !== me.bootId) return 'stale';
   const startTicks = processStartTicks(token.pid);
   if (startTicks === undefined || startTicks !== token.startTicks) return 'stale';
+  // Another broker of this process whose lock path was spelled differently (a bind mount).
+  if (token.pid === me.pid) return 'this process';
   return `held by process ${token.pid}`;
 }
 

@@ -7,8 +7,14 @@
  *
  *   starting ──ready──▶ ready ──exit──▶ restarting ──spawned──▶ starting   (ready may also fail)
  *       │                 │                 │
- *       └──exit──▶ restarting               └──storm guard──▶ failed
+ *       └──exit──▶ restarting               └──storm guard──▶ failed ──cool-down──▶ starting
  *   any ──stop()──▶ stopped
+ *
+ * Giving up: past the restart storm guard, or after `bootstrapFailuresMax` deaths of an actor
+ * that never became ready (a worker that cannot start at all, issue 10 gap 2), the actor is
+ * `failed`: `partition-failed` fires for each of its partitions and `actor-failed` once, with
+ * the worker's own error as `error` (and as the `cause` of the PARTITION_FAILED callers get).
+ * After `actorRetryCooldownMs` it is started afresh; `restartActor` does so at once.
  *
  * A restart replays the actor's whole assignment: every partition is reopened (which runs
  * segment-log recovery from its checkpoint) and every session's rings are attached again, so
@@ -17,14 +23,15 @@
  * Heartbeats: the actor bumps its heartbeat word on every loop turn and at least every
  * `heartbeatIntervalMs`. An actor whose heartbeat has not moved for `heartbeatDeadlineMs` is
  * terminated and restarted — unless it is recovering and its progress word moves, since a large
- * log can take longer to recover than a heartbeat deadline.
+ * log can take longer to recover than a heartbeat deadline. A new worker that has not answered
+ * yet (it is still loading its modules) gets `actorLoadDeadlineMs` instead.
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import { assert } from '../assert.js';
 import { MambaError, fromWire } from '../errors.js';
-import { heartbeatIntervalMs } from '../constants.js';
+import { actorLoadDeadlineMs, bootstrapFailuresMax, heartbeatIntervalMs } from '../constants.js';
 import type { RestartConfig } from '../options.js';
 import {
   ACTOR_EPOCH, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_STATE, ActorState, ControlBlock,
@@ -38,6 +45,7 @@ import { wrapActor } from '../actors/index.js';
 import { SpscRing } from '../ringbuffer/index.js';
 import { wakeSession } from '../shm/index.js';
 import { workerUrl } from '../worker-url.js';
+import { workerLaunchOptions } from '../worker-exec-argv.js';
 import { RestartPolicy } from './restart-policy.js';
 
 type Lifecycle = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
@@ -46,7 +54,7 @@ const transitions: Record<Lifecycle, Lifecycle[]> = {
   starting: ['ready', 'restarting', 'failed', 'stopped'],
   ready: ['restarting', 'failed', 'stopped'],
   restarting: ['starting', 'failed', 'stopped'],
-  failed: ['stopped'],
+  failed: ['starting', 'stopped'],
   stopped: [],
 };
 
@@ -74,6 +82,22 @@ export interface PartitionRecoveredEvent extends PartitionRecovered {
 export interface ActorFailedEvent {
   actorIndex: number;
   reason: string;
+  /** The worker's own error (uncaught exception, or its exit), when there is one. */
+  error: Error;
+  /** When the supervisor will start it afresh (`Date.now()` clock). */
+  retryAtMs: number;
+}
+
+/**
+ * A partition could not be reopened (a corrupt log, a full disk, its actor given up): it is
+ * marked failed, and producers to it get `PARTITION_FAILED`.
+ */
+export interface PartitionFailedEvent {
+  actorIndex: number;
+  topic: string;
+  partition: number;
+  /** Usually a MambaError (CORRUPT_LOG, DISK_FULL, …) from the partition actor. */
+  error: Error;
 }
 
 interface ActorRecord {
@@ -93,6 +117,16 @@ interface ActorRecord {
   lastSignOfLifeMs: number;
   exitWaiters: Array<() => void>;
   terminateReason: string | undefined;
+  /** The current worker's uncaught error, if it had one. */
+  workerError: Error | undefined;
+  /** The current worker has answered once: it loaded, and its heartbeat deadline applies. */
+  loaded: boolean;
+  /** Whether any worker of this actor ever became ready; `startFailures`: deaths before. */
+  everReady: boolean;
+  startFailures: number;
+  /** Why the actor was given up, while it is `failed`. */
+  failure: MambaError | undefined;
+  retryTimer: NodeJS.Timeout | undefined;
 }
 
 export class Supervisor extends EventEmitter {
@@ -104,7 +138,9 @@ export class Supervisor extends EventEmitter {
   constructor(
     readonly controlBlock: ControlBlock,
     readonly actorCount: number,
-    private readonly limits: { restart: RestartConfig; heartbeatDeadlineMs: number },
+    private readonly limits: {
+      restart: RestartConfig; heartbeatDeadlineMs: number; actorRetryCooldownMs: number;
+    },
   ) {
     super();
   }
@@ -127,7 +163,13 @@ export class Supervisor extends EventEmitter {
       this.controlBlock.partitionWord(spec.slot, PARTITION_ACTOR_INDEX), actorIndex);
     this.controlBlock.setPartitionState(spec.slot, PartitionState.RECOVERING);
     record.partitions.set(spec.slot, spec);
-    const recovered = await this.call(record, { kind: 'open-partition', spec });
+    let recovered: PartitionRecovered;
+    try {
+      recovered = await this.call(record, { kind: 'open-partition', spec });
+    } catch (error) {
+      this.controlBlock.setPartitionState(spec.slot, PartitionState.FAILED);
+      throw error;
+    }
     this.emit('partition-recovered', { ...recovered, actorIndex, epoch: record.epoch });
     return recovered;
   }
@@ -194,6 +236,33 @@ export class Supervisor extends EventEmitter {
     await exited;
   }
 
+  /**
+   * Starts a given-up actor afresh now instead of after its cool-down (a running one is left
+   * alone) and resolves once it is ready, or rejects with why it failed again.
+   */
+  async restartActor(actorIndex: number): Promise<void> {
+    const record = this.actors[actorIndex];
+    assert(record !== undefined, `actor ${actorIndex} exists`);
+    if (record.lifecycle === 'failed') this.revive(record);
+    await this.untilReady(record);
+  }
+
+  /**
+   * Opens a partition again whose recovery failed on a running actor (its actor being given up
+   * is `restartActor`'s case). Resolves once it recovered.
+   */
+  async reopenFailedPartition(actorIndex: number, slot: number): Promise<void> {
+    const record = this.actors[actorIndex];
+    const spec = record.partitions.get(slot);
+    assert(spec !== undefined, `slot ${slot} is assigned to actor ${actorIndex}`);
+    await this.openPartition(actorIndex, spec);
+  }
+
+  /** The lifecycle of an actor, for the broker's checks. */
+  actorFailed(actorIndex: number): boolean {
+    return this.actors[actorIndex].lifecycle === 'failed';
+  }
+
   /** Resolves once every actor is ready again (or failed for good). */
   async settled(): Promise<void> {
     await Promise.all(this.actors.map((record) => this.untilReady(record).catch(() => undefined)));
@@ -203,6 +272,7 @@ export class Supervisor extends EventEmitter {
     this.stopping = true;
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     await Promise.all(this.actors.map(async (record) => {
+      clearTimeout(record.retryTimer);
       const wasReady = record.lifecycle === 'ready';
       this.transition(record, 'stopped');
       if (wasReady) {
@@ -218,7 +288,9 @@ export class Supervisor extends EventEmitter {
       index, lifecycle: 'starting', worker: undefined, remote: undefined, epoch: 0,
       policy: new RestartPolicy(this.limits.restart), partitions: new Map(), exitWaiters: [],
       lastHeartbeat: 0, lastProgress: 0, lastSignOfLifeMs: Date.now(),
-      terminateReason: undefined,
+      terminateReason: undefined, workerError: undefined, loaded: false, everReady: false,
+      startFailures: 0,
+      failure: undefined, retryTimer: undefined,
     } as unknown as ActorRecord;
     this.resetReady(record);
     return record;
@@ -240,8 +312,10 @@ export class Supervisor extends EventEmitter {
       actorIndex: record.index, epoch: record.epoch, controlBlock: this.controlBlock.buffer,
     };
     const worker = new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
-      { workerData, name: `mamba-actor-${record.index}` });
+      { workerData, name: `mamba-actor-${record.index}`, ...workerLaunchOptions() });
     record.worker = worker;
+    record.workerError = undefined;
+    record.loaded = false;
     record.remote = wrapActor(worker);
     record.lastSignOfLifeMs = Date.now();
     record.policy.started(Date.now());
@@ -252,7 +326,10 @@ export class Supervisor extends EventEmitter {
       });
     });
     record.exited.catch(() => undefined);
-    worker.on('error', (error) => { record.terminateReason ??= String(error); });
+    worker.on('error', (error) => {
+      record.workerError = error;
+      record.terminateReason ??= String(error);
+    });
     void this.bootstrap(record);
   }
 
@@ -261,6 +338,9 @@ export class Supervisor extends EventEmitter {
     const startedAt = Date.now();
     const epoch = record.epoch;
     try {
+      // An answer proves the worker loaded and runs: only then can it count as having started.
+      await this.callRaw(record, { kind: 'ping' });
+      if (record.epoch === epoch) record.loaded = true;
       for (const spec of [...record.partitions.values()]) {
         await this.reopenPartition(record, spec, epoch);
       }
@@ -272,6 +352,7 @@ export class Supervisor extends EventEmitter {
     }
     if (record.epoch !== epoch || record.lifecycle !== 'starting') return;
     this.transition(record, 'ready');
+    record.everReady = true;
     record.markReady();
     const recoveryMs = Date.now() - startedAt;
     this.emit('actor-ready', { actorIndex: record.index, epoch, recoveryMs });
@@ -291,8 +372,9 @@ export class Supervisor extends EventEmitter {
       if (MambaError.is(error, 'ACTOR_UNAVAILABLE')) throw error;
       this.controlBlock.setPartitionState(spec.slot, PartitionState.FAILED);
       this.emit('partition-failed', {
-        actorIndex: record.index, topic: spec.topic, partition: spec.partition, error,
-      });
+        actorIndex: record.index, topic: spec.topic, partition: spec.partition,
+        error: error instanceof Error ? error : new Error(String(error)),
+      } satisfies PartitionFailedEvent);
     }
   }
 
@@ -306,9 +388,16 @@ export class Supervisor extends EventEmitter {
     const reason = record.terminateReason ?? `exit code ${exitCode}`;
     record.terminateReason = undefined;
     this.emit('actor-exit', { actorIndex: record.index, exitCode, reason, atMs } as ActorExitEvent);
+    const cause = record.workerError ?? new Error(`actor worker exited with code ${exitCode}`);
+    if (!record.everReady && ++record.startFailures >= bootstrapFailuresMax) {
+      this.fail(record, `could not start (${record.startFailures} tries): ${cause.message}`,
+        cause);
+      return;
+    }
     const decision = record.policy.crashed(atMs);
     if (!decision.restart) {
-      this.fail(record, `restarted ${decision.restartsInWindow} times within a minute`);
+      this.fail(record, `restarted ${decision.restartsInWindow} times within a minute; ` +
+        `last: ${reason}`, cause);
       return;
     }
     this.transition(record, 'restarting');
@@ -330,15 +419,45 @@ export class Supervisor extends EventEmitter {
     }, delayMs);
   }
 
-  private fail(record: ActorRecord, reason: string): void {
+  /**
+   * Gives an actor up: its partitions are FAILED (producers get PARTITION_FAILED), each gets a
+   * `partition-failed` event, waiters are released with the failure, and a fresh start is
+   * scheduled after the cool-down, so one bad period does not need a process restart.
+   */
+  private fail(record: ActorRecord, reason: string, cause: Error): void {
     this.transition(record, 'failed');
     Atomics.store(this.controlBlock.i32,
       this.controlBlock.actorWord(record.index, ACTOR_STATE), ActorState.FAILED);
-    for (const slot of record.partitions.keys()) {
+    const error = new MambaError('PARTITION_FAILED',
+      `actor ${record.index} failed and was given up: ${reason}`,
+      { cause, detail: { actorIndex: record.index } });
+    record.failure = error;
+    const retryAtMs = Date.now() + this.limits.actorRetryCooldownMs;
+    record.retryTimer = setTimeout(() => this.revive(record), this.limits.actorRetryCooldownMs);
+    record.retryTimer.unref();
+    for (const [slot, spec] of record.partitions) {
       this.controlBlock.setPartitionState(slot, PartitionState.FAILED);
+      this.emit('partition-failed', {
+        actorIndex: record.index, topic: spec.topic, partition: spec.partition, error,
+      } satisfies PartitionFailedEvent);
     }
     record.markReady();
-    this.emit('actor-failed', { actorIndex: record.index, reason } as ActorFailedEvent);
+    this.emit('actor-failed',
+      { actorIndex: record.index, reason, error: cause, retryAtMs } satisfies ActorFailedEvent);
+  }
+
+  /** Starts a given-up actor afresh, with a new restart budget. */
+  private revive(record: ActorRecord): void {
+    clearTimeout(record.retryTimer);
+    record.retryTimer = undefined;
+    if (this.stopping || record.lifecycle !== 'failed') return;
+    record.failure = undefined;
+    record.startFailures = 0;
+    record.everReady = false;
+    record.policy = new RestartPolicy(this.limits.restart);
+    this.transition(record, 'starting');
+    this.resetReady(record);
+    this.spawn(record);
   }
 
   private transition(record: ActorRecord, to: Lifecycle): void {
@@ -353,7 +472,8 @@ export class Supervisor extends EventEmitter {
       const ready = record.ready;
       await ready;
       if (record.lifecycle === 'failed') {
-        throw new MambaError('PARTITION_FAILED', `actor ${record.index} failed and was given up`);
+        throw record.failure ?? new MambaError('PARTITION_FAILED',
+          `actor ${record.index} failed and was given up`);
       }
       if (record.lifecycle === 'ready' || record.lifecycle === 'stopped') return;
       if (record.ready === ready) return;
@@ -403,7 +523,10 @@ export class Supervisor extends EventEmitter {
         record.lastSignOfLifeMs = now;
         continue;
       }
-      if (now - record.lastSignOfLifeMs < this.limits.heartbeatDeadlineMs) continue;
+      // A worker still loading its modules cannot beat yet: it gets the longer load deadline.
+      const deadlineMs = record.loaded ? this.limits.heartbeatDeadlineMs
+        : Math.max(this.limits.heartbeatDeadlineMs, actorLoadDeadlineMs);
+      if (now - record.lastSignOfLifeMs < deadlineMs) continue;
       record.terminateReason = `no heartbeat for ${now - record.lastSignOfLifeMs} ms`;
       void record.worker.terminate();
     }

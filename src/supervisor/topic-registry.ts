@@ -17,10 +17,13 @@ import type { PartitionSpec } from '../actors/index.js';
 import { MmapStorage } from '../segments/index.js';
 import { PartitionState, type ControlBlock, type TopicDirectory } from '../shm/index.js';
 import { readManifest, writeManifest, type ManifestBody, type TopicRecord } from './manifest.js';
+import { SpaceReserve } from './space-reserve.js';
 import type { Supervisor } from './supervisor.js';
 
 export class TopicRegistry {
   private readonly storage = new MmapStorage();
+  /** Space held back so that the manifest can still be rewritten on a full disk. */
+  private readonly reserve: SpaceReserve;
 
   private constructor(
     private readonly dataDir: string,
@@ -29,7 +32,9 @@ export class TopicRegistry {
     private readonly controlBlock: ControlBlock,
     private readonly directory: TopicDirectory,
     private manifest: ManifestBody,
-  ) {}
+  ) {
+    this.reserve = new SpaceReserve(dataDir);
+  }
 
   /** Reads the manifest; `openAll` then opens what it lists. */
   static load(dataDir: string, actorCount: number, supervisor: Supervisor,
@@ -159,12 +164,15 @@ export class TopicRegistry {
       `at most the ${partitionsPerBrokerMax} partitions a broker holds, across all topics`);
   }
 
+  /** Writes the manifest, with the space reserve to fall back on when the disk is full. */
   private save(body: ManifestBody): void {
-    try {
-      writeManifest(this.dataDir, body);
-    } catch (error) {
-      throw fromIoError(error, 'writing the topic manifest');
-    }
+    this.reserve.write(() => {
+      try {
+        writeManifest(this.dataDir, body);
+      } catch (error) {
+        throw fromIoError(error, 'writing the topic manifest');
+      }
+    });
     this.manifest = body;
   }
 }

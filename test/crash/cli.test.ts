@@ -17,7 +17,7 @@ function runMamba(args: string[]) {
 describe('mamba crash-test', () => {
   it('prints a JSON result and exits 0 when nothing was violated', () => {
     const child = runMamba(['crash-test', '--json', '--duration', '2s', '--calm', '500ms',
-      '--kill-every', '300ms', '--modes', 'throw,process', '--partitions', '2',
+      '--kill-every', '300ms', '--modes', 'throw,process,hang', '--partitions', '2',
       '--actors', '2', '--seed', '5', '--segment-bytes', String(1 << 20)]);
     expect(child.status, child.stderr).toBe(0);
     const result = JSON.parse(child.stdout) as {
@@ -27,7 +27,7 @@ describe('mamba crash-test', () => {
     };
     expect(result.violationCount).toBe(0);
     expect(result.config.seed).toBe(5);
-    expect(result.config.modes).toEqual(['throw', 'process']);
+    expect(result.config.modes).toEqual(['throw', 'process', 'hang']);
     expect(result.check.totals.acknowledged).toBeGreaterThan(0);
     expect(result.check.totals.lost).toBe(0);
     expect(result.check.source).toBe('consumer-group');

@@ -43,7 +43,7 @@ function expectClean(result: CrashTestResult, mode: KillMode): void {
 }
 
 describe('crash test, one mode at a time', () => {
-  it.each(['terminate', 'throw', 'exit'] as const)('%s: actors killed, nothing lost',
+  it.each(['terminate', 'throw', 'exit', 'hang'] as const)('%s: actors killed, nothing lost',
     async (mode) => {
       const result = await run(mode, 1, 200);
       expectClean(result, mode);

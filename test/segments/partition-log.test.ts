@@ -311,6 +311,29 @@ describe('PartitionLog options and faults', () => {
     expect(readAll((from, max) => log.read(from, max), 0).length).toBe(appended);
   });
 
+  it('opens after clearing a torn tail on a full disk, keeping the last checkpoint', () => {
+    const storage = new MemoryStorage();
+    const options = { storage, segmentSizeBytes: 64 * KiB, prepareNextSegment: false, log: quiet };
+    const log = PartitionLog.open('/d', options);
+    for (let i = 0; i < 5; i += 1) {
+      log.append(buildBatch({ recordCount: 1, payload: payloadFor(i, 300) }));
+    }
+    log.checkpoint(true);
+    const end = log.append(buildBatch({ recordCount: 1, payload: payloadFor(9, 300) }));
+    const file = storage.mapReadWrite(nodePath.join('/d', segmentFileName(0, '.log')));
+    file.bytes.fill(0, end.bytePosition + 150, end.bytePosition + 361); // torn last batch
+    storage.capacityBytes = storage.usedBytes();
+    const reopened = PartitionLog.open('/d', options);
+    expect(reopened.recovery.tornTail?.bytePosition).toBe(end.bytePosition);
+    expect(reopened.logEndOffset).toBe(5);
+    storage.capacityBytes = Number.POSITIVE_INFINITY;
+    reopened.close();
+    const again = PartitionLog.open('/d', options);
+    expect(again.recovery.checkpointProblem).toBeUndefined();
+    expect(again.logEndOffset).toBe(5);
+    again.close();
+  });
+
   it('rolls onto a prepared segment when ready, and creates one itself when not', () => {
     const storage = new MemoryStorage({ prepareCompletesAtOnce: false });
     const log = PartitionLog.open('/d', {

@@ -15,6 +15,7 @@ import { Broker } from '../../broker.js';
 import { restartsPerMinuteMax } from '../../constants.js';
 import type { ActorFailedEvent, ActorRestartEvent } from '../../supervisor/index.js';
 import { workerUrl } from '../../worker-url.js';
+import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
@@ -23,6 +24,11 @@ import type {
 import type { ActorKillMode } from './options.js';
 
 const durableReportIntervalMs = 100;
+/**
+ * The heartbeat deadline of the crash test's broker: short, so that each `hang` kill costs a
+ * couple of seconds of one actor, and long enough that a busy 2-core machine does not miss it.
+ */
+const hungActorDeadlineMs = 2_000;
 /** Kills of one actor within a minute stay this far below the storm guard's limit. */
 const restartBudgetMargin = 2;
 const windowMs = 60_000;
@@ -73,7 +79,7 @@ class BrokerChild {
         valueBytes: this.config.valueBytes,
         recordsPerRound: this.config.recordsPerRound,
       };
-      const worker = new Worker(url, { workerData });
+      const worker = new Worker(url, { workerData, ...workerLaunchOptions() });
       worker.on('message', (message: WorkerToChild) => {
         if (message.kind === 'acks') void this.forward(message);
       });
@@ -155,7 +161,9 @@ class BrokerChild {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as ChildConfig;
   const startedMs = performance.now();
-  const broker = await Broker.open({ dataDir: config.dataDir, actors: config.actors });
+  const broker = await Broker.open({
+    dataDir: config.dataDir, actors: config.actors, heartbeatDeadlineMs: hungActorDeadlineMs,
+  });
   const existing = new Set(broker.listTopics());
   for (const topic of config.topicNames) {
     if (existing.has(topic)) continue;

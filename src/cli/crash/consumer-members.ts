@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Broker } from '../../broker.js';
 import { workerUrl } from '../../worker-url.js';
+import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import type {
   ChildConfig, ChildToConsumer, ChildToParent, ConsumerStopReport, ConsumerToChild,
   ConsumerWorkerData,
@@ -45,7 +46,7 @@ export class ConsumerMembers {
         topicNames: this.config.topicNames,
         partitions: this.config.partitions,
       };
-      const worker = new Worker(url, { workerData });
+      const worker = new Worker(url, { workerData, ...workerLaunchOptions() });
       this.workers.push(worker);
       subscribed.push(new Promise((resolve) => worker.on('message', (message: ConsumerToChild) => {
         if (message.kind === 'subscribed') resolve();

@@ -11,15 +11,19 @@ import {
   MiB, actorsMax, pageSizeBytes, partitionsPerTopicMax, segmentSizeBytesMax, segmentSizeBytesMin,
 } from '../../constants.js';
 
-/** How the chaos loop kills: three ways inside the broker, two of the whole broker process. */
-export type KillMode = 'terminate' | 'throw' | 'exit' | 'process' | 'torn';
-export const KILL_MODES: readonly KillMode[] = ['terminate', 'throw', 'exit', 'process', 'torn'];
+/**
+ * How the chaos loop kills: four ways inside the broker (`hang`: an actor spins until the
+ * heartbeat deadline has it terminated), two of the whole broker process.
+ */
+export type KillMode = 'terminate' | 'throw' | 'exit' | 'process' | 'torn' | 'hang';
+export const KILL_MODES: readonly KillMode[] =
+  ['terminate', 'throw', 'exit', 'process', 'torn', 'hang'];
 
 /** Crashes of one actor (worker thread) through `broker.crashActor`. */
-export type ActorKillMode = 'terminate' | 'throw' | 'exit';
+export type ActorKillMode = 'terminate' | 'throw' | 'exit' | 'hang';
 
 export function isActorKillMode(mode: KillMode): mode is ActorKillMode {
-  return mode === 'terminate' || mode === 'throw' || mode === 'exit';
+  return mode === 'terminate' || mode === 'throw' || mode === 'exit' || mode === 'hang';
 }
 
 export interface CrashTestOptions {

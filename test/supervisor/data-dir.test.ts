@@ -1,0 +1,133 @@
+/**
+ * Issue 17 items 6 and 13: `Broker.open` on a data directory it cannot use says what is wrong
+ * with the directory (a `MambaError` with a code, the fs error as `cause`), the CLI prints that
+ * message instead of a stack trace, a second open of one directory in one process (directly or
+ * through a symlink) says it is already open here, and a closed broker refuses `listTopics`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Broker, MambaError } from '../../src/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const mamba = path.join(root, 'dist/src/cli/main.js');
+
+async function openError(dataDir: string): Promise<MambaError> {
+  const error: unknown = await Broker.open({ dataDir, actors: 1 }).then(
+    async (broker) => { await broker.close(); return undefined; }, (e: unknown) => e);
+  expect(error).toBeInstanceOf(MambaError);
+  return error as MambaError;
+}
+
+function canMount(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const probe = tempDir('mamba-mount-probe-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('Broker.open on a data directory it cannot use', () => {
+  it('a path that is a file: INVALID_DATA_DIR', async () => {
+    const file = path.join(tempDir(), 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    const error = await openError(file);
+    expect(error.code).toBe('INVALID_DATA_DIR');
+    expect(error.message).toBe(`data directory ${file} is a file, not a directory`);
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('EEXIST');
+  });
+
+  it('a path under a file: INVALID_DATA_DIR', async () => {
+    const file = path.join(tempDir(), 'file');
+    fs.writeFileSync(file, 'x');
+    const error = await openError(path.join(file, 'data'));
+    expect(error.code).toBe('INVALID_DATA_DIR');
+    expect(error.message).toContain('a part of its path is a file, not a directory');
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+  });
+
+  it('the CLI prints the message, not a stack trace', () => {
+    const file = path.join(tempDir(), 'file');
+    fs.writeFileSync(file, 'x');
+    const child = spawnSync(process.execPath, [mamba, 'demo', '--data-dir', file],
+      { encoding: 'utf8', timeout: 30_000 });
+    expect(child.status).not.toBe(0);
+    expect(child.stderr.trim())
+      .toBe(`mamba: data directory ${file} is a file, not a directory (INVALID_DATA_DIR)`);
+  });
+
+  it('a directory this process may not write: DATA_DIR_UNAVAILABLE', () => {
+    // As root, chmod stops no one: then the broker runs in a child as user nobody instead.
+    const dir = tempDir();
+    const asRoot = process.getuid?.() === 0;
+    fs.chmodSync(dir, asRoot ? 0o755 : 0o555);
+    const uid = asRoot ? 65534 : undefined;
+    const child = spawnSync(process.execPath, [mamba, 'demo', '--data-dir', dir],
+      { encoding: 'utf8', timeout: 30_000, uid, gid: uid });
+    expect(child.status).not.toBe(0);
+    expect(child.stderr).toBe(`mamba: data directory ${dir} is not writable by this process: ` +
+      'permission denied writing to it (DATA_DIR_UNAVAILABLE)\n');
+  });
+});
+
+const mountable = canMount();
+describe.skipIf(!mountable)(mountable ? 'on a read-only mount' :
+  'on a read-only mount: SKIPPED, needs root on Linux and permission to mount tmpfs', () => {
+  let mountPoint = '';
+  beforeAll(() => {
+    mountPoint = fs.mkdtempSync('/tmp/mamba-ro-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mountPoint]);
+  });
+  afterAll(() => {
+    execFileSync('umount', [mountPoint]);
+    fs.rmdirSync(mountPoint);
+  });
+
+  it('the mount itself: DATA_DIR_UNAVAILABLE, read-only', async () => {
+    const error = await openError(mountPoint);
+    expect(error.code).toBe('DATA_DIR_UNAVAILABLE');
+    expect(error.message).toContain(`data directory ${mountPoint} is on a read-only file system`);
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('EROFS');
+  });
+
+  it('a directory to create under it: DATA_DIR_UNAVAILABLE, read-only', async () => {
+    const error = await openError(path.join(mountPoint, 'data'));
+    expect(error.code).toBe('DATA_DIR_UNAVAILABLE');
+    expect(error.message).toContain('is on a read-only file system (creating it failed)');
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('EROFS');
+  });
+});
+
+describe('one data directory opened twice in one process', () => {
+  it('directly or through a symlink: already open in this process', async () => {
+    const dir = tempDir();
+    const dataDir = path.join(dir, 'data');
+    const link = path.join(dir, 'link');
+    const broker = await Broker.open({ dataDir, actors: 1 });
+    fs.symlinkSync(dataDir, link);
+    for (const again of [dataDir, link]) {
+      const error = await openError(again);
+      expect(error.code).toBe('DATA_DIR_LOCKED');
+      expect(error.message).toBe(`data directory ${again} is already open in this process ` +
+        '(by another Broker); close that one first');
+    }
+    await broker.close();
+  });
+});
+
+describe('a closed broker', () => {
+  it('refuses listTopics like everything else', async () => {
+    const broker = await Broker.open({ dataDir: tempDir(), actors: 1 });
+    await broker.createTopic('t');
+    expect(broker.listTopics()).toEqual(['t']);
+    await broker.close();
+    expect(() => broker.listTopics()).toThrow(expect.objectContaining({ code: 'BROKER_CLOSED' }));
+  });
+});
