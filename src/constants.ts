@@ -55,6 +55,13 @@ export const lingerMsDefault = 0;
 export const batchBytesDefault = 256 * KiB;
 export const inFlightBatchesPerPartitionMax = 64;
 export const requestTimeoutMsDefault = 30_000;
+/**
+ * Bytes of records one producer may hold between `send` and their settlement (open batches,
+ * batches waiting for a ring, batches waiting for their ack); past it `send` waits for room.
+ */
+export const producerBufferedBytesDefault = 64 * MiB;
+export const producerBufferedBytesMin = 1 * KiB;
+export const producerBufferedBytesMax = 16 * GiB;
 
 // Consumer groups.
 export const groupIdLengthMax = 249;

@@ -8,7 +8,8 @@ import { invalidConfig } from './errors.js';
 import {
   heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax, restartBackoffMsMin,
   restartsPerMinuteMax, actorsMax, batchBytesDefault, producerBatchBytesMax, lingerMsDefault,
-  partitionsPerTopicMax,
+  partitionsPerTopicMax, producerBufferedBytesDefault, producerBufferedBytesMax,
+  producerBufferedBytesMin,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax,
 } from './constants.js';
@@ -75,8 +76,16 @@ export interface ProducerOptions {
   lingerMs?: number;
   batchBytes?: number;
   partitioner?: Partitioner;
-  /** How long a send may wait for its acknowledgement before failing with TIMEOUT. */
+  /**
+   * How long a send may wait, for room in the buffer and then for its acknowledgement, before
+   * failing with TIMEOUT.
+   */
   requestTimeoutMs?: number;
+  /**
+   * The most bytes of records this producer holds from `send` until they are acknowledged
+   * (default 64 MiB). When full, `send` and `sendBatch` wait for room (backpressure).
+   */
+  maxBufferedBytes?: number;
 }
 
 export interface ProducerConfig {
@@ -86,6 +95,7 @@ export interface ProducerConfig {
   batchBytes: number;
   partitioner: Partitioner;
   requestTimeoutMs: number;
+  maxBufferedBytes: number;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -200,5 +210,7 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
       producerBatchBytesMax),
     requestTimeoutMs: optionalInteger('options.requestTimeoutMs', options.requestTimeoutMs,
       requestTimeoutMsDefault, 1, 3_600_000),
+    maxBufferedBytes: optionalInteger('options.maxBufferedBytes', options.maxBufferedBytes,
+      producerBufferedBytesDefault, producerBufferedBytesMin, producerBufferedBytesMax),
   };
 }

@@ -17,7 +17,8 @@
  * apart from processing: a slow handler shows lag, not a rebalance.
  *
  * Delivery: at-least-once by default. A record counts as processed when its handler's promise
- * settles (for the iterator: when the loop moves past it), and only processed offsets
+ * resolves (for the iterator: when the loop asks for the next record; leaving the loop by
+ * `break`, `return` or a throw leaves the current record unprocessed), and only processed offsets
  * are committed, automatically (`autoCommit`) or by `commit()`; a revoked partition commits
  * what was processed before it is handed over. At-most-once: commit the offset after a record
  * (`commit([{ topic, partition, offset: m.offset + 1 }])`) before processing it.
@@ -640,11 +641,13 @@ const poolEpochs = new WeakMap<HandlerPool, Map<string, number>>();
 
 /**
  * The async iterator: fetches a chunk, hands its records out one `next()` at a time, and marks
- * a record processed when the loop moves on: when the next one is asked for, or when the loop
- * is left (`return()`: a `break`, a `return`, or an exception thrown out of the body, which
- * JavaScript does not tell apart). The unprocessed rest of the chunk is given back, to be
- * fetched again. A crash (the thread dies in the body) leaves the record unprocessed, so it is
- * delivered again; for redelivery after a handler's exception use `run({ eachMessage })`.
+ * a record processed when the loop asks for the next one, which it does only once the loop
+ * body for the record completed. Leaving the loop (`return()`: a `break`, a `return`, or an
+ * exception thrown out of the body, which JavaScript does not tell apart) does not mark the
+ * record the loop was on: it is delivered again, to the next loop over this consumer or to the
+ * next member of the group (issue 17, item 1: a throw must never commit the failed record). The
+ * unprocessed rest of the chunk is given back, to be fetched again. A crash (the thread dies in
+ * the body) likewise leaves the record unprocessed.
  */
 class MessageIterator implements AsyncIterator<ConsumedMessage> {
   private chunk: Chunk | undefined;
@@ -721,7 +724,6 @@ class MessageIterator implements AsyncIterator<ConsumedMessage> {
   }
 
   private finish(): IteratorResult<ConsumedMessage> {
-    this.markLastProcessed();
     const chunk = this.chunk;
     if (chunk !== undefined) {
       this.fetcher.rewind(chunk.cursor, chunk.epoch, chunk.cursor.processed);
