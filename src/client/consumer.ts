@@ -99,6 +99,9 @@ export class Consumer extends EventEmitter {
   private commitInFlight: Promise<void> | undefined;
   private commitAgain = false;
   private commitTimer: NodeJS.Timeout | undefined;
+  /** Numbers commit requests in the order sent; per partition, the newest one applied. */
+  private commitSequence = 0;
+  private readonly commitSequences = new Map<string, number>();
   /** The last error of a background (auto) commit; the next commit tries again. */
   lastAutoCommitError: unknown;
 
@@ -236,7 +239,23 @@ export class Consumer extends EventEmitter {
       throw new MambaError('ILLEGAL_STATE', 'subscribe before committing offsets');
     }
     const list = entries === undefined ? this.processedEntries() : this.checkEntries(entries);
+    // Before the commit is sent: a background commit computed meanwhile must not go back.
+    if (entries !== undefined) this.advanceProcessed(list);
     if (list.length > 0) await this.commitEntries(list);
+  }
+
+  /**
+   * An explicit commit ahead of what this consumer marked processed says those records are done
+   * (e.g. the record a `for await` loop is about to `break` on): later automatic commits must not
+   * take the group back behind it.
+   */
+  private advanceProcessed(entries: readonly OffsetEntry[]): void {
+    for (const entry of entries) {
+      const cursor = this.fetcher.cursors.get(partitionKeyOf(entry.topic, entry.partition));
+      if (cursor === undefined || cursor.retired || entry.offset <= cursor.processed) continue;
+      if (entry.offset > cursor.position) this.fetcher.moveTo(cursor, entry.offset);
+      else cursor.processed = entry.offset;
+    }
   }
 
   /** Per owned partition: how far the group's committed offset is behind the log. */
@@ -409,10 +428,17 @@ export class Consumer extends EventEmitter {
     // Straight through the client with the member's id and generation, not `member.commit`:
     // the member refuses commits once `leave()` began, yet the partitions it revokes while
     // leaving must commit what was processed (the coordinator still fences the commit).
+    const sequence = ++this.commitSequence;
     await this.client!.commit(this.config.groupId!, member.memberId, member.generation, entries);
     for (const entry of entries) {
-      const cursor = this.fetcher.cursors.get(partitionKeyOf(entry.topic, entry.partition));
-      if (cursor !== undefined) cursor.committed = entry.offset;
+      const key = partitionKeyOf(entry.topic, entry.partition);
+      const cursor = this.fetcher.cursors.get(key);
+      // Commits of one group are stored in the order they were sent, but a background commit
+      // and an explicit one may resolve in either order: the later request's offset is the one
+      // on disk, so only it may be remembered.
+      if (cursor === undefined || (this.commitSequences.get(key) ?? 0) > sequence) continue;
+      this.commitSequences.set(key, sequence);
+      cursor.committed = entry.offset;
     }
   }
 
