@@ -3,7 +3,8 @@
  * defaults; `run` options likewise. Internal code trusts the filled types.
  */
 import {
-  consumerMaxBatchBytesDefault, consumerMaxBatchBytesMax, consumerMaxWaitMsDefault,
+  consumerMaxBatchBytesDefault, consumerMaxBatchBytesMax, consumerMaxBatchRecordsDefault,
+  consumerMaxBatchRecordsMax, consumerMaxWaitMsDefault,
   consumerMaxWaitMsMax, heartbeatIntervalMsDefault, partitionsConsumedConcurrentlyMax,
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
 } from '../constants.js';
@@ -31,6 +32,11 @@ export interface ConsumerOptions {
   autoCommit?: boolean | { intervalMs: number };
   /** Bytes of whole batches fetched from one partition at a time (default 1 MiB). */
   maxBatchBytes?: number;
+  /**
+   * Records of one partition handed out at a time (default 500, Kafka's `max.poll.records`):
+   * whole stored batches are handed out until this many records are in, at least one batch.
+   */
+  maxBatchRecords?: number;
   /** The longest an idle consumer sleeps between looks when no produce wakes it (1000). */
   maxWaitMs?: number;
   sessionTimeoutMs?: number;
@@ -51,6 +57,7 @@ export interface ConsumerConfig {
   autoOffsetReset: 'earliest' | 'latest';
   autoCommit: AutoCommit;
   maxBatchBytes: number;
+  maxBatchRecords: number;
   maxWaitMs: number;
   sessionTimeoutMs: number;
   assignor: AssignorName;
@@ -121,6 +128,8 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
     autoCommit: resolveAutoCommit(options.autoCommit),
     maxBatchBytes: integer('options.maxBatchBytes', options.maxBatchBytes,
       consumerMaxBatchBytesDefault, 1, consumerMaxBatchBytesMax),
+    maxBatchRecords: integer('options.maxBatchRecords', options.maxBatchRecords,
+      consumerMaxBatchRecordsDefault, 1, consumerMaxBatchRecordsMax),
     maxWaitMs: integer('options.maxWaitMs', options.maxWaitMs, consumerMaxWaitMsDefault, 1,
       consumerMaxWaitMsMax),
     sessionTimeoutMs,

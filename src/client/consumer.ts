@@ -110,6 +110,7 @@ export class Consumer extends EventEmitter {
     this.config = resolveConsumerOptions(options);
     this.fetcher = new ConsumerFetcher(context.controlBlock, context.directory, {
       dataDir: context.dataDir, maxBatchBytes: this.config.maxBatchBytes,
+      maxBatchRecords: this.config.maxBatchRecords,
       maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
     });
     const autoCommit = this.config.autoCommit;

@@ -119,3 +119,39 @@ async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('records handed out at once', () => {
+  it('are whole stored batches up to maxBatchRecords (default 500), not a whole 1 MiB fetch',
+    async () => {
+      const broker = await openBroker();
+      try {
+        await broker.createTopic('m', { partitions: 1 });
+        const producer = broker.producer({ acks: 1 });
+        for (let i = 0; i < 120; i++) {
+          await producer.sendBatch('m', Array.from({ length: 10 }, (_, j) =>
+            ({ value: `v${i * 10 + j}` })));
+        }
+        await producer.close();
+        const sizes = async (options: { maxBatchRecords?: number }) => {
+          const consumer = broker.consumer({ fromBeginning: true, ...options });
+          await consumer.subscribe('m');
+          const seen: number[] = [];
+          let total = 0;
+          const running = consumer.run({ eachBatch: (batch) => {
+            seen.push(batch.messages.length);
+            total += batch.messages.length;
+          } });
+          await waitUntil(() => total === 1200);
+          await consumer.close();
+          await running;
+          return seen;
+        };
+        const small = await sizes({ maxBatchRecords: 25 });
+        expect(small.every((n) => n === 30)).toBe(true); // three stored batches of ten
+        const byDefault = await sizes({});
+        expect(byDefault.slice(0, 2)).toEqual([500, 500]);
+      } finally {
+        await broker.close();
+      }
+    });
+});
