@@ -4,8 +4,9 @@
  */
 import {
   consumerMaxBatchBytesDefault, consumerMaxBatchBytesMax, consumerMaxBatchRecordsDefault,
-  consumerMaxBatchRecordsMax, consumerMaxWaitMsDefault,
-  consumerMaxWaitMsMax, heartbeatIntervalMsDefault, partitionsConsumedConcurrentlyMax,
+  consumerMaxBatchRecordsMax, consumerMaxWaitMsDefault, consumerMaxWaitMsMax,
+  handlerAttemptsDefault, handlerAttemptsMax, heartbeatIntervalMsDefault,
+  partitionsConsumedConcurrentlyMax,
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
 } from '../constants.js';
 import { MambaError, invalidConfig } from '../errors.js';
@@ -71,6 +72,11 @@ export interface CallbackRunOptions {
   eachBatch?: (batch: ConsumedBatch) => unknown;
   /** Partitions whose batches are processed at once (default 1); order within one is kept. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Calls of the handler for one record (eachMessage) or batch (eachBatch) before `run` fails
+   * with HANDLER_FAILED (default 3, as for a handler pool); retries back off exponentially.
+   */
+  maxAttempts?: number;
 }
 
 /** `run` with a handler module in a piscina pool (see handler-pool.ts). */
@@ -85,8 +91,10 @@ export interface HandlerRunOptions {
 export type RunOptions = CallbackRunOptions | HandlerRunOptions;
 
 export type RunConfig =
-  | { kind: 'message'; eachMessage: (message: ConsumedMessage) => unknown; concurrency: number }
-  | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number }
+  | { kind: 'message'; eachMessage: (message: ConsumedMessage) => unknown; concurrency: number;
+    maxAttempts: number }
+  | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number;
+    maxAttempts: number }
   | { kind: 'pool'; options: HandlerRunOptions; concurrency: number };
 
 const integer = optionalInteger;
@@ -162,15 +170,18 @@ export function resolveRunOptions(options: unknown): RunConfig {
   }
   const concurrency = integer('options.partitionsConsumedConcurrently',
     options.partitionsConsumedConcurrently, 1, 1, partitionsConsumedConcurrentlyMax);
+  const maxAttempts = integer('options.maxAttempts', options.maxAttempts, handlerAttemptsDefault,
+    1, handlerAttemptsMax);
   if (eachMessage !== undefined) {
     if (typeof eachMessage !== 'function') {
       throw invalidConfig('options.eachMessage', typeof eachMessage, 'a function');
     }
     return { kind: 'message', eachMessage: eachMessage as (m: ConsumedMessage) => unknown,
-      concurrency };
+      concurrency, maxAttempts };
   }
   if (typeof eachBatch !== 'function') {
     throw invalidConfig('options.eachBatch', typeof eachBatch, 'a function');
   }
-  return { kind: 'batch', eachBatch: eachBatch as (b: ConsumedBatch) => unknown, concurrency };
+  return { kind: 'batch', eachBatch: eachBatch as (b: ConsumedBatch) => unknown, concurrency,
+    maxAttempts };
 }

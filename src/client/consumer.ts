@@ -23,12 +23,17 @@
  * what was processed before it is handed over. At-most-once: commit the offset after a record
  * (`commit([{ topic, partition, offset: m.offset + 1 }])`) before processing it.
  *
- * Errors: a handler that throws stops `run` (it rejects with the error) after its partition is
- * rewound to the failed record, so nothing past it is committed and a later `run` delivers it
- * again; `run` otherwise resolves when `close()` stops it.
+ * Errors, the same in every mode of `run` (eachMessage, eachBatch, a handler pool): a handler
+ * call that throws is retried with capped exponential backoff up to `maxAttempts` calls
+ * (default 3); then its partition is rewound to the failed record and `run` rejects with
+ * HANDLER_FAILED, the handler's error as `cause`, after committing (autoCommit) what completed
+ * before it, so nothing past it is committed and a later `run` or member delivers it again.
+ * `run` otherwise resolves when `close()` stops it.
  */
 import { EventEmitter } from 'node:events';
-import { timestampScanBytes } from '../constants.js';
+import {
+  handlerRetryBackoffMsMax, handlerRetryBackoffMsMin, timestampScanBytes,
+} from '../constants.js';
 import { ControlBlock } from '../actors/control-block.js';
 import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader } from '../segments/index.js';
@@ -583,14 +588,28 @@ export class Consumer extends EventEmitter {
       await Promise.all(inFlight);
       this.stopRequested = this.lifecycle !== 'open';
     }
-    if (failure !== undefined) throw failure.error;
+    if (failure === undefined) return;
+    // What completed before the failure is committed now, not only at close (issue 17 item 9).
+    if (this.config.autoCommit.kind !== 'off') await this.commitProcessedQuietly();
+    throw failure.error;
+  }
+
+  /** Commits every processed offset; a failure is kept in lastAutoCommitError. */
+  private async commitProcessedQuietly(): Promise<void> {
+    await this.commitInFlight;
+    const entries = this.processedEntries();
+    if (entries.length === 0) return;
+    await this.commitEntries(entries).catch((error: unknown) => {
+      this.lastAutoCommitError = error;
+    });
   }
 
   private process(run: RunConfig, pool: HandlerPool | undefined, chunk: Chunk,
     decoded: DecodedChunk): Promise<void> {
     switch (run.kind) {
-      case 'message': return this.eachMessage(run.eachMessage, chunk, decoded);
-      case 'batch': return this.eachBatch(run.eachBatch, chunk, decoded);
+      case 'message':
+        return this.eachMessage(run.eachMessage, chunk, decoded, run.maxAttempts);
+      case 'batch': return this.eachBatch(run.eachBatch, chunk, decoded, run.maxAttempts);
       case 'pool': return this.eachPoolBatch(pool!, chunk, decoded);
     }
   }
@@ -603,40 +622,63 @@ export class Consumer extends EventEmitter {
   }
 
   private async eachMessage(callback: (m: ConsumedMessage) => unknown, chunk: Chunk,
-    decoded: DecodedChunk): Promise<void> {
+    decoded: DecodedChunk, maxAttempts: number): Promise<void> {
     const cursor = chunk.cursor;
     for (const message of decoded.messages) {
       if (!this.live(chunk)) {
         this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
         return;
       }
-      try {
+      const done = await this.withRetries(chunk, message.offset, maxAttempts, () => {
         const result = callback(message);
-        if (isThenable(result)) await result;
-      } catch (error) {
-        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
-        throw error;
-      }
+        return isThenable(result) ? result : undefined;
+      });
+      if (!done) return;
       if (cursor.epoch === chunk.epoch) cursor.processed = message.offset + 1;
     }
     if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
   }
 
   private async eachBatch(callback: (b: ConsumedBatch) => unknown, chunk: Chunk,
-    decoded: DecodedChunk): Promise<void> {
+    decoded: DecodedChunk, maxAttempts: number): Promise<void> {
     const cursor = chunk.cursor;
     if (decoded.messages.length > 0) {
-      try {
-        await callback({
-          topic: cursor.topic, partition: cursor.partition, messages: decoded.messages,
-          highWatermark: chunk.highWatermark, nextOffset: decoded.nextOffset,
-        });
-      } catch (error) {
-        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
-        throw error;
-      }
+      const batch: ConsumedBatch = {
+        topic: cursor.topic, partition: cursor.partition, messages: decoded.messages,
+        highWatermark: chunk.highWatermark, nextOffset: decoded.nextOffset,
+      };
+      const done = await this.withRetries(chunk, decoded.messages[0].offset, maxAttempts,
+        async () => { await callback(batch); });
+      if (!done) return;
     }
     if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
+  }
+
+  /**
+   * Runs a handler call, again after a capped exponential backoff when it throws, up to
+   * `maxAttempts` calls; then rewinds the partition to its first unprocessed record and throws
+   * HANDLER_FAILED with the handler's error as `cause`. False when the chunk stopped counting
+   * (seek, revocation, close) while it waited to retry: the partition was rewound.
+   */
+  private async withRetries(chunk: Chunk, offset: number, maxAttempts: number,
+    call: () => PromiseLike<unknown> | undefined): Promise<boolean> {
+    const cursor = chunk.cursor;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call();
+        return true;
+      } catch (error) {
+        if (attempt >= maxAttempts) {
+          this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+          throw handlerFailed(cursor.topic, cursor.partition, offset, attempt, error);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, retryBackoffMs(attempt)));
+      if (!this.live(chunk)) {
+        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+        return false;
+      }
+    }
   }
 
   private async eachPoolBatch(pool: HandlerPool, chunk: Chunk, decoded: DecodedChunk):
@@ -788,6 +830,19 @@ function checkOffset(offset: unknown): void {
     throw new MambaError('OFFSET_OUT_OF_RANGE', `offset ${offset} is negative`,
       { detail: { offset } });
   }
+}
+
+function retryBackoffMs(attempt: number): number {
+  return Math.min(handlerRetryBackoffMsMax, handlerRetryBackoffMsMin * 2 ** (attempt - 1));
+}
+
+function handlerFailed(topic: string, partition: number, offset: number, attempts: number,
+  cause: unknown): MambaError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new MambaError('HANDLER_FAILED',
+    `handler failed on ${topic}/${partition} at offset ${offset} after ${attempts} ` +
+    `attempt${attempts === 1 ? '' : 's'}: ${message}`,
+    { cause, detail: { topic, partition, offset, attempts } });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -222,14 +222,16 @@ describe('consumer: delivery', () => {
         });
         await atMostOnce.subscribe('ps');
         const failure = await atMostOnce.run({
+          maxAttempts: 1,
           eachMessage: async (m) => {
             await atMostOnce.commit([
               { topic: m.topic, partition: m.partition, offset: m.offset + 1 },
             ]);
             if (m.partition === 0 && m.offset === 10) throw new Error('lost in processing');
           },
-        }).then(() => undefined, (error: Error) => error.message);
-        expect(failure).toBe('lost in processing');
+        }).then(() => undefined, (error: MambaError) => error);
+        expect(failure).toMatchObject({ code: 'HANDLER_FAILED' });
+        expect((failure?.cause as Error).message).toBe('lost in processing');
         await atMostOnce.close();
         expect(broker.committedOffset('g3', 'ps', 0)).toBe(11);
       } finally {
