@@ -63,6 +63,20 @@ export interface FetcherConfig {
   maxBatchRecords: number;
   maxWaitMs: number;
   autoOffsetReset: 'earliest' | 'latest';
+  /** Told of every reset of a position outside the log (the consumer's `offset-reset`). */
+  onReset(reset: OffsetReset): void;
+}
+
+/** A position outside the log moved where `autoOffsetReset` says. */
+export interface OffsetReset {
+  topic: string;
+  partition: number;
+  /** The position that was outside the log. */
+  offset: number;
+  /** Where the partition is read from now. */
+  resetTo: number;
+  logStartOffset: number;
+  highWatermark: number;
 }
 
 const atomics = Atomics as unknown as {
@@ -251,9 +265,14 @@ export class ConsumerFetcher {
 
   private reset(cursor: PartitionCursor, logStartOffset: number, highWatermark: number): void {
     const target = this.config.autoOffsetReset === 'earliest' ? logStartOffset : highWatermark;
+    const offset = cursor.position;
     // The records between are gone; there is nothing left to process before the new position.
     this.moveTo(cursor, target);
     this.wakePending = true;
+    this.config.onReset({
+      topic: cursor.topic, partition: cursor.partition, offset, resetTo: target, logStartOffset,
+      highWatermark,
+    });
   }
 }
 

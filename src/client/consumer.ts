@@ -116,6 +116,7 @@ export class Consumer extends EventEmitter {
     this.fetcher = new ConsumerFetcher(context.controlBlock, context.directory, {
       dataDir: context.dataDir, maxBatchBytes: this.config.maxBatchBytes,
       maxBatchRecords: this.config.maxBatchRecords,
+      onReset: (reset) => this.emit('offset-reset', reset),
       maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
     });
     const autoCommit = this.config.autoCommit;
@@ -202,7 +203,9 @@ export class Consumer extends EventEmitter {
    * Moves a partition's position: the next record delivered is at `offset`, or the first one
    * whose timestamp is at least `{ timestamp }` (the log end if none is). Records of the
    * partition already fetched are not delivered. A partition not assigned yet starts there
-   * once it is. Returns the offset.
+   * once it is. Returns the offset. An offset past the log end is not refused (records may
+   * arrive first): when the partition is fetched and the position is still past its end, it is
+   * reset as `autoOffsetReset` says and an `offset-reset` event names both positions.
    */
   seek(topic: string, partition: number, target: SeekTarget): number {
     this.checkOpen();
@@ -424,6 +427,17 @@ export class Consumer extends EventEmitter {
       const location = this.locate(entry?.topic);
       checkPartition(location, entry.partition);
       checkOffset(entry.offset);
+      const highWatermark = this.context.controlBlock.highWatermark(
+        location.firstSlot + entry.partition);
+      if (entry.offset > highWatermark) {
+        // A commit names the next record to read; past the log end it would skip records
+        // that do not exist yet (Kafka refuses it too).
+        throw new MambaError('OFFSET_OUT_OF_RANGE',
+          `cannot commit offset ${entry.offset} for ${entry.topic}/${entry.partition}: ` +
+          `past its log end ${highWatermark}`,
+          { detail: { topic: entry.topic, partition: entry.partition, offset: entry.offset,
+            highWatermark } });
+      }
       return { topic: entry.topic, partition: entry.partition, offset: entry.offset };
     });
   }
@@ -471,12 +485,11 @@ export class Consumer extends EventEmitter {
   // ---- seek and pause -------------------------------------------------------------------
 
   private seekOffset(location: TopicLocation, partition: number, target: SeekTarget): number {
-    if (typeof target === 'number') {
+    if (typeof target !== 'object' || target === null) {
       checkOffset(target);
       return target;
     }
-    if (typeof target !== 'object' || target === null ||
-      typeof target.timestamp !== 'number' || !Number.isFinite(target.timestamp)) {
+    if (typeof target.timestamp !== 'number' || !Number.isFinite(target.timestamp)) {
       throw invalidConfig('seek target', String(target), 'an offset or { timestamp }');
     }
     return this.offsetForTimestamp(location, partition, target.timestamp);
@@ -822,13 +835,12 @@ function checkPartition(location: TopicLocation, partition: unknown): void {
   }
 }
 
-function checkOffset(offset: unknown): void {
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
-    throw invalidConfig('offset', String(offset), 'a non-negative integer');
-  }
-  if (offset < 0) {
-    throw new MambaError('OFFSET_OUT_OF_RANGE', `offset ${offset} is negative`,
-      { detail: { offset } });
+/** The one rule for offsets given to `seek` and `commit`: a non-negative safe integer. */
+function checkOffset(offset: unknown): asserts offset is number {
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new MambaError('INVALID_OFFSET',
+      `offset ${String(offset)} is not an offset: a non-negative integer is`,
+      { detail: { offset: String(offset) } });
   }
 }
 
