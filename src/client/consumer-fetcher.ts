@@ -63,6 +63,11 @@ export interface FetcherConfig {
   maxBatchRecords: number;
   maxWaitMs: number;
   autoOffsetReset: 'earliest' | 'latest';
+  /**
+   * A topic a cursor read was deleted, or deleted and created again under the same name: its
+   * cursors are retired; called once the name is back (a new incarnation, another topicId).
+   */
+  onTopicRecreated(topic: string): void;
   /** Told of every reset of a position outside the log (the consumer's `offset-reset`). */
   onReset(reset: OffsetReset): void;
 }
@@ -99,6 +104,8 @@ export class ConsumerFetcher {
   private nextIndex = 0;
   private wakeWaiter: (() => void) | undefined;
   private wakePending = false;
+  /** Topics whose cursors a deletion retired, with the topicId they had. */
+  private readonly lostTopics = new Map<string, number>();
 
   constructor(
     readonly controlBlock: ControlBlock,
@@ -147,6 +154,7 @@ export class ConsumerFetcher {
 
   /** The next chunk of some partition with data, round-robin; undefined if none has any. */
   poll(): Chunk | undefined {
+    if (this.lostTopics.size > 0) this.lookForRecreatedTopics();
     const order = this.order;
     for (let i = 0; i < order.length; i++) {
       const index = (this.nextIndex + i) % order.length;
@@ -260,7 +268,18 @@ export class ConsumerFetcher {
     }
     cursor.retired = true;
     cursor.reader = undefined;
+    if (!this.lostTopics.has(cursor.topic)) this.lostTopics.set(cursor.topic, cursor.topicId);
     return false;
+  }
+
+  /** Polled while a topic is lost (every `maxWaitMs` at least, since waits time out). */
+  private lookForRecreatedTopics(): void {
+    for (const [topic, topicId] of this.lostTopics) {
+      const location = this.directory.lookup(topic);
+      if (location === undefined || location.topicId === topicId) continue;
+      this.lostTopics.delete(topic);
+      this.config.onTopicRecreated(topic);
+    }
   }
 
   private reset(cursor: PartitionCursor, logStartOffset: number, highWatermark: number): void {

@@ -94,6 +94,8 @@ export class Consumer extends EventEmitter {
   private readonly pausedTopics = new Set<string>();
   private readonly pausedPartitions = new Set<string>();
   private readonly pendingSeeks = new Map<string, number>();
+  /** Per subscribed topic, the incarnation (topicId) it had when subscribed. */
+  private readonly subscribedTopicIds = new Map<string, number>();
   private client: GroupClient | undefined;
   private member: GroupMember | undefined;
   private lifecycle: Lifecycle = 'open';
@@ -117,6 +119,7 @@ export class Consumer extends EventEmitter {
       dataDir: context.dataDir, maxBatchBytes: this.config.maxBatchBytes,
       maxBatchRecords: this.config.maxBatchRecords,
       onReset: (reset) => this.emit('offset-reset', reset),
+      onTopicRecreated: (topic) => this.followRecreatedTopic(topic),
       maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
     });
     const autoCommit = this.config.autoCommit;
@@ -154,7 +157,10 @@ export class Consumer extends EventEmitter {
     }
     const locations = list.map((topic: unknown) => this.locate(topic));
     const added = locations.filter((l) => !this.topics.has(l.topic));
-    for (const location of added) this.topics.add(location.topic);
+    for (const location of added) {
+      this.topics.add(location.topic);
+      this.subscribedTopicIds.set(location.topic, location.topicId);
+    }
     if (this.config.groupId === undefined) {
       for (const location of added) this.addTopicCursors(location);
       return;
@@ -358,12 +364,42 @@ export class Consumer extends EventEmitter {
     const key = partitionKeyOf(location.topic, partition);
     const slot = location.firstSlot + partition;
     const block = this.context.controlBlock;
+    // A topic deleted and created again since the subscription is read from its start, as a
+    // new topic: its records were all written after the subscription (issue 17 item 2).
+    const fromStart = this.config.fromBeginning ||
+      this.subscribedTopicIds.get(location.topic) !== location.topicId;
     const start = this.pendingSeeks.get(key) ?? committed ??
-      (this.config.fromBeginning ? block.logStartOffset(slot) : block.highWatermark(slot));
+      (fromStart ? block.logStartOffset(slot) : block.highWatermark(slot));
     this.pendingSeeks.delete(key);
     const cursor = this.fetcher.add(location.topic, partition, slot, location.topicId, start,
       committed);
     cursor.paused = this.isPaused(location.topic, partition);
+  }
+
+  /**
+   * A subscribed topic was deleted and created again: drop the cursors of the old incarnation
+   * and read the new one. Without a group: every partition it has now. With one: the partitions
+   * the group assigns; those the member still holds (a rebalance it saw only as its end state)
+   * are read again here, new ones arrive through `onAssigned`.
+   */
+  private followRecreatedTopic(topic: string): void {
+    const location = this.context.directory.lookup(topic);
+    if (!this.topics.has(topic) || this.lifecycle !== 'open' || location === undefined) return;
+    for (const cursor of [...this.fetcher.cursors.values()]) {
+      if (cursor.topic === topic && cursor.topicId !== location.topicId) {
+        this.fetcher.remove(cursor.key);
+      }
+    }
+    const partitions = this.config.groupId === undefined
+      ? Array.from({ length: location.partitionCount }, (_, partition) => partition)
+      : (this.member?.assigned() ?? []).filter((tp) => tp.topic === topic &&
+        tp.partition < location.partitionCount).map((tp) => tp.partition);
+    for (const partition of partitions) {
+      if (!this.fetcher.cursors.has(partitionKeyOf(topic, partition))) {
+        this.addCursor(location, partition, undefined);
+      }
+    }
+    this.emit('topic-recreated', { topic, partitionCount: location.partitionCount });
   }
 
   private async joinGroup(): Promise<void> {
@@ -415,7 +451,10 @@ export class Consumer extends EventEmitter {
   // ---- commits --------------------------------------------------------------------------
 
   private processedEntries(cursors = [...this.fetcher.cursors.values()]): OffsetEntry[] {
-    return cursors.filter((c) => c.processed !== c.committed)
+    const directory = this.context.directory;
+    // Never an offset of a deleted incarnation of a topic onto the one that replaced it.
+    return cursors.filter((c) => c.processed !== c.committed &&
+      directory.lookup(c.topic)?.topicId === c.topicId)
       .map((c) => ({ topic: c.topic, partition: c.partition, offset: c.processed }));
   }
 
