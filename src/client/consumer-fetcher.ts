@@ -22,9 +22,6 @@
 import path from 'node:path';
 import { ControlBlock, PARTITION_CHANGE_COUNT, PartitionState } from '../actors/control-block.js';
 import { MambaError } from '../errors.js';
-import {
-  BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET, batchSizeBytesAt,
-} from '../records/index.js';
 import { LogReader } from '../segments/index.js';
 import type { TopicDirectory } from '../supervisor/topic-directory.js';
 
@@ -245,7 +242,7 @@ export class ConsumerFetcher {
     let bytes: Uint8Array;
     try {
       bytes = this.readerOf(cursor).read(cursor.position, this.config.maxBatchBytes,
-        highWatermark, block.logStartOffset(slot));
+        highWatermark, block.logStartOffset(slot), this.config.maxBatchRecords);
     } catch (error) {
       if (!MambaError.is(error, 'OFFSET_OUT_OF_RANGE')) throw error;
       // Retention deleted the segment under the position: go where autoOffsetReset says.
@@ -253,7 +250,6 @@ export class ConsumerFetcher {
       return undefined;
     }
     if (bytes.byteLength === 0) return undefined;
-    bytes = wholeBatchesUpTo(bytes, cursor.position, this.config.maxBatchRecords);
     return {
       cursor, bytes, fromOffset: cursor.position, epoch: cursor.epoch, highWatermark,
     };
@@ -293,22 +289,4 @@ export class ConsumerFetcher {
       highWatermark,
     });
   }
-}
-
-/**
- * The front of `bytes` (whole batches) that holds `maxRecords` records from `fromOffset` on:
- * batches are taken until that many are in, so at least one, and a large batch is not split.
- * Only batch headers are read.
- */
-function wholeBatchesUpTo(bytes: Uint8Array, fromOffset: number, maxRecords: number):
-Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let position = 0;
-  while (position < bytes.byteLength) {
-    const lastOffset = Number(view.getBigInt64(position + BASE_OFFSET_OFFSET)) +
-      view.getInt32(position + LAST_OFFSET_DELTA_OFFSET);
-    position += batchSizeBytesAt(view, position);
-    if (lastOffset + 1 - fromOffset >= maxRecords) break;
-  }
-  return position >= bytes.byteLength ? bytes : bytes.subarray(0, position);
 }
