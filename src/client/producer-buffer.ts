@@ -61,14 +61,6 @@ export class ProducerBuffer {
     this.grantWaiters();
   }
 
-  /** Fails every waiting request (the producer is closing for good). */
-  failWaiters(error: Error): void {
-    for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.fail(error);
-    }
-  }
-
   private grantWaiters(): void {
     while (this.waiters.length > 0 &&
       this.usedBytes + this.waiters[0].bytes <= this.capacityBytes) {
