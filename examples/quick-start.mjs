@@ -17,7 +17,12 @@ let received = 0;
 for await (const message of consumer) {
   console.log(`received ${message.value.toString()} from orders/${message.partition} ` +
     `at offset ${message.offset}`);
-  if (++received === 3) break; // leaving the loop commits what it processed
+  if (++received === 3) {
+    // Leaving the loop does not count the record it was on as processed: commit it, then stop.
+    const { topic, partition, offset } = message;
+    await consumer.commit([{ topic, partition, offset: offset + 1 }]);
+    break;
+  }
 }
 await broker.close();
 console.log('closed');

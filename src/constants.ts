@@ -75,6 +75,13 @@ export const lingerMsDefault = 0;
 export const batchBytesDefault = 256 * KiB;
 export const inFlightBatchesPerPartitionMax = 64;
 export const requestTimeoutMsDefault = 30_000;
+/**
+ * Bytes of records one producer may hold between `send` and their settlement (open batches,
+ * batches waiting for a ring, batches waiting for their ack); past it `send` waits for room.
+ */
+export const producerBufferedBytesDefault = 64 * MiB;
+export const producerBufferedBytesMin = 1 * KiB;
+export const producerBufferedBytesMax = 16 * GiB;
 
 // Consumer groups.
 export const groupIdLengthMax = 249;
@@ -129,6 +136,13 @@ assert(producerBatchBytesMax + recordSizeBytesMax + 64 <= ringCapacityBytesDefau
 /** Bytes of whole batches one fetch hands out per partition (at least one batch, always). */
 export const consumerMaxBatchBytesDefault = 1 * MiB;
 export const consumerMaxBatchBytesMax = 256 * MiB;
+/**
+ * Records of one partition handed out at once (Kafka's `max.poll.records`, 500). It bounds
+ * what a consumer has delivered and not yet committed, so what a crash of its process makes the
+ * group deliver again (issue 10, gap 6: a 1 MiB chunk per partition is ~12k small records).
+ */
+export const consumerMaxBatchRecordsDefault = 500;
+export const consumerMaxBatchRecordsMax = 1_000_000;
 /** The longest a waiting consumer sleeps before it looks again, even without a notify. */
 export const consumerMaxWaitMsDefault = 1_000;
 export const consumerMaxWaitMsMax = 60_000;

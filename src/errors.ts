@@ -28,6 +28,8 @@ const RETRIABLE = {
   DISK_FULL: true,
   CORRUPT_LOG: false,
   OFFSET_OUT_OF_RANGE: false,
+  /** An offset given to `seek` or `commit` that is not a non-negative safe integer. */
+  INVALID_OFFSET: false,
   PARTITION_FAILED: false,
   DATA_DIR_LOCKED: false,
   /** The data directory's path is not a directory (a file, or under one). */

@@ -20,8 +20,9 @@ export type {
 export type { ActorStats, CrashMode, PartitionStats } from './actors/index.js';
 export { Consumer } from './client/index.js';
 export type {
-  ConsumerContext, ConsumerEventMap, PartitionLag, PauseEntry, SeekTarget,
+  ConsumerContext, ConsumerEventMap, PartitionLag, PauseEntry, SeekTarget, TopicRecreatedEvent,
 } from './client/index.js';
+export type { OffsetReset } from './client/index.js';
 export type { ConsumerHandle } from './client/index.js';
 export type { ConsumedBatch, ConsumedMessage } from './client/index.js';
 export type {

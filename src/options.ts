@@ -10,7 +10,8 @@ import {
   actorRetryCooldownMsDefault, heartbeatDeadlineMs, heartbeatIntervalMs, restartBackoffMsMax,
   restartBackoffMsMin,
   restartsPerMinuteMax, actorsMax, batchBytesDefault, producerBatchBytesMax, lingerMsDefault,
-  partitionsPerTopicMax,
+  partitionsPerTopicMax, producerBufferedBytesDefault, producerBufferedBytesMax,
+  producerBufferedBytesMin,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax, recordSizeBytesMax,
 } from './constants.js';
@@ -108,13 +109,22 @@ export interface ProducerOptions {
   lingerMs?: number;
   batchBytes?: number;
   partitioner?: Partitioner;
-  /** How long a send may wait for its acknowledgement before failing with TIMEOUT. */
+  /**
+   * How long a send may wait, for room in the buffer and then for its acknowledgement, before
+   * failing with TIMEOUT.
+   */
   requestTimeoutMs?: number;
+  /**
+   * The most bytes of records this producer holds from `send` until they are acknowledged
+   * (default 64 MiB). When full, `send` and `sendBatch` wait for room (backpressure).
+   */
+  maxBufferedBytes?: number;
 }
 
 const producerOptionNames: OptionNames<ProducerOptions> = {
   acks: true, idempotent: true, lingerMs: true, batchBytes: true, partitioner: true,
   requestTimeoutMs: true,
+  maxBufferedBytes: true,
 };
 
 export interface ProducerConfig {
@@ -124,6 +134,7 @@ export interface ProducerConfig {
   batchBytes: number;
   partitioner: Partitioner;
   requestTimeoutMs: number;
+  maxBufferedBytes: number;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -257,5 +268,7 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
       producerBatchBytesMax),
     requestTimeoutMs: optionalInteger('options.requestTimeoutMs', options.requestTimeoutMs,
       requestTimeoutMsDefault, 1, 3_600_000),
+    maxBufferedBytes: optionalInteger('options.maxBufferedBytes', options.maxBufferedBytes,
+      producerBufferedBytesDefault, producerBufferedBytesMin, producerBufferedBytesMax),
   };
 }

@@ -57,8 +57,28 @@ export interface Chunk {
 export interface FetcherConfig {
   dataDir: string;
   maxBatchBytes: number;
+  maxBatchRecords: number;
   maxWaitMs: number;
   autoOffsetReset: 'earliest' | 'latest';
+  /**
+   * A topic a cursor read was deleted, or deleted and created again under the same name: its
+   * cursors are retired; called once the name is back (a new incarnation, another topicId).
+   */
+  onTopicRecreated(topic: string): void;
+  /** Told of every reset of a position outside the log (the consumer's `offset-reset`). */
+  onReset(reset: OffsetReset): void;
+}
+
+/** A position outside the log moved where `autoOffsetReset` says. */
+export interface OffsetReset {
+  topic: string;
+  partition: number;
+  /** The position that was outside the log. */
+  offset: number;
+  /** Where the partition is read from now. */
+  resetTo: number;
+  logStartOffset: number;
+  highWatermark: number;
 }
 
 const atomics = Atomics as unknown as {
@@ -81,6 +101,8 @@ export class ConsumerFetcher {
   private nextIndex = 0;
   private wakeWaiter: (() => void) | undefined;
   private wakePending = false;
+  /** Topics whose cursors a deletion retired, with the topicId they had. */
+  private readonly lostTopics = new Map<string, number>();
 
   constructor(
     readonly controlBlock: ControlBlock,
@@ -129,6 +151,7 @@ export class ConsumerFetcher {
 
   /** The next chunk of some partition with data, round-robin; undefined if none has any. */
   poll(): Chunk | undefined {
+    if (this.lostTopics.size > 0) this.lookForRecreatedTopics();
     const order = this.order;
     for (let i = 0; i < order.length; i++) {
       const index = (this.nextIndex + i) % order.length;
@@ -219,7 +242,7 @@ export class ConsumerFetcher {
     let bytes: Uint8Array;
     try {
       bytes = this.readerOf(cursor).read(cursor.position, this.config.maxBatchBytes,
-        highWatermark, block.logStartOffset(slot));
+        highWatermark, block.logStartOffset(slot), this.config.maxBatchRecords);
     } catch (error) {
       if (!MambaError.is(error, 'OFFSET_OUT_OF_RANGE')) throw error;
       // Retention deleted the segment under the position: go where autoOffsetReset says.
@@ -241,13 +264,29 @@ export class ConsumerFetcher {
     }
     cursor.retired = true;
     cursor.reader = undefined;
+    if (!this.lostTopics.has(cursor.topic)) this.lostTopics.set(cursor.topic, cursor.topicId);
     return false;
+  }
+
+  /** Polled while a topic is lost (every `maxWaitMs` at least, since waits time out). */
+  private lookForRecreatedTopics(): void {
+    for (const [topic, topicId] of this.lostTopics) {
+      const location = this.directory.lookup(topic);
+      if (location === undefined || location.topicId === topicId) continue;
+      this.lostTopics.delete(topic);
+      this.config.onTopicRecreated(topic);
+    }
   }
 
   private reset(cursor: PartitionCursor, logStartOffset: number, highWatermark: number): void {
     const target = this.config.autoOffsetReset === 'earliest' ? logStartOffset : highWatermark;
+    const offset = cursor.position;
     // The records between are gone; there is nothing left to process before the new position.
     this.moveTo(cursor, target);
     this.wakePending = true;
+    this.config.onReset({
+      topic: cursor.topic, partition: cursor.partition, offset, resetTo: target, logStartOffset,
+      highWatermark,
+    });
   }
 }

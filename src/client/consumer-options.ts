@@ -3,8 +3,10 @@
  * defaults; `run` options likewise. Internal code trusts the filled types.
  */
 import {
-  consumerMaxBatchBytesDefault, consumerMaxBatchBytesMax, consumerMaxWaitMsDefault,
-  consumerMaxWaitMsMax, heartbeatIntervalMsDefault, partitionsConsumedConcurrentlyMax,
+  consumerMaxBatchBytesDefault, consumerMaxBatchBytesMax, consumerMaxBatchRecordsDefault,
+  consumerMaxBatchRecordsMax, consumerMaxWaitMsDefault, consumerMaxWaitMsMax,
+  handlerAttemptsDefault, handlerAttemptsMax, heartbeatIntervalMsDefault,
+  partitionsConsumedConcurrentlyMax,
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
 } from '../constants.js';
 import { MambaError, invalidConfig } from '../errors.js';
@@ -32,6 +34,11 @@ export interface ConsumerOptions {
   autoCommit?: boolean | { intervalMs: number };
   /** Bytes of whole batches fetched from one partition at a time (default 1 MiB). */
   maxBatchBytes?: number;
+  /**
+   * Records of one partition handed out at a time (default 500, Kafka's `max.poll.records`):
+   * whole stored batches are handed out until this many records are in, at least one batch.
+   */
+  maxBatchRecords?: number;
   /** The longest an idle consumer sleeps between looks when no produce wakes it (1000). */
   maxWaitMs?: number;
   sessionTimeoutMs?: number;
@@ -46,7 +53,7 @@ export interface ConsumerOptions {
 const consumerOptionNames: OptionNames<ConsumerOptions> = {
   groupId: true, fromBeginning: true, autoOffsetReset: true, autoCommit: true,
   maxBatchBytes: true, maxWaitMs: true, sessionTimeoutMs: true, assignor: true,
-  heartbeatIntervalMs: true, rebalanceTimeoutMs: true,
+  heartbeatIntervalMs: true, rebalanceTimeoutMs: true, maxBatchRecords: true,
 };
 
 export type AutoCommit = { kind: 'off' } | { kind: 'after-processing' } |
@@ -58,6 +65,7 @@ export interface ConsumerConfig {
   autoOffsetReset: 'earliest' | 'latest';
   autoCommit: AutoCommit;
   maxBatchBytes: number;
+  maxBatchRecords: number;
   maxWaitMs: number;
   sessionTimeoutMs: number;
   assignor: AssignorName;
@@ -71,6 +79,11 @@ export interface CallbackRunOptions {
   eachBatch?: (batch: ConsumedBatch) => unknown;
   /** Partitions whose batches are processed at once (default 1); order within one is kept. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Calls of the handler for one record (eachMessage) or batch (eachBatch) before `run` fails
+   * with HANDLER_FAILED (default 3, as for a handler pool); retries back off exponentially.
+   */
+  maxAttempts?: number;
 }
 
 /** `run` with a handler module in a piscina pool (see handler-pool.ts). */
@@ -91,8 +104,10 @@ const runOptionNames: OptionNames<CallbackRunOptions & HandlerRunOptions> = {
 };
 
 export type RunConfig =
-  | { kind: 'message'; eachMessage: (message: ConsumedMessage) => unknown; concurrency: number }
-  | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number }
+  | { kind: 'message'; eachMessage: (message: ConsumedMessage) => unknown; concurrency: number;
+    maxAttempts: number }
+  | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number;
+    maxAttempts: number }
   | { kind: 'pool'; options: HandlerRunOptions; concurrency: number };
 
 const integer = optionalInteger;
@@ -136,6 +151,8 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
     autoCommit: resolveAutoCommit(options.autoCommit),
     maxBatchBytes: integer('options.maxBatchBytes', options.maxBatchBytes,
       consumerMaxBatchBytesDefault, 1, consumerMaxBatchBytesMax),
+    maxBatchRecords: integer('options.maxBatchRecords', options.maxBatchRecords,
+      consumerMaxBatchRecordsDefault, 1, consumerMaxBatchRecordsMax),
     maxWaitMs: integer('options.maxWaitMs', options.maxWaitMs, consumerMaxWaitMsDefault, 1,
       consumerMaxWaitMsMax),
     sessionTimeoutMs,
@@ -169,15 +186,18 @@ export function resolveRunOptions(options: unknown): RunConfig {
   }
   const concurrency = integer('options.partitionsConsumedConcurrently',
     options.partitionsConsumedConcurrently, 1, 1, partitionsConsumedConcurrentlyMax);
+  const maxAttempts = integer('options.maxAttempts', options.maxAttempts, handlerAttemptsDefault,
+    1, handlerAttemptsMax);
   if (eachMessage !== undefined) {
     if (typeof eachMessage !== 'function') {
       throw invalidConfig('options.eachMessage', typeof eachMessage, 'a function');
     }
     return { kind: 'message', eachMessage: eachMessage as (m: ConsumedMessage) => unknown,
-      concurrency };
+      concurrency, maxAttempts };
   }
   if (typeof eachBatch !== 'function') {
     throw invalidConfig('options.eachBatch', typeof eachBatch, 'a function');
   }
-  return { kind: 'batch', eachBatch: eachBatch as (b: ConsumedBatch) => unknown, concurrency };
+  return { kind: 'batch', eachBatch: eachBatch as (b: ConsumedBatch) => unknown, concurrency,
+    maxAttempts };
 }

@@ -17,17 +17,23 @@
  * apart from processing: a slow handler shows lag, not a rebalance.
  *
  * Delivery: at-least-once by default. A record counts as processed when its handler's promise
- * settles (for the iterator: when the loop moves past it), and only processed offsets
+ * resolves (for the iterator: when the loop asks for the next record; leaving the loop by
+ * `break`, `return` or a throw leaves the current record unprocessed), and only processed offsets
  * are committed, automatically (`autoCommit`) or by `commit()`; a revoked partition commits
  * what was processed before it is handed over. At-most-once: commit the offset after a record
  * (`commit([{ topic, partition, offset: m.offset + 1 }])`) before processing it.
  *
- * Errors: a handler that throws stops `run` (it rejects with the error) after its partition is
- * rewound to the failed record, so nothing past it is committed and a later `run` delivers it
- * again; `run` otherwise resolves when `close()` stops it.
+ * Errors, the same in every mode of `run` (eachMessage, eachBatch, a handler pool): a handler
+ * call that throws is retried with capped exponential backoff up to `maxAttempts` calls
+ * (default 3); then its partition is rewound to the failed record and `run` rejects with
+ * HANDLER_FAILED, the handler's error as `cause`, after committing (autoCommit) what completed
+ * before it, so nothing past it is committed and a later `run` or member delivers it again.
+ * `run` otherwise resolves when `close()` stops it.
  */
 import { EventEmitter } from 'node:events';
-import { timestampScanBytes } from '../constants.js';
+import {
+  handlerRetryBackoffMsMax, handlerRetryBackoffMsMin, timestampScanBytes,
+} from '../constants.js';
 import { ControlBlock } from '../shm/index.js';
 import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader } from '../segments/index.js';
@@ -37,7 +43,8 @@ import type { TopicPartition } from '../coordinator/index.js';
 import { HandlerPool } from './handler-pool.js';
 import type { OffsetEntry } from '../coordinator/index.js';
 import {
-  ConsumerFetcher, partitionDirectory, partitionKeyOf, type Chunk, type PartitionCursor,
+  ConsumerFetcher, partitionDirectory, partitionKeyOf, type Chunk, type OffsetReset,
+  type PartitionCursor,
 } from './consumer-fetcher.js';
 import { channelGroupClient, type ConsumerHandle } from './consumer-handle.js';
 import {
@@ -87,9 +94,18 @@ type Lifecycle = 'open' | 'closing' | 'closed';
  * partitions as they are assigned, and as they are revoked (by a rebalance, or lost when the
  * member was expelled).
  */
+/** A subscribed topic was deleted and created again: the consumer reads it from its start. */
+export interface TopicRecreatedEvent {
+  topic: string;
+  partitionCount: number;
+}
+
 export interface ConsumerEventMap {
   'assigned': [partitions: TopicPartition[]];
   'revoked': [partitions: TopicPartition[], reason: RevocationReason];
+  /** A position outside the log was reset by `autoOffsetReset` (Kafka's rule). */
+  'offset-reset': [reset: OffsetReset];
+  'topic-recreated': [event: TopicRecreatedEvent];
 }
 
 export class Consumer extends EventEmitter<ConsumerEventMap> {
@@ -99,6 +115,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private readonly pausedTopics = new Set<string>();
   private readonly pausedPartitions = new Set<string>();
   private readonly pendingSeeks = new Map<string, number>();
+  /** Per subscribed topic, the incarnation (topicId) it had when subscribed. */
+  private readonly subscribedTopicIds = new Map<string, number>();
   private client: GroupClient | undefined;
   private member: GroupMember | undefined;
   private lifecycle: Lifecycle = 'open';
@@ -109,6 +127,9 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private commitInFlight: Promise<void> | undefined;
   private commitAgain = false;
   private commitTimer: NodeJS.Timeout | undefined;
+  /** Numbers commit requests in the order sent; per partition, the newest one applied. */
+  private commitSequence = 0;
+  private readonly commitSequences = new Map<string, number>();
   /** The last error of a background (auto) commit; the next commit tries again. */
   lastAutoCommitError: unknown;
 
@@ -117,6 +138,9 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     this.config = resolveConsumerOptions(options);
     this.fetcher = new ConsumerFetcher(context.controlBlock, context.directory, {
       dataDir: context.dataDir, maxBatchBytes: this.config.maxBatchBytes,
+      maxBatchRecords: this.config.maxBatchRecords,
+      onReset: (reset) => this.emit('offset-reset', reset),
+      onTopicRecreated: (topic) => this.followRecreatedTopic(topic),
       maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
     });
     const autoCommit = this.config.autoCommit;
@@ -154,7 +178,10 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     }
     const locations = list.map((topic: unknown) => this.locate(topic));
     const added = locations.filter((l) => !this.topics.has(l.topic));
-    for (const location of added) this.topics.add(location.topic);
+    for (const location of added) {
+      this.topics.add(location.topic);
+      this.subscribedTopicIds.set(location.topic, location.topicId);
+    }
     if (this.config.groupId === undefined) {
       for (const location of added) this.addTopicCursors(location);
       return;
@@ -203,7 +230,9 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
    * Moves a partition's position: the next record delivered is at `offset`, or the first one
    * whose timestamp is at least `{ timestamp }` (the log end if none is). Records of the
    * partition already fetched are not delivered. A partition not assigned yet starts there
-   * once it is. Returns the offset.
+   * once it is. Returns the offset. An offset past the log end is not refused (records may
+   * arrive first): when the partition is fetched and the position is still past its end, it is
+   * reset as `autoOffsetReset` says and an `offset-reset` event names both positions.
    */
   seek(topic: string, partition: number, target: SeekTarget): number {
     this.checkOpen();
@@ -246,7 +275,23 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       throw new MambaError('ILLEGAL_STATE', 'subscribe before committing offsets');
     }
     const list = entries === undefined ? this.processedEntries() : this.checkEntries(entries);
+    // Before the commit is sent: a background commit computed meanwhile must not go back.
+    if (entries !== undefined) this.advanceProcessed(list);
     if (list.length > 0) await this.commitEntries(list);
+  }
+
+  /**
+   * An explicit commit ahead of what this consumer marked processed says those records are done
+   * (e.g. the record a `for await` loop is about to `break` on): later automatic commits must not
+   * take the group back behind it.
+   */
+  private advanceProcessed(entries: readonly OffsetEntry[]): void {
+    for (const entry of entries) {
+      const cursor = this.fetcher.cursors.get(partitionKeyOf(entry.topic, entry.partition));
+      if (cursor === undefined || cursor.retired || entry.offset <= cursor.processed) continue;
+      if (entry.offset > cursor.position) this.fetcher.moveTo(cursor, entry.offset);
+      else cursor.processed = entry.offset;
+    }
   }
 
   /** Per owned partition: how far the group's committed offset is behind the log. */
@@ -340,12 +385,42 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     const key = partitionKeyOf(location.topic, partition);
     const slot = location.firstSlot + partition;
     const block = this.context.controlBlock;
+    // A topic deleted and created again since the subscription is read from its start, as a
+    // new topic: its records were all written after the subscription (issue 17 item 2).
+    const fromStart = this.config.fromBeginning ||
+      this.subscribedTopicIds.get(location.topic) !== location.topicId;
     const start = this.pendingSeeks.get(key) ?? committed ??
-      (this.config.fromBeginning ? block.logStartOffset(slot) : block.highWatermark(slot));
+      (fromStart ? block.logStartOffset(slot) : block.highWatermark(slot));
     this.pendingSeeks.delete(key);
     const cursor = this.fetcher.add(location.topic, partition, slot, location.topicId, start,
       committed);
     cursor.paused = this.isPaused(location.topic, partition);
+  }
+
+  /**
+   * A subscribed topic was deleted and created again: drop the cursors of the old incarnation
+   * and read the new one. Without a group: every partition it has now. With one: the partitions
+   * the group assigns; those the member still holds (a rebalance it saw only as its end state)
+   * are read again here, new ones arrive through `onAssigned`.
+   */
+  private followRecreatedTopic(topic: string): void {
+    const location = this.context.directory.lookup(topic);
+    if (!this.topics.has(topic) || this.lifecycle !== 'open' || location === undefined) return;
+    for (const cursor of [...this.fetcher.cursors.values()]) {
+      if (cursor.topic === topic && cursor.topicId !== location.topicId) {
+        this.fetcher.remove(cursor.key);
+      }
+    }
+    const partitions = this.config.groupId === undefined
+      ? Array.from({ length: location.partitionCount }, (_, partition) => partition)
+      : (this.member?.assigned() ?? []).filter((tp) => tp.topic === topic &&
+        tp.partition < location.partitionCount).map((tp) => tp.partition);
+    for (const partition of partitions) {
+      if (!this.fetcher.cursors.has(partitionKeyOf(topic, partition))) {
+        this.addCursor(location, partition, undefined);
+      }
+    }
+    this.emit('topic-recreated', { topic, partitionCount: location.partitionCount });
   }
 
   private async joinGroup(): Promise<void> {
@@ -397,7 +472,10 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   // ---- commits --------------------------------------------------------------------------
 
   private processedEntries(cursors = [...this.fetcher.cursors.values()]): OffsetEntry[] {
-    return cursors.filter((c) => c.processed !== c.committed)
+    const directory = this.context.directory;
+    // Never an offset of a deleted incarnation of a topic onto the one that replaced it.
+    return cursors.filter((c) => c.processed !== c.committed &&
+      directory.lookup(c.topic)?.topicId === c.topicId)
       .map((c) => ({ topic: c.topic, partition: c.partition, offset: c.processed }));
   }
 
@@ -409,6 +487,17 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       const location = this.locate(entry?.topic);
       checkPartition(location, entry.partition);
       checkOffset(entry.offset);
+      const highWatermark = this.context.controlBlock.highWatermark(
+        location.firstSlot + entry.partition);
+      if (entry.offset > highWatermark) {
+        // A commit names the next record to read; past the log end it would skip records
+        // that do not exist yet (Kafka refuses it too).
+        throw new MambaError('OFFSET_OUT_OF_RANGE',
+          `cannot commit offset ${entry.offset} for ${entry.topic}/${entry.partition}: ` +
+          `past its log end ${highWatermark}`,
+          { detail: { topic: entry.topic, partition: entry.partition, offset: entry.offset,
+            highWatermark } });
+      }
       return { topic: entry.topic, partition: entry.partition, offset: entry.offset };
     });
   }
@@ -419,10 +508,17 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     // Straight through the client with the member's id and generation, not `member.commit`:
     // the member refuses commits once `leave()` began, yet the partitions it revokes while
     // leaving must commit what was processed (the coordinator still fences the commit).
+    const sequence = ++this.commitSequence;
     await this.client!.commit(this.config.groupId!, member.memberId, member.generation, entries);
     for (const entry of entries) {
-      const cursor = this.fetcher.cursors.get(partitionKeyOf(entry.topic, entry.partition));
-      if (cursor !== undefined) cursor.committed = entry.offset;
+      const key = partitionKeyOf(entry.topic, entry.partition);
+      const cursor = this.fetcher.cursors.get(key);
+      // Commits of one group are stored in the order they were sent, but a background commit
+      // and an explicit one may resolve in either order: the later request's offset is the one
+      // on disk, so only it may be remembered.
+      if (cursor === undefined || (this.commitSequences.get(key) ?? 0) > sequence) continue;
+      this.commitSequences.set(key, sequence);
+      cursor.committed = entry.offset;
     }
   }
 
@@ -449,12 +545,11 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   // ---- seek and pause -------------------------------------------------------------------
 
   private seekOffset(location: TopicLocation, partition: number, target: SeekTarget): number {
-    if (typeof target === 'number') {
+    if (typeof target !== 'object' || target === null) {
       checkOffset(target);
       return target;
     }
-    if (typeof target !== 'object' || target === null ||
-      typeof target.timestamp !== 'number' || !Number.isFinite(target.timestamp)) {
+    if (typeof target.timestamp !== 'number' || !Number.isFinite(target.timestamp)) {
       throw invalidConfig('seek target', String(target), 'an offset or { timestamp }');
     }
     return this.offsetForTimestamp(location, partition, target.timestamp);
@@ -566,14 +661,28 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       await Promise.all(inFlight);
       this.stopRequested = this.lifecycle !== 'open';
     }
-    if (failure !== undefined) throw failure.error;
+    if (failure === undefined) return;
+    // What completed before the failure is committed now, not only at close (issue 17 item 9).
+    if (this.config.autoCommit.kind !== 'off') await this.commitProcessedQuietly();
+    throw failure.error;
+  }
+
+  /** Commits every processed offset; a failure is kept in lastAutoCommitError. */
+  private async commitProcessedQuietly(): Promise<void> {
+    await this.commitInFlight;
+    const entries = this.processedEntries();
+    if (entries.length === 0) return;
+    await this.commitEntries(entries).catch((error: unknown) => {
+      this.lastAutoCommitError = error;
+    });
   }
 
   private process(run: RunConfig, pool: HandlerPool | undefined, chunk: Chunk,
     decoded: DecodedChunk): Promise<void> {
     switch (run.kind) {
-      case 'message': return this.eachMessage(run.eachMessage, chunk, decoded);
-      case 'batch': return this.eachBatch(run.eachBatch, chunk, decoded);
+      case 'message':
+        return this.eachMessage(run.eachMessage, chunk, decoded, run.maxAttempts);
+      case 'batch': return this.eachBatch(run.eachBatch, chunk, decoded, run.maxAttempts);
       case 'pool': return this.eachPoolBatch(pool!, chunk, decoded);
     }
   }
@@ -586,40 +695,63 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   }
 
   private async eachMessage(callback: (m: ConsumedMessage) => unknown, chunk: Chunk,
-    decoded: DecodedChunk): Promise<void> {
+    decoded: DecodedChunk, maxAttempts: number): Promise<void> {
     const cursor = chunk.cursor;
     for (const message of decoded.messages) {
       if (!this.live(chunk)) {
         this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
         return;
       }
-      try {
+      const done = await this.withRetries(chunk, message.offset, maxAttempts, () => {
         const result = callback(message);
-        if (isThenable(result)) await result;
-      } catch (error) {
-        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
-        throw error;
-      }
+        return isThenable(result) ? result : undefined;
+      });
+      if (!done) return;
       if (cursor.epoch === chunk.epoch) cursor.processed = message.offset + 1;
     }
     if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
   }
 
   private async eachBatch(callback: (b: ConsumedBatch) => unknown, chunk: Chunk,
-    decoded: DecodedChunk): Promise<void> {
+    decoded: DecodedChunk, maxAttempts: number): Promise<void> {
     const cursor = chunk.cursor;
     if (decoded.messages.length > 0) {
-      try {
-        await callback({
-          topic: cursor.topic, partition: cursor.partition, messages: decoded.messages,
-          highWatermark: chunk.highWatermark, nextOffset: decoded.nextOffset,
-        });
-      } catch (error) {
-        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
-        throw error;
-      }
+      const batch: ConsumedBatch = {
+        topic: cursor.topic, partition: cursor.partition, messages: decoded.messages,
+        highWatermark: chunk.highWatermark, nextOffset: decoded.nextOffset,
+      };
+      const done = await this.withRetries(chunk, decoded.messages[0].offset, maxAttempts,
+        async () => { await callback(batch); });
+      if (!done) return;
     }
     if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
+  }
+
+  /**
+   * Runs a handler call, again after a capped exponential backoff when it throws, up to
+   * `maxAttempts` calls; then rewinds the partition to its first unprocessed record and throws
+   * HANDLER_FAILED with the handler's error as `cause`. False when the chunk stopped counting
+   * (seek, revocation, close) while it waited to retry: the partition was rewound.
+   */
+  private async withRetries(chunk: Chunk, offset: number, maxAttempts: number,
+    call: () => PromiseLike<unknown> | undefined): Promise<boolean> {
+    const cursor = chunk.cursor;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call();
+        return true;
+      } catch (error) {
+        if (attempt >= maxAttempts) {
+          this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+          throw handlerFailed(cursor.topic, cursor.partition, offset, attempt, error);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, retryBackoffMs(attempt)));
+      if (!this.live(chunk)) {
+        this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+        return false;
+      }
+    }
   }
 
   private async eachPoolBatch(pool: HandlerPool, chunk: Chunk, decoded: DecodedChunk):
@@ -651,11 +783,13 @@ const poolEpochs = new WeakMap<HandlerPool, Map<string, number>>();
 
 /**
  * The async iterator: fetches a chunk, hands its records out one `next()` at a time, and marks
- * a record processed when the loop moves on: when the next one is asked for, or when the loop
- * is left (`return()`: a `break`, a `return`, or an exception thrown out of the body, which
- * JavaScript does not tell apart). The unprocessed rest of the chunk is given back, to be
- * fetched again. A crash (the thread dies in the body) leaves the record unprocessed, so it is
- * delivered again; for redelivery after a handler's exception use `run({ eachMessage })`.
+ * a record processed when the loop asks for the next one, which it does only once the loop
+ * body for the record completed. Leaving the loop (`return()`: a `break`, a `return`, or an
+ * exception thrown out of the body, which JavaScript does not tell apart) does not mark the
+ * record the loop was on: it is delivered again, to the next loop over this consumer or to the
+ * next member of the group (issue 17, item 1: a throw must never commit the failed record). The
+ * unprocessed rest of the chunk is given back, to be fetched again. A crash (the thread dies in
+ * the body) likewise leaves the record unprocessed.
  */
 class MessageIterator implements AsyncIterator<ConsumedMessage> {
   private chunk: Chunk | undefined;
@@ -732,7 +866,6 @@ class MessageIterator implements AsyncIterator<ConsumedMessage> {
   }
 
   private finish(): IteratorResult<ConsumedMessage> {
-    this.markLastProcessed();
     const chunk = this.chunk;
     if (chunk !== undefined) {
       this.fetcher.rewind(chunk.cursor, chunk.epoch, chunk.cursor.processed);
@@ -762,14 +895,26 @@ function checkPartition(location: TopicLocation, partition: unknown): void {
   }
 }
 
-function checkOffset(offset: unknown): void {
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
-    throw invalidConfig('offset', String(offset), 'a non-negative integer');
+/** The one rule for offsets given to `seek` and `commit`: a non-negative safe integer. */
+function checkOffset(offset: unknown): asserts offset is number {
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new MambaError('INVALID_OFFSET',
+      `offset ${String(offset)} is not an offset: a non-negative integer is`,
+      { detail: { offset: String(offset) } });
   }
-  if (offset < 0) {
-    throw new MambaError('OFFSET_OUT_OF_RANGE', `offset ${offset} is negative`,
-      { detail: { offset } });
-  }
+}
+
+function retryBackoffMs(attempt: number): number {
+  return Math.min(handlerRetryBackoffMsMax, handlerRetryBackoffMsMin * 2 ** (attempt - 1));
+}
+
+function handlerFailed(topic: string, partition: number, offset: number, attempts: number,
+  cause: unknown): MambaError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new MambaError('HANDLER_FAILED',
+    `handler failed on ${topic}/${partition} at offset ${offset} after ${attempts} ` +
+    `attempt${attempts === 1 ? '' : 's'}: ${message}`,
+    { cause, detail: { topic, partition, offset, attempts } });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -10,3 +10,4 @@ export * from './producer.js';
 export * from './producer-session.js';
 export * from './groups/index.js';
 export * from './handler-task.js';
+export type { OffsetReset } from './consumer-fetcher.js';

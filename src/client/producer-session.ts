@@ -10,6 +10,10 @@
  * actor crashes its restarted successor reads them again; the caller sees latency, not an error.
  * A partition the supervisor gave up on (state FAILED) fails its pending batches with
  * PARTITION_FAILED; a batch not acknowledged within its timeout fails with TIMEOUT.
+ *
+ * Bounds: the backlogs and the pending map hold only batches of the producer above, whose
+ * records count against its `maxBufferedBytes` (producer-buffer.ts) until they settle, so these
+ * queues hold no more than that budget.
  */
 import { MambaError, closed, type MambaErrorCode } from '../errors.js';
 import { batchSizeBytesMax } from '../constants.js';

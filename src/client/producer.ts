@@ -18,6 +18,7 @@ import { TopicDirectory, type TopicLocation } from '../shm/index.js';
 import type { BatchMeta, RecordInput } from '../records/index.js';
 import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../shm/index.js';
 import { PartitionChooser } from './partitioner.js';
+import { ProducerBuffer } from './producer-buffer.js';
 import { ProducerSession, type OutgoingBatch } from './producer-session.js';
 import type { SessionHandle } from '../shm/index.js';
 
@@ -57,6 +58,12 @@ interface Waiter {
   done(error: Error | undefined, firstOffset: number): void;
 }
 
+interface RecordGroup {
+  records: RecordInput[];
+  /** Each record's index in the request. */
+  indexes: number[];
+}
+
 interface OpenBatch {
   topic: string;
   partition: number;
@@ -86,6 +93,7 @@ export class Producer {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private isClosed = false;
+  private readonly buffer: ProducerBuffer;
 
   constructor(
     private readonly session: ProducerSession,
@@ -95,6 +103,7 @@ export class Producer {
   ) {
     this.config = resolveProducerOptions(options);
     this.chooser = new PartitionChooser(this.config.partitioner);
+    this.buffer = new ProducerBuffer(this.config.maxBufferedBytes, this.config.requestTimeoutMs);
     // Random 47-bit ids: unique across restarts without a registry, and exact as a number.
     this.producerId = this.config.idempotent ? BigInt(randomInt(1, 2 ** 47)) : -1n;
   }
@@ -106,41 +115,59 @@ export class Producer {
     return new Producer(session, directory, handle.options, true);
   }
 
+  /**
+   * Sends one message. Waits for room when the producer holds `maxBufferedBytes` already
+   * (TIMEOUT after `requestTimeoutMs`). Failures reject on a later turn of the event loop, never
+   * on the microtask queue, so a retry loop around a failing send lets timers run.
+   */
   send(topic: string, message: Message): Promise<SendResult> {
-    return new Promise((resolve, reject) => {
-      const location = this.locate(topic);
-      const record = toRecord(message);
-      const partition = this.partitionFor(topic, message, record, location.partitionCount);
-      checkRecordSize(location, partition, record);
-      this.add(topic, partition, location.firstSlot + partition, [record], (error, offset) => {
-        if (error === undefined) resolve({ topic, partition, offset });
-        else reject(error);
-      });
-    });
+    return this.sendRecords(topic, [message]).then((results) => results[0]);
   }
 
-  /** Sends many messages; one result per message, in order. */
-  async sendBatch(topic: string, messages: readonly Message[]): Promise<SendResult[]> {
-    const location = this.locate(topic);
+  /**
+   * Sends many messages; one result per message, in order. All of them are queued at once or,
+   * when no room came within `requestTimeoutMs`, none (TIMEOUT).
+   */
+  sendBatch(topic: string, messages: readonly Message[]): Promise<SendResult[]> {
     if (!Array.isArray(messages)) {
-      throw new MambaError('INVALID_RECORD', 'sendBatch takes an array of messages');
+      return rejectLater(new MambaError('INVALID_RECORD', 'sendBatch takes an array of messages'));
     }
-    const groups = new Map<number, { records: RecordInput[]; indexes: number[] }>();
-    messages.forEach((message, index) => {
-      const record = toRecord(message);
-      const partition = this.partitionFor(topic, message, record, location.partitionCount);
-      checkRecordSize(location, partition, record);
-      let group = groups.get(partition);
-      if (group === undefined) groups.set(partition, group = { records: [], indexes: [] });
-      group.records.push(record);
-      group.indexes.push(index);
-    });
+    return this.sendRecords(topic, messages);
+  }
+
+  private async sendRecords(topic: string, messages: readonly Message[]):
+  Promise<SendResult[]> {
+    let records: RecordInput[];
+    let sizeBytes = 0;
+    try {
+      // Everything that can be wrong with the request fails before it takes any room.
+      const location = this.locate(topic);
+      records = messages.map(toRecord);
+      for (const message of messages) {
+        if (message.partition !== undefined) {
+          checkPartition(topic, message.partition, location.partitionCount);
+        }
+      }
+      for (const record of records) sizeBytes += recordSizeBytes(record);
+      if (!this.buffer.tryReserve(sizeBytes)) await this.buffer.reserve(sizeBytes);
+    } catch (error) {
+      return rejectLater(error);
+    }
+    let groups: Map<number, RecordGroup>;
+    let firstSlot: number;
+    try {
+      // Placed only now: the topic may have been deleted or recreated while the request waited.
+      const location = this.locate(topic);
+      firstSlot = location.firstSlot;
+      groups = this.groupByPartition(topic, messages, records, location);
+    } catch (error) {
+      this.buffer.release(sizeBytes);
+      return rejectLater(error);
+    }
     const results = new Array<SendResult>(messages.length);
-    type Group = { records: RecordInput[]; indexes: number[] };
-    const sendGroup = ([partition, group]: [number, Group]) =>
+    const sendGroup = ([partition, group]: [number, RecordGroup]) =>
       new Promise<void>((resolve, reject) => {
-        const slot = location.firstSlot + partition;
-        this.add(topic, partition, slot, group.records, (error, offset) => {
+        this.add(topic, partition, firstSlot + partition, group.records, (error, offset) => {
           if (error !== undefined) return reject(error);
           group.indexes.forEach((index, i) => {
             results[index] = { topic, partition, offset: offset < 0 ? -1 : offset + i };
@@ -152,11 +179,36 @@ export class Producer {
     return results;
   }
 
-  /** Seals every open batch and waits until each batch sent so far is settled. */
+  private groupByPartition(topic: string, messages: readonly Message[], records: RecordInput[],
+    location: TopicLocation): Map<number, RecordGroup> {
+    const groups = new Map<number, RecordGroup>();
+    messages.forEach((message, index) => {
+      const record = records[index];
+      const partition = this.partitionFor(topic, message, record, location.partitionCount);
+      checkRecordSize(location, partition, record);
+      let group = groups.get(partition);
+      if (group === undefined) groups.set(partition, group = { records: [], indexes: [] });
+      group.records.push(record);
+      group.indexes.push(index);
+    });
+    return groups;
+  }
+
+  /** Bytes of records this producer holds now (never more than `maxBufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.buffer.bufferedBytes;
+  }
+
+  /**
+   * Seals every open batch and waits until each batch sent so far, including sends still
+   * waiting for room, is settled.
+   */
   async flush(): Promise<void> {
-    this.sealAll();
-    if (this.inFlight === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    for (;;) {
+      this.sealAll();
+      if (this.inFlight === 0 && this.buffer.waitingCount === 0) return;
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
   }
 
   async close(): Promise<void> {
@@ -179,11 +231,7 @@ export class Producer {
     if (partition === undefined) {
       return this.chooser.choose(topic, record.key ?? null, partitionCount);
     }
-    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
-      throw new MambaError('INVALID_PARTITION',
-        `partition ${partition} out of range: topic ${topic} has ${partitionCount}`,
-        { detail: { topic, partition } });
-    }
+    checkPartition(topic, partition, partitionCount);
     return partition;
   }
 
@@ -275,13 +323,33 @@ export class Producer {
       this.sequences.clear();
     }
     this.releaseSlot(open.slot);
-    for (const waiter of open.waiters) {
-      waiter.done(error, baseOffset < 0 ? -1 : baseOffset + waiter.first);
-    }
+    this.buffer.release(open.sizeBytes);
+    const settle = (): void => {
+      for (const waiter of open.waiters) {
+        waiter.done(error, baseOffset < 0 ? -1 : baseOffset + waiter.first);
+      }
+    };
+    // A failure can come straight from submit (a failed partition, a closed broker): settle it
+    // on a later turn of the event loop, like an I/O error, so retry loops let timers run.
+    if (error === undefined) settle();
+    else setImmediate(settle);
     if (--this.inFlight === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
+}
+
+function checkPartition(topic: string, partition: number, partitionCount: number): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+    throw new MambaError('INVALID_PARTITION',
+      `partition ${partition} out of range: topic ${topic} has ${partitionCount}`,
+      { detail: { topic, partition } });
+  }
+}
+
+/** A rejection delivered on a later turn of the event loop (issue 17, item 3). */
+function rejectLater<T>(error: unknown): Promise<T> {
+  return new Promise((_resolve, reject) => { setImmediate(reject, error); });
 }
 
 function toBytes(value: unknown, what: string): Uint8Array | null {

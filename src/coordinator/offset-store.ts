@@ -190,7 +190,12 @@ export class OffsetStore {
   /** Forgets a topic's offsets in every group that committed some. */
   async deleteTopic(topic: string): Promise<void> {
     this.checkOpen();
-    const affected = [...this.logs.values()].filter((log) => log.offsets.has(topic));
+    // Commits still queued (or waiting for their group's file) are not in `offsets` yet, and
+    // would land after the deletion, onto a topic created again under the name: every log
+    // gets the deletion, queued behind them.
+    await Promise.all([...this.creating.values()].map((p) => p.catch(() => undefined)));
+    const affected = [...this.logs.values()].filter((log) => log.offsets.has(topic) ||
+      log.queue.length > 0 || log.running);
     const bytes = encodeRecord({ type: RecordType.DELETE_TOPIC, topic });
     await Promise.all(affected.map((log) => this.control(log, async () => {
       await this.append(log, bytes);

@@ -78,8 +78,10 @@ export class LogReader {
    * segment, within `maxBytes` (but at least one batch): a zero-copy view of the mapping.
    * Empty when `fromOffset >= upToOffset`. `logStartOffset`, when the writer publishes it, turns
    * reads below it into `OFFSET_OUT_OF_RANGE` even while the old mapping is still held.
+   * `maxRecords`: no batch is begun once that many records from `fromOffset` on are in.
    */
-  read(fromOffset: number, maxBytes: number, upToOffset: number, logStartOffset = 0): Uint8Array {
+  read(fromOffset: number, maxBytes: number, upToOffset: number, logStartOffset = 0,
+    maxRecords = Infinity): Uint8Array {
     if (fromOffset >= upToOffset) return emptyView;
     if (fromOffset < logStartOffset) {
       throw offsetOutOfRange(fromOffset, logStartOffset, upToOffset, this.dir);
@@ -92,7 +94,8 @@ export class LogReader {
       }
       for (index = index < 0 ? this.segments.length : index; index < this.segments.length;
         index += 1) {
-        const view = this.readSegment(this.segments[index], fromOffset, maxBytes, upToOffset);
+        const view = this.readSegment(this.segments[index], fromOffset, maxBytes, upToOffset,
+          maxRecords);
         if (view !== undefined) return view;
       }
       if (refreshed) return emptyView;
@@ -133,6 +136,7 @@ export class LogReader {
 
   private readSegment(
     segment: ReadOnlySegment, fromOffset: number, maxBytes: number, upToOffset: number,
+    maxRecords: number,
   ): Uint8Array | undefined {
     const { bytes, view } = segment;
     let start = -1;
@@ -151,6 +155,7 @@ export class LogReader {
       if (start >= 0 && position + sizeBytes - start > maxBytes && position > start) break;
       position += sizeBytes;
       if (start >= 0) end = position;
+      if (start >= 0 && expected - fromOffset >= maxRecords) break;
     }
     if (start < 0) return undefined;
     if (end > start) {

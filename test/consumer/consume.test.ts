@@ -171,7 +171,7 @@ describe('consumer: reading the log', () => {
       expect(await codeOf(consumer.run({ eachMessage: () => undefined })))
         .toBe('ILLEGAL_STATE');
       await consumer.subscribe('x');
-      expect(code(() => consumer.seek('x', 0, -1))).toBe('OFFSET_OUT_OF_RANGE');
+      expect(code(() => consumer.seek('x', 0, -1))).toBe('INVALID_OFFSET');
       expect(code(() => consumer.seek('x', 2, 0))).toBe('INVALID_PARTITION');
       expect(code(() => consumer.seek('x', -1, 0))).toBe('INVALID_PARTITION');
       expect(code(() => consumer.seek('nope', 0, 0))).toBe('UNKNOWN_TOPIC');
@@ -181,7 +181,7 @@ describe('consumer: reading the log', () => {
       expect(await codeOf(consumer.commit([{ topic: 'x', partition: 9, offset: 1 }])))
         .toBe('INVALID_PARTITION');
       expect(await codeOf(consumer.commit([{ topic: 'x', partition: 0, offset: -5 }])))
-        .toBe('OFFSET_OUT_OF_RANGE');
+        .toBe('INVALID_OFFSET');
       expect(await codeOf(consumer.run({ eachMessage: 5 as never }))).toBe('INVALID_CONFIG');
       const notAFunction = new URL('../groups/fixtures/not-a-function.mjs', import.meta.url);
       expect(await codeOf(consumer.run({ handler: notAFunction }))).toBe('INVALID_HANDLER');
@@ -222,14 +222,16 @@ describe('consumer: delivery', () => {
         });
         await atMostOnce.subscribe('ps');
         const failure = await atMostOnce.run({
+          maxAttempts: 1,
           eachMessage: async (m) => {
             await atMostOnce.commit([
               { topic: m.topic, partition: m.partition, offset: m.offset + 1 },
             ]);
             if (m.partition === 0 && m.offset === 10) throw new Error('lost in processing');
           },
-        }).then(() => undefined, (error: Error) => error.message);
-        expect(failure).toBe('lost in processing');
+        }).then(() => undefined, (error: MambaError) => error);
+        expect(failure).toMatchObject({ code: 'HANDLER_FAILED' });
+        expect((failure?.cause as Error).message).toBe('lost in processing');
         await atMostOnce.close();
         expect(broker.committedOffset('g3', 'ps', 0)).toBe(11);
       } finally {

@@ -59,6 +59,8 @@ describe('consumer handlers in a piscina pool', () => {
         handler: orderedHandler, concurrency: 2, maxAttempts: 1, handlerData,
       }).then(() => undefined, (e: unknown) => e);
       expect(MambaError.is(error, 'HANDLER_FAILED')).toBe(true);
+      // What completed before the failure is committed when run rejects, not only at close.
+      expect(broker.committedOffset('fg', 'f', 1)).toBe(10);
       await consumer.close();
       expect(broker.committedOffset('fg', 'f', 1)).toBe(10);
       expect(broker.committedOffset('fg', 'f', 0)).toBeLessThanOrEqual(20);

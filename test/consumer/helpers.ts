@@ -32,13 +32,21 @@ export function seen(m: ConsumedMessage): Seen {
   return { partition: m.partition, offset: m.offset, value: decoder.decode(m.value!) };
 }
 
-/** Takes `count` messages from the consumer's iterator, then breaks out. */
+/**
+ * Takes `count` messages from the consumer's iterator, then breaks out. Leaving the loop does not
+ * count the record it was on as processed, so with a group the last one is committed before the
+ * `break` (the README's way of saying "this one is done too").
+ */
 export async function take(consumer: Consumer, count: number): Promise<Seen[]> {
   const out: Seen[] = [];
   if (count === 0) return out;
   for await (const m of consumer) {
     out.push(seen(m));
-    if (out.length === count) break;
+    if (out.length < count) continue;
+    if (consumer.groupId !== undefined) {
+      await consumer.commit([{ topic: m.topic, partition: m.partition, offset: m.offset + 1 }]);
+    }
+    break;
   }
   return out;
 }
