@@ -117,6 +117,9 @@ export class PartitionActor implements ActorEndpoint {
 
   async call(command: ActorCommand): Promise<ActorReply<ActorCommand['kind']>> {
     try {
+      if (command.kind === 'delete-partition') {
+        await this.partitions.get(command.slot)?.log.preparationSettled();
+      }
       return { ok: true, value: this.handle(command) };
     } catch (error) {
       return { ok: false, error: toWire(error) };

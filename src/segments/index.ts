@@ -19,6 +19,6 @@ export { isGapBatch } from './batch-check.js';
 export {
   CHECKPOINT_FILE_NAME, decodeCheckpoint, encodeCheckpoint, type CheckpointData,
 } from './checkpoint.js';
-export { listSegmentBaseOffsets, segmentFileName } from './segment.js';
+export { PREPARED_SUFFIX, listSegmentBaseOffsets, segmentFileName } from './segment.js';
 export type { AppendFile } from './storage.js';
 export { TEMP_SUFFIX } from './atomic-file.js';

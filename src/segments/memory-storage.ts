@@ -21,7 +21,9 @@ import nodePath from 'node:path';
 import { assertNever } from '../assert.js';
 import { MambaError } from '../errors.js';
 import { atomicReplacePlan, runPlan, runPlanAsync, type FileStep } from './atomic-file.js';
-import type { AppendFile, MappedFile, PreparedFile, SegmentStorage } from './storage.js';
+import type {
+  AppendFile, MappedFile, PreparedFile, PreparedFileState, SegmentStorage,
+} from './storage.js';
 
 interface Inode {
   bytes: Uint8Array;
@@ -105,7 +107,9 @@ export class MemoryStorage implements SegmentStorage {
   }
 
   prepareFile(path: string, sizeBytes: number): PreparedFile {
-    let state: 'pending' | 'ready' | 'failed' = 'pending';
+    let state: PreparedFileState = 'pending';
+    let settle!: (state: PreparedFileState) => void;
+    const settled = new Promise<PreparedFileState>((resolve) => { settle = resolve; });
     const complete = (): void => {
       try {
         this.createFile(path, sizeBytes);
@@ -113,10 +117,11 @@ export class MemoryStorage implements SegmentStorage {
       } catch {
         state = 'failed';
       }
+      settle(state);
     };
     if (this.prepareCompletesAtOnce) complete();
     else this.pendingPreparations.push(complete);
-    return { path, state: () => state };
+    return { path, state: () => state, settled };
   }
 
   /** Finishes every background preparation started while `prepareCompletesAtOnce` is false. */

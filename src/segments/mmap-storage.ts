@@ -53,10 +53,10 @@ export class MmapStorage implements SegmentStorage {
     const status = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     const statusWord = new Int32Array(status);
     const task: PrepareTask = { path, sizeBytes, status };
-    pool().run(task).catch(() => {
+    const settled = pool().run(task).catch(() => {
       Atomics.store(statusWord, 0, PREPARE_FAILED);
-    });
-    return { path, state: () => prepareState(Atomics.load(statusWord, 0)) };
+    }).then(() => prepareState(Atomics.load(statusWord, 0)));
+    return { path, state: () => prepareState(Atomics.load(statusWord, 0)), settled };
   }
 
   mapReadWrite(path: string): MappedFile {

@@ -52,6 +52,8 @@ export interface LogStats {
   preparedRollCount: number;
 }
 
+/** Rounds `preparationSettled` waits for; each is one preparation finishing. */
+const preparationSettleRoundsMax = 3;
 const emptyView = new Uint8Array(0);
 
 export class PartitionLog {
@@ -335,6 +337,19 @@ export class PartitionLog {
     const segment = this.segments[this.segmentIndexOf(logOffset)];
     const position = segment.positionOf(logOffset);
     return { segment, bytePosition: position < 0 ? 0 : position };
+  }
+
+  /**
+   * Resolves once no next segment is being prepared in the background (at most a few rounds, as
+   * appends meanwhile may start another). A log about to be deleted waits for this: a preparation
+   * still running would create its file in the directory being removed (ENOTEMPTY).
+   */
+  async preparationSettled(): Promise<void> {
+    for (let round = 0; round < preparationSettleRoundsMax; round++) {
+      const preparation = this.preparation;
+      if (preparation === undefined || preparation.state() !== 'pending') return;
+      await preparation.settled;
+    }
   }
 
   /** Flushes, writes the checkpoint and lets go of the mappings. */

@@ -53,6 +53,11 @@ export interface PreparedFile {
   readonly path: string;
   /** Never blocks and needs no event-loop turn: the result is read from shared memory. */
   state(): PreparedFileState;
+  /**
+   * Resolves once the preparation is no longer pending. A log being deleted waits for it: a
+   * preparation still running would create its file in the directory being removed.
+   */
+  readonly settled: Promise<PreparedFileState>;
 }
 
 export type PreparedFileState = 'pending' | 'ready' | 'failed';
