@@ -20,7 +20,7 @@
  * sizes kept in a reused scratch array, no allocation per record, values copied once straight
  * into the target (a SharedArrayBuffer ring, for `encodeBatchInto`). Decoding hands out
  * zero-copy views of the input bytes, which for consumers are a memory mapping of the segment.
- * Header validation and CRC checking are in batch-header.ts.
+ * Batch validation and CRC checking are in batch-check.ts.
  */
 import {
   ATTRIBUTE_COMPRESSION_MASK, ATTRIBUTE_TIMESTAMP_LOG_APPEND, ATTRIBUTES_OFFSET,
@@ -34,6 +34,7 @@ import {
   readInt16, readInt32, readInt64Number, writeInt16, writeInt32, writeInt64BigInt,
   writeInt64Number,
 } from './big-endian.js';
+import { RECORD_SIZE_BYTES_MIN } from './batch-check.js';
 import { crc32c } from './crc32c.js';
 import { readVarint, readVarlong, varintSizeBytes, varlongSizeBytes, writeVarint,
   writeVarlong, type VarintCursor } from './varint.js';
@@ -71,8 +72,6 @@ export interface DecodedRecord {
   readonly headers: Array<[string, Uint8Array]>;
 }
 
-/** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, count. */
-export const RECORD_SIZE_BYTES_MIN = 7;
 
 interface FilledBatchMeta {
   baseOffset: number;

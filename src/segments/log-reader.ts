@@ -10,8 +10,9 @@
  */
 import nodePath from 'node:path';
 import { MambaError, offsetOutOfRange } from '../errors.js';
-import { BATCH_HEADER_SIZE_BYTES, batchSizeBytesAt } from '../records/batch-layout.js';
-import { batchBaseOffset, batchLastOffset } from './batch-check.js';
+import {
+  BATCH_HEADER_SIZE_BYTES, batchBaseOffset, batchLastOffset, batchSizeBytesAt,
+} from '../records/index.js';
 import { MmapStorage } from './mmap-storage.js';
 import { lookupInIndexBytes } from './offset-index.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, listSegmentBaseOffsets, segmentFileName } from './segment.js';
