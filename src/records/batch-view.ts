@@ -32,12 +32,12 @@ import { MambaError } from '../errors.js';
 const twoPow32 = 2 ** 32;
 
 /** Kafka's compression codec ids (attribute bits 0-2). */
-export const CompressionCodec = {
+export const CODEC_ID = {
   NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4,
 } as const;
-export type CompressionCodecId = (typeof CompressionCodec)[keyof typeof CompressionCodec];
+export type CompressionCodecId = (typeof CODEC_ID)[keyof typeof CODEC_ID];
 /** The highest codec id Kafka defines; 5-7 are invalid. */
-export const COMPRESSION_CODEC_MAX = CompressionCodec.ZSTD;
+export const COMPRESSION_CODEC_MAX = CODEC_ID.ZSTD;
 
 export function readInt64(view: DataView, position: number): number {
   return view.getInt32(position) * twoPow32 + view.getUint32(position + 4);

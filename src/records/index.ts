@@ -18,3 +18,7 @@ export {
   RecordView, batchSizeBytes, decodeBatch, encodeBatch, encodeBatchInto, forEachRecord,
   type BatchMeta, type DecodedRecord, type RecordInput,
 } from './record-batch.js';
+export {
+  COMPRESSION_NAMES, codecNamed, codecOf, compressBatch, compressionReady, decompressRecords,
+  initCompression, type CompressionCodec, type CompressionName,
+} from './compression/index.js';

@@ -35,6 +35,8 @@ import {
   writeInt64Number,
 } from './big-endian.js';
 import { RECORD_SIZE_BYTES_MIN } from './batch-check.js';
+import { COMPRESSION_CODEC_MAX, dataViewOf } from './batch-view.js';
+import { decompressRecords } from './compression/index.js';
 import { crc32c } from './crc32c.js';
 import { readVarint, readVarlong, varintSizeBytes, varlongSizeBytes, writeVarint,
   writeVarlong, type VarintCursor } from './varint.js';
@@ -59,7 +61,7 @@ export interface BatchMeta {
   producerEpoch?: number;
   baseSequence?: number;
   partitionLeaderEpoch?: number;
-  /** Kafka's attribute bits; the compression bits must be 0 (no compression is supported). */
+  /** Kafka's attribute bits; the compression bits must be 0 (`compressBatch` sets them). */
   attributes?: number;
 }
 
@@ -283,7 +285,8 @@ function fillMeta(meta: BatchMeta | undefined): Readonly<FilledBatchMeta> {
     -0x8000_0000, 0x7fff_ffff);
   checkMetaInteger('attributes', filled.attributes, 0, 0x7fff);
   if ((filled.attributes & ATTRIBUTE_COMPRESSION_MASK) !== 0) {
-    throw invalidMeta('attributes', filled.attributes, 'without compression bits (unsupported)');
+    throw invalidMeta('attributes', filled.attributes,
+      'without compression bits (compressBatch sets them)');
   }
   return filled;
 }
@@ -442,10 +445,11 @@ export class RecordView implements DecodedRecord {
 
 /**
  * Calls `callback` for each record of the batch at `position`, in order, with a reused
- * `RecordView`; returns the number of records. Checks the batch's structure (magic, length,
- * every record's bounds) but not its CRC, which `validateBatch` checks once when the batch is
- * appended. Throws `MambaError` `CORRUPT_BATCH` for bytes that do not decode, before calling
- * back for the record that fails (earlier records have been handed out).
+ * `RecordView`; returns the number of records. A compressed batch is inflated first (into
+ * memory of its own: `record.bytes` is then the inflated records, not `bytes`). Checks the
+ * batch's structure (magic, length, every record's bounds) but not its CRC, which
+ * `checkBatch` checks. Throws `MambaError` `CORRUPT_BATCH` for bytes that do not decode,
+ * before calling back for the record that fails (earlier records have been handed out).
  */
 export function forEachRecord(
   bytes: Uint8Array, position: number, callback: (record: RecordView) => void,
@@ -457,19 +461,34 @@ export function forEachRecord(
   const logAppendTime = (attributes & ATTRIBUTE_TIMESTAMP_LOG_APPEND) !== 0;
   const maxTimestamp = readInt64Number(bytes, position + MAX_TIMESTAMP_OFFSET);
   const count = readInt32(bytes, position + RECORD_COUNT_OFFSET);
-  const record = new RecordView(bytes);
-  const cursor: VarintCursor = { position: position + RECORDS_OFFSET };
+  let records = bytes;
+  let recordsStart = position + RECORDS_OFFSET;
+  let recordsEnd = end;
+  if ((attributes & ATTRIBUTE_COMPRESSION_MASK) !== 0) {
+    records = decompressRecords(bytes, dataViewOf(bytes), position);
+    recordsStart = 0;
+    recordsEnd = records.length;
+  }
+  const record = new RecordView(records);
+  const cursor = recordCursor;
+  cursor.position = recordsStart;
   for (let index = 0; index < count; index++) {
-    const timestampDelta = readRecord(bytes, cursor, end, record);
+    const timestampDelta = readRecord(records, cursor, recordsEnd, record);
     record.timestamp = logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta;
     record.offset = baseOffset + record.offset;
+    const next = cursor.position;
     callback(record);
+    cursor.position = next; // The callback may decode another batch with the shared cursor.
   }
-  if (cursor.position !== end) {
-    throw corruptBatch(cursor.position, `${end - cursor.position} bytes after the last record`);
+  if (cursor.position !== recordsEnd) {
+    throw corruptBatch(cursor.position,
+      `${recordsEnd - cursor.position} bytes after the last record`);
   }
   return count;
 }
+
+/** One cursor for every decode: the per-record loop allocates no cursor object. */
+const recordCursor: VarintCursor = { position: 0 };
 
 /** Decodes every record of the batch at `position` into its own object. */
 export function decodeBatch(bytes: Uint8Array, position: number): DecodedRecord[] {
@@ -502,11 +521,13 @@ function checkBatchStructure(bytes: Uint8Array, position: number): number {
     throw corruptBatch(position, `batch size ${sizeBytes} does not fit the bytes`);
   }
   const compression = readInt16(bytes, position + ATTRIBUTES_OFFSET) & ATTRIBUTE_COMPRESSION_MASK;
-  if (compression !== 0) {
-    throw corruptBatch(position, `compression ${compression} is not supported`);
+  if (compression > COMPRESSION_CODEC_MAX) {
+    throw corruptBatch(position, `compression ${compression} is not a Kafka codec`);
   }
   const count = readInt32(bytes, position + RECORD_COUNT_OFFSET);
-  if (count < 0 || count * RECORD_SIZE_BYTES_MIN > sizeBytes - BATCH_HEADER_SIZE_BYTES) {
+  const minSizeBytes = compression === 0 ? count * RECORD_SIZE_BYTES_MIN : 0;
+  if (count < 0 || count > batchRecordCountMax ||
+    minSizeBytes > sizeBytes - BATCH_HEADER_SIZE_BYTES) {
     throw corruptBatch(position, `record count ${count} does not fit the batch`);
   }
   return position + sizeBytes;
