@@ -12,6 +12,7 @@ import {
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax,
 } from './constants.js';
+import { COMPRESSION_NAMES, type CompressionName } from './records/index.js';
 
 export type FlushPolicy = 'none' | 'batch' | { intervalMs: number };
 export type Acks = 0 | 1 | 'all';
@@ -77,6 +78,11 @@ export interface ProducerOptions {
   partitioner?: Partitioner;
   /** How long a send may wait for its acknowledgement before failing with TIMEOUT. */
   requestTimeoutMs?: number;
+  /**
+   * Kafka's codecs: each batch's records are compressed as one block in one wrapper batch
+   * (default 'none'). Consumers read every codec, whoever wrote the batch.
+   */
+  compression?: CompressionName;
 }
 
 export interface ProducerConfig {
@@ -86,6 +92,7 @@ export interface ProducerConfig {
   batchBytes: number;
   partitioner: Partitioner;
   requestTimeoutMs: number;
+  compression: CompressionName;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -180,6 +187,11 @@ export function resolveTopicOptions(options: unknown = {}): TopicConfig {
 export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
   const { acks = 'all', idempotent = true, partitioner = 'murmur2' } = options;
+  const { compression = 'none' } = options;
+  if (!COMPRESSION_NAMES.includes(compression as CompressionName)) {
+    throw invalidConfig('options.compression', compression,
+      COMPRESSION_NAMES.map((name) => `'${name}'`).join(', '));
+  }
   if (acks !== 0 && acks !== 1 && acks !== 'all') {
     throw invalidConfig('options.acks', acks, "0, 1 or 'all'");
   }
@@ -200,5 +212,6 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
       producerBatchBytesMax),
     requestTimeoutMs: optionalInteger('options.requestTimeoutMs', options.requestTimeoutMs,
       requestTimeoutMsDefault, 1, 3_600_000),
+    compression: compression as CompressionName,
   };
 }

@@ -225,10 +225,14 @@ export function decodeChunk(
     }
     const lastOffset = batchLastOffset(view, position);
     if (lastOffset >= fromOffset && batchRecordCount(view, position) > 0) {
+      const before = messages.length;
       try {
         forEachRecord(bytes, position, sink);
       } catch (error) {
         if (!MambaError.is(error, 'CORRUPT_BATCH')) throw error;
+        // None of a bad batch is handed out: the records before it are, then it is reported.
+        messages.length = before;
+        if (before > 0) return { messages, nextOffset };
         throw corruptRead(topic, partition, Math.max(baseOffset, fromOffset), {
           path: origin.path, bytePosition: origin.bytePosition + position,
           reason: error.corruption?.reason ?? error.message,

@@ -13,7 +13,10 @@ import { MambaError, closed, unknownTopic } from '../errors.js';
 import { inFlightBatchesPerPartitionMax, recordSizeBytesMax } from '../constants.js';
 import { resolveProducerOptions, type ProducerConfig, type ProducerOptions } from '../options.js';
 import { TopicDirectory } from '../supervisor/topic-directory.js';
-import type { BatchMeta, RecordInput } from '../records/index.js';
+import {
+  codecNamed, compressionReady, initCompression, type BatchMeta, type CompressionCodec,
+  type RecordInput,
+} from '../records/index.js';
 import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../actors/frames.js';
 import { PartitionChooser } from './partitioner.js';
 import { ProducerSession, type OutgoingBatch } from './producer-session.js';
@@ -76,6 +79,9 @@ export class Producer {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private isClosed = false;
+  private readonly codec: CompressionCodec | undefined;
+  /** zstd's wasm starting in this thread; sends wait for it (only until it has started). */
+  private codecStarting: Promise<void> | undefined;
 
   constructor(
     private readonly session: ProducerSession,
@@ -87,6 +93,10 @@ export class Producer {
     this.chooser = new PartitionChooser(this.config.partitioner);
     // Random 47-bit ids: unique across restarts without a registry, and exact as a number.
     this.producerId = this.config.idempotent ? BigInt(randomInt(1, 2 ** 47)) : -1n;
+    this.codec = codecNamed(this.config.compression);
+    if (this.codec !== undefined && !compressionReady()) {
+      this.codecStarting = initCompression().then(() => { this.codecStarting = undefined; });
+    }
   }
 
   /** Inside another worker: a producer over the session in a handle from `producerHandle()`. */
@@ -97,6 +107,9 @@ export class Producer {
   }
 
   send(topic: string, message: Message): Promise<SendResult> {
+    if (this.codecStarting !== undefined) {
+      return this.codecStarting.then(() => this.send(topic, message));
+    }
     return new Promise((resolve, reject) => {
       const location = this.locate(topic);
       const record = toRecord(message);
@@ -110,6 +123,7 @@ export class Producer {
 
   /** Sends many messages; one result per message, in order. */
   async sendBatch(topic: string, messages: readonly Message[]): Promise<SendResult[]> {
+    if (this.codecStarting !== undefined) await this.codecStarting;
     const location = this.locate(topic);
     if (!Array.isArray(messages)) {
       throw new MambaError('INVALID_RECORD', 'sendBatch takes an array of messages');
@@ -222,6 +236,7 @@ export class Producer {
       timeoutMs: this.config.requestTimeoutMs,
       meta: () => this.nextMeta(open.slot, open.records.length),
       settle: (error, baseOffset) => this.settled(open, error, baseOffset),
+      compression: this.codec,
     };
     const inFlight = this.inFlightBySlot.get(open.slot) ?? 0;
     if (inFlight >= inFlightBatchesPerPartitionMax) {

@@ -16,6 +16,7 @@ export {
 } from './varint.js';
 export {
   RecordView, batchSizeBytes, decodeBatch, encodeBatch, encodeBatchInto, forEachRecord,
+  writeBatchMeta,
   type BatchMeta, type DecodedRecord, type RecordInput,
 } from './record-batch.js';
 export {

@@ -327,6 +327,26 @@ function writeBatch(
   writeInt32(target, position + CRC_OFFSET, crc | 0);
 }
 
+/**
+ * Writes `meta`'s fields into the encoded batch at `position` (of `sizeBytes`), keeping its
+ * compression bits, and recomputes the CRC: for a batch encoded and compressed before its
+ * idempotence fields were known (a producer claims ring space first, then takes a sequence).
+ */
+export function writeBatchMeta(
+  target: Uint8Array, position: number, sizeBytes: number, meta: BatchMeta,
+): void {
+  const filled = fillMeta(meta);
+  const compression = readInt16(target, position + ATTRIBUTES_OFFSET) & ATTRIBUTE_COMPRESSION_MASK;
+  writeInt64Number(target, position + BASE_OFFSET_OFFSET, filled.baseOffset);
+  writeInt32(target, position + PARTITION_LEADER_EPOCH_OFFSET, filled.partitionLeaderEpoch);
+  writeInt16(target, position + ATTRIBUTES_OFFSET, filled.attributes | compression);
+  writeInt64BigInt(target, position + PRODUCER_ID_OFFSET, filled.producerId);
+  writeInt16(target, position + PRODUCER_EPOCH_OFFSET, filled.producerEpoch);
+  writeInt32(target, position + BASE_SEQUENCE_OFFSET, filled.baseSequence);
+  const crc = crc32c(target.subarray(position + CRC_SPAN_START, position + sizeBytes));
+  writeInt32(target, position + CRC_OFFSET, crc | 0);
+}
+
 function writeRecords(
   target: Uint8Array, position: number, records: readonly RecordInput[], now: number,
 ): number {
