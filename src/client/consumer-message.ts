@@ -112,8 +112,18 @@ function isPrintable(bytes: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * A Buffer over existing memory, built the way Node builds its own (`FastBuffer` is a
+ * `Uint8Array` subclass whose prototype is `Buffer.prototype`): `Buffer.isBuffer` holds and
+ * every Buffer method works, at the cost of a plain typed-array view. `Buffer.from(arrayBuffer,
+ * …)` validates its arguments first and costs about twice as much (measured ~90 ns against
+ * ~180 ns here), and this is two calls per record on the consume path.
+ */
+class ViewBuffer extends Uint8Array {}
+Object.setPrototypeOf(ViewBuffer.prototype, Buffer.prototype);
+
 function bufferView(buffer: ArrayBufferLike, byteOffset: number, sizeBytes: number): Buffer {
-  return Buffer.from(buffer as ArrayBuffer, byteOffset, sizeBytes);
+  return new ViewBuffer(buffer, byteOffset, sizeBytes) as unknown as Buffer;
 }
 
 /**
