@@ -123,7 +123,7 @@ class ViewBuffer extends Uint8Array {}
 Object.setPrototypeOf(ViewBuffer.prototype, Buffer.prototype);
 
 function bufferView(buffer: ArrayBufferLike, byteOffset: number, sizeBytes: number): Buffer {
-  return new ViewBuffer(buffer, byteOffset, sizeBytes) as unknown as Buffer;
+  return new ViewBuffer(buffer as ArrayBuffer, byteOffset, sizeBytes) as unknown as Buffer;
 }
 
 /**
