@@ -44,8 +44,10 @@
 import {
   BATCH_HEADER_SIZE_BYTES, MAGIC, MAGIC_OFFSET, RECORD_SIZE_BYTES_MIN, STORED_BATCH,
   batchBaseOffset, batchBaseSequence, batchLastOffset, batchLastOffsetDelta, batchMaxTimestamp,
-  batchProducerEpoch, batchProducerId, batchSizeBytesAt, checkBatch, type BatchVerdict,
+  batchCompression, batchProducerEpoch, batchProducerId, batchSizeBytesAt, checkBatch,
+  type BatchVerdict,
 } from '../records/index.js';
+import { batchRecordCountMax } from '../constants.js';
 import { corruptLog } from '../errors.js';
 import { stampBatch, writeGapBatch } from './stored-batch.js';
 import { readCheckpoint } from './checkpoint.js';
@@ -302,7 +304,7 @@ class Scan {
         if (checkBatch(bytes, view, position, sizeBytes, -1, STORED_BATCH) !== 'valid') continue;
         const baseOffset = batchBaseOffset(view, position);
         const skippedBytes = distanceBytes + position - start;
-        const lostOffsetsMax = Math.ceil(skippedBytes / RECORD_SIZE_BYTES_MIN);
+        const lostOffsetsMax = lostOffsetsBound(skippedBytes, batchCompression(view, position));
         if (baseOffset < minBaseOffset || baseOffset - minBaseOffset > lostOffsetsMax) continue;
         if (!chainsOn(segment, position)) continue;
         return { segmentIndex: i, position, baseOffset };
@@ -414,6 +416,18 @@ function fillGap(
     });
   }
   writeGapBatch(segment.bytes, segment.view, start, end - start, fromOffset, toOffset - fromOffset);
+}
+
+/**
+ * The most offsets `skippedBytes` of lost batches can have held. Uncompressed, a record takes
+ * at least `RECORD_SIZE_BYTES_MIN` bytes. A compressed batch can hold up to
+ * `batchRecordCountMax` records in little more than its header, so when the resume candidate is
+ * compressed (a partition's producers usually share a codec) the bound is per lost header
+ * instead; `chainsOn` still checks the candidate's offset against the batch after it.
+ */
+function lostOffsetsBound(skippedBytes: number, candidateCompression: number): number {
+  if (candidateCompression === 0) return Math.ceil(skippedBytes / RECORD_SIZE_BYTES_MIN);
+  return Math.ceil(skippedBytes / BATCH_HEADER_SIZE_BYTES) * batchRecordCountMax;
 }
 
 /**
