@@ -16,7 +16,10 @@ export type {
   ConsumerContext, PartitionLag, PauseEntry, SeekTarget,
 } from './client/consumer.js';
 export type { ConsumerHandle } from './client/consumer-handle.js';
-export type { ConsumedBatch, ConsumedMessage } from './client/consumer-message.js';
+export type {
+  ConsumedBatch, ConsumedMessage, ConsumedMessageJson, JsonBytes,
+} from './client/consumer-message.js';
+export type { CompressionName } from './records/index.js';
 export type {
   CallbackRunOptions, ConsumerOptions, HandlerRunOptions, RunOptions,
 } from './client/consumer-options.js';
