@@ -160,6 +160,13 @@ export class LogReader {
     let end = 0;
     while (position + BATCH_HEADER_SIZE_BYTES <= bytes.length) {
       if (!this.isNextBatch(segment, position, expected, upToOffset)) {
+        if (expected < 0 && start < 0 && position > 0) {
+          // The index pointed at bytes that are no batch (a damaged header, or a damaged
+          // index): walk from the segment's start instead, where the offsets are known.
+          position = 0;
+          expected = segment.baseOffset;
+          continue;
+        }
         // Below the high-watermark only the end of the segment's data may stop the walk.
         if (expected < 0 || expected >= upToOffset || isZero(bytes, position,
           position + BATCH_HEADER_SIZE_BYTES)) break;
