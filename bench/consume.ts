@@ -6,7 +6,8 @@
  *    the async iterator, each touching every record's value. In the same run, the baseline: a
  *    worker sending the same number of records to the main thread by batched `postMessage`
  *    (100 and 1000 records per message), the receiver walking every record. Targets: ≥ 10 M
- *    records/s and ≥ 5× the baseline.
+ *    records/s and ≥ 5× the baseline. Also eachBatch with `checkCrcs: false`, for what the
+ *    consumer's CRC check costs (the ratio is printed).
  * 2. Latency: produce → consumer callback at `--rate` (100 k) messages/s with acks 1, paced
  *    on the main thread, the consumer on the same thread; p50/p99/p99.9 from the bench's HDR
  *    recorder. Targets: p50 ≤ 100 µs, p99 ≤ 1 ms.
@@ -74,8 +75,8 @@ async function fill(broker: Broker, options: Options): Promise<void> {
 
 /** Reads every record once; returns records per second. */
 async function readAll(broker: Broker, count: number,
-  mode: 'eachBatch' | 'eachMessage' | 'iterator'): Promise<number> {
-  const consumer: Consumer = broker.consumer({ fromBeginning: true });
+  mode: 'eachBatch' | 'eachMessage' | 'iterator', checkCrcs = true): Promise<number> {
+  const consumer: Consumer = broker.consumer({ fromBeginning: true, checkCrcs });
   await consumer.subscribe('bench');
   let seen = 0;
   let bytes = 0;
@@ -197,6 +198,20 @@ export async function run(args: string[]): Promise<void> {
     for (const mode of ['eachBatch', 'eachMessage', 'iterator'] as const) {
       rows.push([`mamba consumer, ${mode}`, await readAll(broker, options.records, mode)]);
     }
+    // What checking each batch's CRC32C costs: the same read with the check off and on,
+    // alternated (a pass right after another kind of work runs slower on this machine).
+    const onRates: number[] = [];
+    const offRates: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      offRates.push(await readAll(broker, options.records, 'eachBatch', false));
+      onRates.push(await readAll(broker, options.records, 'eachBatch', true));
+    }
+    const unchecked = Math.max(...offRates);
+    const checked = Math.max(...onRates);
+    rows.push(['mamba consumer, eachBatch, checkCrcs off', unchecked]);
+    rows.push(['mamba consumer, eachBatch, checkCrcs on', checked]);
+    console.log(`checkCrcs on / off (eachBatch, best of 2 alternated): ` +
+      `${(checked / unchecked).toFixed(2)}`);
     const base100 = await baseline(options, 100);
     const base1000 = await baseline(options, 1000);
     rows.push(['baseline: postMessage, 100 records/msg', base100]);

@@ -10,7 +10,8 @@
  * Run: `npx tsc -p tsconfig.build.json && node dist/bench/records.js`.
  */
 import {
-  decodeBatch, encodeBatch, encodeBatchInto, forEachRecord, validateBatch, type RecordInput,
+  INCOMING_BATCH, checkBatch, dataViewOf, decodeBatch, encodeBatch, encodeBatchInto,
+  forEachRecord, type RecordInput,
 } from '../src/records/index.js';
 
 const RECORDS_PER_BATCH = 100;
@@ -106,8 +107,8 @@ function measureDecode(batch: Uint8Array, records: RecordInput[]): Measurement[]
     measure('decodeBatch (object + views per record)', size, () => {
       sink += decodeBatch(batch, 0).length;
     }),
-    measure('validateBatch (CRC32C) + forEachRecord', size, () => {
-      if (validateBatch(batch, 0, size).ok) {
+    measure('checkBatch (CRC32C) + forEachRecord', size, () => {
+      if (checkBatch(batch, dataViewOf(batch), 0, size, -1, INCOMING_BATCH) === 'valid') {
         forEachRecord(batch, 0, (record) => {
           sink += record.valueSizeBytes;
         });

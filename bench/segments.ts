@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   BATCH_HEADER_SIZE_BYTES, RECORD_COUNT_OFFSET, RECORDS_OFFSET, batchSizeBytesAt,
-} from '../src/records/batch-layout.js';
+} from '../src/records/index.js';
 import { PartitionLog } from '../src/segments/index.js';
 import { BatchEncoder } from './harness/batch-encoder.js';
 

@@ -11,6 +11,7 @@
  * await broker.close();
  * ```
  */
+import { initCompression } from './records/index.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { BroadcastChannel } from 'node:worker_threads';
@@ -91,6 +92,9 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     let supervisor: Supervisor | undefined;
     let offsets: OffsetStore | undefined;
     try {
+      // The codecs' one asynchronous start (zstd's wasm), so that producers and consumers of
+      // this thread compress and inflate synchronously.
+      await initCompression();
       offsets = await OffsetStore.open(config.dataDir);
       const controlBlock = ControlBlock.create();
       const directory = TopicDirectory.create();

@@ -30,6 +30,8 @@ export const recordSizeBytesMax = 1 * MiB;
 export const batchSizeBytesMax = 4 * MiB;
 /** The most records in one batch (Kafka's lastOffsetDelta is an int32; we are stricter). */
 export const batchRecordCountMax = 65_536;
+/** The most a compressed batch's records may inflate to (a bound against bombs). */
+export const decompressedBatchBytesMax = 64 * MiB;
 
 // Topics and partitions.
 export const topicNameLengthMax = 249;

@@ -150,6 +150,21 @@ export function corruptLog(detail: CorruptionDetail): MambaError {
   );
 }
 
+/**
+ * A consumer's read met a bad batch below the high-watermark: the record at `offset` of
+ * `topic`/`partition` cannot be handed out. `detail` carries topic, partition and offset for
+ * programs; `corruption` the file and byte position.
+ */
+export function corruptRead(
+  topic: string, partition: number, offset: number, corruption: CorruptionDetail,
+  cause?: unknown,
+): MambaError {
+  return new MambaError('CORRUPT_LOG',
+    `corrupt log of ${topic}/${partition} at offset ${offset}: ${corruption.path} byte ` +
+    `${corruption.bytePosition}: ${corruption.reason}`,
+    { corruption, detail: { topic, partition, offset }, cause });
+}
+
 type ClosedCode = 'BROKER_CLOSED' | 'PRODUCER_CLOSED' | 'CONSUMER_CLOSED' | 'RING_CLOSED';
 
 export function closed(code: ClosedCode, what: string): MambaError {

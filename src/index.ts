@@ -26,6 +26,10 @@ export type { OffsetReset } from './client/index.js';
 export type { ConsumerHandle } from './client/index.js';
 export type { ConsumedBatch, ConsumedMessage } from './client/index.js';
 export type {
+  ConsumedMessageJson, JsonBytes,
+} from './client/index.js';
+export type { CompressionName } from './records/index.js';
+export type {
   AutoCommit, CallbackRunOptions, ConsumerConfig, ConsumerOptions, HandlerRunOptions,
   RunOptions,
 } from './client/index.js';

@@ -15,6 +15,7 @@ import {
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax, recordSizeBytesMax,
 } from './constants.js';
+import { COMPRESSION_NAMES, type CompressionName } from './records/index.js';
 
 export type FlushPolicy = 'none' | 'batch' | { intervalMs: number };
 export type Acks = 0 | 1 | 'all';
@@ -119,12 +120,17 @@ export interface ProducerOptions {
    * (default 64 MiB). When full, `send` and `sendBatch` wait for room (backpressure).
    */
   maxBufferedBytes?: number;
+  /**
+   * Kafka's codecs: each batch's records are compressed as one block in one wrapper batch
+   * (default 'none'). Consumers read every codec, whoever wrote the batch.
+   */
+  compression?: CompressionName;
 }
 
 const producerOptionNames: OptionNames<ProducerOptions> = {
   acks: true, idempotent: true, lingerMs: true, batchBytes: true, partitioner: true,
   requestTimeoutMs: true,
-  maxBufferedBytes: true,
+  maxBufferedBytes: true, compression: true,
 };
 
 export interface ProducerConfig {
@@ -135,6 +141,7 @@ export interface ProducerConfig {
   partitioner: Partitioner;
   requestTimeoutMs: number;
   maxBufferedBytes: number;
+  compression: CompressionName;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -248,6 +255,11 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
   rejectUnknownOptions(options, producerOptionNames);
   const { acks = 'all', idempotent = true, partitioner = 'murmur2' } = options;
+  const { compression = 'none' } = options;
+  if (!COMPRESSION_NAMES.includes(compression as CompressionName)) {
+    throw invalidConfig('options.compression', compression,
+      COMPRESSION_NAMES.map((name) => `'${name}'`).join(', '));
+  }
   if (acks !== 0 && acks !== 1 && acks !== 'all') {
     throw invalidConfig('options.acks', acks, "0, 1 or 'all'");
   }
@@ -270,5 +282,6 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
       requestTimeoutMsDefault, 1, 3_600_000),
     maxBufferedBytes: optionalInteger('options.maxBufferedBytes', options.maxBufferedBytes,
       producerBufferedBytesDefault, producerBufferedBytesMin, producerBufferedBytesMax),
+    compression: compression as CompressionName,
   };
 }

@@ -21,7 +21,7 @@
  */
 import path from 'node:path';
 import { ControlBlock, PARTITION_CHANGE_COUNT, PartitionState } from '../shm/index.js';
-import { MambaError } from '../errors.js';
+import { MambaError, corruptRead } from '../errors.js';
 import { LogReader } from '../segments/index.js';
 import type { TopicDirectory } from '../shm/index.js';
 
@@ -49,6 +49,9 @@ export interface PartitionCursor {
 export interface Chunk {
   cursor: PartitionCursor;
   bytes: Uint8Array;
+  /** The segment file the bytes are from, and where in it they start. */
+  path: string;
+  bytePosition: number;
   fromOffset: number;
   epoch: number;
   highWatermark: number;
@@ -240,10 +243,16 @@ export class ConsumerFetcher {
       return undefined;
     }
     let bytes: Uint8Array;
+    const reader = this.readerOf(cursor);
     try {
-      bytes = this.readerOf(cursor).read(cursor.position, this.config.maxBatchBytes,
-        highWatermark, block.logStartOffset(slot), this.config.maxBatchRecords);
+      bytes = reader.read(cursor.position, this.config.maxBatchBytes, highWatermark,
+        block.logStartOffset(slot), this.config.maxBatchRecords);
     } catch (error) {
+      if (MambaError.is(error, 'CORRUPT_LOG') && error.corruption !== undefined) {
+        // The position stays at the bad batch: the consumer stops there until a seek.
+        throw corruptRead(cursor.topic, cursor.partition, cursor.position, error.corruption,
+          error);
+      }
       if (!MambaError.is(error, 'OFFSET_OUT_OF_RANGE')) throw error;
       // Retention deleted the segment under the position: go where autoOffsetReset says.
       this.reset(cursor, block.logStartOffset(slot), highWatermark);
@@ -251,7 +260,8 @@ export class ConsumerFetcher {
     }
     if (bytes.byteLength === 0) return undefined;
     return {
-      cursor, bytes, fromOffset: cursor.position, epoch: cursor.epoch, highWatermark,
+      cursor, bytes, path: reader.lastRead.path, bytePosition: reader.lastRead.bytePosition,
+      fromOffset: cursor.position, epoch: cursor.epoch, highWatermark,
     };
   }
 

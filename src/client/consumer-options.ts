@@ -48,12 +48,19 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number;
   /** How long a member may take to hand back revoked partitions (default 30 s). */
   rebalanceTimeoutMs?: number;
+  /**
+   * Default true: each batch's CRC32C is checked before its records are handed out, and a bad
+   * batch is a `CORRUPT_LOG` error (docs/CRASH-MODEL.md). false skips the CRC (the batch's
+   * structure is still checked), as Kafka's `check.crcs=false` does.
+   */
+  checkCrcs?: boolean;
 }
 
 const consumerOptionNames: OptionNames<ConsumerOptions> = {
   groupId: true, fromBeginning: true, autoOffsetReset: true, autoCommit: true,
   maxBatchBytes: true, maxWaitMs: true, sessionTimeoutMs: true, assignor: true,
   heartbeatIntervalMs: true, rebalanceTimeoutMs: true, maxBatchRecords: true,
+  checkCrcs: true,
 };
 
 export type AutoCommit = { kind: 'off' } | { kind: 'after-processing' } |
@@ -71,6 +78,7 @@ export interface ConsumerConfig {
   assignor: AssignorName;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
+  checkCrcs: boolean;
 }
 
 /** `run` with callbacks in this thread. */
@@ -129,7 +137,11 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
   rejectUnknownOptions(options, consumerOptionNames);
   const { groupId, fromBeginning = false, autoOffsetReset = 'earliest' } = options;
+  const { checkCrcs = true } = options;
   if (groupId !== undefined) checkGroupId(groupId);
+  if (typeof checkCrcs !== 'boolean') {
+    throw invalidConfig('options.checkCrcs', checkCrcs, 'a boolean');
+  }
   if (typeof fromBeginning !== 'boolean') {
     throw invalidConfig('options.fromBeginning', fromBeginning, 'a boolean');
   }
@@ -161,6 +173,7 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
       heartbeatDefault, 1, sessionTimeoutMs - 1),
     rebalanceTimeoutMs: integer('options.rebalanceTimeoutMs', options.rebalanceTimeoutMs,
       rebalanceTimeoutMsDefault, 1, 3_600_000),
+    checkCrcs,
   };
 }
 

@@ -51,6 +51,7 @@ import {
   decodeChunk, firstOffsetAtTimestamp, type ConsumedBatch, type ConsumedMessage,
   type DecodedChunk,
 } from './consumer-message.js';
+import { initCompression } from '../records/index.js';
 import {
   resolveConsumerOptions, resolveRunOptions, type ConsumerConfig, type ConsumerOptions,
   type RunConfig, type RunOptions,
@@ -106,6 +107,8 @@ export interface ConsumerEventMap {
   /** A position outside the log was reset by `autoOffsetReset` (Kafka's rule). */
   'offset-reset': [reset: OffsetReset];
   'topic-recreated': [event: TopicRecreatedEvent];
+  /** A corrupt batch (CORRUPT_LOG) stopped this consumer; `run` and the iterator throw it too. */
+  'error': [error: MambaError];
 }
 
 export class Consumer extends EventEmitter<ConsumerEventMap> {
@@ -172,6 +175,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
    */
   async subscribe(topics: string | readonly string[]): Promise<void> {
     this.checkOpen();
+    // Decoding is synchronous; zstd's wasm starts once per thread, before the first read.
+    await initCompression();
     const list = typeof topics === 'string' ? [topics] : topics;
     if (!Array.isArray(list) || list.length === 0) {
       throw invalidConfig('topics', String(topics), 'a topic name or a non-empty array of them');
@@ -215,6 +220,9 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     this.consuming = this.loop(run, pool);
     try {
       await this.consuming;
+    } catch (error) {
+      this.reportCorruption(error);
+      throw error;
     } finally {
       this.consuming = undefined;
       await pool?.close();
@@ -626,6 +634,29 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       partition));
   }
 
+  /**
+   * The records of a fetched chunk, each batch checked first (`checkCrcs`). Throws
+   * `CORRUPT_LOG` for a bad batch at the chunk's start, and tells 'error' listeners.
+   * @internal
+   */
+  decode(chunk: Chunk): DecodedChunk {
+    const cursor = chunk.cursor;
+    return decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset,
+      this.config.checkCrcs, chunk);
+  }
+
+  /**
+   * A corrupt log stops `run` and the iterator (they throw it to their caller) and is emitted
+   * as 'error' too, for code that started `run()` without awaiting it. Emitted only when
+   * someone listens: an 'error' event nobody listens to would throw out of `emit`.
+   * @internal
+   */
+  reportCorruption(error: unknown): void {
+    if (MambaError.is(error, 'CORRUPT_LOG') && this.listenerCount('error') > 0) {
+      this.emit('error', error);
+    }
+  }
+
   // ---- the run loop ---------------------------------------------------------------------
 
   private async loop(run: RunConfig, pool: HandlerPool | undefined): Promise<void> {
@@ -644,7 +675,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
           continue;
         }
         const cursor = chunk.cursor;
-        const decoded = decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset);
+        const decoded = this.decode(chunk);
         cursor.position = decoded.nextOffset;
         const task: Promise<void> = this.process(run, pool, chunk, decoded)
           .then(() => this.noteProcessed(), (error: unknown) => { failure ??= { error }; })
@@ -812,6 +843,18 @@ class MessageIterator implements AsyncIterator<ConsumedMessage> {
   }
 
   private async fetchNext(): Promise<IteratorResult<ConsumedMessage>> {
+    try {
+      return await this.fetchNextChunk();
+    } catch (error) {
+      // The loop ends with the error (a corrupt log): leave the consumer free for a seek
+      // and a new loop, at the position of the bad batch.
+      this.finish();
+      this.consumer.reportCorruption(error);
+      throw error;
+    }
+  }
+
+  private async fetchNextChunk(): Promise<IteratorResult<ConsumedMessage>> {
     for (;;) {
       if (this.consumer.stopping) return this.finish();
       const chunk = this.chunk;
@@ -826,7 +869,7 @@ class MessageIterator implements AsyncIterator<ConsumedMessage> {
         continue;
       }
       const cursor = next.cursor;
-      this.decoded = decodeChunk(next.bytes, cursor.topic, cursor.partition, next.fromOffset);
+      this.decoded = this.consumer.decode(next);
       cursor.position = this.decoded.nextOffset;
       cursor.inFlight = Promise.resolve();
       this.chunk = next;

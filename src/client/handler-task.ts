@@ -50,9 +50,9 @@ export interface HandlerMessage {
   partition: number;
   offset: number;
   timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: Record<string, Uint8Array>;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
 }
 
 export interface HandlerContext {
@@ -155,11 +155,14 @@ export function transferListOf(task: BatchTask): ArrayBuffer[] {
 export function unpackMessage(task: BatchTask, index: number): HandlerMessage {
   assert(index >= 0 && index < task.recordCount, 'message index within the batch');
   const base = index * SLOTS_PER_RECORD;
-  const view = (at: number, source: Float64Array): Uint8Array | null => {
+  const bytes = task.bytes;
+  // Buffer views, as consumers in the main thread get: `m.value.toString()` is the text.
+  const view = (at: number, source: Float64Array): Buffer | null => {
     const length = source[at + 1];
-    return length === NULL_LENGTH ? null : task.bytes.subarray(source[at], source[at] + length);
+    return length === NULL_LENGTH ? null
+      : Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset + source[at], length);
   };
-  const headers: Record<string, Uint8Array> = {};
+  const headers: Record<string, Buffer> = {};
   const first = task.slots[base + SLOT_FIRST_HEADER];
   for (let h = 0; h < task.slots[base + SLOT_HEADER_COUNT]; h++) {
     headers[task.headerNames[first + h]] =

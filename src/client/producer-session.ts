@@ -24,7 +24,8 @@ import {
 } from '../shm/index.js';
 import { SpscRing, FULL, CLOSED, waitForChange, type Claim } from '../ringbuffer/index.js';
 import {
-  batchSizeBytes, encodeBatchInto, type BatchMeta, type RecordInput,
+  batchSizeBytes, compressBatch, encodeBatch, encodeBatchInto, writeBatchMeta, type BatchMeta,
+  type CompressionCodec, type RecordInput,
 } from '../records/index.js';
 import {
   SESSION_CLOSED, SESSION_DOORBELL, SESSION_SLEEPING, type SessionHandle,
@@ -44,6 +45,8 @@ export interface OutgoingBatch {
    * assign the batch's sequence here, so a batch that never reached a ring consumes none. */
   meta(): BatchMeta;
   settle(error: Error | undefined, baseOffset: number): void;
+  /** The producer's codec; undefined for none. */
+  compression?: CompressionCodec;
 }
 
 interface Pending {
@@ -71,6 +74,8 @@ export class ProducerSession {
   private lastExpiryCheckMs = 0;
   private readonly actorsToRing = new Set<number>();
   private ringScheduled = false;
+  /** Compressed batches waiting for their claim (compressedOf). */
+  private readonly compressed = new WeakMap<OutgoingBatch, Uint8Array>();
 
   constructor(readonly handle: SessionHandle) {
     this.control = new Int32Array(handle.control);
@@ -115,7 +120,8 @@ export class ProducerSession {
     const now = Date.now();
     let claim: Claim | typeof FULL | typeof CLOSED;
     try {
-      const frameBytes = PRODUCE_HEADER_SIZE_BYTES + batchSizeBytes(batch.records, now);
+      const frameBytes = PRODUCE_HEADER_SIZE_BYTES + (batch.compression === undefined
+        ? batchSizeBytes(batch.records, now) : this.compressedOf(batch, now).length);
       claim = ring.tryClaim(FRAME_PRODUCE, frameBytes);
     } catch (error) {
       batch.settle(error as Error, -1);
@@ -154,8 +160,20 @@ export class ProducerSession {
     const view = new DataView(claim.bytes.buffer, claim.payloadOffset, PRODUCE_HEADER_SIZE_BYTES);
     view.setUint32(PRODUCE_SLOT, batch.slot, true);
     view.setUint32(PRODUCE_CORRELATION, correlation, true);
-    const sizeBytes = encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH,
-      batch.records, batch.meta(), now);
+    const compressed = this.compressed.get(batch);
+    let sizeBytes: number;
+    if (compressed === undefined) {
+      sizeBytes = encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH,
+        batch.records, batch.meta(), now);
+    } else {
+      // Compressed before the claim (its size decides the claim); the idempotence fields are
+      // known only now, and the header is not compressed, so they are written into the copy.
+      this.compressed.delete(batch);
+      const position = claim.payloadOffset + PRODUCE_BATCH;
+      claim.bytes.set(compressed, position);
+      writeBatchMeta(claim.bytes, position, compressed.length, batch.meta());
+      sizeBytes = compressed.length;
+    }
     claim.flags = batch.acks;
     ring.commit(claim);
     if (batch.acks === 0) {
@@ -164,6 +182,19 @@ export class ProducerSession {
     }
     this.pending.set(correlation, { batch, deadlineMs: now + batch.timeoutMs, sizeBytes });
     if (!this.pumping) void this.pump();
+  }
+
+  /**
+   * The batch encoded and compressed, once: a batch waiting for ring space is tried again,
+   * and compressing is the expensive part. The header's idempotence fields are filled later.
+   */
+  private compressedOf(batch: OutgoingBatch, now: number): Uint8Array {
+    let compressed = this.compressed.get(batch);
+    if (compressed === undefined) {
+      compressed = compressBatch(encodeBatch(batch.records, undefined, now), batch.compression!);
+      this.compressed.set(batch, compressed);
+    }
+    return compressed;
   }
 
   private async drainBacklog(actorIndex: number): Promise<void> {

@@ -15,7 +15,10 @@ import {
   resolveProducerOptions, type PartitionerName, type ProducerConfig, type ProducerOptions,
 } from '../options.js';
 import { TopicDirectory, type TopicLocation } from '../shm/index.js';
-import type { BatchMeta, RecordInput } from '../records/index.js';
+import {
+  codecNamed, compressionReady, initCompression, type BatchMeta, type CompressionCodec,
+  type RecordInput,
+} from '../records/index.js';
 import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../shm/index.js';
 import { PartitionChooser } from './partitioner.js';
 import { ProducerBuffer } from './producer-buffer.js';
@@ -94,6 +97,9 @@ export class Producer {
   private idleWaiters: Array<() => void> = [];
   private isClosed = false;
   private readonly buffer: ProducerBuffer;
+  private readonly codec: CompressionCodec | undefined;
+  /** zstd's wasm starting in this thread; sends wait for it (only until it has started). */
+  private codecStarting: Promise<void> | undefined;
 
   constructor(
     private readonly session: ProducerSession,
@@ -106,6 +112,10 @@ export class Producer {
     this.buffer = new ProducerBuffer(this.config.maxBufferedBytes, this.config.requestTimeoutMs);
     // Random 47-bit ids: unique across restarts without a registry, and exact as a number.
     this.producerId = this.config.idempotent ? BigInt(randomInt(1, 2 ** 47)) : -1n;
+    this.codec = codecNamed(this.config.compression);
+    if (this.codec !== undefined && !compressionReady()) {
+      this.codecStarting = initCompression().then(() => { this.codecStarting = undefined; });
+    }
   }
 
   /** Inside another worker: a producer over the session in a handle from `producerHandle()`. */
@@ -140,6 +150,7 @@ export class Producer {
     let records: RecordInput[];
     let sizeBytes = 0;
     try {
+      if (this.codecStarting !== undefined) await this.codecStarting;
       // Everything that can be wrong with the request fails before it takes any room.
       const location = this.locate(topic);
       records = messages.map(toRecord);
@@ -284,6 +295,7 @@ export class Producer {
       timeoutMs: this.config.requestTimeoutMs,
       meta: () => this.nextMeta(open.slot, open.records.length),
       settle: (error, baseOffset) => this.settled(open, error, baseOffset),
+      compression: this.codec,
     };
     const inFlight = this.inFlightBySlot.get(open.slot) ?? 0;
     if (inFlight >= inFlightBatchesPerPartitionMax) {

@@ -65,8 +65,3 @@ export const NO_SEQUENCE = -1;
 
 assert(BATCH_HEADER_SIZE_BYTES === 61, 'RecordBatch v2 header is 61 bytes');
 assert(CRC_SPAN_START === 21, 'the CRC span starts at attributes');
-
-/** Total size in bytes of the batch whose header starts at `position` of `view`. */
-export function batchSizeBytesAt(view: DataView, position: number): number {
-  return view.getInt32(position + BATCH_LENGTH_OFFSET) + BATCH_LENGTH_EXCLUDED_BYTES;
-}

@@ -1,8 +1,13 @@
 /**
- * Record batches: Kafka RecordBatch v2 encoding and decoding, its header layout, varints and
- * CRC32C. Other folders import from here only.
+ * Record batches: Kafka RecordBatch v2, the one codec layer. Its header layout
+ * (batch-layout.ts), the batch view (batch-view.ts, header accessors over bytes), the one
+ * validator (batch-check.ts, `checkBatch` and its verdict table), the record encoder and
+ * decoder (record-batch.ts), compression codecs (compression/), varints and CRC32C. Other
+ * folders import from here only.
  */
 export * from './batch-layout.js';
+export * from './batch-view.js';
+export * from './batch-check.js';
 export { crc32c } from './crc32c.js';
 export {
   VARINT_INVALID, VARINT_SIZE_BYTES_MAX, VARLONG_SIZE_BYTES_MAX, isInt32, readVarint,
@@ -10,10 +15,11 @@ export {
   writeVarlongBigInt, type VarintCursor,
 } from './varint.js';
 export {
-  RECORD_SIZE_BYTES_MIN, RecordView, batchSizeBytes, decodeBatch, encodeBatch, encodeBatchInto,
-  forEachRecord, type BatchMeta, type DecodedRecord, type RecordInput,
+  RecordView, batchSizeBytes, decodeBatch, encodeBatch, encodeBatchInto, forEachRecord,
+  writeBatchMeta,
+  type BatchMeta, type DecodedRecord, type RecordInput,
 } from './record-batch.js';
 export {
-  readBatchHeader, setBaseOffset, validateBatch, type BatchCheck, type BatchCheckFailure,
-  type BatchHeader,
-} from './batch-header.js';
+  COMPRESSION_NAMES, codecNamed, codecOf, compressBatch, compressionReady, decompressRecords,
+  initCompression, type CompressionCodec, type CompressionName,
+} from './compression/index.js';

@@ -20,7 +20,7 @@
  * sizes kept in a reused scratch array, no allocation per record, values copied once straight
  * into the target (a SharedArrayBuffer ring, for `encodeBatchInto`). Decoding hands out
  * zero-copy views of the input bytes, which for consumers are a memory mapping of the segment.
- * Header validation and CRC checking are in batch-header.ts.
+ * Batch validation and CRC checking are in batch-check.ts.
  */
 import {
   ATTRIBUTE_COMPRESSION_MASK, ATTRIBUTE_TIMESTAMP_LOG_APPEND, ATTRIBUTES_OFFSET,
@@ -34,6 +34,9 @@ import {
   readInt16, readInt32, readInt64Number, writeInt16, writeInt32, writeInt64BigInt,
   writeInt64Number,
 } from './big-endian.js';
+import { RECORD_SIZE_BYTES_MIN } from './batch-check.js';
+import { COMPRESSION_CODEC_MAX, dataViewOf } from './batch-view.js';
+import { decompressRecords } from './compression/index.js';
 import { crc32c } from './crc32c.js';
 import { readVarint, readVarlong, varintSizeBytes, varlongSizeBytes, writeVarint,
   writeVarlong, type VarintCursor } from './varint.js';
@@ -58,7 +61,7 @@ export interface BatchMeta {
   producerEpoch?: number;
   baseSequence?: number;
   partitionLeaderEpoch?: number;
-  /** Kafka's attribute bits; the compression bits must be 0 (no compression is supported). */
+  /** Kafka's attribute bits; the compression bits must be 0 (`compressBatch` sets them). */
   attributes?: number;
 }
 
@@ -71,8 +74,6 @@ export interface DecodedRecord {
   readonly headers: Array<[string, Uint8Array]>;
 }
 
-/** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, count. */
-export const RECORD_SIZE_BYTES_MIN = 7;
 
 interface FilledBatchMeta {
   baseOffset: number;
@@ -284,7 +285,8 @@ function fillMeta(meta: BatchMeta | undefined): Readonly<FilledBatchMeta> {
     -0x8000_0000, 0x7fff_ffff);
   checkMetaInteger('attributes', filled.attributes, 0, 0x7fff);
   if ((filled.attributes & ATTRIBUTE_COMPRESSION_MASK) !== 0) {
-    throw invalidMeta('attributes', filled.attributes, 'without compression bits (unsupported)');
+    throw invalidMeta('attributes', filled.attributes,
+      'without compression bits (compressBatch sets them)');
   }
   return filled;
 }
@@ -322,6 +324,26 @@ function writeBatch(
   const end = writeRecords(target, position + RECORDS_OFFSET, records, now);
   assert(end === position + sizeBytes, 'the encoder writes exactly the planned bytes');
   const crc = crc32c(target.subarray(position + CRC_SPAN_START, end));
+  writeInt32(target, position + CRC_OFFSET, crc | 0);
+}
+
+/**
+ * Writes `meta`'s fields into the encoded batch at `position` (of `sizeBytes`), keeping its
+ * compression bits, and recomputes the CRC: for a batch encoded and compressed before its
+ * idempotence fields were known (a producer claims ring space first, then takes a sequence).
+ */
+export function writeBatchMeta(
+  target: Uint8Array, position: number, sizeBytes: number, meta: BatchMeta,
+): void {
+  const filled = fillMeta(meta);
+  const compression = readInt16(target, position + ATTRIBUTES_OFFSET) & ATTRIBUTE_COMPRESSION_MASK;
+  writeInt64Number(target, position + BASE_OFFSET_OFFSET, filled.baseOffset);
+  writeInt32(target, position + PARTITION_LEADER_EPOCH_OFFSET, filled.partitionLeaderEpoch);
+  writeInt16(target, position + ATTRIBUTES_OFFSET, filled.attributes | compression);
+  writeInt64BigInt(target, position + PRODUCER_ID_OFFSET, filled.producerId);
+  writeInt16(target, position + PRODUCER_EPOCH_OFFSET, filled.producerEpoch);
+  writeInt32(target, position + BASE_SEQUENCE_OFFSET, filled.baseSequence);
+  const crc = crc32c(target.subarray(position + CRC_SPAN_START, position + sizeBytes));
   writeInt32(target, position + CRC_OFFSET, crc | 0);
 }
 
@@ -443,10 +465,11 @@ export class RecordView implements DecodedRecord {
 
 /**
  * Calls `callback` for each record of the batch at `position`, in order, with a reused
- * `RecordView`; returns the number of records. Checks the batch's structure (magic, length,
- * every record's bounds) but not its CRC, which `validateBatch` checks once when the batch is
- * appended. Throws `MambaError` `CORRUPT_BATCH` for bytes that do not decode, before calling
- * back for the record that fails (earlier records have been handed out).
+ * `RecordView`; returns the number of records. A compressed batch is inflated first (into
+ * memory of its own: `record.bytes` is then the inflated records, not `bytes`). Checks the
+ * batch's structure (magic, length, every record's bounds) but not its CRC, which
+ * `checkBatch` checks. Throws `MambaError` `CORRUPT_BATCH` for bytes that do not decode,
+ * before calling back for the record that fails (earlier records have been handed out).
  */
 export function forEachRecord(
   bytes: Uint8Array, position: number, callback: (record: RecordView) => void,
@@ -458,19 +481,34 @@ export function forEachRecord(
   const logAppendTime = (attributes & ATTRIBUTE_TIMESTAMP_LOG_APPEND) !== 0;
   const maxTimestamp = readInt64Number(bytes, position + MAX_TIMESTAMP_OFFSET);
   const count = readInt32(bytes, position + RECORD_COUNT_OFFSET);
-  const record = new RecordView(bytes);
-  const cursor: VarintCursor = { position: position + RECORDS_OFFSET };
+  let records = bytes;
+  let recordsStart = position + RECORDS_OFFSET;
+  let recordsEnd = end;
+  if ((attributes & ATTRIBUTE_COMPRESSION_MASK) !== 0) {
+    records = decompressRecords(bytes, dataViewOf(bytes), position);
+    recordsStart = 0;
+    recordsEnd = records.length;
+  }
+  const record = new RecordView(records);
+  const cursor = recordCursor;
+  cursor.position = recordsStart;
   for (let index = 0; index < count; index++) {
-    const timestampDelta = readRecord(bytes, cursor, end, record);
+    const timestampDelta = readRecord(records, cursor, recordsEnd, record);
     record.timestamp = logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta;
     record.offset = baseOffset + record.offset;
+    const next = cursor.position;
     callback(record);
+    cursor.position = next; // The callback may decode another batch with the shared cursor.
   }
-  if (cursor.position !== end) {
-    throw corruptBatch(cursor.position, `${end - cursor.position} bytes after the last record`);
+  if (cursor.position !== recordsEnd) {
+    throw corruptBatch(cursor.position,
+      `${recordsEnd - cursor.position} bytes after the last record`);
   }
   return count;
 }
+
+/** One cursor for every decode: the per-record loop allocates no cursor object. */
+const recordCursor: VarintCursor = { position: 0 };
 
 /** Decodes every record of the batch at `position` into its own object. */
 export function decodeBatch(bytes: Uint8Array, position: number): DecodedRecord[] {
@@ -503,11 +541,13 @@ function checkBatchStructure(bytes: Uint8Array, position: number): number {
     throw corruptBatch(position, `batch size ${sizeBytes} does not fit the bytes`);
   }
   const compression = readInt16(bytes, position + ATTRIBUTES_OFFSET) & ATTRIBUTE_COMPRESSION_MASK;
-  if (compression !== 0) {
-    throw corruptBatch(position, `compression ${compression} is not supported`);
+  if (compression > COMPRESSION_CODEC_MAX) {
+    throw corruptBatch(position, `compression ${compression} is not a Kafka codec`);
   }
   const count = readInt32(bytes, position + RECORD_COUNT_OFFSET);
-  if (count < 0 || count * RECORD_SIZE_BYTES_MIN > sizeBytes - BATCH_HEADER_SIZE_BYTES) {
+  const minSizeBytes = compression === 0 ? count * RECORD_SIZE_BYTES_MIN : 0;
+  if (count < 0 || count > batchRecordCountMax ||
+    minSizeBytes > sizeBytes - BATCH_HEADER_SIZE_BYTES) {
     throw corruptBatch(position, `record count ${count} does not fit the batch`);
   }
   return position + sizeBytes;

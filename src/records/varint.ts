@@ -68,6 +68,11 @@ export function writeVarint(bytes: Uint8Array, position: number, value: number):
 export function readVarint(bytes: Uint8Array, cursor: VarintCursor): number {
   let position = cursor.position;
   let byte = bytes[position++];
+  if (byte < 0x80) {
+    // One byte, the usual case for lengths and deltas in a record.
+    cursor.position = position;
+    return (byte >>> 1) ^ -(byte & 1);
+  }
   let zigzag = byte & 0x7f;
   let shift = 7;
   while (byte & 0x80) {

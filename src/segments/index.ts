@@ -15,7 +15,7 @@ export type {
 export { MmapStorage } from './mmap-storage.js';
 export { MemoryStorage } from './memory-storage.js';
 export type { CrashOptions, MemoryStorageOptions } from './memory-storage.js';
-export { isGapBatch } from './batch-check.js';
+export { isGapBatch } from './stored-batch.js';
 export {
   CHECKPOINT_FILE_NAME, decodeCheckpoint, encodeCheckpoint, type CheckpointData,
 } from './checkpoint.js';

@@ -7,11 +7,21 @@
  * Safety: a read-only mapping stays valid after retention unlinks its file, and files are never
  * made shorter, so no read here can fault (SIGBUS). Offsets below the log start, or beyond the
  * segments this reader can find, are `OFFSET_OUT_OF_RANGE`.
+ *
+ * Corruption: below the high-watermark every batch is committed, so a header that does not
+ * continue the offsets before it there (a damaged length, a wrong base offset) is
+ * `CORRUPT_LOG` with the file and byte position, never an empty read that looks like "no data
+ * yet" (a consumer would wait for ever). A read from an offset past the damage (a consumer that
+ * seeks past it) looks for the next intact batch after it, as recovery does. The CRC of the
+ * batches returned is the consumer's to check (consumer-message.ts).
  */
 import nodePath from 'node:path';
-import { MambaError, offsetOutOfRange } from '../errors.js';
-import { BATCH_HEADER_SIZE_BYTES, batchSizeBytesAt } from '../records/index.js';
-import { batchBaseOffset, batchLastOffset } from './batch-check.js';
+import { MambaError, corruptLog, offsetOutOfRange } from '../errors.js';
+import {
+  BATCH_HEADER_SIZE_BYTES, BATCH_VERDICT_REASONS, MAGIC, MAGIC_OFFSET, STORED_BATCH,
+  STORED_BATCH_NO_CRC,
+  batchBaseOffset, batchLastOffset, batchSizeBytesAt, checkBatch, dataViewOf, isZero,
+} from '../records/index.js';
 import { MmapStorage } from './mmap-storage.js';
 import { lookupInIndexBytes } from './offset-index.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, listSegmentBaseOffsets, segmentFileName } from './segment.js';
@@ -19,6 +29,7 @@ import type { SegmentStorage } from './storage.js';
 
 interface ReadOnlySegment {
   baseOffset: number;
+  path: string;
   bytes: Uint8Array;
   view: DataView;
   /** The segment's offset index, read-only; undefined when it could not be mapped. */
@@ -30,8 +41,16 @@ interface ReadOnlySegment {
 
 const emptyView = new Uint8Array(0);
 
+/** Where the bytes of the last non-empty read are: for errors about them. */
+export interface ReadOrigin {
+  path: string;
+  bytePosition: number;
+}
+
 export class LogReader {
   private segments: ReadOnlySegment[] = [];
+  /** Set by every non-empty `read`. */
+  readonly lastRead: ReadOrigin = { path: '', bytePosition: 0 };
 
   private constructor(readonly dir: string, private readonly storage: SegmentStorage) {}
 
@@ -64,7 +83,7 @@ export class LogReader {
           continue; // deleted between listing and mapping
         }
         segment = {
-          baseOffset, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          baseOffset, path, bytes, view: dataViewOf(bytes),
           index: this.mapIndex(baseOffset), nextPosition: 0, nextOffset: baseOffset,
         };
       }
@@ -144,12 +163,28 @@ export class LogReader {
     let expected = this.expectedBaseOffset(segment, position);
     let end = 0;
     while (position + BATCH_HEADER_SIZE_BYTES <= bytes.length) {
+      if (!this.isNextBatch(segment, position, expected, upToOffset)) {
+        if (expected < 0 && start < 0 && position > 0) {
+          // The index pointed at bytes that are no batch (a damaged header, or a damaged
+          // index): walk from the segment's start instead, where the offsets are known.
+          position = 0;
+          expected = segment.baseOffset;
+          continue;
+        }
+        // Below the high-watermark only the end of the segment's data may stop the walk.
+        if (expected < 0 || expected >= upToOffset || isZero(bytes, position,
+          position + BATCH_HEADER_SIZE_BYTES)) break;
+        if (fromOffset <= expected || start >= 0) {
+          if (start >= 0) break; // Hand out what came before; the next read reports it.
+          throw this.corruption(segment, position, expected, upToOffset);
+        }
+        const resume = findNextBatch(segment, position, expected, fromOffset);
+        if (resume < 0) throw this.corruption(segment, position, expected, upToOffset);
+        position = resume;
+        expected = batchBaseOffset(view, position);
+        continue;
+      }
       const sizeBytes = batchSizeBytesAt(view, position);
-      // An all-zero header (the end of the data) reads as a size below a header's.
-      if (sizeBytes < BATCH_HEADER_SIZE_BYTES || position + sizeBytes > bytes.length) break;
-      if (batchBaseOffset(view, position) >= upToOffset) break;
-      if (expected >= 0 && batchBaseOffset(view, position) !== expected) break;
-      if (batchLastOffset(view, position) >= upToOffset) break;
       expected = batchLastOffset(view, position) + 1;
       if (start < 0 && batchLastOffset(view, position) >= fromOffset) start = position;
       if (start >= 0 && position + sizeBytes - start > maxBytes && position > start) break;
@@ -161,8 +196,39 @@ export class LogReader {
     if (end > start) {
       segment.nextPosition = end;
       segment.nextOffset = batchLastOffset(view, lastBatchStart(view, start, end)) + 1;
+      this.lastRead.path = segment.path;
+      this.lastRead.bytePosition = start;
     }
     return bytes.subarray(start, end);
+  }
+
+  /** Whether a whole batch that continues `expected` (when known) and ends below the mark. */
+  private isNextBatch(
+    segment: ReadOnlySegment, position: number, expected: number, upToOffset: number,
+  ): boolean {
+    const { bytes, view } = segment;
+    const sizeBytes = batchSizeBytesAt(view, position);
+    // An all-zero header (the end of the data) reads as a size below a header's.
+    if (sizeBytes < BATCH_HEADER_SIZE_BYTES || position + sizeBytes > bytes.length) return false;
+    if (bytes[position + MAGIC_OFFSET] !== MAGIC) return false;
+    const baseOffset = batchBaseOffset(view, position);
+    if (baseOffset >= upToOffset) return false;
+    if (expected >= 0 && baseOffset !== expected) return false;
+    return batchLastOffset(view, position) < upToOffset;
+  }
+
+  private corruption(
+    segment: ReadOnlySegment, position: number, expected: number, upToOffset: number,
+  ): MambaError {
+    const verdict = checkBatch(segment.bytes, segment.view, position, segment.bytes.length,
+      expected, STORED_BATCH_NO_CRC);
+    const reason = verdict === 'valid'
+      ? `the batch does not end below the high-watermark ${upToOffset}`
+      : BATCH_VERDICT_REASONS[verdict];
+    return corruptLog({
+      path: segment.path, bytePosition: position,
+      reason: `batch for offset ${expected}: ${reason}`,
+    });
   }
 
   private segmentIndexOf(logOffset: number): number {
@@ -181,5 +247,28 @@ function lastBatchStart(view: DataView, start: number, end: number): number {
     const next = position + batchSizeBytesAt(view, position);
     if (next >= end) return position;
     position = next;
+  }
+}
+
+/**
+ * The position of the first intact batch after the damaged one at `position` that holds
+ * offsets at or after `fromOffset` (past `expected`), or -1: a search for the magic byte, each
+ * candidate checked whole (CRC included) before it is trusted.
+ */
+function findNextBatch(
+  segment: ReadOnlySegment, position: number, expected: number, fromOffset: number,
+): number {
+  const { bytes, view } = segment;
+  let searchFrom = position + 1 + MAGIC_OFFSET;
+  for (;;) {
+    const magicAt = bytes.indexOf(MAGIC, searchFrom);
+    if (magicAt < 0) return -1;
+    searchFrom = magicAt + 1;
+    const candidate = magicAt - MAGIC_OFFSET;
+    if (checkBatch(bytes, view, candidate, bytes.length, -1, STORED_BATCH) !== 'valid') continue;
+    if (batchBaseOffset(view, candidate) > expected &&
+      batchLastOffset(view, candidate) >= fromOffset) {
+      return candidate;
+    }
   }
 }

@@ -18,9 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { assert } from '../assert.js';
 import { MambaError, offsetOutOfRange } from '../errors.js';
 import {
-  batchBaseSequence, batchLastOffsetDelta, batchProducerEpoch, batchProducerId, corruptBatch,
-  incomingBatchProblem, incomingBatchSizeBytes, stampBatch,
-} from './batch-check.js';
+  BATCH_VERDICT_REASONS, INCOMING_BATCH, batchBaseSequence, batchLastOffsetDelta,
+  batchProducerEpoch, batchProducerId, checkBatch, corruptBatch, incomingBatchSizeBytes,
+} from '../records/index.js';
+import { stampBatch } from './stored-batch.js';
 import { TEMP_SUFFIX } from './atomic-file.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { validateLogOptions, type LogConfig, type PartitionLogOptions } from './log-options.js';
@@ -154,10 +155,12 @@ export class PartitionLog {
     if (!segment.fits(sizeBytes) || this.isTooOld(segment)) segment = this.roll();
     const position = segment.copyIn(batch);
     const { bytes, view } = segment;
-    const problem = incomingBatchProblem(bytes, view, position, sizeBytes);
-    if (problem !== undefined) {
+    // Checked after the copy, so the check also covers the copy. A compressed batch is
+    // checked as it is (CRC over the compressed bytes, count from the header): never inflated.
+    const verdict = checkBatch(bytes, view, position, position + sizeBytes, -1, INCOMING_BATCH);
+    if (verdict !== 'valid') {
       bytes.fill(0, position, position + sizeBytes);
-      throw corruptBatch(problem, sizeBytes);
+      throw corruptBatch(BATCH_VERDICT_REASONS[verdict], sizeBytes);
     }
     const baseOffset = segment.nextOffset;
     stampBatch(view, position, baseOffset);

@@ -6,7 +6,7 @@
  * - a mapped file is never made shorter: a torn tail is zeroed in place, a dead segment is
  *   unlinked (invariant 5);
  * - every batch kept is valid: length bounds, magic, leader epoch, record counts, CRC32C, and a
- *   base offset continuing the one before (batch-check.ts);
+ *   base offset continuing the one before (records/batch-check.ts);
  * - data that was durable (below the checkpoint's recovery point) and is damaged is never
  *   served nor dropped silently; valid batches after a damaged one are never dropped silently;
  * - what recovery kept is flushed before it returns, so a checkpoint may claim it.
@@ -42,14 +42,14 @@
  * an earlier one looks the same, and gets the same treatment: an operator decides to repair.
  */
 import {
-  BATCH_HEADER_SIZE_BYTES, MAGIC, MAGIC_OFFSET, batchSizeBytesAt,
+  BATCH_HEADER_SIZE_BYTES, MAGIC, MAGIC_OFFSET, RECORD_SIZE_BYTES_MIN, STORED_BATCH,
+  batchBaseOffset, batchBaseSequence, batchLastOffset, batchLastOffsetDelta, batchMaxTimestamp,
+  batchCompression, batchProducerEpoch, batchProducerId, batchSizeBytesAt, checkBatch,
+  type BatchVerdict,
 } from '../records/index.js';
+import { batchRecordCountMax } from '../constants.js';
 import { corruptLog } from '../errors.js';
-import {
-  batchBaseOffset, batchBaseSequence, batchLastOffsetDelta, batchMaxTimestamp, batchProducerEpoch,
-  batchLastOffset, batchProducerId, checkStoredBatch, RECORD_SIZE_BYTES_MIN, stampBatch,
-  writeGapBatch, type BatchVerdict,
-} from './batch-check.js';
+import { stampBatch, writeGapBatch } from './stored-batch.js';
 import { readCheckpoint } from './checkpoint.js';
 import { ProducerState } from './producer-state.js';
 import type { Segment } from './segment.js';
@@ -248,7 +248,7 @@ class Scan {
     let expected = expectedBaseOffset;
     for (;;) {
       const position = segment.endPosition;
-      let verdict = checkStoredBatch(bytes, view, position, sizeBytes, expected);
+      let verdict = checkBatch(bytes, view, position, sizeBytes, expected, STORED_BATCH);
       if (verdict === 'offset') verdict = this.restampOffset(segment, position, expected);
       if (verdict !== 'valid') return verdict;
       const baseOffset = batchBaseOffset(view, position);
@@ -301,10 +301,10 @@ class Scan {
         if (magicAt < 0) break;
         searchFrom = magicAt + 1;
         const position = magicAt - MAGIC_OFFSET;
-        if (checkStoredBatch(bytes, view, position, sizeBytes, -1) !== 'valid') continue;
+        if (checkBatch(bytes, view, position, sizeBytes, -1, STORED_BATCH) !== 'valid') continue;
         const baseOffset = batchBaseOffset(view, position);
         const skippedBytes = distanceBytes + position - start;
-        const lostOffsetsMax = Math.ceil(skippedBytes / RECORD_SIZE_BYTES_MIN);
+        const lostOffsetsMax = lostOffsetsBound(skippedBytes, batchCompression(view, position));
         if (baseOffset < minBaseOffset || baseOffset - minBaseOffset > lostOffsetsMax) continue;
         if (!chainsOn(segment, position)) continue;
         return { segmentIndex: i, position, baseOffset };
@@ -419,6 +419,18 @@ function fillGap(
 }
 
 /**
+ * The most offsets `skippedBytes` of lost batches can have held. Uncompressed, a record takes
+ * at least `RECORD_SIZE_BYTES_MIN` bytes. A compressed batch can hold up to
+ * `batchRecordCountMax` records in little more than its header, so when the resume candidate is
+ * compressed (a partition's producers usually share a codec) the bound is per lost header
+ * instead; `chainsOn` still checks the candidate's offset against the batch after it.
+ */
+function lostOffsetsBound(skippedBytes: number, candidateCompression: number): number {
+  if (candidateCompression === 0) return Math.ceil(skippedBytes / RECORD_SIZE_BYTES_MIN);
+  return Math.ceil(skippedBytes / BATCH_HEADER_SIZE_BYTES) * batchRecordCountMax;
+}
+
+/**
  * Whether what follows the batch at `position` does not contradict its base offset: anything
  * but a valid batch whose offsets do not continue it. A resume point whose (unchecksummed)
  * offset took a bit flip fails this when an intact batch follows it.
@@ -427,6 +439,6 @@ function chainsOn(segment: Segment, position: number): boolean {
   const { bytes, view, sizeBytes } = segment;
   const next = position + batchSizeBytesAt(view, position);
   const expected = batchLastOffset(view, position) + 1;
-  const verdict = checkStoredBatch(bytes, view, next, sizeBytes, expected);
+  const verdict = checkBatch(bytes, view, next, sizeBytes, expected, STORED_BATCH);
   return verdict !== 'offset';
 }

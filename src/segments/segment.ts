@@ -18,9 +18,9 @@
 import nodePath from 'node:path';
 import { assert } from '../assert.js';
 import {
-  BATCH_HEADER_SIZE_BYTES, MAGIC, MAGIC_OFFSET, batchSizeBytesAt,
+  BATCH_HEADER_SIZE_BYTES, MAGIC, MAGIC_OFFSET, batchBaseOffset, batchLastOffset,
+  batchMaxTimestamp, batchSizeBytesAt, isZero,
 } from '../records/index.js';
-import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, isZero } from './batch-check.js';
 import { OffsetIndex, indexFileSizeBytes } from './offset-index.js';
 import type { MappedFile, SegmentStorage } from './storage.js';
 

@@ -91,7 +91,7 @@ describe('unknown options are rejected with INVALID_CONFIG', () => {
   it('lists the valid names when none is close', () => {
     expect(shown(() => broker.producer({ zzzzzzzz: 1 } as never))).toBe(
       'INVALID_CONFIG: unknown option zzzzzzzz (valid options: acks, idempotent, lingerMs, ' +
-      'batchBytes, partitioner, requestTimeoutMs, maxBufferedBytes)');
+      'batchBytes, partitioner, requestTimeoutMs, maxBufferedBytes, compression)');
   });
 
   it('says why a kafkajs option has no Mamba counterpart', async () => {

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
+import { readBatchHeader } from '../../src/records/index.js';
 import { readTopic } from '../helpers/log-contents.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -54,4 +57,34 @@ describe('closing the broker under a producer in another thread', () => {
     expect(code).toBe('BROKER_CLOSED');
     await worker.terminate();
   });
+
+  it('a compressing producer in a fresh thread starts its codec before the first send',
+    async () => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({ dataDir, actors: 1 });
+    await broker.createTopic('w', { partitions: 2 });
+    // zstd's wasm starts asynchronously once per thread; the worker's first sends wait for it.
+    const output = await runProducer(broker.producerHandle({ acks: 1, compression: 'zstd' }),
+      'z', 400);
+    expect(output.results).toHaveLength(400);
+    await broker.close();
+    const stored = readTopic(dataDir, 'w', 2);
+    expect(new Set(stored.map((r) => r.value))).toEqual(
+      new Set(Array.from({ length: 400 }, (_, i) => `z:${i}`)));
+    const codecs = new Set([0, 1].flatMap((p) => batchCodecs(dataDir, 'w', p)));
+    expect(codecs).toEqual(new Set([4]));
+  });
 });
+
+/** The codec id of every batch of a partition's first segment. */
+function batchCodecs(dataDir: string, topic: string, partition: number): number[] {
+  const bytes = fs.readFileSync(
+    path.join(dataDir, `${topic}-${partition}`, '00000000000000000000.log'));
+  const codecs: number[] = [];
+  for (let position = 0; bytes.readInt32BE(position + 8) > 0;
+    position += bytes.readInt32BE(position + 8) + 12) {
+    codecs.push(readBatchHeader(bytes, position).compression);
+  }
+  return codecs;
+}
+

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, readBatchHeader } from '../../src/records/index.js';
 import { LogReader, PartitionLog } from '../../src/segments/index.js';
+import { lookupInIndexBytes } from '../../src/segments/offset-index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const encoder = new TextEncoder();
@@ -38,4 +39,42 @@ describe('a reader racing the writer', () => {
       log.close();
     }
   });
+
+  it('a damaged header the index points at is CORRUPT_LOG, not an empty read', () => {
+    const dir = path.join(tempDir(), 't-0');
+    const log = PartitionLog.open(dir, {
+      segmentSizeBytes: 256 * 1024, indexIntervalBytes: 1024, log: () => {},
+    });
+    try {
+      const appended = Array.from({ length: 60 },
+        (_, i) => log.append(batch([`v${i}`.repeat(40)])));
+      log.flush();
+      const highWatermark = log.logEndOffset;
+      // A batch the index names (the index keeps one entry per indexIntervalBytes of log).
+      const indexBytes = fs.readFileSync(path.join(dir, '00000000000000000000.index'));
+      const index = new DataView(indexBytes.buffer, indexBytes.byteOffset, indexBytes.byteLength);
+      const named = appended.find((a) => a.baseOffset > 10 &&
+        lookupInIndexBytes(index, 0, a.baseOffset) === a.bytePosition)!;
+      expect(named).toBeDefined();
+      const fd = fs.openSync(path.join(dir, '00000000000000000000.log'), 'r+');
+      fs.writeSync(fd, Uint8Array.of(0x7f, 0, 0, 0), 0, 4, named.bytePosition + 8);
+      fs.closeSync(fd);
+      const reader = LogReader.open(dir);
+      let caught: unknown;
+      try {
+        reader.read(named.baseOffset, 1 << 20, highWatermark);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({
+        code: 'CORRUPT_LOG', corruption: { bytePosition: named.bytePosition },
+      });
+      // Past the damage the reader finds the next intact batch.
+      const after = reader.read(named.baseOffset + 1, 1 << 20, highWatermark);
+      expect(readBatchHeader(after, 0).baseOffset).toBe(named.baseOffset + 1);
+    } finally {
+      log.close();
+    }
+  });
 });
+

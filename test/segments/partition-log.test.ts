@@ -9,6 +9,9 @@ import {
   batchInfo, buildBatch, payloadFor, readAll, seededRandom, type BatchInfo,
 } from './batch-builder.js';
 import { flipBit, quiet, storageKinds } from './log-harness.js';
+import {
+  codecNamed, compressBatch, decodeBatch, encodeBatch,
+} from '../../src/records/index.js';
 
 const KiB = 1024;
 
@@ -184,6 +187,35 @@ describe.each(storageKinds)('PartitionLog on $name', (kind) => {
     expect(again.recovery.lostRanges).toEqual([]);
     expect(again.logEndOffset).toBe(next.lastOffset + 1);
     again.close();
+  });
+
+  it('finds the valid batches after a rotten compressed batch of many records', () => {
+    const gzip = codecNamed('gzip')!;
+    const compressed = (count: number, seed: number): Uint8Array => compressBatch(
+      encodeBatch(Array.from({ length: count },
+        (_, i) => ({ value: i % 50 === 0 ? payloadFor(seed, 8) : null }))),
+      gzip);
+    const log = open();
+    const before = [log.append(compressed(100, 1)), log.append(compressed(100, 2))];
+    const rotten = log.append(compressed(5000, 3));
+    expect(rotten.lastOffset - rotten.baseOffset + 1).toBe(5000);
+    const after = [log.append(compressed(300, 4)), log.append(compressed(300, 5))];
+    log.flush();
+    kind.processCrash(storage);
+    const path = nodePath.join(dir, segmentFileName(rotten.segmentBaseOffset, '.log'));
+    flipBit(storage, path, rotten.bytePosition + 70);
+    const repaired = open({ repair: true });
+    expect(repaired.recovery.lostRanges).toEqual([expect.objectContaining({
+      fromOffset: rotten.baseOffset, toOffset: rotten.lastOffset + 1, path,
+    })]);
+    expect(repaired.logEndOffset).toBe(after[1].lastOffset + 1);
+    const kept: number[] = [];
+    for (const result of [...before, ...after]) {
+      kept.push(...decodeBatch(repaired.read(result.baseOffset, 1), 0).map((r) => r.offset));
+    }
+    expect(kept).toEqual([...before, ...after].flatMap((r) =>
+      Array.from({ length: r.lastOffset - r.baseOffset + 1 }, (_, i) => r.baseOffset + i)));
+    repaired.close();
   });
 
   it('zeroes a torn tail and appends after the valid prefix', () => {

@@ -11,7 +11,9 @@
  * stops otherwise. Whatever lies beyond the stop shows up in the verdict as lost records.
  */
 import path from 'node:path';
-import { forEachRecord, readBatchHeader, validateBatch } from '../../records/index.js';
+import {
+  STORED_BATCH, batchSizeBytesAt, checkBatch, dataViewOf, forEachRecord, readBatchHeader,
+} from '../../records/index.js';
 import {
   MmapStorage, listSegmentBaseOffsets, segmentFileName, type SegmentStorage,
 } from '../../segments/index.js';
@@ -42,14 +44,15 @@ function readPartition(
   for (const baseOffset of baseOffsets) {
     if (baseOffset !== expected) return; // a hole between segments: nothing after it counts
     const bytes = storage.mapReadOnly(path.join(dir, segmentFileName(baseOffset, '.log')));
+    const view = dataViewOf(bytes);
     let position = 0;
     for (;;) {
-      const check = validateBatch(bytes, position, bytes.length - position);
-      if (!check.ok) break;
+      const verdict = checkBatch(bytes, view, position, bytes.length, -1, STORED_BATCH);
+      if (verdict !== 'valid') break;
       const header = readBatchHeader(bytes, position);
       if (header.baseOffset !== expected) return;
       forEachRecord(bytes, position, (record) => visit(slot, record.offset, record.value));
-      position += check.sizeBytes;
+      position += batchSizeBytesAt(view, position);
       expected = header.baseOffset + header.lastOffsetDelta + 1;
     }
   }
