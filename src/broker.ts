@@ -22,7 +22,8 @@ import {
   partitionsPerBrokerMax, ringCapacityBytesDefault, topicsPerBrokerMax,
 } from './constants.js';
 import {
-  resolveBrokerOptions, resolveTopicOptions, validateTopicName, type BrokerConfig,
+  resolveBrokerOptions, resolveListenOptions, resolveTopicOptions, validateTopicName,
+  type BrokerConfig,
   type BrokerOptions, type ProducerOptions, type TopicConfig, type TopicOptions,
 } from './options.js';
 import { ControlBlock, PartitionState } from './actors/control-block.js';
@@ -42,6 +43,7 @@ import { serveGroupChannel, type ConsumerHandle } from './client/consumer-handle
 import { resolveConsumerOptions, type ConsumerOptions } from './client/consumer-options.js';
 import { GroupRegistry, localGroupClient } from './client/groups/index.js';
 import { OffsetStore } from './client/offset-store.js';
+import { Door, type DoorBackend } from './door/index.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -56,6 +58,15 @@ export interface TopicDescription {
   topic: string;
   config: TopicConfig;
   partitions: PartitionDescription[];
+}
+
+export interface ListenOptions {
+  /** Default 127.0.0.1: never every interface unless asked. */
+  host?: string;
+  /** Default 9092; 0 lets the system choose (see `door.address()`). */
+  port?: number;
+  /** The `host:port` Metadata tells clients to connect to; default the bound address. */
+  advertise?: string;
 }
 
 export type BrokerEvent = 'actor-exit' | 'actor-restart' | 'actor-ready' | 'actor-failed' |
@@ -77,6 +88,7 @@ export class Broker extends EventEmitter {
   private groups!: GroupRegistry;
   private readonly consumers = new Set<Consumer>();
   private readonly groupChannels = new Set<BroadcastChannel>();
+  private readonly doors = new Set<Door>();
 
   private constructor(
     readonly config: BrokerConfig,
@@ -107,6 +119,7 @@ export class Broker extends EventEmitter {
       const broker = new Broker(config, lock, controlBlock, TopicDirectory.create(), supervisor,
         manifest);
       broker.openGroups(offsets);
+      broker.giveTopicsUuids();
       await supervisor.start();
       broker.mainSession = new ProducerSession(broker.newSession());
       await Promise.all(manifest.topics.map((topic) => broker.openTopic(topic)));
@@ -141,7 +154,8 @@ export class Broker extends EventEmitter {
         `at most ${topicsPerBrokerMax}`);
     }
     const record: TopicRecord = {
-      name: topic, topicId: this.manifest.nextTopicId, firstSlot: this.freeSlots(config.partitions),
+      name: topic, topicId: this.manifest.nextTopicId, uuid: randomUUID(),
+      firstSlot: this.freeSlots(config.partitions),
       config, createdAtMs: Date.now(),
     };
     this.saveManifest({
@@ -305,6 +319,40 @@ export class Broker extends EventEmitter {
       (_, index) => this.supervisor.stats(index)));
   }
 
+  /**
+   * Opens a Kafka door: Kafka clients (kcat, kafkajs, librdkafka, …) can produce, fetch and
+   * administer topics at the address it listens on. It runs in a worker thread of its own.
+   */
+  async listen(options: ListenOptions = {}): Promise<Door> {
+    this.checkOpen();
+    const config = resolveListenOptions(options, this.config);
+    const door = await Door.start(this.doorBackend(), config, () => this.doors.delete(door));
+    this.doors.add(door);
+    return door;
+  }
+
+  private doorBackend(): DoorBackend {
+    return {
+      dataDir: this.config.dataDir,
+      newSession: () => this.newSession(),
+      topics: () => this.manifest.topics.map((t) => ({
+        name: t.name, id: t.topicId, uuid: t.uuid!, partitions: t.config.partitions,
+        config: t.config,
+      })),
+      createTopic: (name, options) => this.createTopic(name, options),
+      deleteTopic: (name) => this.deleteTopic(name),
+    };
+  }
+
+  /** Topics from manifests older than topic UUIDs get theirs, once. */
+  private giveTopicsUuids(): void {
+    if (this.manifest.topics.every((t) => t.uuid !== undefined)) return;
+    this.saveManifest({
+      ...this.manifest,
+      topics: this.manifest.topics.map((t) => ({ ...t, uuid: t.uuid ?? randomUUID() })),
+    });
+  }
+
   /** Flushes the main thread's producers, checkpoints and stops every actor, frees the lock. */
   close(): Promise<void> {
     this.closing ??= this.closeOnce();
@@ -312,6 +360,7 @@ export class Broker extends EventEmitter {
   }
 
   private async closeOnce(): Promise<void> {
+    await Promise.allSettled([...this.doors].map((door) => door.close()));
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
     await Promise.allSettled([...this.producers].map((producer) => producer.close()));
     this.isClosed = true;

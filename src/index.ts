@@ -1,6 +1,9 @@
 /** Mamba's public API. */
 export { Broker } from './broker.js';
-export type { BrokerEvent, PartitionDescription, TopicDescription } from './broker.js';
+export type {
+  BrokerEvent, ListenOptions, PartitionDescription, TopicDescription,
+} from './broker.js';
+export type { Door } from './door/index.js';
 export { Producer } from './client/producer.js';
 export type { Message, ProducerHandle, SendResult } from './client/producer.js';
 export { MambaError, ERROR_CODES } from './errors.js';

@@ -33,6 +33,13 @@ export interface BrokerOptions {
   };
   /** An actor whose heartbeat stalls this long (and is not recovering) is restarted. */
   heartbeatDeadlineMs?: number;
+  /** Kafka door: create a topic a client names in Metadata or Produce. Default false
+   * (`mamba serve` turns it on). */
+  autoCreateTopics?: boolean;
+  /** Kafka door: partitions of an auto-created topic, or of one created with -1. Default 3. */
+  defaultPartitions?: number;
+  /** Kafka door: a request frame larger than this closes its connection. Default 100 MiB. */
+  maxRequestBytes?: number;
 }
 
 export interface RestartConfig {
@@ -46,6 +53,9 @@ export interface BrokerConfig {
   actors: number;
   restart: RestartConfig;
   heartbeatDeadlineMs: number;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
 }
 
 export interface TopicOptions {
@@ -118,7 +128,18 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
     restart: resolveRestart(options.restart),
     heartbeatDeadlineMs: optionalInteger('options.heartbeatDeadlineMs',
       options.heartbeatDeadlineMs, heartbeatDeadlineMs, 10 * heartbeatIntervalMs, 3_600_000),
+    autoCreateTopics: optionalBoolean('options.autoCreateTopics', options.autoCreateTopics, false),
+    defaultPartitions: optionalInteger('options.defaultPartitions', options.defaultPartitions, 3,
+      1, partitionsPerTopicMax),
+    maxRequestBytes: optionalInteger('options.maxRequestBytes', options.maxRequestBytes,
+      100 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
+}
+
+function optionalBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidConfig(name, value, 'a boolean');
+  return value;
 }
 
 function resolveRestart(restart: unknown): RestartConfig {
@@ -201,4 +222,53 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
     requestTimeoutMs: optionalInteger('options.requestTimeoutMs', options.requestTimeoutMs,
       requestTimeoutMsDefault, 1, 3_600_000),
   };
+}
+
+export interface ListenConfig {
+  host: string;
+  port: number;
+  advertisedHost: string | undefined;
+  advertisedPort: number | undefined;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
+}
+
+/** `broker.listen()` options, with the broker's door settings. */
+export function resolveListenOptions(options: unknown, broker: BrokerConfig): ListenConfig {
+  if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  for (const key of Object.keys(options)) {
+    if (!['host', 'port', 'advertise'].includes(key)) {
+      throw invalidConfig(`options.${key}`, options[key], 'absent (unknown option)');
+    }
+  }
+  const { host = '127.0.0.1', advertise } = options;
+  if (typeof host !== 'string' || host.length === 0) {
+    throw invalidConfig('options.host', host, 'a host name or address');
+  }
+  let advertised: { host: string; port: number } | undefined;
+  if (advertise !== undefined) {
+    advertised = typeof advertise === 'string' ? parseHostPort(advertise) : undefined;
+    if (advertised === undefined) {
+      throw invalidConfig('options.advertise', advertise, "'host:port'");
+    }
+  }
+  return {
+    host,
+    port: optionalInteger('options.port', options.port, 9092, 0, 65_535),
+    advertisedHost: advertised?.host,
+    advertisedPort: advertised?.port,
+    autoCreateTopics: broker.autoCreateTopics,
+    defaultPartitions: broker.defaultPartitions,
+    maxRequestBytes: broker.maxRequestBytes,
+  };
+}
+
+/** `host:port` or `[v6 address]:port`; undefined when it is neither. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[3]);
+  if (port > 65_535) return undefined;
+  return { host: match[1] ?? match[2], port };
 }

@@ -31,6 +31,9 @@ export interface OutgoingBatch {
   /** 0, 1 or 2 (ACKS_NONE, ACKS_LEADER, ACKS_ALL). */
   acks: number;
   records: RecordInput[];
+  /** An already-encoded RecordBatch v2 to pass on as it is (the Kafka door), instead of
+   * `records`: only its baseOffset and leader epoch are rewritten, by the actor. */
+  encoded?: Uint8Array;
   timeoutMs: number;
   /** Called once the frame's space is claimed, just before encoding: idempotent producers
    * assign the batch's sequence here, so a batch that never reached a ring consumes none. */
@@ -105,7 +108,8 @@ export class ProducerSession {
     const now = Date.now();
     let claim: Claim | typeof FULL | typeof CLOSED;
     try {
-      const frameBytes = PRODUCE_HEADER_SIZE_BYTES + batchSizeBytes(batch.records, now);
+      const frameBytes = PRODUCE_HEADER_SIZE_BYTES + (batch.encoded !== undefined
+        ? batch.encoded.length : batchSizeBytes(batch.records, now));
       claim = ring.tryClaim(FRAME_PRODUCE, frameBytes);
     } catch (error) {
       batch.settle(error as Error, -1);
@@ -144,8 +148,12 @@ export class ProducerSession {
     const view = new DataView(claim.bytes.buffer, claim.payloadOffset, PRODUCE_HEADER_SIZE_BYTES);
     view.setUint32(PRODUCE_SLOT, batch.slot, true);
     view.setUint32(PRODUCE_CORRELATION, correlation, true);
-    encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH, batch.records, batch.meta(),
-      now);
+    if (batch.encoded !== undefined) {
+      claim.bytes.set(batch.encoded, claim.payloadOffset + PRODUCE_BATCH);
+    } else {
+      encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH, batch.records,
+        batch.meta(), now);
+    }
     claim.flags = batch.acks;
     ring.commit(claim);
     if (batch.acks === 0) {

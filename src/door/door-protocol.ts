@@ -1,0 +1,61 @@
+/**
+ * The messages between a door's worker thread and the broker on the main thread. Data never
+ * takes this path (produce goes through the session's rings, fetch reads the mappings): only
+ * rare admin calls, the door's lifecycle, and the topic facts that live in the manifest.
+ */
+import type { WireError } from '../errors.js';
+import type { TopicConfig, TopicOptions } from '../options.js';
+import type { SessionHandle } from '../client/session-layout.js';
+
+export interface TopicInfo {
+  name: string;
+  /** The manifest's topic number (the topic directory's `topicId`). */
+  id: number;
+  /** The topic's UUID (Kafka topic ID), kept in the manifest. */
+  uuid: string;
+  partitions: number;
+  config: TopicConfig;
+}
+
+export interface DoorConfig {
+  host: string;
+  port: number;
+  /** The host and port Metadata tells clients to connect to. */
+  advertisedHost: string | undefined;
+  advertisedPort: number | undefined;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
+}
+
+/** What the worker starts with (`workerData`: SharedArrayBuffers and plain values). */
+export interface DoorWorkerData {
+  config: DoorConfig;
+  session: SessionHandle;
+  dataDir: string;
+}
+
+/** Calls the worker makes on the broker. */
+export type BrokerCall =
+  | { kind: 'topics' }
+  | { kind: 'create-topic'; name: string; options: TopicOptions }
+  | { kind: 'delete-topic'; name: string };
+
+export interface BrokerCallResults {
+  'topics': TopicInfo[];
+  'create-topic': null;
+  'delete-topic': null;
+}
+
+/** Worker → main thread. */
+export type DoorEvent =
+  | { kind: 'listening'; host: string; port: number }
+  | { kind: 'listen-failed'; error: WireError }
+  | { kind: 'call'; id: number; call: BrokerCall }
+  | { kind: 'closed' };
+
+/** Main thread → worker. */
+export type DoorCommand =
+  | { kind: 'reply'; id: number; ok: true; value: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: WireError }
+  | { kind: 'close'; graceMs: number };
