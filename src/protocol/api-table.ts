@@ -14,7 +14,7 @@ export interface ApiSchemas {
 }
 
 export const ApiKey = {
-  PRODUCE: 0, FETCH: 1, LIST_OFFSETS: 2, METADATA: 3, API_VERSIONS: 18, CREATE_TOPICS: 19,
+  PRODUCE: 0, FETCH: 1, LIST_OFFSETS: 2, METADATA: 3, FIND_COORDINATOR: 10, API_VERSIONS: 18, CREATE_TOPICS: 19,
   DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32,
 } as const;
 
@@ -23,6 +23,7 @@ const pairs: Array<[MessageSchema, MessageSchema]> = [
   [m.FetchRequestSchema, m.FetchResponseSchema],
   [m.ListOffsetsRequestSchema, m.ListOffsetsResponseSchema],
   [m.MetadataRequestSchema, m.MetadataResponseSchema],
+  [m.FindCoordinatorRequestSchema, m.FindCoordinatorResponseSchema],
   [m.ApiVersionsRequestSchema, m.ApiVersionsResponseSchema],
   [m.CreateTopicsRequestSchema, m.CreateTopicsResponseSchema],
   [m.DeleteTopicsRequestSchema, m.DeleteTopicsResponseSchema],

@@ -15,7 +15,7 @@
  * 64-bit fields are read and written as two 32-bit halves, which allocates nothing.
  */
 import {
-  ATTRIBUTES_OFFSET, ATTRIBUTE_CONTROL, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET,
+  ATTRIBUTES_OFFSET, ATTRIBUTE_COMPRESSION_MASK, ATTRIBUTE_CONTROL, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET,
   BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE_BYTES, BATCH_LENGTH_EXCLUDED_BYTES,
   BATCH_LENGTH_OFFSET, CRC_OFFSET, CRC_SPAN_START, LAST_OFFSET_DELTA_OFFSET, MAGIC, MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET, NO_PRODUCER_EPOCH, NO_SEQUENCE, PARTITION_LEADER_EPOCH_OFFSET,
@@ -115,7 +115,8 @@ export function checkStoredBatch(
   if (recordCount < 0 || recordCount > batchRecordCountMax) return 'count';
   if (lastOffsetDelta < 0 || recordCount > lastOffsetDelta + 1) return 'count';
   if (recordCount > 0 && sizeBytes > batchSizeBytesMax) return 'length';
-  if (sizeBytes < BATCH_HEADER_SIZE_BYTES + recordCount * RECORD_SIZE_BYTES_MIN) return 'count';
+  if (!isCompressed(view, position) &&
+    sizeBytes < BATCH_HEADER_SIZE_BYTES + recordCount * RECORD_SIZE_BYTES_MIN) return 'count';
   if (!crcMatches(bytes, view, position, sizeBytes)) return 'crc';
   if (expectedBaseOffset >= 0 && batchBaseOffset(view, position) !== expectedBaseOffset) {
     return 'offset';
@@ -159,7 +160,8 @@ export function incomingBatchProblem(
   if (recordCount < 1 || recordCount > batchRecordCountMax) {
     return `record count must be 1..${batchRecordCountMax} (got ${recordCount})`;
   }
-  if (sizeBytes < BATCH_HEADER_SIZE_BYTES + recordCount * RECORD_SIZE_BYTES_MIN) {
+  if (!isCompressed(view, position) &&
+    sizeBytes < BATCH_HEADER_SIZE_BYTES + recordCount * RECORD_SIZE_BYTES_MIN) {
     return `${recordCount} records cannot fit in ${sizeBytes} bytes`;
   }
   if (batchLastOffsetDelta(view, position) !== recordCount - 1) {
@@ -199,6 +201,15 @@ export function writeGapBatch(
   view.setInt32(position + RECORD_COUNT_OFFSET, 0);
   const span = bytes.subarray(position + CRC_SPAN_START, position + sizeBytes);
   view.setUint32(position + CRC_OFFSET, crc32c(span));
+}
+
+/**
+ * Whether the batch at `position` is compressed (attribute bits 0-2): its records are one
+ * compressed blob, which may be far smaller than the minimum size of its records, so the
+ * records-fit-the-bytes bound applies to uncompressed batches only.
+ */
+function isCompressed(view: DataView, position: number): boolean {
+  return (view.getInt16(position + ATTRIBUTES_OFFSET) & ATTRIBUTE_COMPRESSION_MASK) !== 0;
 }
 
 /** Whether the batch at `position` is a gap marker left by a repair. */

@@ -15,7 +15,7 @@ const folders: Record<string, number> = {
   apiVersions: ApiKey.API_VERSIONS, metadata: ApiKey.METADATA, produce: ApiKey.PRODUCE,
   fetch: ApiKey.FETCH, listOffsets: ApiKey.LIST_OFFSETS, createTopics: ApiKey.CREATE_TOPICS,
   deleteTopics: ApiKey.DELETE_TOPICS, describeConfigs: ApiKey.DESCRIBE_CONFIGS,
-  initProducerId: ApiKey.INIT_PRODUCER_ID,
+  initProducerId: ApiKey.INIT_PRODUCER_ID, findCoordinator: ApiKey.FIND_COORDINATOR,
 };
 
 function load(file: string): Uint8Array {

@@ -25,7 +25,10 @@ const timeoutMsMax = 300_000;
 
 export const produceHandler = apiHandler<ProduceRequest, ProduceResponse>({
   apiKey: ApiKey.PRODUCE,
-  versions: [3, 11],
+  // From v0: librdkafka sends gzip, snappy and lz4 only to a broker whose Produce range
+  // includes v0. Versions 0-2 carry message formats 0 and 1, which are refused per partition
+  // (UNSUPPORTED_FOR_MESSAGE_FORMAT: magic byte at the same place).
+  versions: [0, 11],
   async handle(context, request) {
     const acks = request.acks === 0 ? ACKS_NONE : request.acks === 1 ? ACKS_LEADER : ACKS_ALL;
     const timeoutMs = Math.min(Math.max(request.timeoutMs, timeoutMsMin), timeoutMsMax);

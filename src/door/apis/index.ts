@@ -3,6 +3,7 @@ import { produceHandler } from './00-produce.js';
 import { fetchHandler } from './01-fetch.js';
 import { listOffsetsHandler } from './02-list-offsets.js';
 import { metadataHandler } from './03-metadata.js';
+import { findCoordinatorHandler } from './10-find-coordinator.js';
 import { advertise, apiVersionsBody, apiVersionsHandler } from './18-api-versions.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
@@ -11,7 +12,8 @@ import { describeConfigsHandler } from './32-describe-configs.js';
 import type { ApiHandler } from './api-handler.js';
 
 const handlers: ApiHandler[] = [
-  produceHandler, fetchHandler, listOffsetsHandler, metadataHandler, apiVersionsHandler,
+  produceHandler, fetchHandler, listOffsetsHandler, metadataHandler, findCoordinatorHandler,
+  apiVersionsHandler,
   createTopicsHandler, deleteTopicsHandler, initProducerIdHandler, describeConfigsHandler,
 ];
 advertise(handlers);

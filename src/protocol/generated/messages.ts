@@ -247,6 +247,31 @@ export interface FetchResponse {
   nodeEndpoints: FetchResponseNodeEndpoint[];
 }
 
+export interface FindCoordinatorRequest {
+  key: string;
+  keyType: number;
+  coordinatorKeys: string[];
+}
+
+export interface FindCoordinatorResponseCoordinator {
+  key: string;
+  nodeId: number;
+  host: string;
+  port: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface FindCoordinatorResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+  coordinators: FindCoordinatorResponseCoordinator[];
+}
+
 export interface InitProducerIdRequest {
   transactionalId: string | null;
   transactionTimeoutMs: number;
@@ -432,6 +457,10 @@ export const DescribeConfigsResponseSchema: MessageSchema = {"name":"DescribeCon
 export const FetchRequestSchema: MessageSchema = {"name":"FetchRequest","apiKey":1,"kind":"request","versions":[0,17],"flexible":[12,32767],"fields":[{"name":"clusterId","type":"string","versions":[12,32767],"nullable":[12,32767],"tagged":[12,32767],"tag":0,"default":null},{"name":"replicaId","type":"int32","versions":[0,14],"default":-1},{"name":"replicaState","type":"struct","fields":[{"name":"replicaId","type":"int32","versions":[15,32767],"default":-1},{"name":"replicaEpoch","type":"int64","versions":[15,32767],"default":-1n}],"versions":[15,32767],"tagged":[15,32767],"tag":1},{"name":"maxWaitMs","type":"int32","versions":[0,32767],"default":0},{"name":"minBytes","type":"int32","versions":[0,32767],"default":0},{"name":"maxBytes","type":"int32","versions":[3,32767],"default":2147483647},{"name":"isolationLevel","type":"int8","versions":[4,32767],"default":0},{"name":"sessionId","type":"int32","versions":[7,32767],"default":0},{"name":"sessionEpoch","type":"int32","versions":[7,32767],"default":-1},{"name":"topics","type":"array","fields":[{"name":"topic","type":"string","versions":[0,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","fields":[{"name":"partition","type":"int32","versions":[0,32767],"default":0},{"name":"currentLeaderEpoch","type":"int32","versions":[9,32767],"default":-1},{"name":"fetchOffset","type":"int64","versions":[0,32767],"default":0n},{"name":"lastFetchedEpoch","type":"int32","versions":[12,32767],"default":-1},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"partitionMaxBytes","type":"int32","versions":[0,32767],"default":0},{"name":"replicaDirectoryId","type":"uuid","versions":[17,32767],"tagged":[17,32767],"tag":0,"default":"00000000-0000-0000-0000-000000000000"}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"forgottenTopicsData","type":"array","fields":[{"name":"topic","type":"string","versions":[7,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","element":"int32","versions":[7,32767],"default":[]}],"versions":[7,32767],"default":[]},{"name":"rackId","type":"string","versions":[11,32767],"default":""}]};
 
 export const FetchResponseSchema: MessageSchema = {"name":"FetchResponse","apiKey":1,"kind":"response","versions":[0,17],"flexible":[12,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[7,32767],"default":0},{"name":"sessionId","type":"int32","versions":[7,32767],"default":0},{"name":"responses","type":"array","fields":[{"name":"topic","type":"string","versions":[0,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"highWatermark","type":"int64","versions":[0,32767],"default":0n},{"name":"lastStableOffset","type":"int64","versions":[4,32767],"default":-1n},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"divergingEpoch","type":"struct","fields":[{"name":"epoch","type":"int32","versions":[12,32767],"default":-1},{"name":"endOffset","type":"int64","versions":[12,32767],"default":-1n}],"versions":[12,32767],"tagged":[12,32767],"tag":0},{"name":"currentLeader","type":"struct","fields":[{"name":"leaderId","type":"int32","versions":[12,32767],"default":-1},{"name":"leaderEpoch","type":"int32","versions":[12,32767],"default":-1}],"versions":[12,32767],"tagged":[12,32767],"tag":1},{"name":"snapshotId","type":"struct","fields":[{"name":"endOffset","type":"int64","versions":[0,32767],"default":-1n},{"name":"epoch","type":"int32","versions":[0,32767],"default":-1}],"versions":[12,32767],"tagged":[12,32767],"tag":2},{"name":"abortedTransactions","type":"array","fields":[{"name":"producerId","type":"int64","versions":[4,32767],"default":0n},{"name":"firstOffset","type":"int64","versions":[4,32767],"default":0n}],"versions":[4,32767],"nullable":[4,32767],"default":[]},{"name":"preferredReadReplica","type":"int32","versions":[11,32767],"default":-1},{"name":"records","type":"records","versions":[0,32767],"nullable":[0,32767],"default":null}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"nodeEndpoints","type":"array","fields":[{"name":"nodeId","type":"int32","versions":[16,32767],"default":0},{"name":"host","type":"string","versions":[16,32767],"default":""},{"name":"port","type":"int32","versions":[16,32767],"default":0},{"name":"rack","type":"string","versions":[16,32767],"nullable":[16,32767],"default":null}],"versions":[16,32767],"tagged":[16,32767],"tag":0,"default":[]}]};
+
+export const FindCoordinatorRequestSchema: MessageSchema = {"name":"FindCoordinatorRequest","apiKey":10,"kind":"request","versions":[0,6],"flexible":[3,32767],"fields":[{"name":"key","type":"string","versions":[0,3],"default":""},{"name":"keyType","type":"int8","versions":[1,32767],"default":0},{"name":"coordinatorKeys","type":"array","element":"string","versions":[4,32767],"default":[]}]};
+
+export const FindCoordinatorResponseSchema: MessageSchema = {"name":"FindCoordinatorResponse","apiKey":10,"kind":"response","versions":[0,6],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,3],"default":0},{"name":"errorMessage","type":"string","versions":[1,3],"nullable":[1,3],"default":""},{"name":"nodeId","type":"int32","versions":[0,3],"default":0},{"name":"host","type":"string","versions":[0,3],"default":""},{"name":"port","type":"int32","versions":[0,3],"default":0},{"name":"coordinators","type":"array","fields":[{"name":"key","type":"string","versions":[4,32767],"default":""},{"name":"nodeId","type":"int32","versions":[4,32767],"default":0},{"name":"host","type":"string","versions":[4,32767],"default":""},{"name":"port","type":"int32","versions":[4,32767],"default":0},{"name":"errorCode","type":"int16","versions":[4,32767],"default":0},{"name":"errorMessage","type":"string","versions":[4,32767],"nullable":[4,32767],"default":""}],"versions":[4,32767],"default":[]}]};
 
 export const InitProducerIdRequestSchema: MessageSchema = {"name":"InitProducerIdRequest","apiKey":22,"kind":"request","versions":[0,5],"flexible":[2,32767],"fields":[{"name":"transactionalId","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"transactionTimeoutMs","type":"int32","versions":[0,32767],"default":0},{"name":"producerId","type":"int64","versions":[3,32767],"default":-1n},{"name":"producerEpoch","type":"int16","versions":[3,32767],"default":-1}]};
 
