@@ -16,7 +16,8 @@ export class WireClient {
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
+      while (this.buffered.length >= 4 &&
+        this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
         const size = this.buffered.readInt32BE(0);
         const payload = this.buffered.subarray(4, 4 + size);
         this.buffered = this.buffered.subarray(4 + size);
@@ -28,7 +29,8 @@ export class WireClient {
 
   static connect(port: number): Promise<WireClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new WireClient(socket)));
+      const socket = net.connect({ host: '127.0.0.1', port },
+        () => resolve(new WireClient(socket)));
       socket.once('error', reject);
     });
   }
