@@ -59,7 +59,7 @@ it('creates a topic, produces idempotently and fetches by topic ID', async () =>
   expect(partition.highWatermark).toBe(2n);
   const records = partition.records!.flatMap((batch) => batch.records.map((record) => ({
     offset: Number(batch.firstOffset) + record.offsetDelta,
-    key: record.key.toString(), value: record.value.toString(),
+    key: record.key?.toString(), value: record.value?.toString(),
   })));
   expect(records).toEqual([
     { offset: 0, key: 'a', value: 'first' }, { offset: 1, key: 'b', value: 'second' },
