@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../assert.js';
-import { toWire } from '../errors.js';
+import { fromIoError, toWire } from '../errors.js';
 import { BrokerLink } from './broker-link.js';
 import { DoorContext } from './door-context.js';
 import type { DoorCommand, DoorEvent, DoorWorkerData } from './door-protocol.js';
@@ -30,5 +30,8 @@ server.listen(data.config.host, data.config.port).then((address) => {
   context.bound(address.host, address.port);
   port.postMessage({ kind: 'listening', ...address } satisfies DoorEvent);
 }, (error: unknown) => {
-  port.postMessage({ kind: 'listen-failed', error: toWire(error) } satisfies DoorEvent);
+  const where = `${data.config.host}:${data.config.port}`;
+  port.postMessage({
+    kind: 'listen-failed', error: toWire(fromIoError(error, `listening on ${where}`)),
+  } satisfies DoorEvent);
 });
