@@ -27,10 +27,16 @@ const closeGraceMs = 5_000;
 
 export class Door {
   private closing: Promise<void> | undefined;
+  /** Settles when the worker thread is gone, whenever that happens (even before `close()`). */
+  private readonly exited: Promise<void>;
 
   private constructor(private readonly worker: Worker, private readonly bound: {
     host: string; port: number;
-  }, private readonly onClosed: () => void) {}
+  }, private readonly onClosed: () => void) {
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', () => resolve());
+    });
+  }
 
   static async start(backend: DoorBackend, config: DoorConfig,
     onClosed: () => void): Promise<Door> {
@@ -76,16 +82,13 @@ export class Door {
   }
 
   private async closeOnce(): Promise<void> {
-    const exited = new Promise<void>((resolve) => {
-      this.worker.once('exit', () => resolve());
-    });
     const closed = new Promise<void>((resolve) => {
       this.worker.on('message', (event: DoorEvent) => {
         if (event.kind === 'closed') resolve();
       });
     });
     this.worker.postMessage({ kind: 'close', graceMs: closeGraceMs } satisfies DoorCommand);
-    await Promise.race([closed, exited]);
+    await Promise.race([closed, this.exited]);
     await this.worker.terminate();
     this.onClosed();
   }
