@@ -111,9 +111,15 @@ export class Connection {
       this.socket.writableLength < writeBacklogBytesMax;
   }
 
+  /** The next frame's size. A first chunk too short for it is merged with the rest once, so
+   * that a large frame arriving behind a tiny chunk is not re-concatenated on every read. */
   private peekSize(): number {
-    if (this.incoming[0].length >= 4) return this.incoming[0].readInt32BE(0);
-    return Buffer.concat(this.incoming).readInt32BE(0);
+    if (this.incoming[0].length < 4) {
+      const merged = Buffer.concat(this.incoming);
+      this.incoming.length = 0;
+      this.incoming.push(merged);
+    }
+    return this.incoming[0].readInt32BE(0);
   }
 
   /** Removes `count` bytes from the front of the incoming chunks (zero-copy when in one). */

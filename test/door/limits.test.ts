@@ -51,6 +51,18 @@ it('closes a connection that sends a frame over maxRequestBytes, and only that o
   expect((await metadata(good)).topics[0].name).toBe('l');
 });
 
+it('reassembles a request that arrives one byte at a time', async () => {
+  const client = await connect();
+  const answered = new Promise<Buffer>((resolve) => client.socket.once('data', resolve));
+  const frame = Buffer.concat(encodeRequest(apiSchemas(ApiKey.METADATA)!, 1, 5, 'bytes',
+    { topics: [{ name: 'l' }] }));
+  for (const byte of frame) {
+    client.sendRaw(Uint8Array.of(byte));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect((await answered).readInt32BE(4)).toBe(5);
+});
+
 it('closes a connection that sends an unknown API key', async () => {
   const bad = await connect();
   const frame = Buffer.from([0, 0, 0, 10, 0, 99, 0, 0, 0, 0, 0, 1, 0, 0]);
