@@ -76,3 +76,23 @@ it('answers a fetch by an unknown topic ID with UNKNOWN_TOPIC_ID', async () => {
   });
   expect(response.responses[0].partitions[0].errorCode).toBe(kafkaErrorCode('UNKNOWN_TOPIC_ID'));
 });
+
+it('reports every partition\'s offsets, also those past max_bytes', async () => {
+  await broker.createTopic('two', { partitions: 2 });
+  const producer = broker.producer({ acks: 1, lingerMs: 0 });
+  await producer.send('two', { value: 'a'.repeat(3000), partition: 0 });
+  await producer.send('two', { value: 'b'.repeat(3000), partition: 1 });
+  await producer.close();
+  const response = await client.call<FetchResponse>(ApiKey.FETCH, 11, {
+    replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 100, isolationLevel: 0, sessionId: 0,
+    sessionEpoch: -1, forgottenTopicsData: [], rackId: '',
+    topics: [{ topic: 'two', partitions: [0, 1].map((partition) => ({ partition,
+      fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20,
+      currentLeaderEpoch: -1 })) }],
+  });
+  const [first, second] = response.responses[0].partitions;
+  expect(first.records!.length).toBeGreaterThan(3000);
+  expect(second.records!.length).toBe(0);
+  expect(second.highWatermark).toBe(1n);
+  expect(second.logStartOffset).toBe(0n);
+});

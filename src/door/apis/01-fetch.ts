@@ -73,18 +73,16 @@ function readAll(context: DoorContext, targets: Target[],
   let bytes = 0;
   let failed = false;
   for (const target of targets) {
+    // Past max_bytes a partition still reports its offsets, without records.
     const room = maxBytes - bytes;
-    if (room <= 0 && bytes > 0) {
-      target.response.records = emptyRecords;
-      continue;
-    }
-    readPartition(context, target, Math.max(room, 1));
+    readPartition(context, target, room <= 0 && bytes > 0 ? 0 : Math.max(room, 1));
     bytes += target.response.records?.length ?? 0;
     if (target.response.errorCode !== 0) failed = true;
   }
   return { bytes, failed };
 }
 
+/** Fills one partition's response: offsets always, records within `roomBytes` (0: none). */
 function readPartition(context: DoorContext, target: Target, roomBytes: number): void {
   const block = context.controlBlock;
   const highWatermark = block.highWatermark(target.slot);
@@ -99,7 +97,7 @@ function readPartition(context: DoorContext, target: Target, roomBytes: number):
     response.errorCode = kafkaErrorCode('OFFSET_OUT_OF_RANGE');
     return;
   }
-  if (target.fetchOffset === highWatermark) return;
+  if (target.fetchOffset === highWatermark || roomBytes === 0) return;
   try {
     const reader = context.readers.get(target.topic.topic, target.topic.topicId,
       target.slot - target.topic.firstSlot);
