@@ -63,7 +63,14 @@ export class Connection {
         };
       });
     }
-    this.socket.end();
+    // end() flushes what is written, then closes; destroy() at once could drop answers.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.socket.end(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     this.destroy();
   }
 

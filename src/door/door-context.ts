@@ -25,6 +25,8 @@ export class DoorContext {
   readonly readers: PartitionReaders;
   readonly config: DoorConfig;
   advertised = { host: '127.0.0.1', port: 0 };
+  /** Set once the door closes: long polls answer with what they have. */
+  isClosed = false;
   /** Resolves when the door closes, to end long polls early. */
   readonly closed: Promise<void>;
   private markClosed!: () => void;
@@ -49,6 +51,7 @@ export class DoorContext {
   }
 
   close(): void {
+    this.isClosed = true;
     this.markClosed();
     this.session.close();
   }

@@ -60,7 +60,10 @@ export const fetchHandler = apiHandler<FetchRequest, FetchResponse>({
       const seen = targets.map((t) => context.controlBlock.changeCount(t.slot));
       const { bytes, failed } = readAll(context, targets, maxBytes);
       const remainingMs = deadline - Date.now();
-      if (bytes >= request.minBytes || failed || remainingMs <= 0 || targets.length === 0) break;
+      if (bytes >= request.minBytes || failed || remainingMs <= 0 || targets.length === 0 ||
+        context.isClosed) {
+        break;
+      }
       await context.waitForChange(targets.map((t) => t.slot), seen, remainingMs);
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
