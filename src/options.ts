@@ -227,6 +227,7 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
 export interface ListenConfig {
   host: string;
   port: number;
+  /** The host and port Metadata tells clients to connect to; default the bound address. */
   advertisedHost: string | undefined;
   advertisedPort: number | undefined;
   autoCreateTopics: boolean;

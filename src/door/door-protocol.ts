@@ -4,7 +4,7 @@
  * rare admin calls, the door's lifecycle, and the topic facts that live in the manifest.
  */
 import type { WireError } from '../errors.js';
-import type { TopicConfig, TopicOptions } from '../options.js';
+import type { ListenConfig, TopicConfig, TopicOptions } from '../options.js';
 import type { SessionHandle } from '../client/session-layout.js';
 
 export interface TopicInfo {
@@ -17,16 +17,8 @@ export interface TopicInfo {
   config: TopicConfig;
 }
 
-export interface DoorConfig {
-  host: string;
-  port: number;
-  /** The host and port Metadata tells clients to connect to. */
-  advertisedHost: string | undefined;
-  advertisedPort: number | undefined;
-  autoCreateTopics: boolean;
-  defaultPartitions: number;
-  maxRequestBytes: number;
-}
+/** The door's settings: `broker.listen()` options merged with the broker's door options. */
+export type DoorConfig = ListenConfig;
 
 /** What the worker starts with (`workerData`: SharedArrayBuffers and plain values). */
 export interface DoorWorkerData {

@@ -2,7 +2,8 @@
  * The door's read-only views of partition logs (segments/log-reader.ts), one per partition,
  * opened on first use: Fetch and ListOffsets read batches straight out of the mappings. A
  * reader is keyed by the topic's directory id too, so a topic deleted and created again under
- * the same name gets fresh mappings.
+ * the same name gets fresh mappings. Readers of deleted topics are kept (their mappings stay
+ * valid); there are at most as many as partitions ever created while the door runs.
  */
 import { partitionDirectory } from '../client/consumer-fetcher.js';
 import { LogReader } from '../segments/index.js';
@@ -20,13 +21,5 @@ export class PartitionReaders {
       this.readers.set(key, reader);
     }
     return reader;
-  }
-
-  /** Forgets the readers of topics that no longer exist under that id. */
-  prune(live: (topic: string, topicId: number) => boolean): void {
-    for (const key of this.readers.keys()) {
-      const [topic, topicId] = key.split('\u0000');
-      if (!live(topic, Number(topicId))) this.readers.delete(key);
-    }
   }
 }
