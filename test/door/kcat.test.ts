@@ -78,9 +78,11 @@ describe('kcat through the door', () => {
   it('answers ListOffsets: earliest, latest and by timestamp', async () => {
     await broker.createTopic('times', { partitions: 1 });
     const producer = broker.producer({ acks: 'all', lingerMs: 0 });
-    await producer.send('times', { value: 'a', timestamp: 1_000 });
-    await producer.send('times', { value: 'b', timestamp: 2_000 });
-    await producer.send('times', { value: 'c', timestamp: 3_000 });
+    // One batch, so the answer must come from inside it.
+    await producer.sendBatch('times', [
+      { value: 'a', timestamp: 1_000 }, { value: 'b', timestamp: 2_000 },
+      { value: 'c', timestamp: 3_000 },
+    ]);
     await producer.close();
     const query = async (spec: string) => {
       const result = await kcat(['-b', bootstrap, '-Q', '-t', spec]);

@@ -1,12 +1,14 @@
 /**
- * ListOffsets (key 2): timestamp -2 is the log start, -1 (and -3, the largest timestamp) the
- * high-watermark, any other value the first batch whose largest timestamp is at or after it.
- * The search works on batches, not records (a compressed batch is never opened): the offset
- * returned is that batch's base offset, which may hold a few earlier records.
+ * ListOffsets (key 2): timestamp -2 is the log start, -1 the high-watermark, any other value
+ * the first record whose timestamp is at or after it. The search skips whole batches by their
+ * largest timestamp and opens only the batch that holds the answer; a compressed batch is not
+ * opened, so for one the answer is its base offset (which may hold a few earlier records).
+ * -3 (the largest timestamp, v7+) is answered like -1: an approximation.
  */
 import { MambaError } from '../../errors.js';
 import {
-  BASE_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, batchSizeBytesAt,
+  ATTRIBUTES_OFFSET, ATTRIBUTE_COMPRESSION_MASK, BASE_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
+  MAX_TIMESTAMP_OFFSET, batchSizeBytesAt, forEachRecord,
 } from '../../records/index.js';
 import {
   ApiKey, kafkaCodeOf, kafkaErrorCode, type ListOffsetsRequest, type ListOffsetsResponse,
@@ -68,8 +70,7 @@ function locate(context: DoorContext, topic: TopicView, partition: number,
         const base = Number(view.getBigInt64(at));
         from = base + view.getInt32(at + LAST_OFFSET_DELTA_OFFSET) + 1;
         if (view.getBigInt64(at + MAX_TIMESTAMP_OFFSET) >= timestamp) {
-          const first = view.getBigInt64(at + BASE_TIMESTAMP_OFFSET);
-          return { errorCode: 0, offset: base, timestamp: first >= timestamp ? first : timestamp };
+          return { errorCode: 0, ...firstAtOrAfter(bytes, view, at, timestamp) };
         }
       }
     }
@@ -78,6 +79,28 @@ function locate(context: DoorContext, topic: TopicView, partition: number,
     if (!(error instanceof MambaError)) throw error;
     return { errorCode: kafkaCodeOf(error.code), offset: -1, timestamp: -1n };
   }
+}
+
+/**
+ * The first record at or after `timestamp` in the batch at `at`, whose largest timestamp is at
+ * or after it: exact for an uncompressed batch; a compressed one is not opened, and answers
+ * with its base offset.
+ */
+function firstAtOrAfter(bytes: Uint8Array, view: DataView, at: number,
+  timestamp: bigint): { offset: number; timestamp: bigint } {
+  const base = Number(view.getBigInt64(at));
+  const target = Number(timestamp);
+  if ((view.getInt16(at + ATTRIBUTES_OFFSET) & ATTRIBUTE_COMPRESSION_MASK) === 0) {
+    let found: { offset: number; timestamp: bigint } | undefined;
+    forEachRecord(bytes, at, (record) => {
+      if (found === undefined && record.timestamp >= target) {
+        found = { offset: record.offset, timestamp: BigInt(record.timestamp) };
+      }
+    });
+    if (found !== undefined) return found;
+  }
+  const first = view.getBigInt64(at + BASE_TIMESTAMP_OFFSET);
+  return { offset: base, timestamp: first >= timestamp ? first : timestamp };
 }
 
 function answer(partitionIndex: number, errorCode: number, offset: number,
