@@ -11,7 +11,8 @@ const layers = [
   ['segments'],
   ['actors', 'coordinator'],
   ['supervisor'],
-  ['client', 'door'],
+  ['client'],
+  ['door'],
   ['ops'],
   ['cli'],
 ];

@@ -18,7 +18,8 @@ import type { BroadcastChannel } from 'node:worker_threads';
 import { assert } from './assert.js';
 import { MambaError, closed, invalidConfig } from './errors.js';
 import {
-  resolveBrokerOptions, resolveProducerOptions, resolveTopicOptions, validateTopicName,
+  resolveBrokerOptions, resolveListenOptions, resolveProducerOptions, resolveTopicOptions,
+  validateTopicName,
   type BrokerConfig, type BrokerOptions, type ProducerOptions, type TopicConfig,
   type TopicOptions,
 } from './options.js';
@@ -34,6 +35,7 @@ import {
   type ProducerHandleOptions,
 } from './client/index.js';
 import { GroupRegistry, OffsetStore } from './coordinator/index.js';
+import { Door, type DoorBackend } from './door/index.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -52,6 +54,15 @@ export interface TopicDescription {
 
 export type { BrokerEvent } from './broker-events.js';
 
+export interface ListenOptions {
+  /** Default 127.0.0.1: never every interface unless asked. */
+  host?: string;
+  /** Default 9092; 0 lets the system choose (see `door.address()`). */
+  port?: number;
+  /** The `host:port` Metadata tells clients to connect to; default the bound address. */
+  advertise?: string;
+}
+
 const stateNames: PartitionDescription['state'][] =
   ['unassigned', 'recovering', 'ready', 'failed', 'deleted'];
 
@@ -67,6 +78,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private groups!: GroupRegistry;
   private readonly consumers = new Set<Consumer>();
   private readonly groupChannels = new Set<BroadcastChannel>();
+  private readonly doors = new Set<Door>();
 
   private constructor(
     readonly config: BrokerConfig,
@@ -287,6 +299,31 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       (_, index) => this.supervisor.stats(index)));
   }
 
+  /**
+   * Opens a Kafka door: Kafka clients (kcat, kafkajs, librdkafka, …) can produce, fetch and
+   * administer topics at the address it listens on. It runs in a worker thread of its own.
+   */
+  async listen(options: ListenOptions = {}): Promise<Door> {
+    this.checkOpen();
+    const config = resolveListenOptions(options, this.config);
+    const door = await Door.start(this.doorBackend(), config, () => this.doors.delete(door));
+    this.doors.add(door);
+    return door;
+  }
+
+  private doorBackend(): DoorBackend {
+    return {
+      dataDir: this.config.dataDir,
+      newSession: () => this.sessions.create(),
+      topics: () => this.topics.topics.map((t) => ({
+        name: t.name, id: t.topicId, uuid: t.uuid!, partitions: t.config.partitions,
+        config: t.config,
+      })),
+      createTopic: (name, options) => this.createTopic(name, options),
+      deleteTopic: (name) => this.deleteTopic(name),
+    };
+  }
+
   /** Flushes the main thread's producers, checkpoints and stops every actor, frees the lock. */
   close(): Promise<void> {
     this.closing ??= this.closeOnce();
@@ -294,6 +331,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   }
 
   private async closeOnce(): Promise<void> {
+    await Promise.allSettled([...this.doors].map((door) => door.close()));
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
     await Promise.allSettled([...this.producers].map((producer) => producer.close()));
     this.isClosed = true;

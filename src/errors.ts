@@ -51,6 +51,8 @@ const RETRIABLE = {
   GROUP_MAX_SIZE_REACHED: false,
   /** A consumer handler kept failing after its retries; nothing past the record is committed. */
   HANDLER_FAILED: false,
+  /** A Kafka protocol frame that does not decode (truncated, wrong lengths, bad version). */
+  INVALID_REQUEST: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;

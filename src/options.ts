@@ -45,11 +45,19 @@ export interface BrokerOptions {
   maxRecordBytes?: number;
   /** A given-up actor is started afresh after this long (`restartPartition` does it at once). */
   actorRetryCooldownMs?: number;
+  /** Kafka door: create a topic a client names in Metadata or Produce. Default false
+   * (`mamba serve` turns it on). */
+  autoCreateTopics?: boolean;
+  /** Kafka door: partitions of an auto-created topic, or of one created with -1. Default 3. */
+  defaultPartitions?: number;
+  /** Kafka door: a request frame larger than this closes its connection. Default 100 MiB. */
+  maxRequestBytes?: number;
 }
 
 const brokerOptionNames: OptionNames<BrokerOptions> = {
   dataDir: true, actors: true, restart: true, heartbeatDeadlineMs: true, maxRecordBytes: true,
-  actorRetryCooldownMs: true,
+  actorRetryCooldownMs: true, autoCreateTopics: true, defaultPartitions: true,
+  maxRequestBytes: true,
 };
 const restartOptionNames: OptionNames<NonNullable<BrokerOptions['restart']>> = {
   backoffMsMin: true, backoffMsMax: true, maxPerMinute: true,
@@ -68,6 +76,9 @@ export interface BrokerConfig {
   heartbeatDeadlineMs: number;
   maxRecordBytes: number;
   actorRetryCooldownMs: number;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
 }
 
 export interface TopicOptions {
@@ -178,7 +189,18 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
     maxRecordBytes: resolveMaxRecordBytes(options.maxRecordBytes, recordSizeBytesMax),
     actorRetryCooldownMs: optionalInteger('options.actorRetryCooldownMs',
       options.actorRetryCooldownMs, actorRetryCooldownMsDefault, 0, 86_400_000),
+    autoCreateTopics: optionalBoolean('options.autoCreateTopics', options.autoCreateTopics, false),
+    defaultPartitions: optionalInteger('options.defaultPartitions', options.defaultPartitions, 3,
+      1, partitionsPerTopicMax),
+    maxRequestBytes: optionalInteger('options.maxRequestBytes', options.maxRequestBytes,
+      100 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
+}
+
+function optionalBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidConfig(name, value, 'a boolean');
+  return value;
 }
 
 function resolveRestart(restart: unknown): RestartConfig {
@@ -284,4 +306,54 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
       producerBufferedBytesDefault, producerBufferedBytesMin, producerBufferedBytesMax),
     compression: compression as CompressionName,
   };
+}
+
+export interface ListenConfig {
+  host: string;
+  port: number;
+  /** The host and port Metadata tells clients to connect to; default the bound address. */
+  advertisedHost: string | undefined;
+  advertisedPort: number | undefined;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
+}
+
+/** `broker.listen()` options, with the broker's door settings. */
+export function resolveListenOptions(options: unknown, broker: BrokerConfig): ListenConfig {
+  if (!isObject(options)) throw invalidConfig('options', options, 'an object');
+  for (const key of Object.keys(options)) {
+    if (!['host', 'port', 'advertise'].includes(key)) {
+      throw invalidConfig(`options.${key}`, options[key], 'absent (unknown option)');
+    }
+  }
+  const { host = '127.0.0.1', advertise } = options;
+  if (typeof host !== 'string' || host.length === 0) {
+    throw invalidConfig('options.host', host, 'a host name or address');
+  }
+  let advertised: { host: string; port: number } | undefined;
+  if (advertise !== undefined) {
+    advertised = typeof advertise === 'string' ? parseHostPort(advertise) : undefined;
+    if (advertised === undefined) {
+      throw invalidConfig('options.advertise', advertise, "'host:port'");
+    }
+  }
+  return {
+    host,
+    port: optionalInteger('options.port', options.port, 9092, 0, 65_535),
+    advertisedHost: advertised?.host,
+    advertisedPort: advertised?.port,
+    autoCreateTopics: broker.autoCreateTopics,
+    defaultPartitions: broker.defaultPartitions,
+    maxRequestBytes: broker.maxRequestBytes,
+  };
+}
+
+/** `host:port` or `[v6 address]:port`; undefined when it is neither. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[3]);
+  if (port > 65_535) return undefined;
+  return { host: match[1] ?? match[2], port };
 }

@@ -11,3 +11,4 @@ export * from './producer-session.js';
 export * from './groups/index.js';
 export * from './handler-task.js';
 export type { OffsetReset } from './consumer-fetcher.js';
+export { partitionDirectory } from './consumer-fetcher.js';

@@ -40,6 +40,9 @@ export interface OutgoingBatch {
   /** 0, 1 or 2 (ACKS_NONE, ACKS_LEADER, ACKS_ALL). */
   acks: number;
   records: RecordInput[];
+  /** An already-encoded RecordBatch v2 to pass on as it is (the Kafka door), instead of
+   * `records`: only its baseOffset and leader epoch are rewritten, by the actor. */
+  encoded?: Uint8Array;
   timeoutMs: number;
   /** Called once the frame's space is claimed, just before encoding: idempotent producers
    * assign the batch's sequence here, so a batch that never reached a ring consumes none. */
@@ -120,8 +123,10 @@ export class ProducerSession {
     const now = Date.now();
     let claim: Claim | typeof FULL | typeof CLOSED;
     try {
-      const frameBytes = PRODUCE_HEADER_SIZE_BYTES + (batch.compression === undefined
-        ? batchSizeBytes(batch.records, now) : this.compressedOf(batch, now).length);
+      const frameBytes = PRODUCE_HEADER_SIZE_BYTES + (batch.encoded !== undefined
+        ? batch.encoded.length
+        : batch.compression === undefined
+          ? batchSizeBytes(batch.records, now) : this.compressedOf(batch, now).length);
       claim = ring.tryClaim(FRAME_PRODUCE, frameBytes);
     } catch (error) {
       batch.settle(error as Error, -1);
@@ -162,7 +167,11 @@ export class ProducerSession {
     view.setUint32(PRODUCE_CORRELATION, correlation, true);
     const compressed = this.compressed.get(batch);
     let sizeBytes: number;
-    if (compressed === undefined) {
+    if (batch.encoded !== undefined) {
+      // A batch as a Kafka client sent it (the network door): stored as is.
+      claim.bytes.set(batch.encoded, claim.payloadOffset + PRODUCE_BATCH);
+      sizeBytes = batch.encoded.length;
+    } else if (compressed === undefined) {
       sizeBytes = encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH,
         batch.records, batch.meta(), now);
     } else {

@@ -26,6 +26,9 @@ const MANIFEST_VERSION = 1;
 export interface TopicRecord {
   name: string;
   topicId: number;
+  /** The topic's UUID (Kafka's topic ID). Manifests written before it existed lack it; the
+   * broker gives such topics one when it opens. */
+  uuid?: string;
   firstSlot: number;
   config: TopicConfig;
   createdAtMs: number;

@@ -6,6 +6,7 @@
  * Placement is slot % actors, so a topic spreads over every actor; slots are taken as the first
  * free run, so a topic's partitions are consecutive (one directory entry: first slot + count).
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MambaError, fromIoError, invalidConfig, unknownTopic } from '../errors.js';
@@ -39,8 +40,10 @@ export class TopicRegistry {
   /** Reads the manifest; `openAll` then opens what it lists. */
   static load(dataDir: string, actorCount: number, supervisor: Supervisor,
     controlBlock: ControlBlock, directory: TopicDirectory): TopicRegistry {
-    return new TopicRegistry(dataDir, actorCount, supervisor, controlBlock, directory,
+    const registry = new TopicRegistry(dataDir, actorCount, supervisor, controlBlock, directory,
       readManifest(dataDir));
+    registry.giveTopicsUuids();
+    return registry;
   }
 
   get topics(): readonly TopicRecord[] {
@@ -73,8 +76,8 @@ export class TopicRegistry {
         `at most ${topicsPerBrokerMax}`);
     }
     const record: TopicRecord = {
-      name: topic, topicId: this.manifest.nextTopicId, firstSlot: this.freeSlots(config.partitions),
-      config, createdAtMs: Date.now(),
+      name: topic, topicId: this.manifest.nextTopicId, uuid: randomUUID(),
+      firstSlot: this.freeSlots(config.partitions), config, createdAtMs: Date.now(),
     };
     // A directory of a topic deleted under this name can be back after a power cut (the
     // deletion's unlinks were not durable yet): a new topic starts empty, never on its log.
@@ -119,6 +122,18 @@ export class TopicRegistry {
     } catch (error) {
       throw fromIoError(error, `removing the partition directories of ${topic}`);
     }
+  }
+
+  /**
+   * Topics from manifests older than topic UUIDs (the topic ids of Kafka's protocol) get theirs,
+   * once.
+   */
+  private giveTopicsUuids(): void {
+    if (this.manifest.topics.every((t) => t.uuid !== undefined)) return;
+    this.save({
+      ...this.manifest,
+      topics: this.manifest.topics.map((t) => ({ ...t, uuid: t.uuid ?? randomUUID() })),
+    });
   }
 
   slotsOf(record: TopicRecord): number[] {

@@ -1,0 +1,106 @@
+/**
+ * Produce (key 0). Each partition's record set is split into its RecordBatch v2 batches, and
+ * each batch goes to the partition's actor through this door's producer session — the rings
+ * embedded producers use — as the client sent it: compressed stays compressed, and the actor
+ * rewrites only baseOffset and the leader epoch. The actor checks the CRC and the idempotent
+ * producer's sequence (the same producer table embedded producers use, rebuilt from the log
+ * after a restart). acks 0 / 1 / -1 are Mamba's 0 / 1 / 'all'; acks 0 gets no response.
+ */
+import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../../shm/index.js';
+import { batchSizeBytesMax } from '../../constants.js';
+import {
+  BATCH_HEADER_SIZE_BYTES, BATCH_LENGTH_EXCLUDED_BYTES, BATCH_LENGTH_OFFSET, MAGIC, MAGIC_OFFSET,
+} from '../../records/index.js';
+import {
+  ApiKey, kafkaErrorCode, type ProduceRequest, type ProduceResponse,
+} from '../../protocol/index.js';
+import type { DoorContext } from '../door-context.js';
+import { apiHandler } from './api-handler.js';
+import { codeOf, findTopic } from './topic-access.js';
+
+type PartitionResponse = ProduceResponse['responses'][0]['partitionResponses'][0];
+
+const timeoutMsMin = 1_000;
+const timeoutMsMax = 300_000;
+
+export const produceHandler = apiHandler<ProduceRequest, ProduceResponse>({
+  apiKey: ApiKey.PRODUCE,
+  // From v0: librdkafka sends gzip, snappy and lz4 only to a broker whose Produce range
+  // includes v0. Versions 0-2 carry message formats 0 and 1, which are refused per partition
+  // (UNSUPPORTED_FOR_MESSAGE_FORMAT: magic byte at the same place).
+  versions: [0, 11],
+  async handle(context, request) {
+    const acks = request.acks === 0 ? ACKS_NONE : request.acks === 1 ? ACKS_LEADER : ACKS_ALL;
+    const timeoutMs = Math.min(Math.max(request.timeoutMs, timeoutMsMin), timeoutMsMax);
+    const responses = await Promise.all(request.topicData.map(async (topicData) => {
+      const found = await findTopic(context, topicData.name, true);
+      const partitionResponses = await Promise.all(topicData.partitionData.map((data) => {
+        if ('errorCode' in found) return Promise.resolve(failed(data.index, found.errorCode));
+        if (data.index < 0 || data.index >= found.topic.partitionCount) {
+          return Promise.resolve(failed(data.index, kafkaErrorCode('UNKNOWN_TOPIC_OR_PARTITION')));
+        }
+        return producePartition(context, topicData.name, found.topic.firstSlot + data.index,
+          data.index, data.records, acks, timeoutMs);
+      }));
+      return { name: topicData.name, partitionResponses };
+    }));
+    if (request.acks === 0) return null;
+    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  },
+});
+
+async function producePartition(context: DoorContext, topic: string, slot: number,
+  index: number, records: Uint8Array | null, acks: number, timeoutMs: number,
+): Promise<PartitionResponse> {
+  const batches = splitBatches(records);
+  if (typeof batches === 'number') return failed(index, batches);
+  const results = await Promise.all(batches.map((batch) =>
+    new Promise<{ error: Error | undefined; baseOffset: number }>((resolve) => {
+      context.session.submit({
+        topic, partition: index, slot, acks, records: [], encoded: batch, timeoutMs,
+        meta: () => { throw new Error('an encoded batch has its own metadata'); },
+        settle: (error, baseOffset) => resolve({ error, baseOffset }),
+      });
+    })));
+  const error = results.find((result) => result.error !== undefined)?.error;
+  if (error !== undefined) return failed(index, codeOf(error));
+  return {
+    ...failed(index, 0),
+    baseOffset: BigInt(results[0].baseOffset),
+    logStartOffset: BigInt(context.controlBlock.logStartOffset(slot)),
+  };
+}
+
+/**
+ * The batches of a record set, as views of the request; or the Kafka error code for a set
+ * that is not a sequence of whole RecordBatch v2 batches.
+ */
+function splitBatches(records: Uint8Array | null): Uint8Array[] | number {
+  if (records === null || records.length === 0) return kafkaErrorCode('CORRUPT_MESSAGE');
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  const batches: Uint8Array[] = [];
+  let position = 0;
+  while (position < records.length) {
+    if (records.length - position < BATCH_HEADER_SIZE_BYTES) {
+      return kafkaErrorCode('CORRUPT_MESSAGE');
+    }
+    if (records[position + MAGIC_OFFSET] !== MAGIC) {
+      return kafkaErrorCode('UNSUPPORTED_FOR_MESSAGE_FORMAT');
+    }
+    const size = view.getInt32(position + BATCH_LENGTH_OFFSET) + BATCH_LENGTH_EXCLUDED_BYTES;
+    if (size < BATCH_HEADER_SIZE_BYTES || size > records.length - position) {
+      return kafkaErrorCode('CORRUPT_MESSAGE');
+    }
+    if (size > batchSizeBytesMax) return kafkaErrorCode('MESSAGE_TOO_LARGE');
+    batches.push(records.subarray(position, position + size));
+    position += size;
+  }
+  return batches;
+}
+
+function failed(index: number, errorCode: number): PartitionResponse {
+  return {
+    index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n,
+    recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * One client connection of the door: splits the byte stream into frames, hands each request
+ * to its API handler, and writes the responses strictly in request order (clients pipeline).
+ *
+ * Limits, so that a bad or slow client costs a bounded amount of memory and nothing else:
+ * - a frame larger than `maxRequestBytes` (or too short for a header) closes the connection
+ *   before its body is buffered;
+ * - at most `inFlightRequestsMax` requests, holding at most `maxRequestBytes` of request
+ *   bytes, are handled at once; past that the socket is paused (TCP pushes back on the client);
+ * - a client that stops reading: once `writeBacklogBytesMax` of responses wait in the socket,
+ *   reading pauses until they drain;
+ * - a frame that does not decode (unknown API key, garbage, wrong lengths) closes the
+ *   connection, as Kafka brokers do; an unsupported ApiVersions version gets Kafka's
+ *   UNSUPPORTED_VERSION answer in the v0 layout so the client can retry lower.
+ */
+import type { Socket } from 'node:net';
+import { MambaError } from '../errors.js';
+import {
+  ApiKey, apiSchemas, decodeRequest, encodeResponse, kafkaErrorCode, peekRequestHeader,
+  type DecodedRequest,
+} from '../protocol/index.js';
+import { apiVersionsBody, handlerFor } from './apis/index.js';
+import type { DoorContext } from './door-context.js';
+
+/** A request frame holds at least api key, version, correlation id and a client id length. */
+const frameBytesMin = 10;
+const inFlightRequestsMax = 64;
+const writeBacklogBytesMax = 16 * 1024 * 1024;
+
+interface Slot {
+  chunks: Uint8Array[] | null | undefined;
+  sizeBytes: number;
+}
+
+export class Connection {
+  private readonly incoming: Buffer[] = [];
+  private incomingBytes = 0;
+  private readonly slots: Slot[] = [];
+  private inFlightBytes = 0;
+  private isClosed = false;
+  private draining = false;
+  private onIdle: (() => void) | undefined;
+
+  constructor(private readonly socket: Socket, private readonly context: DoorContext,
+    private readonly onClose: (connection: Connection) => void) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.pump());
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => this.destroy());
+  }
+
+  /** Stops reading requests; resolves once those in flight are answered (or after `graceMs`). */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.socket.pause();
+    if (this.slots.length > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    // end() flushes what is written, then closes; destroy() at once could drop answers.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.socket.end(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.destroy();
+  }
+
+  destroy(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.socket.destroy();
+    this.incoming.length = 0;
+    this.slots.length = 0;
+    this.onClose(this);
+    this.onIdle?.();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.isClosed || this.draining) return;
+    this.incoming.push(chunk);
+    this.incomingBytes += chunk.length;
+    this.pump();
+  }
+
+  /** Takes every complete frame it may, then pauses or resumes the socket. */
+  private pump(): void {
+    while (!this.isClosed && !this.draining && this.mayStartRequest()) {
+      if (this.incomingBytes < 4) break;
+      const size = this.peekSize();
+      if (size < frameBytesMin || size > this.context.config.maxRequestBytes) {
+        this.destroy();
+        return;
+      }
+      if (this.incomingBytes < 4 + size) break;
+      const frame = this.take(4 + size).subarray(4);
+      this.start(frame);
+    }
+    if (this.isClosed || this.draining) return;
+    if (this.mayStartRequest() && this.socket.writableLength < writeBacklogBytesMax) {
+      this.socket.resume();
+    } else {
+      this.socket.pause();
+    }
+  }
+
+  private mayStartRequest(): boolean {
+    return this.slots.length < inFlightRequestsMax &&
+      this.inFlightBytes < this.context.config.maxRequestBytes &&
+      this.socket.writableLength < writeBacklogBytesMax;
+  }
+
+  /** The next frame's size. A first chunk too short for it is merged with the rest once, so
+   * that a large frame arriving behind a tiny chunk is not re-concatenated on every read. */
+  private peekSize(): number {
+    if (this.incoming[0].length < 4) {
+      const merged = Buffer.concat(this.incoming);
+      this.incoming.length = 0;
+      this.incoming.push(merged);
+    }
+    return this.incoming[0].readInt32BE(0);
+  }
+
+  /** Removes `count` bytes from the front of the incoming chunks (zero-copy when in one). */
+  private take(count: number): Buffer {
+    const first = this.incoming[0];
+    let out: Buffer;
+    if (first.length >= count) {
+      out = first.subarray(0, count);
+      if (first.length === count) this.incoming.shift();
+      else this.incoming[0] = first.subarray(count);
+    } else {
+      const all = Buffer.concat(this.incoming);
+      out = all.subarray(0, count);
+      this.incoming.length = 0;
+      if (all.length > count) this.incoming.push(all.subarray(count));
+    }
+    this.incomingBytes -= count;
+    return out;
+  }
+
+  private start(frame: Buffer): void {
+    const slot: Slot = { chunks: undefined, sizeBytes: frame.length };
+    this.slots.push(slot);
+    this.inFlightBytes += frame.length;
+    this.respond(frame).then((chunks) => {
+      slot.chunks = chunks;
+    }, (error: unknown) => {
+      if (!(error instanceof MambaError)) {
+        console.error('mamba: Kafka door: a request failed; closing its connection:', error);
+      }
+      this.destroy();
+    }).finally(() => {
+      this.inFlightBytes -= slot.sizeBytes;
+      this.flush();
+    });
+  }
+
+  /** The response frame for one request frame; null when none is due (acks 0). */
+  private async respond(frame: Buffer): Promise<Uint8Array[] | null> {
+    let request: DecodedRequest<never>;
+    try {
+      request = decodeRequest<never>(frame);
+    } catch (error) {
+      const header = peekRequestHeader(frame);
+      if (header.requestApiKey !== ApiKey.API_VERSIONS) throw error;
+      // Kafka's rule: an ApiVersions version it does not know is answered in v0.
+      return encodeResponse(apiSchemas(ApiKey.API_VERSIONS)!, 0, header.correlationId,
+        apiVersionsBody(kafkaErrorCode('UNSUPPORTED_VERSION')));
+    }
+    const { header, api } = request;
+    const handler = handlerFor(header.requestApiKey);
+    const version = header.requestApiVersion;
+    if (handler === undefined || version < handler.versions[0] || version > handler.versions[1]) {
+      throw new MambaError('INVALID_REQUEST',
+        `API ${header.requestApiKey} v${version} is not served`);
+    }
+    const body = await handler.handle(this.context, request.body, version);
+    if (body === null) return null;
+    return encodeResponse(api!, version, header.correlationId, body);
+  }
+
+  /** Writes the responses that are ready, in request order. */
+  private flush(): void {
+    if (this.isClosed) return;
+    while (this.slots.length > 0 && this.slots[0].chunks !== undefined) {
+      const chunks = this.slots.shift()!.chunks as Uint8Array[] | null;
+      if (chunks === null) continue;
+      if (chunks.length > 1) this.socket.cork();
+      for (const chunk of chunks) this.socket.write(chunk);
+      if (chunks.length > 1) this.socket.uncork();
+    }
+    if (this.slots.length === 0) this.onIdle?.();
+    this.pump();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The Kafka APIs this protocol layer knows: for each API key its request and response tables,
+ * and the header versions a message version travels with. Adding an API is adding its two
+ * schemas to schema/kafka/, regenerating, and a line here.
+ */
+import * as m from './generated/messages.js';
+import { inRange, type MessageSchema } from './message-schema.js';
+
+export interface ApiSchemas {
+  apiKey: number;
+  name: string;
+  request: MessageSchema;
+  response: MessageSchema;
+}
+
+export const ApiKey = {
+  PRODUCE: 0, FETCH: 1, LIST_OFFSETS: 2, METADATA: 3, FIND_COORDINATOR: 10,
+  API_VERSIONS: 18, CREATE_TOPICS: 19,
+  DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32,
+} as const;
+
+const pairs: Array<[MessageSchema, MessageSchema]> = [
+  [m.ProduceRequestSchema, m.ProduceResponseSchema],
+  [m.FetchRequestSchema, m.FetchResponseSchema],
+  [m.ListOffsetsRequestSchema, m.ListOffsetsResponseSchema],
+  [m.MetadataRequestSchema, m.MetadataResponseSchema],
+  [m.FindCoordinatorRequestSchema, m.FindCoordinatorResponseSchema],
+  [m.ApiVersionsRequestSchema, m.ApiVersionsResponseSchema],
+  [m.CreateTopicsRequestSchema, m.CreateTopicsResponseSchema],
+  [m.DeleteTopicsRequestSchema, m.DeleteTopicsResponseSchema],
+  [m.InitProducerIdRequestSchema, m.InitProducerIdResponseSchema],
+  [m.DescribeConfigsRequestSchema, m.DescribeConfigsResponseSchema],
+];
+
+const byKey = new Map<number, ApiSchemas>(pairs.map(([request, response]) => [request.apiKey, {
+  apiKey: request.apiKey, name: request.name.replace(/Request$/, ''), request, response,
+}]));
+
+export function apiSchemas(apiKey: number): ApiSchemas | undefined {
+  return byKey.get(apiKey);
+}
+
+export function isFlexible(api: ApiSchemas, version: number): boolean {
+  return inRange(api.request.flexible, version);
+}
+
+/** Request header v2 for flexible versions, else v1 (v0 is only ControlledShutdown v0). */
+export function requestHeaderVersion(api: ApiSchemas, version: number): number {
+  return isFlexible(api, version) ? 2 : 1;
+}
+
+/**
+ * Response header v1 (with tagged fields) for flexible versions, else v0. ApiVersions always
+ * answers with v0, so that a client can read the answer whatever version it asked for.
+ */
+export function responseHeaderVersion(api: ApiSchemas, version: number): number {
+  if (api.apiKey === ApiKey.API_VERSIONS) return 0;
+  return isFlexible(api, version) ? 1 : 0;
+}
