@@ -733,11 +733,22 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
         this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
         return;
       }
-      const done = await this.withRetries(chunk, message.offset, maxAttempts, () => {
+      // The first call is made here, so that a handler that returns without a promise costs no
+      // await (no microtask turn per record); a promise, or a throw, takes the retry path.
+      let first: (() => PromiseLike<unknown> | undefined) | undefined;
+      try {
         const result = callback(message);
-        return isThenable(result) ? result : undefined;
-      });
-      if (!done) return;
+        if (isThenable(result)) first = () => result;
+      } catch (error) {
+        first = () => { throw error; };
+      }
+      if (first !== undefined) {
+        const call = (): PromiseLike<unknown> | undefined => {
+          const result = callback(message);
+          return isThenable(result) ? result : undefined;
+        };
+        if (!await this.withRetries(chunk, message.offset, maxAttempts, call, first)) return;
+      }
       if (cursor.epoch === chunk.epoch) cursor.processed = message.offset + 1;
     }
     if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
@@ -762,14 +773,16 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
    * Runs a handler call, again after a capped exponential backoff when it throws, up to
    * `maxAttempts` calls; then rewinds the partition to its first unprocessed record and throws
    * HANDLER_FAILED with the handler's error as `cause`. False when the chunk stopped counting
-   * (seek, revocation, close) while it waited to retry: the partition was rewound.
+   * (seek, revocation, close) while it waited to retry: the partition was rewound. `first`, when
+   * given, is the first attempt already made (its promise, or a function that rethrows).
    */
   private async withRetries(chunk: Chunk, offset: number, maxAttempts: number,
-    call: () => PromiseLike<unknown> | undefined): Promise<boolean> {
+    call: () => PromiseLike<unknown> | undefined,
+    first: () => PromiseLike<unknown> | undefined = call): Promise<boolean> {
     const cursor = chunk.cursor;
     for (let attempt = 1; ; attempt++) {
       try {
-        await call();
+        await (attempt === 1 ? first() : call());
         return true;
       } catch (error) {
         if (attempt >= maxAttempts) {
