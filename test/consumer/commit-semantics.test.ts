@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/index.js';
 import { openBroker, produce } from './helpers.js';
+import { waitUntil } from './helpers.js';
 
 /** Automatic commits on a timer that never fires during a test: only the events commit. */
 const rarely = { intervalMs: 3_600_000 };
@@ -112,13 +113,6 @@ describe('commits of a group member without a commit of its own', () => {
     });
 });
 
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('records handed out at once', () => {
   it('are whole stored batches up to maxBatchRecords (default 500), not a whole 1 MiB fetch',

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MambaError, type Broker } from '../../src/index.js';
 import { openBroker } from './helpers.js';
+import { waitUntil } from './helpers.js';
 
 async function twoStoredBatches(topic: string): Promise<Broker> {
   const broker = await openBroker();
@@ -107,11 +108,3 @@ describe('a failing eachBatch handler', () => {
     }
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

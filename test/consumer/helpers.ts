@@ -54,3 +54,12 @@ export async function take(consumer: Consumer, count: number): Promise<Seen[]> {
 export function text(bytes: Uint8Array | null): string | null {
   return bytes === null ? null : decoder.decode(bytes);
 }
+
+/** Polls `condition` (bounded by `timeoutMs`) for state no event announces. */
+export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MambaError, type Broker, type ConsumedMessage } from '../../src/index.js';
 import { openBroker, produce } from './helpers.js';
+import { waitUntil } from './helpers.js';
 
 async function elevenRecords(): Promise<Broker> {
   const broker = await openBroker();
@@ -85,11 +86,3 @@ describe('offsets given to seek and commit', () => {
     }
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConsumedMessage, Consumer } from '../../src/index.js';
 import { openBroker, text } from './helpers.js';
+import { waitUntil } from './helpers.js';
 
 async function oneRecordPerPartition(broker: Awaited<ReturnType<typeof openBroker>>,
   partitions: number, label: string): Promise<void> {
@@ -53,11 +54,3 @@ describe.each([
       }
     });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
