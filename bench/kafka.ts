@@ -237,6 +237,7 @@ async function runPeers(scenarios: KafkaScenarios): Promise<ScenarioResult[]> {
 export async function run(args: string[]): Promise<void> {
   const options = parse(args);
   const startedAt = new Date().toISOString();
+  const loadAverageStart = os.loadavg();
   const scenarios = kafkaScenarios({ messages: options.messages, batch: options.peerBatch,
     durationMs: options.durationMs, warmupMs: 1000 });
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mamba-bench-kafka-'));
@@ -265,13 +266,15 @@ export async function run(args: string[]): Promise<void> {
   const report: SuiteReport = {
     suite: 'kafka', startedAt, machine: machineInfo(), scenarios: ordered,
     results: ordered.flatMap((scenario) => results.filter((row) => row.scenario === scenario.name)),
-    notes, targets, details: { loadAverage: os.loadavg() },
+    notes, targets, details: { loadAverageStart, loadAverageEnd: os.loadavg() },
   };
   console.log(`\n${renderTable(report)}`);
   for (const note of notes) console.log(`note: ${note}`);
   console.log(`\n${markdownTable(scenarios, report.results)}`);
   console.log(`\n${renderTargetChecks(targets, 'targets (issue 11)')}`);
-  console.log(`\nload average (1, 5, 15 min): ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}`);
+  const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(', ');
+  console.log(`\nload average (1, 5, 15 min) at start: ${load(loadAverageStart)}; ` +
+    `at end: ${load(os.loadavg())}`);
   const files = await writeReportFiles(report, packageRoot());
   console.log(`\nwrote ${path.relative(process.cwd(), files.jsonPath)} and ` +
     `${path.relative(process.cwd(), files.chartPath)}`);
