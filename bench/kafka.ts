@@ -83,17 +83,29 @@ function message(i: number): string {
   return `${String(i).padStart(7, '0')}${valueText}`;
 }
 
+/** Runs kcat to its end; resolves with the lines it printed (one per message consumed). */
 function runKcat(args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('kcat', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let errors = '';
+    let lines = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines++;
+    });
     child.stderr.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
     child.once('error', reject);
     child.once('close', (code) => {
-      if (code === 0) resolve(0);
+      if (code === 0) resolve(lines);
       else reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${errors.slice(0, 500)}`));
     });
   });
+}
+
+/** kcat consuming to the end, which must print one offset per message produced. */
+async function kcatConsume(bootstrap: string, topic: string, messages: number): Promise<void> {
+  const read = await runKcat(['-b', bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning',
+    '-e', '-q', '-f', '%o\\n']);
+  if (read !== messages) throw new Error(`kcat read ${read} of ${messages} messages`);
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -206,8 +218,7 @@ async function runDoor(options: Options, scenarios: KafkaScenarios, dir: string)
     }
     results.push(await counted(scenarios.consume,
       { name: kcatSystem, acks: 1, durability: 'reads the mapped segments through the door' }, n,
-      () => runKcat(['-b', bootstrap, '-C', '-t', 'kcat-1', '-p', '0', '-o', 'beginning', '-e',
-        '-q', '-f', '%o\\n'])));
+      () => kcatConsume(bootstrap, 'kcat-1', n)));
   } finally {
     await broker.close();
   }
