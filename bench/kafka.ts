@@ -35,7 +35,7 @@ import { renderTargetChecks } from './harness/target-check.js';
 import {
   countedResult, embeddedSystem, kafkajsSystem, kafkaScenarios, kafkaTargets, kcatSystem,
   markdownTable, type CountedSystem, type KafkaScenarios,
-} from './kafka-targets.js';
+} from './kafka/kafka-targets.js';
 import { peerFactories } from './systems/index.js';
 
 interface Options {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   countedResult, embeddedSystem, kafkajsSystem, kafkaScenarios, kafkaTargets, kcatSystem,
   markdownTable, redisSystem,
-} from '../../bench/kafka-targets.js';
+} from '../../bench/kafka/kafka-targets.js';
 import { renderChart } from '../../bench/harness/result-chart.js';
 import { notRunResult } from '../../bench/harness/scenario-result.js';
 import { report } from './fixtures.js';

@@ -4,10 +4,10 @@
  * checks and the markdown table of ratios. Nothing here runs a system, so tests can feed it
  * figures made by hand.
  */
-import { formatCount } from './harness/result-format.js';
-import { notRunResult, type ScenarioResult } from './harness/scenario-result.js';
-import { scenarioName, type AcksLevel, type Scenario } from './harness/scenario.js';
-import type { TargetCheck, TargetVerdict } from './harness/target-check.js';
+import { formatCount } from '../harness/result-format.js';
+import { notRunResult, type ScenarioResult } from '../harness/scenario-result.js';
+import { scenarioName, type AcksLevel, type Scenario } from '../harness/scenario.js';
+import type { TargetCheck, TargetVerdict } from '../harness/target-check.js';
 
 /** Issue 11: librdkafka producing through the door at acks=all. */
 export const kcatAcksAllMessagesPerSecMin = 500_000;
