@@ -12,7 +12,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
@@ -21,25 +20,12 @@ import { readManifest } from '../../src/supervisor/manifest.js';
 import { OffsetStore } from '../../src/coordinator/offset-store.js';
 import type { ActorExitEvent } from '../../src/supervisor/supervisor.js';
 import { readTopic } from '../helpers/log-contents.js';
+import { canMountTmpfs } from '../helpers/tmpfs.js';
 
 const MiB = 1 << 20;
 const partitions = 2;
 const segmentBytes = 4 * MiB;
 const valueBytes = 8 * 1024;
-
-function canMount(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'mamba-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
-    execFileSync('umount', [probe]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    fs.rmdirSync(probe);
-  }
-}
 
 function freeBytes(dir: string): number {
   const stats = fs.statfsSync(dir);
@@ -113,7 +99,7 @@ async function checkpointFailures(broker: Broker): Promise<number> {
   return stats.reduce((sum, actor) => sum + actor.checkpointFailures, 0);
 }
 
-const mountable = canMount();
+const mountable = canMountTmpfs();
 describe.skipIf(!mountable)(mountable ? 'a real full disk (64 MiB tmpfs)' :
   'a real full disk: SKIPPED, needs root on Linux and permission to mount tmpfs', () => {
   let mountPoint = '';

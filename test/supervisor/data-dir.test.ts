@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { canMountTmpfs } from '../helpers/tmpfs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const mamba = path.join(root, 'dist/src/cli/main.js');
@@ -20,18 +21,6 @@ async function openError(dataDir: string): Promise<MambaError> {
     async (broker) => { await broker.close(); return undefined; }, (e: unknown) => e);
   expect(error).toBeInstanceOf(MambaError);
   return error as MambaError;
-}
-
-function canMount(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = tempDir('mamba-mount-probe-');
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
-    execFileSync('umount', [probe]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('Broker.open on a data directory it cannot use', () => {
@@ -77,7 +66,7 @@ describe('Broker.open on a data directory it cannot use', () => {
   });
 });
 
-const mountable = canMount();
+const mountable = canMountTmpfs();
 describe.skipIf(!mountable)(mountable ? 'on a read-only mount' :
   'on a read-only mount: SKIPPED, needs root on Linux and permission to mount tmpfs', () => {
   let mountPoint = '';
