@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -53,16 +53,27 @@ describe('Broker.open on a data directory it cannot use', () => {
   });
 
   it('a directory this process may not write: DATA_DIR_UNAVAILABLE', () => {
-    // As root, chmod stops no one: then the broker runs in a child as user nobody instead.
+    // As root, chmod stops no one: the broker then runs in a child that loads the code as root
+    // (the checkout need not be readable by anyone else) and only then becomes user nobody.
     const dir = tempDir();
     const asRoot = process.getuid?.() === 0;
     fs.chmodSync(dir, asRoot ? 0o755 : 0o555);
-    const uid = asRoot ? 65534 : undefined;
-    const child = spawnSync(process.execPath, [mamba, 'demo', '--data-dir', dir],
-      { encoding: 'utf8', timeout: 30_000, uid, gid: uid });
-    expect(child.status).not.toBe(0);
-    expect(child.stderr).toBe(`mamba: data directory ${dir} is not writable by this process: ` +
-      'permission denied writing to it (DATA_DIR_UNAVAILABLE)\n');
+    const index = pathToFileURL(path.join(root, 'dist/src/index.js')).href;
+    const script = `
+      const { Broker } = await import(${JSON.stringify(index)});
+      if (${asRoot}) { process.setgid(65534); process.setuid(65534); }
+      await Broker.open({ dataDir: ${JSON.stringify(dir)}, actors: 1 }).then(
+        () => { console.log('opened'); process.exit(0); },
+        (error) => { console.log(JSON.stringify({ code: error.code, message: error.message })); });
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 30_000 });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({
+      code: 'DATA_DIR_UNAVAILABLE',
+      message: `data directory ${dir} is not writable by this process: ` +
+        'permission denied writing to it',
+    });
   });
 });
 
