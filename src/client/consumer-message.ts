@@ -31,8 +31,8 @@ import { inspect } from 'node:util';
 import { corruptRead, MambaError } from '../errors.js';
 import {
   BATCH_VERDICT_REASONS, STORED_BATCH, STORED_BATCH_NO_CRC, batchBaseOffset, batchLastOffset,
-  batchMaxTimestamp, batchRecordCount, batchSizeBytesAt, checkBatch, dataViewOf, forEachRecord,
-  type RecordView,
+  batchMaxTimestamp, batchRecordCount, batchSizeBytesAt, checkBatch, dataViewOf, decodeHeaders,
+  forEachRecord, indexBatch, RecordIndex,
 } from '../records/index.js';
 
 export interface ConsumedMessage {
@@ -139,18 +139,22 @@ class MappedMessage implements ConsumedMessage {
   readonly value: Buffer | null;
   readonly headers: Record<string, Buffer>;
 
-  constructor(topic: string, partition: number, record: RecordView, base: number,
-    buffer: ArrayBufferLike) {
+  constructor(topic: string, partition: number, index: RecordIndex, i: number,
+    buffer: ArrayBufferLike, base: number) {
     this.topic = topic;
     this.partition = partition;
-    this.offset = record.offset;
-    this.timestamp = record.timestamp;
+    this.offset = index.offsets[i];
+    this.timestamp = index.timestamps[i];
     // Two views per record are the hot path's allocation besides the message itself.
-    this.key = record.keySizeBytes < 0 ? null
-      : bufferView(buffer, base + record.keyPosition, record.keySizeBytes);
-    this.value = record.valueSizeBytes < 0 ? null
-      : bufferView(buffer, base + record.valuePosition, record.valueSizeBytes);
-    this.headers = record.headerCount === 0 ? noHeaders : headersOf(record);
+    const keySizeBytes = index.keySizesBytes[i];
+    this.key = keySizeBytes < 0 ? null
+      : bufferView(buffer, base + index.keyPositions[i], keySizeBytes);
+    const valueSizeBytes = index.valueSizesBytes[i];
+    this.value = valueSizeBytes < 0 ? null
+      : bufferView(buffer, base + index.valuePositions[i], valueSizeBytes);
+    const headerCount = index.headerCounts[i];
+    this.headers = headerCount === 0 ? noHeaders
+      : headersOf(index.records, index.headersPositions[i], headerCount);
   }
 
   keyCopy(): Buffer | null {
@@ -179,9 +183,10 @@ class MappedMessage implements ConsumedMessage {
   }
 }
 
-function headersOf(record: RecordView): Record<string, Buffer> {
+function headersOf(records: Uint8Array, position: number, count: number,
+): Record<string, Buffer> {
   const headers: Record<string, Buffer> = {};
-  for (const [name, value] of record.headers) {
+  for (const [name, value] of decodeHeaders(records, position, count)) {
     headers[name] = bufferView(value.buffer, value.byteOffset, value.byteLength);
   }
   return headers;
@@ -214,12 +219,6 @@ export function decodeChunk(
   const messages: ConsumedMessage[] = [];
   const view = dataViewOf(bytes);
   const rules = checkCrcs ? STORED_BATCH : STORED_BATCH_NO_CRC;
-  const sink = (record: RecordView): void => {
-    if (record.offset < fromOffset) return;
-    const records = record.bytes;
-    messages.push(new MappedMessage(topic, partition, record, records.byteOffset,
-      records.buffer));
-  };
   let position = 0;
   let nextOffset = fromOffset;
   while (position < bytes.byteLength) {
@@ -237,22 +236,38 @@ export function decodeChunk(
     if (lastOffset >= fromOffset && batchRecordCount(view, position) > 0) {
       const before = messages.length;
       try {
-        forEachRecord(bytes, position, sink);
+        indexBatch(bytes, position, recordIndex);
       } catch (error) {
         if (!MambaError.is(error, 'CORRUPT_BATCH')) throw error;
         // None of a bad batch is handed out: the records before it are, then it is reported.
-        messages.length = before;
         if (before > 0) return { messages, nextOffset };
         throw corruptRead(topic, partition, Math.max(baseOffset, fromOffset), {
           path: origin.path, bytePosition: origin.bytePosition + position,
           reason: error.corruption?.reason ?? error.message,
         }, error);
       }
+      pushMessages(messages, recordIndex, topic, partition, fromOffset);
     }
     if (lastOffset + 1 > nextOffset) nextOffset = lastOffset + 1;
     position += batchSizeBytesAt(view, position);
   }
   return { messages, nextOffset };
+}
+
+/** One index for every chunk a consumer decodes on this thread: decoding never nests. */
+const recordIndex = new RecordIndex();
+
+/** A message for each record of `index` at or above `fromOffset`, in order. */
+function pushMessages(messages: ConsumedMessage[], index: RecordIndex, topic: string,
+  partition: number, fromOffset: number): void {
+  const records = index.records;
+  const buffer = records.buffer;
+  const base = records.byteOffset;
+  const offsets = index.offsets;
+  for (let i = 0; i < index.count; i++) {
+    if (offsets[i] < fromOffset) continue;
+    messages.push(new MappedMessage(topic, partition, index, i, buffer, base));
+  }
 }
 
 /**

@@ -14,9 +14,10 @@ export {
   readVarlong, readVarlongBigInt, varintSizeBytes, varlongSizeBytes, writeVarint, writeVarlong,
   writeVarlongBigInt, type VarintCursor,
 } from './varint.js';
+export { RecordIndex, indexBatch } from './record-index.js';
 export {
-  RecordView, batchSizeBytes, decodeBatch, encodeBatch, encodeBatchInto, forEachRecord,
-  writeBatchMeta,
+  RecordView, batchSizeBytes, decodeBatch, decodeHeaders, encodeBatch, encodeBatchInto,
+  forEachRecord, writeBatchMeta,
   type BatchMeta, type DecodedRecord, type RecordInput,
 } from './record-batch.js';
 export {

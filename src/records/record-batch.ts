@@ -526,7 +526,7 @@ export function decodeBatch(bytes: Uint8Array, position: number): DecodedRecord[
 }
 
 /** Checks what decoding relies on in the header; returns the batch's end position. */
-function checkBatchStructure(bytes: Uint8Array, position: number): number {
+export function checkBatchStructure(bytes: Uint8Array, position: number): number {
   if (!Number.isInteger(position) || position < 0) {
     throw corruptBatch(position, 'position is not a byte position');
   }
@@ -610,7 +610,7 @@ const EMPTY_BYTES = new Uint8Array(0);
  * Decodes headers already bounds-checked by `skipHeaders`. Kafka allows a null header value;
  * it decodes as an empty view, since the header type has no null.
  */
-function decodeHeaders(
+export function decodeHeaders(
   bytes: Uint8Array, position: number, headerCount: number,
 ): Array<[string, Uint8Array]> {
   const headers: Array<[string, Uint8Array]> = new Array(headerCount);
