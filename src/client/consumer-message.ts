@@ -1,8 +1,8 @@
 /**
  * What a consumer hands out: one `ConsumedMessage` per record, built straight over the bytes of
  * the segment mapping, and the decoding of a fetched run of batches into them. The batches
- * are read by the one codec layer (src/records: `checkBatch`, then `forEachRecord`), which
- * also inflates compressed batches.
+ * are read by the one codec layer (src/records: `checkBatch`, then `indexBatch`, the record
+ * index), which also inflates compressed batches.
  *
  * Checked before handed out: each batch's CRC32C (unless `checkCrcs: false`) and structure.
  * A bad batch is `CORRUPT_LOG` with topic, partition, offset, file and byte position; the
