@@ -143,6 +143,16 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     this.groups.topicsChanged();
   }
 
+  /** Creates `topic` unless it exists (dead-letter and retry topics, made on first use). */
+  private async ensureTopic(topic: string, partitions: number): Promise<void> {
+    if (this.directory.lookup(topic) !== undefined) return;
+    try {
+      await this.createTopic(topic, { partitions });
+    } catch (error) {
+      if (!MambaError.is(error, 'TOPIC_EXISTS')) throw error;
+    }
+  }
+
   async deleteTopic(topic: string): Promise<void> {
     this.checkOpen();
     await this.topics.remove(this.topics.get(topic));
@@ -207,10 +217,19 @@ export class Broker extends EventEmitter<BrokerEventMap> {
    */
   consumer(options?: ConsumerOptions): Consumer {
     this.checkOpen();
+    // Dead letters and retry topics go through one producer of the consumer's own.
+    let producer: Producer | undefined;
     const consumer: Consumer = new Consumer({
       controlBlock: this.controlBlock, directory: this.directory, dataDir: this.config.dataDir,
       groupClient: () => localGroupClient(this.groups),
-      onClose: () => this.consumers.delete(consumer),
+      onClose: () => {
+        this.consumers.delete(consumer);
+        void producer?.close();
+      },
+      delivery: {
+        producer: () => producer ??= this.producer({ acks: 'all' }),
+        ensureTopic: (topic, partitions) => this.ensureTopic(topic, partitions),
+      },
     }, options);
     this.consumers.add(consumer);
     return consumer;
