@@ -191,6 +191,8 @@ export interface DecodedChunk {
   messages: ConsumedMessage[];
   /** The offset after the last batch decoded (a bad batch's base offset when one stopped it). */
   nextOffset: number;
+  /** Records a filter skipped: consumed, but made into no message. */
+  filteredCount: number;
 }
 
 /** Where a chunk's bytes are: for the corruption errors. */
@@ -205,17 +207,23 @@ export interface ChunkOrigin {
  * The records at or above `fromOffset` in `bytes`, whole batches as a `LogReader` returns them
  * (the first may start below `fromOffset`; gap markers hold no records). Each batch is checked
  * (`checkBatch`, with its CRC when `checkCrcs`) before its records are decoded. A bad batch
- * after good ones ends the chunk there; a bad first batch throws `CORRUPT_LOG`.
+ * after good ones ends the chunk there; a bad first batch throws `CORRUPT_LOG`. A `filter` is
+ * asked about each record before its message is made (record-filter.ts).
  */
 export function decodeChunk(
   bytes: Uint8Array, topic: string, partition: number, fromOffset: number, checkCrcs: boolean,
-  origin: ChunkOrigin,
+  origin: ChunkOrigin, filter?: (record: RecordView) => boolean,
 ): DecodedChunk {
   const messages: ConsumedMessage[] = [];
   const view = dataViewOf(bytes);
   const rules = checkCrcs ? STORED_BATCH : STORED_BATCH_NO_CRC;
+  let filteredCount = 0;
   const sink = (record: RecordView): void => {
     if (record.offset < fromOffset) return;
+    if (filter !== undefined && !filter(record)) {
+      filteredCount++;
+      return;
+    }
     const records = record.bytes;
     messages.push(new MappedMessage(topic, partition, record, records.byteOffset,
       records.buffer));
@@ -231,18 +239,20 @@ export function decodeChunk(
         reason: BATCH_VERDICT_REASONS[verdict],
       });
       if (messages.length === 0) throw error;
-      return { messages, nextOffset };
+      return { messages, nextOffset, filteredCount };
     }
     const lastOffset = batchLastOffset(view, position);
     if (lastOffset >= fromOffset && batchRecordCount(view, position) > 0) {
       const before = messages.length;
+      const filteredBefore = filteredCount;
       try {
         forEachRecord(bytes, position, sink);
       } catch (error) {
         if (!MambaError.is(error, 'CORRUPT_BATCH')) throw error;
         // None of a bad batch is handed out: the records before it are, then it is reported.
         messages.length = before;
-        if (before > 0) return { messages, nextOffset };
+        filteredCount = filteredBefore;
+        if (before > 0) return { messages, nextOffset, filteredCount };
         throw corruptRead(topic, partition, Math.max(baseOffset, fromOffset), {
           path: origin.path, bytePosition: origin.bytePosition + position,
           reason: error.corruption?.reason ?? error.message,
@@ -252,7 +262,7 @@ export function decodeChunk(
     if (lastOffset + 1 > nextOffset) nextOffset = lastOffset + 1;
     position += batchSizeBytesAt(view, position);
   }
-  return { messages, nextOffset };
+  return { messages, nextOffset, filteredCount };
 }
 
 /**

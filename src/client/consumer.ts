@@ -58,6 +58,9 @@ import { backoffDelayMs, sleepMs } from './retry-policy.js';
 import { FailureRouter } from './failure-router.js';
 import { RecordForwarder, type DeliveryServices } from './record-forwarder.js';
 import type { HandlerFailure } from './dead-letter.js';
+import { compileFilter, type RecordFilterSpec, type RecordPredicate } from './record-filter.js';
+import { isObject } from '../options.js';
+import { rejectUnknownOptions, type OptionNames } from '../option-names.js';
 
 /** What a consumer needs from the broker; built by the broker, or from a handle in a worker. */
 export interface ConsumerContext {
@@ -82,7 +85,19 @@ export interface PartitionLag {
   position: number;
   /** highWatermark − committed (− the processed position when nothing is committed). */
   lag: number;
+  /**
+   * Records this consumer's filter skipped in the partition since it got it: consumed (the
+   * position and commits moved past them) without being handed out.
+   */
+  filteredCount: number;
 }
+
+export interface SubscribeOptions {
+  /** Only records that match are handed out; see record-filter.ts (and the README). */
+  filter?: RecordFilterSpec;
+}
+
+const subscribeOptionNames: OptionNames<SubscribeOptions> = { filter: true };
 
 export interface PauseEntry {
   topic: string;
@@ -143,6 +158,10 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private router: FailureRouter | undefined;
   /** Resumes of retry-topic partitions paused until their next record is due. */
   private readonly dueTimers = new Set<NodeJS.Timeout>();
+  /** Per subscribed topic with a filter, its compiled predicate. */
+  private readonly filters = new Map<string, RecordPredicate>();
+  /** Per partition key, records its filter skipped. */
+  private readonly filteredCounts = new Map<string, number>();
 
   constructor(private readonly context: ConsumerContext, options?: ConsumerOptions) {
     super();
@@ -181,8 +200,15 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
    * Adds topics to the subscription. With a groupId this joins the group (or joins again with
    * the wider subscription) and resolves once the first assignment is applied.
    */
-  async subscribe(topics: string | readonly string[]): Promise<void> {
+  async subscribe(topics: string | readonly string[], options?: SubscribeOptions):
+  Promise<void> {
     this.checkOpen();
+    let filter: RecordPredicate | undefined;
+    if (options !== undefined) {
+      if (!isObject(options)) throw invalidConfig('subscribe options', options, 'an object');
+      rejectUnknownOptions(options, subscribeOptionNames);
+      if (options.filter !== undefined) filter = compileFilter(options.filter);
+    }
     // Decoding is synchronous; zstd's wasm starts once per thread, before the first read.
     await initCompression();
     const list = typeof topics === 'string' ? [topics] : topics;
@@ -190,6 +216,10 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       throw invalidConfig('topics', String(topics), 'a topic name or a non-empty array of them');
     }
     const locations = list.map((topic: unknown) => this.locate(topic));
+    for (const location of locations) {
+      if (filter !== undefined) this.filters.set(location.topic, filter);
+      else if (options !== undefined) this.filters.delete(location.topic);
+    }
     const added = locations.filter((l) => !this.topics.has(l.topic));
     for (const location of added) {
       this.topics.add(location.topic);
@@ -356,6 +386,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       return {
         topic: c.topic, partition: c.partition, highWatermark, committed: c.committed,
         position: c.position, lag: Math.max(0, highWatermark - base),
+        filteredCount: this.filteredCounts.get(c.key) ?? 0,
       };
     });
   }
@@ -518,7 +549,10 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
         });
       }
     }
-    for (const cursor of cursors) this.fetcher.remove(cursor.key);
+    for (const cursor of cursors) {
+      this.fetcher.remove(cursor.key);
+      this.filteredCounts.delete(cursor.key);
+    }
     this.emit('revoked', partitions, reason);
   }
 
@@ -686,8 +720,13 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
    */
   decode(chunk: Chunk): DecodedChunk {
     const cursor = chunk.cursor;
-    return decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset,
-      this.config.checkCrcs, chunk);
+    const decoded = decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset,
+      this.config.checkCrcs, chunk, this.filters.get(cursor.topic));
+    if (decoded.filteredCount > 0) {
+      this.filteredCounts.set(cursor.key,
+        (this.filteredCounts.get(cursor.key) ?? 0) + decoded.filteredCount);
+    }
+    return decoded;
   }
 
   /**
