@@ -30,7 +30,9 @@ import {
   DataDirLock, SessionFactory, Supervisor, TopicRegistry,
 } from './supervisor/index.js';
 import {
-  Consumer, Producer, ProducerSession, localGroupClient, resolveConsumerOptions,
+  Consumer, Producer, ProducerSession, listDeadLetters, localGroupClient, replayDeadLetters,
+  resolveConsumerOptions, type ConsumedMessageJson, type DeadLetterQuery, type ReplayOptions,
+  type ReplayResult, type ScanContext,
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
   type ProducerHandleOptions,
 } from './client/index.js';
@@ -249,6 +251,34 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       options: { ...options }, dataDir: this.config.dataDir,
       controlBlock: this.controlBlock.buffer, topicDirectory: this.directory.buffer, groupChannel,
     };
+  }
+
+  /**
+   * The dead letters in `query.topic` (optionally those matching `where`), as plain objects
+   * (client/dead-letter-replay.ts).
+   */
+  listDeadLetters(query: DeadLetterQuery): ConsumedMessageJson[] {
+    this.checkOpen();
+    return listDeadLetters(this.scanContext(), query);
+  }
+
+  /**
+   * Sends the dead letters of `options.topic` (those matching `where`) back to `to`, or each to
+   * its original topic; resolves once all are acknowledged (acks 'all').
+   */
+  async replayDeadLetters(options: ReplayOptions): Promise<ReplayResult> {
+    this.checkOpen();
+    const producer = this.producer({ acks: 'all' });
+    try {
+      return await replayDeadLetters(this.scanContext(), producer, options);
+    } finally {
+      await producer.close();
+    }
+  }
+
+  private scanContext(): ScanContext {
+    return { controlBlock: this.controlBlock, directory: this.directory,
+      dataDir: this.config.dataDir };
   }
 
   /** The offset a group committed for a partition (the next record it will read), if any. */

@@ -23,3 +23,7 @@ export type { DeliveryServices } from './record-forwarder.js';
 export type { FilterConditions, RecordFilterSpec } from './record-filter.js';
 export type { RoutingMatch, RoutingRule } from './routing-rules.js';
 export { scanPartition, type ScanContext } from './partition-scan.js';
+export {
+  REPLAYED_FROM_HEADER, listDeadLetters, replayDeadLetters, type DeadLetterQuery,
+  type ReplayOptions, type ReplayResult,
+} from './dead-letter-replay.js';

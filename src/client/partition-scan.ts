@@ -9,6 +9,7 @@ import { LogReader } from '../segments/index.js';
 import type { ControlBlock, TopicDirectory } from '../shm/index.js';
 import { partitionDirectory } from './consumer-fetcher.js';
 import { decodeChunk, type ConsumedMessage } from './consumer-message.js';
+import type { RecordView } from '../records/index.js';
 
 /** What a scan needs of the broker: the shared control block, the topic directory, the files. */
 export interface ScanContext {
@@ -22,11 +23,12 @@ const scanChunkBytes = 1 << 20;
 /**
  * Calls `visit` for each record of `topic`/`partition` from `fromOffset` (raised to the log
  * start) to the high-watermark, in order, until it returns true. Returns the offset after the
- * last record visited. `limit` bounds the records visited.
+ * last record visited. `limit` bounds the records visited; `filter` skips records (on their
+ * bytes, as a consumer's filter does) without counting them.
  */
 export function scanPartition(context: ScanContext, topic: string, partition: number,
   fromOffset: number, visit: (message: ConsumedMessage) => boolean | void,
-  limit = Number.MAX_SAFE_INTEGER): number {
+  limit = Number.MAX_SAFE_INTEGER, filter?: (record: RecordView) => boolean): number {
   const location = context.directory.lookup(topic);
   if (location === undefined) throw unknownTopic(topic);
   const slot = location.firstSlot + partition;
@@ -47,7 +49,7 @@ export function scanPartition(context: ScanContext, topic: string, partition: nu
       continue;
     }
     if (bytes.byteLength === 0) break;
-    const decoded = decodeChunk(bytes, topic, partition, offset, true, reader.lastRead);
+    const decoded = decodeChunk(bytes, topic, partition, offset, true, reader.lastRead, filter);
     for (const message of decoded.messages) {
       visited++;
       if (visit(message) === true) return message.offset + 1;
