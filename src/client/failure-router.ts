@@ -18,8 +18,7 @@ import {
   deadLetterMessage, headerInteger, headerText, type DeadLetterOptions, type HandlerFailure,
   type RecordOrigin,
 } from './dead-letter.js';
-import type { RecordForwarder } from './record-forwarder.js';
-import type { DeliveryServices } from './record-forwarder.js';
+import type { DeliveryServices, RecordForwarder } from './record-forwarder.js';
 
 export const RETRY_HEADERS = {
   originalTopic: 'mamba.retry.original.topic',

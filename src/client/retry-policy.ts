@@ -62,10 +62,9 @@ const topicNames: OptionNames<TopicRetryOptions> = { mode: true, delaysMs: true 
 
 /** Validates backoff options at the public edge (`path`: e.g. `options.retry`). */
 export function resolveBackoff(options: unknown, path: string,
-  names: OptionNames<unknown> = backoffNames): BackoffPolicy {
+  names: OptionNames<BackoffOptions> = backoffNames): BackoffPolicy {
   if (!isObject(options)) throw invalidConfig(path, options, 'an object');
-  const prefix = `${path.replace(/^options\./, '')}.`;
-  rejectUnknownOptions(options, names as OptionNames<BackoffOptions>, prefix);
+  rejectUnknownOptions(options, names, `${path.replace(/^options\./, '')}.`);
   const initialRetryTimeMs = optionalInteger(`${path}.initialRetryTimeMs`,
     options.initialRetryTimeMs, 300, 0, retryDelayMsMax);
   const maxRetryTimeMs = optionalInteger(`${path}.maxRetryTimeMs`, options.maxRetryTimeMs,
