@@ -60,6 +60,14 @@ describe('backoff', () => {
         expect(MambaError.is(error, 'INVALID_CONFIG')).toBe(true);
       }
       await consumer.close();
+      // A dead letter's step commits past the record: it needs a group.
+      const groupless = broker.consumer();
+      await groupless.subscribe('t');
+      const error = await groupless.run({ eachMessage: () => undefined,
+        deadLetter: { topic: 'dlq' } }).then(() => undefined, (e: unknown) => e);
+      expect(MambaError.is(error, 'INVALID_CONFIG')).toBe(true);
+      expect((error as MambaError).message).toContain('options.groupId');
+      await groupless.close();
     } finally {
       await broker.close();
     }
