@@ -12,7 +12,12 @@
  *    on the main thread, the consumer on the same thread; p50/p99/p99.9 from the bench's HDR
  *    recorder. Targets: p50 ≤ 100 µs, p99 ≤ 1 ms.
  *
+ * 3. Filters (issue 13): the same records with a `type` header, 1 % of them 'keep', read by
+ *    `eachMessage` unfiltered and with a filter keeping the 1 % (header conditions, and the
+ *    same as a SQL expression), in records scanned per second. Target: filtered ≥ 2× unfiltered.
+ *
  * Options: --records N  --size BYTES  --rate PER_SECOND  --latency-seconds S  --dir PATH
+ *          --only-filter (just part 3)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,6 +35,7 @@ interface Options {
   rate: number;
   latencySeconds: number;
   dir: string | undefined;
+  onlyFilter: boolean;
 }
 
 /** Printed by the dispatcher for `mamba bench consume --help`. */
@@ -38,7 +44,8 @@ export const help = `usage: mamba bench consume [options]
   --size 100              bytes of each record's value
   --rate 100000           records/s of the paced latency pass
   --latency-seconds 5     length of the latency pass
-  --dir DIR               where the temporary data directory goes (default: the OS's)`;
+  --dir DIR               where the temporary data directory goes (default: the OS's)
+  --only-filter           run only the filter comparison (part 3)`;
 
 function parse(args: string[]): Options {
   const value = (name: string, fallback: number): number => {
@@ -55,6 +62,7 @@ function parse(args: string[]): Options {
     rate: value('--rate', 100_000),
     latencySeconds: value('--latency-seconds', 5),
     dir: dirIndex < 0 ? undefined : args[dirIndex + 1],
+    onlyFilter: args.includes('--only-filter'),
   };
 }
 
@@ -101,6 +109,71 @@ async function readAll(broker: Broker, count: number,
   await consumer.close();
   if (seen !== count || bytes === 0) throw new Error(`read ${seen} of ${count} records`);
   return count / seconds;
+}
+
+/** Records with a `type` header, every 100th (and the last) 'keep', the others 'drop'. */
+async function fillHeadered(broker: Broker, options: Options): Promise<void> {
+  await broker.createTopic('bench-filter', { partitions: 1, segmentBytes: 256 * 1024 * 1024 });
+  const producer = broker.producer({ acks: 1, idempotent: false, batchBytes: 512 * 1024 });
+  const value = new Uint8Array(options.sizeBytes).fill(0x61);
+  const keep = new TextEncoder().encode('keep');
+  const drop = new TextEncoder().encode('drop');
+  const pending: Promise<unknown>[] = [];
+  for (let sent = 0; sent < options.records; sent += 5000) {
+    const count = Math.min(5000, options.records - sent);
+    pending.push(producer.sendBatch('bench-filter', Array.from({ length: count }, (_, i) => {
+      const index = sent + i;
+      const kept = index % 100 === 0 || index === options.records - 1;
+      return { value, headers: { type: kept ? keep : drop } };
+    })));
+    if (pending.length >= 16) await pending.shift();
+  }
+  await Promise.all(pending);
+  await producer.close();
+}
+
+/** eachMessage over 'bench-filter', with or without a filter; records scanned per second. */
+async function readFiltered(broker: Broker, count: number, filter: unknown): Promise<number> {
+  const consumer: Consumer = broker.consumer({ fromBeginning: true });
+  await consumer.subscribe('bench-filter', filter === undefined ? undefined
+    : { filter: filter as never });
+  let handled = 0;
+  let bytes = 0;
+  const startNs = nowNs();
+  await consumer.run({ eachMessage: (m) => {
+    bytes += m.value!.byteLength;
+    handled++;
+    if (m.offset === count - 1) void consumer.close();
+  } });
+  const seconds = (nowNs() - startNs) / 1e9;
+  await consumer.close();
+  const expected = filter === undefined ? count : Math.ceil(count / 100) +
+    ((count - 1) % 100 === 0 ? 0 : 1);
+  if (handled !== expected || bytes === 0) throw new Error(`handled ${handled} of ${expected}`);
+  return count / seconds;
+}
+
+/** Part 3: a filter keeping 1 % against unfiltered eachMessage, alternated, best of 2. */
+async function filterComparison(broker: Broker, options: Options): Promise<void> {
+  await fillHeadered(broker, options);
+  const conditions = { headers: { type: 'keep' } };
+  const expression = "type = 'keep'";
+  await readFiltered(broker, options.records, undefined); // warm-up
+  const rates = { none: [] as number[], conditions: [] as number[], expression: [] as number[] };
+  for (let round = 0; round < 2; round++) {
+    rates.none.push(await readFiltered(broker, options.records, undefined));
+    rates.conditions.push(await readFiltered(broker, options.records, conditions));
+    rates.expression.push(await readFiltered(broker, options.records, expression));
+  }
+  const none = Math.max(...rates.none);
+  console.log('filters: eachMessage over records with a type header, 1 % kept (best of 2):');
+  console.log(`  unfiltered                     ${millions(none).padStart(12)}`);
+  for (const [name, list] of [['{ headers: { type: \'keep\' } }', rates.conditions],
+    [`"${expression}"`, rates.expression]] as const) {
+    const rate = Math.max(...list);
+    console.log(`  ${name.padEnd(30)} ${millions(rate).padStart(12)}   ` +
+      `${(rate / none).toFixed(2)}× unfiltered (records scanned/s)`);
+  }
 }
 
 /** The baseline: the same records from a worker by batched postMessage. */
@@ -188,6 +261,10 @@ export async function run(args: string[]): Promise<void> {
   const broker = await Broker.open({ dataDir, actors: 1 });
   try {
     console.log(`consume: ${options.records} records of ${options.sizeBytes} B, one consumer`);
+    if (options.onlyFilter) {
+      await filterComparison(broker, options);
+      return;
+    }
     const fillStartNs = nowNs();
     await fill(broker, options);
     console.log(`filled the log in ${((nowNs() - fillStartNs) / 1e9).toFixed(1)} s`);
@@ -232,6 +309,7 @@ export async function run(args: string[]): Promise<void> {
     line('  produce → ack (write path)    ', acks);
     const ratio = recorder.summary().p50Us / Math.max(acks.summary().p50Us, 1e-3);
     console.log(`  consumer p50 / ack p50: ${ratio.toFixed(2)}×`);
+    await filterComparison(broker, options);
   } finally {
     await broker.close();
     fs.rmSync(dataDir, { recursive: true, force: true });

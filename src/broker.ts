@@ -30,7 +30,9 @@ import {
   DataDirLock, SessionFactory, Supervisor, TopicRegistry,
 } from './supervisor/index.js';
 import {
-  Consumer, Producer, ProducerSession, localGroupClient, resolveConsumerOptions,
+  Consumer, Producer, ProducerSession, listDeadLetters, localGroupClient, replayDeadLetters,
+  resolveConsumerOptions, type ConsumedMessageJson, type DeadLetterQuery, type ReplayOptions,
+  type ReplayResult, type ScanContext,
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
   type ProducerHandleOptions,
 } from './client/index.js';
@@ -143,6 +145,16 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     this.groups.topicsChanged();
   }
 
+  /** Creates `topic` unless it exists (dead-letter and retry topics, made on first use). */
+  private async ensureTopic(topic: string, partitions: number): Promise<void> {
+    if (this.directory.lookup(topic) !== undefined) return;
+    try {
+      await this.createTopic(topic, { partitions });
+    } catch (error) {
+      if (!MambaError.is(error, 'TOPIC_EXISTS')) throw error;
+    }
+  }
+
   async deleteTopic(topic: string): Promise<void> {
     this.checkOpen();
     await this.topics.remove(this.topics.get(topic));
@@ -207,10 +219,19 @@ export class Broker extends EventEmitter<BrokerEventMap> {
    */
   consumer(options?: ConsumerOptions): Consumer {
     this.checkOpen();
+    // Dead letters and retry topics go through one producer of the consumer's own.
+    let producer: Producer | undefined;
     const consumer: Consumer = new Consumer({
       controlBlock: this.controlBlock, directory: this.directory, dataDir: this.config.dataDir,
       groupClient: () => localGroupClient(this.groups),
-      onClose: () => this.consumers.delete(consumer),
+      onClose: () => {
+        this.consumers.delete(consumer);
+        void producer?.close();
+      },
+      delivery: {
+        producer: () => producer ??= this.producer({ acks: 'all' }),
+        ensureTopic: (topic, partitions) => this.ensureTopic(topic, partitions),
+      },
     }, options);
     this.consumers.add(consumer);
     return consumer;
@@ -230,6 +251,34 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       options: { ...options }, dataDir: this.config.dataDir,
       controlBlock: this.controlBlock.buffer, topicDirectory: this.directory.buffer, groupChannel,
     };
+  }
+
+  /**
+   * The dead letters in `query.topic` (optionally those matching `where`), as plain objects
+   * (client/dead-letter-replay.ts).
+   */
+  listDeadLetters(query: DeadLetterQuery): ConsumedMessageJson[] {
+    this.checkOpen();
+    return listDeadLetters(this.scanContext(), query);
+  }
+
+  /**
+   * Sends the dead letters of `options.topic` (those matching `where`) back to `to`, or each to
+   * its original topic; resolves once all are acknowledged (acks 'all').
+   */
+  async replayDeadLetters(options: ReplayOptions): Promise<ReplayResult> {
+    this.checkOpen();
+    const producer = this.producer({ acks: 'all' });
+    try {
+      return await replayDeadLetters(this.scanContext(), producer, options);
+    } finally {
+      await producer.close();
+    }
+  }
+
+  private scanContext(): ScanContext {
+    return { controlBlock: this.controlBlock, directory: this.directory,
+      dataDir: this.config.dataDir };
   }
 
   /** The offset a group committed for a partition (the next record it will read), if any. */

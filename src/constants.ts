@@ -153,3 +153,17 @@ export const partitionsConsumedConcurrentlyMax = partitionsPerBrokerMax;
 /** Bytes a timestamp seek asks of the log per read while it scans batch headers. */
 export const timestampScanBytes = 16 * MiB;
 assert(consumerMaxBatchBytesDefault <= consumerMaxBatchBytesMax, 'fetch default within max');
+
+// Delivery features: retries, dead letters, filters, routing (issue 13).
+/** The most retries a `retry` option may ask for (consumer handlers and producer sends). */
+export const retriesMax = 1_000;
+/** The longest single retry delay, and the longest retry-topic delay: one day. */
+export const retryDelayMsMax = 24 * 3600_000;
+/** The most retry topics (`<topic>.retry.<n>`) one consumer may use. */
+export const retryTopicCountMax = 10;
+/** The most routing rules of one producer (each send checks them in order). */
+export const routingRulesMax = 1_000;
+/** The longest filter expression accepted, in characters. */
+export const filterExpressionLengthMax = 4_096;
+/** Records a dead-letter replay (`mamba dlq replay`, `replayDeadLetters`) reads in one call. */
+export const deadLetterReplayRecordsMax = 10_000_000;

@@ -41,3 +41,10 @@ export type {
 export type { OffsetEntry } from './coordinator/index.js';
 export type { RevocationReason } from './client/index.js';
 export type { AssignorName, TopicPartition } from './coordinator/index.js';
+// Delivery features (issue 13): retries, dead letters, retry topics, filters, routing.
+export { DLQ_HEADERS, RETRY_HEADERS, REPLAYED_FROM_HEADER } from './client/index.js';
+export type {
+  BackoffOptions, ConsumerRetryOptions, DeadLetterOptions, DeadLetterQuery, DeadLetterSend,
+  FilterConditions, RecordFilterSpec, ReplayOptions, ReplayResult, RoutingMatch, RoutingRule,
+  SubscribeOptions, TopicRetryOptions,
+} from './client/index.js';

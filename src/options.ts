@@ -16,6 +16,9 @@ import {
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax, recordSizeBytesMax,
 } from './constants.js';
 import { COMPRESSION_NAMES, type CompressionName } from './records/index.js';
+// Types only: the producer checks these two options itself when it is made (it needs the topic
+// directory for the routing rules), still at the public edge.
+import type { BackoffOptions, RoutingRule } from './client/index.js';
 
 export type FlushPolicy = 'none' | 'batch' | { intervalMs: number };
 export type Acks = 0 | 1 | 'all';
@@ -136,12 +139,19 @@ export interface ProducerOptions {
    * (default 'none'). Consumers read every codec, whoever wrote the batch.
    */
   compression?: CompressionName;
+  /**
+   * Retry sends that fail with a retriable error (`retriable: true`: TIMEOUT, DISK_FULL, …)
+   * with exponential backoff and jitter; an idempotent producer's retry cannot duplicate.
+   */
+  retry?: BackoffOptions;
+  /** Routing rules, first match wins, else the partitioner (client/routing-rules.ts). */
+  routing?: RoutingRule[];
 }
 
 const producerOptionNames: OptionNames<ProducerOptions> = {
   acks: true, idempotent: true, lingerMs: true, batchBytes: true, partitioner: true,
   requestTimeoutMs: true,
-  maxBufferedBytes: true, compression: true,
+  maxBufferedBytes: true, compression: true, retry: true, routing: true,
 };
 
 export interface ProducerConfig {
@@ -153,6 +163,9 @@ export interface ProducerConfig {
   requestTimeoutMs: number;
   maxBufferedBytes: number;
   compression: CompressionName;
+  /** Checked by the producer (retry-policy.ts, routing-rules.ts). */
+  retry: unknown;
+  routing: unknown;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -305,6 +318,8 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
     maxBufferedBytes: optionalInteger('options.maxBufferedBytes', options.maxBufferedBytes,
       producerBufferedBytesDefault, producerBufferedBytesMin, producerBufferedBytesMax),
     compression: compression as CompressionName,
+    retry: options.retry,
+    routing: options.routing,
   };
 }
 

@@ -32,8 +32,11 @@ import { corruptRead, MambaError } from '../errors.js';
 import {
   BATCH_VERDICT_REASONS, STORED_BATCH, STORED_BATCH_NO_CRC, batchBaseOffset, batchLastOffset,
   batchMaxTimestamp, batchRecordCount, batchSizeBytesAt, checkBatch, dataViewOf, decodeHeaders,
-  forEachRecord, indexBatch, RecordIndex,
+  forEachRecord, indexBatch, RecordIndex, RecordView,
 } from '../records/index.js';
+
+/** Whether a consumer's filter keeps a record (record-filter.ts). */
+type RecordPredicate = (record: RecordView) => boolean;
 
 export interface ConsumedMessage {
   readonly topic: string;
@@ -196,6 +199,8 @@ export interface DecodedChunk {
   messages: ConsumedMessage[];
   /** The offset after the last batch decoded (a bad batch's base offset when one stopped it). */
   nextOffset: number;
+  /** Records a filter skipped: consumed, but made into no message. */
+  filteredCount: number;
 }
 
 /** Where a chunk's bytes are: for the corruption errors. */
@@ -210,15 +215,17 @@ export interface ChunkOrigin {
  * The records at or above `fromOffset` in `bytes`, whole batches as a `LogReader` returns them
  * (the first may start below `fromOffset`; gap markers hold no records). Each batch is checked
  * (`checkBatch`, with its CRC when `checkCrcs`) before its records are decoded. A bad batch
- * after good ones ends the chunk there; a bad first batch throws `CORRUPT_LOG`.
+ * after good ones ends the chunk there; a bad first batch throws `CORRUPT_LOG`. A `filter` is
+ * asked about each record before its message is made (record-filter.ts).
  */
 export function decodeChunk(
   bytes: Uint8Array, topic: string, partition: number, fromOffset: number, checkCrcs: boolean,
-  origin: ChunkOrigin,
+  origin: ChunkOrigin, filter?: RecordPredicate,
 ): DecodedChunk {
   const messages: ConsumedMessage[] = [];
   const view = dataViewOf(bytes);
   const rules = checkCrcs ? STORED_BATCH : STORED_BATCH_NO_CRC;
+  let filteredCount = 0;
   let position = 0;
   let nextOffset = fromOffset;
   while (position < bytes.byteLength) {
@@ -230,44 +237,71 @@ export function decodeChunk(
         reason: BATCH_VERDICT_REASONS[verdict],
       });
       if (messages.length === 0) throw error;
-      return { messages, nextOffset };
+      return { messages, nextOffset, filteredCount };
     }
     const lastOffset = batchLastOffset(view, position);
     if (lastOffset >= fromOffset && batchRecordCount(view, position) > 0) {
       const before = messages.length;
+      const filteredBefore = filteredCount;
       try {
         indexBatch(bytes, position, recordIndex);
       } catch (error) {
         if (!MambaError.is(error, 'CORRUPT_BATCH')) throw error;
         // None of a bad batch is handed out: the records before it are, then it is reported.
-        if (before > 0) return { messages, nextOffset };
+        messages.length = before;
+        filteredCount = filteredBefore;
+        if (before > 0) return { messages, nextOffset, filteredCount };
         throw corruptRead(topic, partition, Math.max(baseOffset, fromOffset), {
           path: origin.path, bytePosition: origin.bytePosition + position,
           reason: error.corruption?.reason ?? error.message,
         }, error);
       }
-      pushMessages(messages, recordIndex, topic, partition, fromOffset);
+      filteredCount += pushMessages(messages, recordIndex, topic, partition, fromOffset,
+        filter);
     }
     if (lastOffset + 1 > nextOffset) nextOffset = lastOffset + 1;
     position += batchSizeBytesAt(view, position);
   }
-  return { messages, nextOffset };
+  return { messages, nextOffset, filteredCount };
 }
 
 /** One index for every chunk a consumer decodes on this thread: decoding never nests. */
 const recordIndex = new RecordIndex();
 
-/** A message for each record of `index` at or above `fromOffset`, in order. */
+/**
+ * A message for each record of `index` at or above `fromOffset` that `filter` keeps, in order;
+ * returns the number of records the filter skipped. The filter sees each record through one
+ * reused `RecordView` filled from the index, before a message is made.
+ */
 function pushMessages(messages: ConsumedMessage[], index: RecordIndex, topic: string,
-  partition: number, fromOffset: number): void {
+  partition: number, fromOffset: number, filter: RecordPredicate | undefined): number {
   const records = index.records;
   const buffer = records.buffer;
   const base = records.byteOffset;
   const offsets = index.offsets;
+  const probe = filter === undefined ? undefined : new RecordView(records);
+  let filteredCount = 0;
   for (let i = 0; i < index.count; i++) {
     if (offsets[i] < fromOffset) continue;
+    if (probe !== undefined && !filter!(fillView(probe, index, i))) {
+      filteredCount++;
+      continue;
+    }
     messages.push(new MappedMessage(topic, partition, index, i, buffer, base));
   }
+  return filteredCount;
+}
+
+function fillView(view: RecordView, index: RecordIndex, i: number): RecordView {
+  view.offset = index.offsets[i];
+  view.timestamp = index.timestamps[i];
+  view.keyPosition = index.keyPositions[i];
+  view.keySizeBytes = index.keySizesBytes[i];
+  view.valuePosition = index.valuePositions[i];
+  view.valueSizeBytes = index.valueSizesBytes[i];
+  view.headersPosition = index.headersPositions[i];
+  view.headerCount = index.headerCounts[i];
+  return view;
 }
 
 /**

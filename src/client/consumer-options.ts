@@ -5,7 +5,8 @@
 import {
   consumerMaxBatchBytesDefault, consumerMaxBatchBytesMax, consumerMaxBatchRecordsDefault,
   consumerMaxBatchRecordsMax, consumerMaxWaitMsDefault, consumerMaxWaitMsMax,
-  handlerAttemptsDefault, handlerAttemptsMax, heartbeatIntervalMsDefault,
+  handlerAttemptsDefault, handlerAttemptsMax, handlerRetryBackoffMsMax,
+  handlerRetryBackoffMsMin, heartbeatIntervalMsDefault,
   partitionsConsumedConcurrentlyMax,
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
 } from '../constants.js';
@@ -15,6 +16,10 @@ import { rejectUnknownOptions, type OptionNames } from '../option-names.js';
 import { ASSIGNOR_NAMES, isAssignorName, type AssignorName } from '../coordinator/index.js';
 import { checkGroupId } from '../coordinator/index.js';
 import type { ConsumedBatch, ConsumedMessage } from './consumer-message.js';
+import {
+  resolveConsumerRetry, type BackoffPolicy, type ConsumerRetryOptions,
+} from './retry-policy.js';
+import { resolveDeadLetter, type DeadLetterOptions } from './dead-letter.js';
 
 export interface ConsumerOptions {
   /** No groupId: an independent reader of every partition of the subscribed topics. */
@@ -92,6 +97,14 @@ export interface CallbackRunOptions {
    * with HANDLER_FAILED (default 3, as for a handler pool); retries back off exponentially.
    */
   maxAttempts?: number;
+  /**
+   * Instead of `maxAttempts`: retries with exponential backoff and jitter (`{ retries,
+   * initialRetryTimeMs, maxRetryTimeMs, multiplier, jitter }`), blocking the partition, or
+   * `{ mode: 'topics', delaysMs }`: non-blocking retries through `<topic>.retry.<n>` topics.
+   */
+  retry?: ConsumerRetryOptions;
+  /** Where a record goes when its retries are exhausted, instead of failing `run`. */
+  deadLetter?: DeadLetterOptions;
 }
 
 /** `run` with a handler module in a piscina pool (see handler-pool.ts). */
@@ -108,14 +121,23 @@ export type RunOptions = CallbackRunOptions | HandlerRunOptions;
 /** `run` takes the names of either form (which form is checked after the names). */
 const runOptionNames: OptionNames<CallbackRunOptions & HandlerRunOptions> = {
   eachMessage: true, eachBatch: true, partitionsConsumedConcurrently: true,
-  handler: true, concurrency: true, maxAttempts: true, handlerData: true,
+  handler: true, concurrency: true, maxAttempts: true, handlerData: true, retry: true,
+  deadLetter: true,
 };
+
+/** What a callback run does with failures: backoff, then retry topics or a dead letter. */
+export interface FailureConfig {
+  backoff: BackoffPolicy;
+  /** Retry-topic delays (`mode: 'topics'`), else undefined. */
+  retryTopicDelaysMs: number[] | undefined;
+  deadLetter: DeadLetterOptions | undefined;
+}
 
 export type RunConfig =
   | { kind: 'message'; eachMessage: (message: ConsumedMessage) => unknown; concurrency: number;
-    maxAttempts: number }
+    failures: FailureConfig }
   | { kind: 'batch'; eachBatch: (batch: ConsumedBatch) => unknown; concurrency: number;
-    maxAttempts: number }
+    failures: FailureConfig }
   | { kind: 'pool'; options: HandlerRunOptions; concurrency: number };
 
 const integer = optionalInteger;
@@ -192,6 +214,10 @@ export function resolveRunOptions(options: unknown): RunConfig {
         'options.handler must be a URL or a path of a module exporting a handler function',
         { detail: { handler: String(handler) } });
     }
+    if (options.retry !== undefined || options.deadLetter !== undefined) {
+      throw invalidConfig('options.retry', 'with handler',
+        'absent: retry and deadLetter work with eachMessage and eachBatch (use maxAttempts)');
+    }
     return {
       kind: 'pool', options: options as unknown as HandlerRunOptions,
       concurrency: integer('options.concurrency', options.concurrency, 4, 1, 256),
@@ -199,18 +225,50 @@ export function resolveRunOptions(options: unknown): RunConfig {
   }
   const concurrency = integer('options.partitionsConsumedConcurrently',
     options.partitionsConsumedConcurrently, 1, 1, partitionsConsumedConcurrentlyMax);
-  const maxAttempts = integer('options.maxAttempts', options.maxAttempts, handlerAttemptsDefault,
-    1, handlerAttemptsMax);
+  const failures = resolveFailures(options);
   if (eachMessage !== undefined) {
     if (typeof eachMessage !== 'function') {
       throw invalidConfig('options.eachMessage', typeof eachMessage, 'a function');
     }
     return { kind: 'message', eachMessage: eachMessage as (m: ConsumedMessage) => unknown,
-      concurrency, maxAttempts };
+      concurrency, failures };
   }
   if (typeof eachBatch !== 'function') {
     throw invalidConfig('options.eachBatch', typeof eachBatch, 'a function');
   }
   return { kind: 'batch', eachBatch: eachBatch as (b: ConsumedBatch) => unknown, concurrency,
-    maxAttempts };
+    failures };
+}
+
+/**
+ * `maxAttempts` keeps its old backoff (10 ms doubling to 2 s, no jitter); `retry` replaces it.
+ * Retry topics need a dead-letter topic for what the last one gives up on.
+ */
+function resolveFailures(options: Record<string, unknown>): FailureConfig {
+  const deadLetter = options.deadLetter === undefined ? undefined
+    : resolveDeadLetter(options.deadLetter);
+  if (options.retry === undefined) {
+    const maxAttempts = integer('options.maxAttempts', options.maxAttempts,
+      handlerAttemptsDefault, 1, handlerAttemptsMax);
+    return {
+      backoff: { retries: maxAttempts - 1, initialRetryTimeMs: handlerRetryBackoffMsMin,
+        maxRetryTimeMs: handlerRetryBackoffMsMax, multiplier: 2, jitter: 0 },
+      retryTopicDelaysMs: undefined, deadLetter,
+    };
+  }
+  if (options.maxAttempts !== undefined) {
+    throw invalidConfig('options.maxAttempts', options.maxAttempts,
+      'absent when options.retry is given (retry.retries counts the retries)');
+  }
+  const retry = resolveConsumerRetry(options.retry);
+  if (retry.mode === 'blocking') {
+    return { backoff: retry.backoff, retryTopicDelaysMs: undefined, deadLetter };
+  }
+  if (deadLetter === undefined) {
+    throw invalidConfig('options.deadLetter', undefined,
+      "a dead-letter topic with retry mode 'topics' (where the last retry's failures go)");
+  }
+  const backoff = { retries: 0, initialRetryTimeMs: 0, maxRetryTimeMs: 0, multiplier: 1,
+    jitter: 0 };
+  return { backoff, retryTopicDelaysMs: retry.delaysMs, deadLetter };
 }

@@ -31,9 +31,7 @@
  * `run` otherwise resolves when `close()` stops it.
  */
 import { EventEmitter } from 'node:events';
-import {
-  handlerRetryBackoffMsMax, handlerRetryBackoffMsMin, timestampScanBytes,
-} from '../constants.js';
+import { timestampScanBytes } from '../constants.js';
 import { ControlBlock } from '../shm/index.js';
 import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader } from '../segments/index.js';
@@ -54,8 +52,15 @@ import {
 import { initCompression } from '../records/index.js';
 import {
   resolveConsumerOptions, resolveRunOptions, type ConsumerConfig, type ConsumerOptions,
-  type RunConfig, type RunOptions,
+  type FailureConfig, type RunConfig, type RunOptions,
 } from './consumer-options.js';
+import { backoffDelayMs, sleepMs } from './retry-policy.js';
+import { FailureRouter } from './failure-router.js';
+import { RecordForwarder, type DeliveryServices } from './record-forwarder.js';
+import type { HandlerFailure } from './dead-letter.js';
+import { compileFilter, type RecordFilterSpec, type RecordPredicate } from './record-filter.js';
+import { isObject } from '../options.js';
+import { rejectUnknownOptions, type OptionNames } from '../option-names.js';
 
 /** What a consumer needs from the broker; built by the broker, or from a handle in a worker. */
 export interface ConsumerContext {
@@ -66,6 +71,8 @@ export interface ConsumerContext {
   groupClient(): GroupClient;
   /** Called once the consumer has closed. */
   onClose(): void;
+  /** Producing and topic creation for dead letters and retry topics (not in other threads). */
+  delivery?: DeliveryServices;
 }
 
 export interface PartitionLag {
@@ -78,7 +85,19 @@ export interface PartitionLag {
   position: number;
   /** highWatermark − committed (− the processed position when nothing is committed). */
   lag: number;
+  /**
+   * Records this consumer's filter skipped in the partition since it got it: consumed (the
+   * position and commits moved past them) without being handed out.
+   */
+  filteredCount: number;
 }
+
+export interface SubscribeOptions {
+  /** Only records that match are handed out; see record-filter.ts (and the README). */
+  filter?: RecordFilterSpec;
+}
+
+const subscribeOptionNames: OptionNames<SubscribeOptions> = { filter: true };
 
 export interface PauseEntry {
   topic: string;
@@ -135,6 +154,14 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private readonly commitSequences = new Map<string, number>();
   /** The last error of a background (auto) commit; the next commit tries again. */
   lastAutoCommitError: unknown;
+  /** Dead letters and retry topics of the current `run`, when it has a `deadLetter`. */
+  private router: FailureRouter | undefined;
+  /** Resumes of retry-topic partitions paused until their next record is due. */
+  private readonly dueTimers = new Set<NodeJS.Timeout>();
+  /** Per subscribed topic with a filter, its compiled predicate. */
+  private readonly filters = new Map<string, RecordPredicate>();
+  /** Per partition key, records its filter skipped. */
+  private readonly filteredCounts = new Map<string, number>();
 
   constructor(private readonly context: ConsumerContext, options?: ConsumerOptions) {
     super();
@@ -173,8 +200,15 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
    * Adds topics to the subscription. With a groupId this joins the group (or joins again with
    * the wider subscription) and resolves once the first assignment is applied.
    */
-  async subscribe(topics: string | readonly string[]): Promise<void> {
+  async subscribe(topics: string | readonly string[], options?: SubscribeOptions):
+  Promise<void> {
     this.checkOpen();
+    let filter: RecordPredicate | undefined;
+    if (options !== undefined) {
+      if (!isObject(options)) throw invalidConfig('subscribe options', options, 'an object');
+      rejectUnknownOptions(options, subscribeOptionNames);
+      if (options.filter !== undefined) filter = compileFilter(options.filter);
+    }
     // Decoding is synchronous; zstd's wasm starts once per thread, before the first read.
     await initCompression();
     const list = typeof topics === 'string' ? [topics] : topics;
@@ -182,6 +216,10 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       throw invalidConfig('topics', String(topics), 'a topic name or a non-empty array of them');
     }
     const locations = list.map((topic: unknown) => this.locate(topic));
+    for (const location of locations) {
+      if (filter !== undefined) this.filters.set(location.topic, filter);
+      else if (options !== undefined) this.filters.delete(location.topic);
+    }
     const added = locations.filter((l) => !this.topics.has(l.topic));
     for (const location of added) {
       this.topics.add(location.topic);
@@ -217,6 +255,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       });
     }
     this.checkIdle();
+    if (run.kind !== 'pool') await this.prepareFailures(run.failures);
+    this.checkIdle();
     this.consuming = this.loop(run, pool);
     try {
       await this.consuming;
@@ -225,8 +265,43 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       throw error;
     } finally {
       this.consuming = undefined;
+      this.router = undefined;
+      for (const timer of this.dueTimers) clearTimeout(timer);
+      this.dueTimers.clear();
       await pool?.close();
     }
+  }
+
+  /**
+   * Dead letters and retry topics need the group (their step commits past the record) and the
+   * broker's producer; retry topics are created as needed and joined to the subscription.
+   */
+  private async prepareFailures(failures: FailureConfig): Promise<void> {
+    if (failures.deadLetter === undefined) return;
+    const groupId = this.config.groupId;
+    const delivery = this.context.delivery;
+    if (groupId === undefined) {
+      throw invalidConfig('options.groupId', undefined,
+        'a group id for deadLetter (its step commits past the dead letter)');
+    }
+    if (delivery === undefined) {
+      throw invalidConfig('options.deadLetter', 'in a worker thread',
+        'used on a consumer made by broker.consumer() (it produces dead letters)');
+    }
+    const forwarder = new RecordForwarder(delivery, this.context, groupId);
+    const router = new FailureRouter(forwarder, delivery, groupId, failures.deadLetter,
+      failures.retryTopicDelaysMs);
+    const retryTopics: string[] = [];
+    for (const topic of [...this.topics]) {
+      if (router.isRetryTopic(topic)) continue;
+      const location = this.locate(topic);
+      for (const name of router.addSource(topic)) {
+        await delivery.ensureTopic(name, location.partitionCount);
+        retryTopics.push(name);
+      }
+    }
+    this.router = router;
+    if (retryTopics.some((name) => !this.topics.has(name))) await this.subscribe(retryTopics);
   }
 
   /** Messages one at a time; see the file comment for when one counts as processed. */
@@ -311,6 +386,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       return {
         topic: c.topic, partition: c.partition, highWatermark, committed: c.committed,
         position: c.position, lag: Math.max(0, highWatermark - base),
+        filteredCount: this.filteredCounts.get(c.key) ?? 0,
       };
     });
   }
@@ -473,7 +549,10 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
         });
       }
     }
-    for (const cursor of cursors) this.fetcher.remove(cursor.key);
+    for (const cursor of cursors) {
+      this.fetcher.remove(cursor.key);
+      this.filteredCounts.delete(cursor.key);
+    }
     this.emit('revoked', partitions, reason);
   }
 
@@ -641,8 +720,13 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
    */
   decode(chunk: Chunk): DecodedChunk {
     const cursor = chunk.cursor;
-    return decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset,
-      this.config.checkCrcs, chunk);
+    const decoded = decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset,
+      this.config.checkCrcs, chunk, this.filters.get(cursor.topic));
+    if (decoded.filteredCount > 0) {
+      this.filteredCounts.set(cursor.key,
+        (this.filteredCounts.get(cursor.key) ?? 0) + decoded.filteredCount);
+    }
+    return decoded;
   }
 
   /**
@@ -712,8 +796,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     decoded: DecodedChunk): Promise<void> {
     switch (run.kind) {
       case 'message':
-        return this.eachMessage(run.eachMessage, chunk, decoded, run.maxAttempts);
-      case 'batch': return this.eachBatch(run.eachBatch, chunk, decoded, run.maxAttempts);
+        return this.eachMessage(run.eachMessage, chunk, decoded, run.failures);
+      case 'batch': return this.eachBatch(run.eachBatch, chunk, decoded, run.failures);
       case 'pool': return this.eachPoolBatch(pool!, chunk, decoded);
     }
   }
@@ -726,12 +810,25 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   }
 
   private async eachMessage(callback: (m: ConsumedMessage) => unknown, chunk: Chunk,
-    decoded: DecodedChunk, maxAttempts: number): Promise<void> {
+    decoded: DecodedChunk, failures: FailureConfig): Promise<void> {
     const cursor = chunk.cursor;
+    const router = this.router;
     for (const message of decoded.messages) {
       if (!this.live(chunk)) {
         this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
         return;
+      }
+      if (router !== undefined && router.isRetryTopic(message.topic)) {
+        const dueInMs = router.dueInMs(message);
+        if (dueInMs > 0) {
+          this.waitUntilDue(chunk, message, dueInMs);
+          return;
+        }
+        if (dueInMs < 0) {
+          // Another group's retry record: consumed, not handled.
+          if (cursor.epoch === chunk.epoch) cursor.processed = message.offset + 1;
+          continue;
+        }
       }
       // The first call is made here, so that a handler that returns without a promise costs no
       // await (no microtask turn per record); a promise, or a throw, takes the retry path.
@@ -747,50 +844,126 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
           const result = callback(message);
           return isThenable(result) ? result : undefined;
         };
-        if (!await this.withRetries(chunk, message.offset, maxAttempts, call, first)) return;
+        const exhausted = router === undefined ? undefined
+          : (failure: HandlerFailure) => this.forwardFailed(chunk, message, failure);
+        if (!await this.withRetries(chunk, message.offset, failures, call, first, exhausted)) {
+          return;
+        }
       }
       if (cursor.epoch === chunk.epoch) cursor.processed = message.offset + 1;
     }
     if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
   }
 
+  /**
+   * A retry-topic record not yet due: its partition is paused until it is, and the rest of
+   * the chunk is fetched again then. The other partitions go on meanwhile.
+   */
+  private waitUntilDue(chunk: Chunk, message: ConsumedMessage, dueInMs: number): void {
+    const entry = [{ topic: message.topic, partitions: [message.partition] }];
+    this.pause(entry);
+    this.fetcher.rewind(chunk.cursor, chunk.epoch, chunk.cursor.processed);
+    const timer = setTimeout(() => {
+      this.dueTimers.delete(timer);
+      if (this.lifecycle === 'open') this.resume(entry);
+    }, dueInMs);
+    this.dueTimers.add(timer);
+  }
+
+  /**
+   * The step after a record's retries are exhausted: forward it (next retry topic or dead
+   * letter), then commit past it, before the partition goes on (forward-mark.ts). A failed
+   * commit (the partition was taken away meanwhile) leaves the record to its next owner, whose
+   * step finds the record already forwarded.
+   */
+  private async forwardFailed(chunk: Chunk, message: ConsumedMessage, failure: HandlerFailure):
+  Promise<void> {
+    await this.router!.route(message, failure);
+    const cursor = chunk.cursor;
+    if (cursor.epoch !== chunk.epoch) return;
+    cursor.processed = message.offset + 1;
+    await this.commitInFlight;
+    const entry = { topic: message.topic, partition: message.partition,
+      offset: message.offset + 1 };
+    await this.commitEntries([entry]).catch((error: unknown) => {
+      this.lastAutoCommitError = error;
+    });
+  }
+
   private async eachBatch(callback: (b: ConsumedBatch) => unknown, chunk: Chunk,
-    decoded: DecodedChunk, maxAttempts: number): Promise<void> {
+    decoded: DecodedChunk, failures: FailureConfig): Promise<void> {
     const cursor = chunk.cursor;
     if (decoded.messages.length > 0) {
       const batch: ConsumedBatch = {
         topic: cursor.topic, partition: cursor.partition, messages: decoded.messages,
         highWatermark: chunk.highWatermark, nextOffset: decoded.nextOffset,
       };
-      const done = await this.withRetries(chunk, decoded.messages[0].offset, maxAttempts,
-        async () => { await callback(batch); });
+      // With a dead-letter topic, a batch that kept failing is handed out again one record at
+      // a time, so that only the records that fail on their own become dead letters.
+      const exhausted = this.router === undefined ? undefined
+        : () => this.eachBatchRecord(callback, chunk, batch);
+      const done = await this.withRetries(chunk, decoded.messages[0].offset, failures,
+        async () => { await callback(batch); }, undefined, exhausted);
       if (!done) return;
     }
     if (cursor.epoch === chunk.epoch) cursor.processed = decoded.nextOffset;
   }
 
-  /**
-   * Runs a handler call, again after a capped exponential backoff when it throws, up to
-   * `maxAttempts` calls; then rewinds the partition to its first unprocessed record and throws
-   * HANDLER_FAILED with the handler's error as `cause`. False when the chunk stopped counting
-   * (seek, revocation, close) while it waited to retry: the partition was rewound. `first`, when
-   * given, is the first attempt already made (its promise, or a function that rethrows).
-   */
-  private async withRetries(chunk: Chunk, offset: number, maxAttempts: number,
-    call: () => PromiseLike<unknown> | undefined,
-    first: () => PromiseLike<unknown> | undefined = call): Promise<boolean> {
+  private async eachBatchRecord(callback: (b: ConsumedBatch) => unknown, chunk: Chunk,
+    batch: ConsumedBatch): Promise<void> {
     const cursor = chunk.cursor;
+    for (const message of batch.messages) {
+      if (message.offset < cursor.processed) continue;
+      const firstFailureMs = Date.now();
+      try {
+        await callback({ ...batch, messages: [message], nextOffset: message.offset + 1 });
+        if (cursor.epoch === chunk.epoch) cursor.processed = message.offset + 1;
+      } catch (error) {
+        await this.forwardFailed(chunk, message,
+          { error, attempts: 1, firstFailureMs, lastFailureMs: Date.now() });
+      }
+    }
+  }
+
+  /**
+   * Runs a handler call, again after an exponential backoff (`failures.backoff`) when it
+   * throws, up to `retries + 1` calls; then, with `exhausted`, hands the failure to it (a dead
+   * letter or retry topic) and returns true, else rewinds the partition to its first
+   * unprocessed record and throws HANDLER_FAILED with the handler's error as `cause`. False when
+   * the chunk stopped counting (seek, revocation, close) while it waited to retry: the
+   * partition was rewound. Heartbeats run on their own timer meanwhile, so a long wait is lag,
+   * not a rebalance. `first`, when given, is the first attempt already made.
+   */
+  private async withRetries(chunk: Chunk, offset: number, failures: FailureConfig,
+    call: () => PromiseLike<unknown> | undefined,
+    first: () => PromiseLike<unknown> | undefined = call,
+    exhausted?: (failure: HandlerFailure) => Promise<void>): Promise<boolean> {
+    const cursor = chunk.cursor;
+    const maxAttempts = failures.backoff.retries + 1;
+    let firstFailureMs = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         await (attempt === 1 ? first() : call());
         return true;
       } catch (error) {
+        const nowMs = Date.now();
+        if (attempt === 1) firstFailureMs = nowMs;
+        if (attempt >= maxAttempts && exhausted !== undefined) {
+          try {
+            await exhausted({ error, attempts: attempt, firstFailureMs, lastFailureMs: nowMs });
+          } catch (stepError) {
+            // The record was not moved: it stays the partition's next one to deliver.
+            this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
+            throw stepError;
+          }
+          return true;
+        }
         if (attempt >= maxAttempts) {
           this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
           throw handlerFailed(cursor.topic, cursor.partition, offset, attempt, error);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, retryBackoffMs(attempt)));
+      await sleepMs(backoffDelayMs(failures.backoff, attempt));
       if (!this.live(chunk)) {
         this.fetcher.rewind(cursor, chunk.epoch, cursor.processed);
         return false;
@@ -958,10 +1131,6 @@ function checkOffset(offset: unknown): asserts offset is number {
       `offset ${String(offset)} is not an offset: a non-negative integer is`,
       { detail: { offset: String(offset) } });
   }
-}
-
-function retryBackoffMs(attempt: number): number {
-  return Math.min(handlerRetryBackoffMsMax, handlerRetryBackoffMsMin * 2 ** (attempt - 1));
 }
 
 function handlerFailed(topic: string, partition: number, offset: number, attempts: number,

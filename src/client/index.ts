@@ -12,3 +12,18 @@ export * from './groups/index.js';
 export * from './handler-task.js';
 export type { OffsetReset } from './consumer-fetcher.js';
 export { partitionDirectory } from './consumer-fetcher.js';
+export {
+  backoffDelayMs, type BackoffOptions, type ConsumerRetryOptions, type TopicRetryOptions,
+} from './retry-policy.js';
+export {
+  DLQ_HEADERS, FORWARD_SOURCE_HEADER, type DeadLetterOptions, type DeadLetterSend,
+} from './dead-letter.js';
+export { RETRY_HEADERS } from './failure-router.js';
+export type { DeliveryServices } from './record-forwarder.js';
+export type { FilterConditions, RecordFilterSpec } from './record-filter.js';
+export type { RoutingMatch, RoutingRule } from './routing-rules.js';
+export { scanPartition, type ScanContext } from './partition-scan.js';
+export {
+  REPLAYED_FROM_HEADER, listDeadLetters, replayDeadLetters, type DeadLetterQuery,
+  type ReplayOptions, type ReplayResult,
+} from './dead-letter-replay.js';

@@ -24,6 +24,8 @@ import { PartitionChooser } from './partitioner.js';
 import { ProducerBuffer } from './producer-buffer.js';
 import { ProducerSession, type OutgoingBatch } from './producer-session.js';
 import type { SessionHandle } from '../shm/index.js';
+import { RoutingTable, checkPartition as checkRoutedPartition } from './routing-rules.js';
+import { backoffDelayMs, resolveBackoff, type BackoffPolicy } from './retry-policy.js';
 
 export interface Message {
   key?: string | Uint8Array | null;
@@ -74,6 +76,8 @@ interface OpenBatch {
   records: RecordInput[];
   sizeBytes: number;
   waiters: Waiter[];
+  /** Sends of this batch that failed with a retriable error and were retried. */
+  retries: number;
 }
 
 const encoder = new TextEncoder();
@@ -100,6 +104,8 @@ export class Producer {
   private readonly codec: CompressionCodec | undefined;
   /** zstd's wasm starting in this thread; sends wait for it (only until it has started). */
   private codecStarting: Promise<void> | undefined;
+  private readonly routing: RoutingTable | undefined;
+  private readonly retry: BackoffPolicy | undefined;
 
   constructor(
     private readonly session: ProducerSession,
@@ -113,6 +119,10 @@ export class Producer {
     // Random 47-bit ids: unique across restarts without a registry, and exact as a number.
     this.producerId = this.config.idempotent ? BigInt(randomInt(1, 2 ** 47)) : -1n;
     this.codec = codecNamed(this.config.compression);
+    this.routing = this.config.routing === undefined ? undefined
+      : new RoutingTable(this.config.routing, directory);
+    this.retry = this.config.retry === undefined ? undefined
+      : resolveBackoff(this.config.retry, 'options.retry');
     if (this.codec !== undefined && !compressionReady()) {
       this.codecStarting = initCompression().then(() => { this.codecStarting = undefined; });
     }
@@ -145,7 +155,52 @@ export class Producer {
     return this.sendRecords(topic, messages);
   }
 
-  private async sendRecords(topic: string, messages: readonly Message[]):
+  private sendRecords(topic: string, messages: readonly Message[]): Promise<SendResult[]> {
+    if (this.routing === undefined) return this.sendToTopic(topic, messages);
+    let routes: Map<string, number[]>;
+    let routed: Message[];
+    try {
+      ({ routes, routed } = this.routeAll(topic, messages));
+    } catch (error) {
+      return rejectLater(error);
+    }
+    if (routes.size === 1 && routes.has(topic)) return this.sendToTopic(topic, routed);
+    const results = new Array<SendResult>(messages.length);
+    return Promise.all([...routes].map(async ([target, indexes]) => {
+      const sent = await this.sendToTopic(target, indexes.map((i) => routed[i]));
+      indexes.forEach((index, i) => { results[index] = sent[i]; });
+    })).then(() => results);
+  }
+
+  /**
+   * The routing rules applied to messages without a partition of their own: each message with
+   * the partition its rule named, grouped by the topic it goes to (indexes into `messages`).
+   */
+  private routeAll(topic: string, messages: readonly Message[]):
+  { routes: Map<string, number[]>; routed: Message[] } {
+    const routes = new Map<string, number[]>();
+    const routed = messages.map((message, index) => {
+      let target = topic;
+      let result = message;
+      if (typeof message === 'object' && message !== null && message.partition === undefined) {
+        const route = this.routing!.route(topic, message.key, message.headers);
+        if (route !== undefined) {
+          target = route.topic;
+          if (route.partition !== undefined) {
+            checkRoutedPartition(this.directory, target, route.partition);
+            result = { ...message, partition: route.partition };
+          }
+        }
+      }
+      const list = routes.get(target);
+      if (list === undefined) routes.set(target, [index]);
+      else list.push(index);
+      return result;
+    });
+    return { routes, routed };
+  }
+
+  private async sendToTopic(topic: string, messages: readonly Message[]):
   Promise<SendResult[]> {
     let records: RecordInput[];
     let sizeBytes = 0;
@@ -250,7 +305,7 @@ export class Producer {
     done: Waiter['done']): void {
     let batch = this.open.get(slot);
     if (batch === undefined) {
-      batch = { topic, partition, slot, records: [], sizeBytes: 0, waiters: [] };
+      batch = { topic, partition, slot, records: [], sizeBytes: 0, waiters: [], retries: 0 };
       this.open.set(slot, batch);
     }
     batch.waiters.push({ first: batch.records.length, count: records.length, done });
@@ -286,6 +341,7 @@ export class Producer {
     this.open.delete(open.slot);
     this.chooser.batchSealed(open.topic);
     this.inFlight++;
+    let meta: BatchMeta | undefined;
     const batch: OutgoingBatch = {
       slot: open.slot,
       topic: open.topic,
@@ -293,12 +349,20 @@ export class Producer {
       acks: ackLevels[String(this.config.acks)],
       records: open.records,
       timeoutMs: this.config.requestTimeoutMs,
-      meta: () => this.nextMeta(open.slot, open.records.length),
-      settle: (error, baseOffset) => this.settled(open, error, baseOffset),
+      // A retried batch is sent again with the sequence it had, so the actor recognises it if
+      // the first send was appended after all (a TIMEOUT that came before the ack).
+      meta: () => meta ??= this.nextMeta(open.slot, open.records.length),
+      settle: (error, baseOffset) => {
+        if (error !== undefined && this.retrySend(open, batch, error)) return;
+        this.settled(open, error, baseOffset);
+      },
       compression: this.codec,
     };
     const inFlight = this.inFlightBySlot.get(open.slot) ?? 0;
-    if (inFlight >= inFlightBatchesPerPartitionMax) {
+    // With retries, one batch per partition at a time: a batch sent again must not follow a
+    // later one, whose sequence would then be out of order.
+    const inFlightMax = this.retry === undefined ? inFlightBatchesPerPartitionMax : 1;
+    if (inFlight >= inFlightMax) {
       // The actor recognises a replayed batch only among a partition's last
       // inFlightBatchesPerPartitionMax batches per producer, so no more may be outstanding.
       const waiting = this.waitingBySlot.get(open.slot) ?? [];
@@ -308,6 +372,21 @@ export class Producer {
     }
     this.inFlightBySlot.set(open.slot, inFlight + 1);
     this.session.submit(batch);
+  }
+
+  /**
+   * Sends a batch again after a retriable error, up to `retry.retries` times, after the
+   * backoff; false when it is to fail instead. The batch keeps its place (slot, buffer room).
+   */
+  private retrySend(open: OpenBatch, batch: OutgoingBatch, error: Error): boolean {
+    const retry = this.retry;
+    if (retry === undefined || !(error instanceof MambaError) || !error.retriable ||
+      open.retries >= retry.retries || this.isClosed) {
+      return false;
+    }
+    open.retries++;
+    setTimeout(() => this.session.submit(batch), backoffDelayMs(retry, open.retries));
+    return true;
   }
 
   private releaseSlot(slot: number): void {

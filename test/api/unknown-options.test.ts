@@ -91,7 +91,8 @@ describe('unknown options are rejected with INVALID_CONFIG', () => {
   it('lists the valid names when none is close', () => {
     expect(shown(() => broker.producer({ zzzzzzzz: 1 } as never))).toBe(
       'INVALID_CONFIG: unknown option zzzzzzzz (valid options: acks, idempotent, lingerMs, ' +
-      'batchBytes, partitioner, requestTimeoutMs, maxBufferedBytes, compression)');
+      'batchBytes, partitioner, requestTimeoutMs, maxBufferedBytes, compression, retry, ' +
+      'routing)');
   });
 
   it('says why a kafkajs option has no Mamba counterpart', async () => {

@@ -87,7 +87,7 @@ describe('the record index', () => {
       headers: i % 7 === 0 ? [['h', Buffer.from([i & 0xff])]] as Array<[string, Uint8Array]>
         : [],
     }));
-    const bytes = compressBatch(encodeBatch(records, { baseOffset: 40 }), codecNamed('gzip'));
+    const bytes = compressBatch(encodeBatch(records, { baseOffset: 40 }), codecNamed('gzip')!);
     const index = new RecordIndex();
     expect(byIndex(bytes, 0, index)).toEqual(byCallback(bytes, 0));
     expect(index.count).toBe(300);
