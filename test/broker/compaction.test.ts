@@ -43,9 +43,15 @@ interface Read {
   offsets: number[];
 }
 
-/** A consumer from `fromOffset` to the high-watermark: the table it builds, offsets it saw. */
-async function readTable(open: Broker, topic: string, fromOffset = 0): Promise<Read> {
-  const end = (await open.describeTopic(topic)).partitions[0].highWatermark;
+/**
+ * A consumer from `fromOffset` up to `lastOffset` (default: the last offset below the
+ * high-watermark, which is the last record unless the cleaner removed it): the table it builds,
+ * and the offsets it saw.
+ */
+async function readTable(open: Broker, topic: string, fromOffset = 0, lastOffset?: number):
+  Promise<Read> {
+  const end = lastOffset === undefined
+    ? (await open.describeTopic(topic)).partitions[0].highWatermark : lastOffset + 1;
   const consumer: Consumer = open.consumer({ fromBeginning: true });
   await consumer.subscribe(topic);
   consumer.seek(topic, 0, fromOffset);
@@ -159,4 +165,39 @@ describe('compaction through the broker', () => {
     expect(read.table.get('k1')).toBe('v90001');
     expect(fs.readdirSync(dir).filter((name) => name.includes('clean'))).toEqual([]);
   }, 30_000);
+
+  it('removes tombstones once they are older than deleteRetentionMs', async () => {
+    const dataDir = tempDir();
+    broker = await Broker.open({ dataDir, actors: 1 });
+    const deleteRetentionMs = 4_000;
+    await broker.createTopic('people', { cleanupPolicy: 'compact', deleteRetentionMs,
+      minCleanableDirtyRatio: 1 });
+    const producer = broker.producer({ acks: 1 });
+    await producer.sendBatch('people', Array.from({ length: 100 }, (_, i) =>
+      ({ key: `p${i % 10}`, value: `v${i}`, partition: 0 })));
+    // Keys p0..p4 are deleted.
+    await producer.sendBatch('people', Array.from({ length: 5 }, (_, i) =>
+      ({ key: `p${i}`, value: null, partition: 0 })));
+    const deletedAtMs = Date.now();
+    await producer.close();
+    const expectedTable = new Map(Array.from({ length: 5 }, (_, i) =>
+      [`p${i + 5}`, `v${90 + i + 5}`]));
+
+    const [young] = await broker.compact('people');
+    expect(young.tombstonesRemoved).toBe(0);
+    const withTombstones = await readTable(broker, 'people');
+    expect(withTombstones.table).toEqual(expectedTable);
+    expect(withTombstones.offsets).toEqual([95, 96, 97, 98, 99, 100, 101, 102, 103, 104]);
+
+    // The condition is the clock itself: wait until the tombstones are old enough.
+    while (Date.now() - deletedAtMs <= deleteRetentionMs) {
+      await new Promise((resolve) => setTimeout(resolve, deleteRetentionMs));
+    }
+    const [old] = await broker.compact('people');
+    expect(old.tombstonesRemoved).toBe(5);
+    // The log ends at 105 still; its last record is at 99 now.
+    const cleaned = await readTable(broker, 'people', 0, 99);
+    expect(cleaned.table).toEqual(expectedTable);
+    expect(cleaned.offsets).toEqual([95, 96, 97, 98, 99]);
+  });
 });
