@@ -16,7 +16,9 @@
  * The name is the segment's base offset, zero-padded to 20 digits. Both files are created at
  * full size and zero-filled before they are mapped, and never made shorter (invariant 5), so
  * every byte of a mapping stays addressable for the life of the process. The end of the data
- * is the first all-zero batch header.
+ * is the first all-zero batch header. A segment the log cleaner rewrote (segment-cleaner.ts)
+ * is smaller: its data and at least one zero header, in whole pages; being sealed, it is
+ * never appended to.
  */
 import nodePath from 'node:path';
 import { assert } from '../assert.js';
