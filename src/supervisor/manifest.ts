@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { MambaError } from '../errors.js';
-import { COMPACTION_DEFAULTS, type TopicConfig } from '../options.js';
+import type { TopicConfig } from '../options.js';
 import { crc32c } from '../records/index.js';
 import { MmapStorage, type SegmentStorage } from '../segments/index.js';
 
@@ -67,8 +67,6 @@ export function readManifest(
   }
   const body = JSON.parse(envelope.body) as ManifestBody;
   if (body.version !== MANIFEST_VERSION) throw corrupt(`unknown version ${body.version}`);
-  // Topics recorded before compaction existed get its defaults (policy 'delete').
-  for (const topic of body.topics) topic.config = { ...COMPACTION_DEFAULTS, ...topic.config };
   return body;
 }
 

@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Broker, MambaError, type Consumer } from '../../src/index.js';
+import { Broker, MambaError, type Consumer, type TopicConfig } from '../../src/index.js';
+import { readManifest, writeManifest } from '../../src/supervisor/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const keyCount = 10_000;
@@ -98,6 +99,21 @@ describe('compaction through the broker', () => {
     broker = await Broker.open({ dataDir, actors: 1 });
     expect((await broker.describeTopic('t')).config).toMatchObject({
       cleanupPolicy: 'compact,delete', minCleanableDirtyRatio: 0.25, deleteRetentionMs: 1_000,
+    });
+    // A manifest written before compaction existed: its topics open with the defaults.
+    await broker.close();
+    const manifest = readManifest(dataDir);
+    for (const topic of manifest.topics) {
+      const config: Partial<TopicConfig> = { ...topic.config };
+      delete config.cleanupPolicy;
+      delete config.minCleanableDirtyRatio;
+      delete config.deleteRetentionMs;
+      topic.config = config as TopicConfig;
+    }
+    writeManifest(dataDir, manifest);
+    broker = await Broker.open({ dataDir, actors: 1 });
+    expect((await broker.describeTopic('t')).config).toMatchObject({
+      cleanupPolicy: 'delete', minCleanableDirtyRatio: 0.5, deleteRetentionMs: 86_400_000,
     });
   });
 
