@@ -255,8 +255,8 @@ function keeps(
   record: RecordSpan, latest: Map<string, number>, task: CleanTask, result: CleanResult,
 ): boolean {
   if (record.key === null) return true;
+  // Every key of the segments cleaned is in the map, with its latest offset among them.
   const newest = latest.get(record.key);
-  // A key the map does not hold was first seen after the segments cleaned: keep its records.
   if (newest !== undefined && newest > record.offset) return false;
   if (record.tombstone && task.nowMs - record.timestampMs > task.deleteRetentionMs) {
     result.tombstonesRemoved += 1;
