@@ -216,4 +216,22 @@ describe('compaction through the broker', () => {
     expect(cleaned.table).toEqual(expectedTable);
     expect(cleaned.offsets).toEqual([95, 96, 97, 98, 99]);
   });
+
+  it("applies no retention to a 'compact' topic, as to a 'delete' one beside it", async () => {
+    broker = await Broker.open({ dataDir: tempDir(), actors: 1 });
+    const options = { segmentBytes: 256 * 1024, retentionMs: 1, minCleanableDirtyRatio: 1 };
+    await broker.createTopic('deleted', { ...options, cleanupPolicy: 'delete' });
+    await broker.createTopic('kept', { ...options, cleanupPolicy: 'compact' });
+    await sendUpdates(broker, 'deleted', 0, 40_000);
+    await sendUpdates(broker, 'kept', 0, 40_000);
+    // One actor applies retention to both in the same pass: wait for it to trim 'deleted'.
+    const deadline = Date.now() + 20_000;
+    let trimmed = false;
+    while (!trimmed && Date.now() < deadline) {
+      trimmed = (await broker.describeTopic('deleted')).partitions[0].logStartOffset > 0;
+      if (!trimmed) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(trimmed).toBe(true);
+    expect((await broker.describeTopic('kept')).partitions[0].logStartOffset).toBe(0);
+  });
 });
