@@ -13,6 +13,9 @@ import { storageKinds, quiet } from './log-harness.js';
 import { splitBatches } from './batch-builder.js';
 import { ATTRIBUTES_OFFSET, CODEC_ID } from '../../src/records/index.js';
 import {
+  INDEX_BYTE_POSITION_OFFSET, INDEX_ENTRY_SIZE_BYTES, INDEX_RELATIVE_OFFSET_OFFSET,
+} from '../../src/segments/offset-index.js';
+import {
   appendUpdates, compactLog, expectedAfterCleaning, readRecords, tableOf, type StoredRecord,
 } from './compaction-harness.js';
 
@@ -124,6 +127,25 @@ for (const kind of storageKinds) {
       compactLog(log, storage, { rollActive: false });
       const after = readRecords((from, max) => log.read(from, max));
       expect(after).toEqual(expectedAfterCleaning(before));
+      log.close();
+    });
+
+    it('a reader whose .index is of another version of the segment reads right', () => {
+      // A reader maps a segment's .log and .index one after the other; a swap between the two
+      // gives it an index of the other version, whose entries point at other batches.
+      const { log, storage, dir } = openLog();
+      for (let i = 0; i < 40; i += 1) {
+        appendUpdates(log, { keyCount: 1_000, updateCount: 10, recordsPerBatch: 10 });
+      }
+      const indexPath = nodePath.join(dir, segmentFileName(0, '.index'));
+      const index = storage.mapReadWrite(indexPath);
+      const view = new DataView(index.bytes.buffer, index.bytes.byteOffset);
+      // Entry 1 claims offset 1 is at the start of the 30th batch (offset 290).
+      const position = log.read(290, 1).byteOffset - log.read(0, 1).byteOffset;
+      view.setUint32(INDEX_ENTRY_SIZE_BYTES + INDEX_RELATIVE_OFFSET_OFFSET, 1, true);
+      view.setUint32(INDEX_ENTRY_SIZE_BYTES + INDEX_BYTE_POSITION_OFFSET, position, true);
+      const reader = LogReader.open(dir, storage);
+      expect(readRecords((from, max) => reader.read(from, max, 400), 5)[0].offset).toBe(5);
       log.close();
     });
 
