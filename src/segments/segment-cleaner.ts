@@ -121,14 +121,26 @@ export function cleanSegments(storage: SegmentStorage, task: CleanTask): CleanRe
     segments: [], keyCount: latest.size, recordsBefore: 0, recordsAfter: 0,
     tombstonesRemoved: 0, bytesBefore: 0, bytesAfter: 0,
   };
-  for (const source of sources.slice(0, cleanCount)) {
-    const cleaned = rewriteSegment(source.bytes, source.spec, source.path, latest, task, result);
-    writeCleanedFiles(storage, task, source.spec, cleaned);
-    result.segments.push(source.spec);
-    result.bytesBefore += source.spec.endPosition;
-    result.bytesAfter += cleaned.length;
+  try {
+    for (const source of sources.slice(0, cleanCount)) {
+      const cleaned = rewriteSegment(source.bytes, source.spec, source.path, latest, task,
+        result);
+      result.segments.push(source.spec);
+      writeCleanedFiles(storage, task, source.spec, cleaned);
+      result.bytesBefore += source.spec.endPosition;
+      result.bytesAfter += cleaned.length;
+    }
+    if (result.segments.length > 0) storage.syncDirectory(task.dir);
+  } catch (error) {
+    // A full disk (or damage found) ends the round with nothing changed: the log is as it
+    // was, and the space the round took is given back at once.
+    try {
+      removeCleanedFiles(storage, task.dir, result.segments);
+    } catch {
+      // The error that ended the round is the one to report; opening the log removes the rest.
+    }
+    throw error;
   }
-  if (result.segments.length > 0) storage.syncDirectory(task.dir);
   return result;
 }
 

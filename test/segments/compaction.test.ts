@@ -6,8 +6,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import nodePath from 'node:path';
+import { MambaError } from '../../src/errors.js';
 import {
-  LogReader, PartitionLog, segmentFileName, type SegmentStorage,
+  LogReader, MemoryStorage, PartitionLog, segmentFileName, type SegmentStorage,
 } from '../../src/segments/index.js';
 import { storageKinds, quiet } from './log-harness.js';
 import { splitBatches } from './batch-builder.js';
@@ -161,3 +162,31 @@ for (const kind of storageKinds) {
     });
   });
 }
+
+describe('compaction on a full disk', () => {
+  it('fails the round with DISK_FULL, leaves the log as it was and no .cleaned file', () => {
+    const storage = new MemoryStorage();
+    const dir = '/data/full-0';
+    const log = PartitionLog.open(dir, { ...logOptions, storage });
+    appendUpdates(log, { keyCount: 20, updateCount: 6_000, recordsPerBatch: 20 });
+    const before = readRecords((from, max) => log.read(from, max));
+    log.cleanPlan(true);
+    // Room for a cleaned file or two, not for all of them.
+    storage.capacityBytes = storage.usedBytes() + 12 * 1024;
+    const error = (() => {
+      try {
+        compactLog(log, storage, { rollActive: false });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(MambaError.is(error, 'DISK_FULL')).toBe(true);
+    expect(storage.list(dir).filter((name) => name.includes('clean'))).toEqual([]);
+    expect(readRecords((from, max) => log.read(from, max))).toEqual(before);
+    storage.capacityBytes = Number.POSITIVE_INFINITY;
+    expect(compactLog(log, storage, { rollActive: false }).swapped).toBe(true);
+    expect(readRecords((from, max) => log.read(from, max))).toEqual(expectedAfterCleaning(before));
+    log.close();
+  });
+});
