@@ -1,79 +1,21 @@
 /**
  * Compaction through the broker: topic options validated and kept across a restart, the
- * background cleaner run on demand (`broker.compact`) and by the dirty ratio, on a key space of
- * 10 k keys updated 1 M times: afterwards the topic holds exactly the latest value per key, a
- * consumer from the beginning rebuilds the same table as before, the disk holds less, and a
- * seek into a gap delivers the next record.
+ * background cleaner run by the dirty ratio, tombstones, and no retention on compact-only
+ * topics. The 10 k keys × 1 M updates test is compaction-1m.slow.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Broker, MambaError, type Consumer, type TopicConfig } from '../../src/index.js';
+import { Broker, MambaError, type TopicConfig } from '../../src/index.js';
+import { keyCount, readTable, sendUpdates } from './compaction-helpers.js';
 import { readManifest, writeManifest } from '../../src/supervisor/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-const keyCount = 10_000;
-const updateCount = 1_000_000;
-const sendBatchRecords = 2_000;
 
 let broker: Broker | undefined;
 afterEach(async () => {
   await broker?.close();
   broker = undefined;
 });
-
-/** Sends updates `[first, last)`: update i sets `k<i % keyCount>` to `v<i>`. */
-async function sendUpdates(open: Broker, topic: string, first: number, last: number):
-  Promise<void> {
-  const producer = open.producer({ acks: 1 });
-  const sends: Promise<unknown>[] = [];
-  for (let start = first; start < last; start += sendBatchRecords) {
-    const records = [];
-    for (let i = start; i < Math.min(last, start + sendBatchRecords); i += 1) {
-      records.push({ key: `k${i % keyCount}`, value: `v${i}`, partition: 0 });
-    }
-    sends.push(producer.sendBatch(topic, records));
-    if (sends.length >= 64) await sends.shift();
-  }
-  await Promise.all(sends);
-  await producer.close();
-}
-
-interface Read {
-  table: Map<string, string>;
-  offsets: number[];
-}
-
-/**
- * A consumer from `fromOffset` up to `lastOffset` (default: the last offset below the
- * high-watermark, which is the last record unless the cleaner removed it): the table it builds,
- * and the offsets it saw.
- */
-async function readTable(open: Broker, topic: string, fromOffset = 0, lastOffset?: number):
-  Promise<Read> {
-  const end = lastOffset === undefined
-    ? (await open.describeTopic(topic)).partitions[0].highWatermark : lastOffset + 1;
-  const consumer: Consumer = open.consumer({ fromBeginning: true });
-  await consumer.subscribe(topic);
-  consumer.seek(topic, 0, fromOffset);
-  const table = new Map<string, string>();
-  const offsets: number[] = [];
-  for await (const message of consumer) {
-    offsets.push(message.offset);
-    const key = message.key!.toString();
-    if (message.value === null) table.delete(key);
-    else table.set(key, message.value.toString());
-    if (message.offset === end - 1) break;
-  }
-  await consumer.close();
-  return { table, offsets };
-}
-
-function diskBytes(dir: string): number {
-  let total = 0;
-  for (const name of fs.readdirSync(dir)) total += fs.statSync(path.join(dir, name)).blocks * 512;
-  return total;
-}
 
 describe('compaction through the broker', () => {
   it('validates the options at the edge and keeps them across a restart', async () => {
@@ -116,47 +58,6 @@ describe('compaction through the broker', () => {
       cleanupPolicy: 'delete', minCleanableDirtyRatio: 0.5, deleteRetentionMs: 86_400_000,
     });
   });
-
-  it('keeps exactly the latest value of each of 10 k keys after 1 M updates', async () => {
-    const dataDir = tempDir();
-    broker = await Broker.open({ dataDir, actors: 1 });
-    // A ratio of 1 keeps the periodic cleaner out of the way: the test cleans on demand.
-    await broker.createTopic('table', { cleanupPolicy: 'compact', segmentBytes: 1 << 20,
-      minCleanableDirtyRatio: 1 });
-    await sendUpdates(broker, 'table', 0, updateCount);
-    const before = await readTable(broker, 'table');
-    expect(before.offsets.length).toBe(updateCount);
-    expect(before.table.size).toBe(keyCount);
-    const dir = path.join(dataDir, 'table-0');
-    const diskBefore = diskBytes(dir);
-
-    const [result] = await broker.compact('table');
-    expect(result.recordsBefore).toBe(updateCount);
-    expect(result.recordsAfter).toBe(keyCount);
-    expect(result.bytesAfter).toBeLessThan(result.bytesBefore / 50);
-
-    const after = await readTable(broker, 'table');
-    expect(after.table).toEqual(before.table);
-    // Exactly one record per key, each the key's last update, at the offset it was given.
-    expect(after.offsets).toEqual(Array.from({ length: keyCount },
-      (_, i) => updateCount - keyCount + i));
-    expect(diskBytes(dir)).toBeLessThan(diskBefore / 2);
-
-    // A seek into a gap delivers the next record; appends go on at the old log end.
-    const fromGap = await readTable(broker, 'table', 12_345);
-    expect(fromGap.offsets[0]).toBe(updateCount - keyCount);
-    await sendUpdates(broker, 'table', updateCount, updateCount + 10);
-    expect((await broker.describeTopic('table')).partitions[0].highWatermark)
-      .toBe(updateCount + 10);
-
-    // After a restart the cleaned log recovers as it was.
-    await broker.close();
-    broker = await Broker.open({ dataDir, actors: 1 });
-    const reopened = await readTable(broker, 'table');
-    expect(reopened.offsets.length).toBe(keyCount + 10);
-    expect(reopened.table.get('k5')).toBe(`v${updateCount + 5}`);
-    expect(reopened.table.get('k10')).toBe(after.table.get('k10'));
-  }, 60_000);
 
   it('cleans by itself once the dirty ratio passes minCleanableDirtyRatio', async () => {
     const dataDir = tempDir();
