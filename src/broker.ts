@@ -18,8 +18,8 @@ import type { BroadcastChannel } from 'node:worker_threads';
 import { assert } from './assert.js';
 import { MambaError, closed, invalidConfig } from './errors.js';
 import {
-  resolveBrokerOptions, resolveListenOptions, resolveProducerOptions, resolveTopicOptions,
-  validateTopicName,
+  isCompacted, resolveBrokerOptions, resolveListenOptions, resolveProducerOptions,
+  resolveTopicOptions, validateTopicName,
   type BrokerConfig, type BrokerOptions, type ProducerOptions, type TopicConfig,
   type TopicOptions,
 } from './options.js';
@@ -27,7 +27,7 @@ import { BROKER_EVENTS, type BrokerEventMap } from './broker-events.js';
 import { ControlBlock, PartitionState, TopicDirectory } from './shm/index.js';
 import { CRASH_MODES, type ActorStats, type CrashMode } from './actors/index.js';
 import {
-  DataDirLock, SessionFactory, Supervisor, TopicRegistry,
+  DataDirLock, LogCleaner, SessionFactory, Supervisor, TopicRegistry, type CompactionResult,
 } from './supervisor/index.js';
 import {
   Consumer, Producer, ProducerSession, listDeadLetters, localGroupClient, replayDeadLetters,
@@ -81,6 +81,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private readonly consumers = new Set<Consumer>();
   private readonly groupChannels = new Set<BroadcastChannel>();
   private readonly doors = new Set<Door>();
+  private readonly cleaner: LogCleaner;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -92,6 +93,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   ) {
     super();
     this.sessions = new SessionFactory(config.actors, supervisor, controlBlock, directory);
+    this.cleaner = new LogCleaner(supervisor, topics);
     for (const event of BROKER_EVENTS) {
       supervisor.on(event, (payload: BrokerEventMap[typeof event][0]) => {
         (this.emit as (name: string, ...args: unknown[]) => boolean)(event, payload);
@@ -160,6 +162,24 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     await this.topics.remove(this.topics.get(topic));
     await this.offsets.deleteTopic(topic);
     this.groups.topicsChanged();
+  }
+
+  /**
+   * Compacts a topic now (cleanupPolicy 'compact' or 'compact,delete'): each partition's
+   * active segment is sealed, every sealed segment is rewritten by the background cleaner to
+   * keep the latest record per key (and tombstones younger than `deleteRetentionMs`), and the
+   * cleaned segments are swapped in. Resolves once swapped, with what each partition's round
+   * did. The cleaner also runs by itself when a partition's dirty ratio passes
+   * `minCleanableDirtyRatio`.
+   */
+  async compact(topic: string): Promise<CompactionResult[]> {
+    this.checkOpen();
+    const record = this.topics.get(topic);
+    if (!isCompacted(record.config)) {
+      throw invalidConfig('topic', topic,
+        "a topic with cleanupPolicy 'compact' or 'compact,delete'");
+    }
+    return this.cleaner.compact(record);
   }
 
   listTopics(): string[] {
@@ -388,6 +408,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     this.groups.close();
     for (const channel of this.groupChannels) channel.close();
     try {
+      await this.cleaner.close();
       await this.offsets.close();
       await this.supervisor.stop();
       this.supervisor.closeSessions();

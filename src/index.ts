@@ -12,6 +12,8 @@ export type { ListenOptions } from './broker.js';
 export type { Door } from './door/index.js';
 export { MambaError, ERROR_CODES } from './errors.js';
 export type { MambaErrorCode, CorruptionDetail } from './errors.js';
+export type { CleanupPolicy } from './options.js';
+export type { CompactionResult } from './supervisor/index.js';
 export type {
   Acks, BrokerConfig, BrokerOptions, FlushPolicy, Partitioner, PartitionerFunction,
   PartitionerName, ProducerConfig, ProducerOptions, RestartConfig, TopicConfig, TopicOptions,

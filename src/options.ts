@@ -99,12 +99,33 @@ export interface TopicOptions {
    * most 1 MiB, since a record travels in one frame of a producer ring.
    */
   maxRecordBytes?: number;
+  /**
+   * `'delete'` (default): segments go by retention only. `'compact'`: a background cleaner keeps
+   * the latest record per key in sealed segments (retention does not apply). `'compact,delete'`:
+   * both. See docs/ARCHITECTURE.md, "Compaction".
+   */
+  cleanupPolicy?: CleanupPolicy;
+  /** Clean once dirty (not yet cleaned) bytes exceed this share of the sealed log. Default 0.5. */
+  minCleanableDirtyRatio?: number;
+  /** How long a tombstone (null value) outlives its timestamp before the cleaner drops it.
+   * Default 86400000 (one day, as Kafka). */
+  deleteRetentionMs?: number;
 }
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+export const CLEANUP_POLICIES: readonly CleanupPolicy[] = ['delete', 'compact', 'compact,delete'];
 
 const topicOptionNames: OptionNames<TopicOptions> = {
   partitions: true, segmentBytes: true, segmentMs: true, retentionBytes: true, retentionMs: true,
-  flush: true, maxRecordBytes: true,
+  flush: true, maxRecordBytes: true, cleanupPolicy: true, minCleanableDirtyRatio: true,
+  deleteRetentionMs: true,
 };
+
+/** Compaction settings of topics whose manifest entry predates them (or that set none). */
+export const COMPACTION_DEFAULTS = Object.freeze({
+  cleanupPolicy: 'delete' as CleanupPolicy, minCleanableDirtyRatio: 0.5,
+  deleteRetentionMs: 86_400_000,
+});
 
 export interface TopicConfig {
   partitions: number;
@@ -116,6 +137,14 @@ export interface TopicConfig {
   retentionMs: number;
   flush: FlushPolicy;
   maxRecordBytes: number;
+  cleanupPolicy: CleanupPolicy;
+  minCleanableDirtyRatio: number;
+  deleteRetentionMs: number;
+}
+
+/** Whether the topic's log is compacted (policy `'compact'` or `'compact,delete'`). */
+export function isCompacted(config: Pick<TopicConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy === 'compact' || config.cleanupPolicy === 'compact,delete';
 }
 
 export interface ProducerOptions {
@@ -283,6 +312,26 @@ export function resolveTopicOptions(options: unknown = {},
       Number.MAX_SAFE_INTEGER),
     flush: resolveFlushPolicy('options.flush', options.flush),
     maxRecordBytes: resolveMaxRecordBytes(options.maxRecordBytes, maxRecordBytesDefault),
+    ...resolveCompactionOptions(options),
+  };
+}
+
+function resolveCompactionOptions(options: TopicOptions):
+  Pick<TopicConfig, 'cleanupPolicy' | 'minCleanableDirtyRatio' | 'deleteRetentionMs'> {
+  const { cleanupPolicy = COMPACTION_DEFAULTS.cleanupPolicy } = options;
+  if (!CLEANUP_POLICIES.includes(cleanupPolicy)) {
+    throw invalidConfig('options.cleanupPolicy', cleanupPolicy,
+      CLEANUP_POLICIES.map((policy) => `'${policy}'`).join(', '));
+  }
+  const ratio = options.minCleanableDirtyRatio ?? COMPACTION_DEFAULTS.minCleanableDirtyRatio;
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
+    throw invalidConfig('options.minCleanableDirtyRatio', ratio, 'a number from 0 to 1');
+  }
+  return {
+    cleanupPolicy,
+    minCleanableDirtyRatio: ratio,
+    deleteRetentionMs: optionalInteger('options.deleteRetentionMs', options.deleteRetentionMs,
+      COMPACTION_DEFAULTS.deleteRetentionMs, 0, Number.MAX_SAFE_INTEGER),
   };
 }
 

@@ -25,7 +25,7 @@ import { MambaError, toWire, type MambaErrorCode } from '../errors.js';
 import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from '../constants.js';
 import { SpscRing, FULL, CLOSED, waitForChange } from '../ringbuffer/index.js';
 import { readBatchHeader } from '../records/index.js';
-import { PartitionLog } from '../segments/index.js';
+import { PartitionLog, type CleanSegmentSpec } from '../segments/index.js';
 import { ringSession, SESSION_CLOSED } from '../shm/index.js';
 import {
   ACTOR_DOORBELL, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_SLEEPING, ACTOR_STATE, ActorState,
@@ -37,7 +37,7 @@ import {
 } from '../shm/index.js';
 import type {
   ActorCommand, ActorEndpoint, ActorReplies, ActorReply, ActorSessionSpec, ActorStats,
-  CrashMode, PartitionRecovered,
+  CleanPlan, CrashMode, PartitionRecovered,
   PartitionSpec,
 } from './protocol.js';
 
@@ -154,6 +154,8 @@ export class PartitionActor implements ActorEndpoint {
       case 'stats': return this.stats();
       case 'ping': return null;
       case 'checkpoint': this.checkpointAll(true); return null;
+      case 'clean-plan': return this.cleanPlan(command.slot, command.rollActive);
+      case 'swap-segments': return this.swapSegments(command.slot, command.segments);
       case 'crash': this.crashMode = command.mode; this.ringSelf(); return null;
       case 'shutdown': this.shutdown(); return null;
       default: return assertNever(command, 'actor command');
@@ -166,11 +168,15 @@ export class PartitionActor implements ActorEndpoint {
     if (existing !== undefined) existing.log.close();
     this.block.setPartitionState(spec.slot, PartitionState.RECOVERING);
     Atomics.store(this.i32, this.word(ACTOR_STATE), ActorState.RECOVERING);
+    const compactOnly = spec.config.cleanupPolicy === 'compact';
     const log = PartitionLog.open(spec.dir, {
       segmentSizeBytes: spec.config.segmentBytes,
       segmentAgeMs: spec.config.segmentMs,
-      retentionBytes: spec.config.retentionBytes < 0 ? undefined : spec.config.retentionBytes,
-      retentionMs: spec.config.retentionMs < 0 ? undefined : spec.config.retentionMs,
+      // A compact-only topic keeps its (cleaned) segments whatever their size or age, as Kafka.
+      retentionBytes: spec.config.retentionBytes < 0 || compactOnly ? undefined
+        : spec.config.retentionBytes,
+      retentionMs: spec.config.retentionMs < 0 || compactOnly ? undefined
+        : spec.config.retentionMs,
       flushPolicy: spec.config.flush,
       // Recovery is synchronous, so the heartbeat cannot tick: the progress word tells the
       // supervisor this actor is slow, not stuck.
@@ -208,6 +214,31 @@ export class PartitionActor implements ActorEndpoint {
     }
     if (remove) this.block.setPartitionState(slot, PartitionState.DELETED);
     return null;
+  }
+
+  private hosted(slot: number): HostedPartition {
+    const hosted = this.partitions.get(slot);
+    if (hosted === undefined) {
+      throw new MambaError('ILLEGAL_STATE', `actor ${this.actorIndex} does not host slot ${slot}`);
+    }
+    return hosted;
+  }
+
+  /** Between drain passes (this thread is the log's one writer): see PartitionLog.cleanPlan. */
+  private cleanPlan(slot: number, rollActive: boolean): CleanPlan {
+    const hosted = this.hosted(slot);
+    const plan = hosted.log.cleanPlan(rollActive);
+    if (rollActive) this.publish(slot, hosted.log);
+    return {
+      dir: hosted.spec.dir, ...plan, indexIntervalBytes: hosted.log.config.indexIntervalBytes,
+    };
+  }
+
+  /** The swap of segments/clean-swap.ts, between drain passes; readers keep their mappings. */
+  private swapSegments(slot: number, segments: CleanSegmentSpec[]): boolean {
+    const swapped = this.hosted(slot).log.swapCleaned(segments);
+    if (swapped) this.publish(slot, this.hosted(slot).log);
+    return swapped;
   }
 
   private addSession(spec: ActorSessionSpec): null {

@@ -9,6 +9,15 @@
 import type { WireError } from '../errors.js';
 import type { TopicConfig } from '../options.js';
 import type { RingHandle } from '../ringbuffer/index.js';
+import type { CleanSegmentSpec } from '../segments/index.js';
+
+/** What a partition's actor offers the log cleaner (PartitionLog.cleanPlan). */
+export interface CleanPlan {
+  dir: string;
+  segments: CleanSegmentSpec[];
+  dirtyRatio: number;
+  indexIntervalBytes: number;
+}
 
 export interface PartitionSpec {
   slot: number;
@@ -79,6 +88,8 @@ export type ActorCommand =
   | { kind: 'stats' }
   | { kind: 'ping' }
   | { kind: 'checkpoint' }
+  | { kind: 'clean-plan'; slot: number; rollActive: boolean }
+  | { kind: 'swap-segments'; slot: number; segments: CleanSegmentSpec[] }
   | { kind: 'crash'; mode: CrashMode }
   | { kind: 'shutdown' };
 
@@ -91,6 +102,9 @@ export interface ActorReplies {
   'stats': ActorStats;
   'ping': null;
   'checkpoint': null;
+  'clean-plan': CleanPlan;
+  /** False when the log moved on meanwhile and nothing was swapped. */
+  'swap-segments': boolean;
   'crash': null;
   'shutdown': null;
 }

@@ -22,3 +22,6 @@ export {
 export { PREPARED_SUFFIX, listSegmentBaseOffsets, segmentFileName } from './segment.js';
 export type { AppendFile } from './storage.js';
 export { TEMP_SUFFIX } from './atomic-file.js';
+export { cleanSegments, type CleanResult, type CleanSegmentSpec, type CleanTask } from
+  './segment-cleaner.js';
+export { CLEAN_SWAP_FILE_NAME } from './clean-swap.js';

@@ -138,7 +138,16 @@ export class LogReader {
   private startPosition(segment: ReadOnlySegment, fromOffset: number): number {
     if (fromOffset >= segment.nextOffset && segment.nextPosition > 0) return segment.nextPosition;
     if (segment.index === undefined) return 0;
-    return lookupInIndexBytes(segment.index, segment.baseOffset, fromOffset);
+    const position = lookupInIndexBytes(segment.index, segment.baseOffset, fromOffset);
+    // An entry must name a batch at or before the offset. One that does not comes from another
+    // version of the segment (the cleaner swapped the files between mapping the `.log` and its
+    // `.index`) or is damaged: walk from the start, where the offsets are known.
+    const { bytes, view } = segment;
+    if (position > 0 && (position + BATCH_HEADER_SIZE_BYTES > bytes.length ||
+      bytes[position + MAGIC_OFFSET] !== MAGIC || batchBaseOffset(view, position) > fromOffset)) {
+      return 0;
+    }
+    return position;
   }
 
   /**

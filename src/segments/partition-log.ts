@@ -26,7 +26,11 @@ import { TEMP_SUFFIX } from './atomic-file.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { validateLogOptions, type LogConfig, type PartitionLogOptions } from './log-options.js';
 import { ProducerState } from './producer-state.js';
-import { recoverLog, type LostRange, type TornTail } from './recovery.js';
+import { adoptSegment, recoverLog, type LostRange, type TornTail } from './recovery.js';
+import { completeSwap, finishInterruptedClean, writeSwapMarker } from './clean-swap.js';
+import {
+  cleanedFileChains, removeCleanedFiles, type CleanSegmentSpec,
+} from './segment-cleaner.js';
 import { PREPARED_SUFFIX, Segment, listSegmentBaseOffsets } from './segment.js';
 import type { PreparedFile } from './storage.js';
 
@@ -70,6 +74,10 @@ export class PartitionLog {
   private rollCount = 0;
   private preparedRollCount = 0;
   private closed = false;
+  /** The recovery point of the last checkpoint this log wrote (-1: none since it opened). */
+  private checkpointedRecoveryPoint = -1;
+  /** Offsets below this were cleaned since the log opened; the rest of the log is dirty. */
+  private cleanedUpToOffset = 0;
 
   private constructor(
     readonly dir: string,
@@ -89,6 +97,10 @@ export class PartitionLog {
     const config = validateLogOptions(options);
     const { storage } = config;
     storage.mkdir(dir);
+    const interruptedClean = finishInterruptedClean(storage, dir);
+    if (interruptedClean !== 'none') {
+      config.log(`a log cleaning interrupted by a crash was ${interruptedClean}`);
+    }
     for (const name of storage.list(dir)) {
       if (name.endsWith(PREPARED_SUFFIX) || name.endsWith(TEMP_SUFFIX)) {
         storage.unlink(nodePath.join(dir, name));
@@ -314,6 +326,70 @@ export class PartitionLog {
       activeBytePosition: this.active.endPosition,
       producers: this.producers.snapshot(),
     });
+    this.checkpointedRecoveryPoint = this.durable;
+  }
+
+  /**
+   * The sealed segments the cleaner may rewrite now (segment-cleaner.ts), and the dirty ratio:
+   * bytes of those not cleaned since the log opened over bytes of all of them. Only segments
+   * wholly below the last checkpoint's recovery point qualify: recovery then adopts them without
+   * a scan, and the checkpoint never names a byte position inside one (a swap moves bytes).
+   * `rollActive` seals the active segment first (if it holds data) and writes a full checkpoint,
+   * so that every record so far can be cleaned: `broker.compact(topic)`.
+   */
+  cleanPlan(rollActive: boolean): { segments: CleanSegmentSpec[]; dirtyRatio: number } {
+    this.assertOpen();
+    if (rollActive && this.active.endPosition > 0) {
+      this.roll();
+      this.checkpoint(true);
+    }
+    const segments: CleanSegmentSpec[] = [];
+    let dirtyBytes = 0;
+    let totalBytes = 0;
+    for (let i = 0; i < this.segments.length - 1; i += 1) {
+      const segment = this.segments[i];
+      if (segment.nextOffset > this.checkpointedRecoveryPoint) break;
+      segments.push({ baseOffset: segment.baseOffset, endPosition: segment.endPosition,
+        nextOffset: segment.nextOffset });
+      totalBytes += segment.endPosition;
+      if (segment.nextOffset > this.cleanedUpToOffset) dirtyBytes += segment.endPosition;
+    }
+    return { segments, dirtyRatio: totalBytes === 0 ? 0 : dirtyBytes / totalBytes };
+  }
+
+  /**
+   * Swaps in the cleaner's `.cleaned` files for `cleaned` (clean-swap.ts, steps 2 to 6).
+   * Returns false, changing nothing, when the log moved on meanwhile (retention removed a
+   * segment, the segments differ) or a cleaned file does not chain: the files are removed and
+   * a later round cleans again.
+   */
+  swapCleaned(cleaned: readonly CleanSegmentSpec[]): boolean {
+    this.assertOpen();
+    const { storage } = this.config;
+    const indexes = cleaned.map((spec) => this.segments.findIndex((segment, i) =>
+      i < this.segments.length - 1 && segment.baseOffset === spec.baseOffset &&
+      segment.nextOffset === spec.nextOffset && spec.nextOffset <= this.checkpointedRecoveryPoint));
+    if (cleaned.length === 0 || indexes.some((index) => index < 0) ||
+      !cleaned.every((spec) => cleanedFileChains(storage, this.dir, spec))) {
+      removeCleanedFiles(storage, this.dir, cleaned);
+      return false;
+    }
+    const baseOffsets = cleaned.map((spec) => spec.baseOffset);
+    writeSwapMarker(storage, this.dir, baseOffsets);
+    completeSwap(storage, this.dir, baseOffsets);
+    const nowMs = this.config.clockMs();
+    for (const index of indexes) {
+      const old = this.segments[index];
+      const fresh = Segment.open(storage, this.dir, old.baseOffset,
+        this.config.indexIntervalBytes, nowMs);
+      adoptSegment(fresh, this.segments[index + 1]);
+      assert(fresh.nextOffset === old.nextOffset, 'a cleaned segment ends where the old one did');
+      this.segments[index] = fresh;
+      old.close();
+    }
+    this.cleanedUpToOffset = Math.max(this.cleanedUpToOffset,
+      cleaned[cleaned.length - 1].nextOffset);
+    return true;
   }
 
   /**

@@ -151,7 +151,7 @@ export function recoverLog(
  * Case 2: a segment below the recovery segment. Its index entries are kept while each points
  * at the batch it names; its end is found by hopping headers from the last entry.
  */
-function adoptSegment(segment: Segment, next: Segment | undefined): void {
+export function adoptSegment(segment: Segment, next: Segment | undefined): void {
   const { bytes, view, sizeBytes } = segment;
   const limit = next === undefined ? Number.POSITIVE_INFINITY : next.baseOffset;
   const pointsAtItsBatch = (logOffset: number, position: number) =>

@@ -8,12 +8,17 @@
  * | `00000000000000000000.log`    | segmentSizeBytes, zero-filled | batches end to end, then 0s |
  * | `00000000000000000000.index`  | indexFileSizeBytes(...)      | offset-index entries         |
  * | `<n>.prepared`                | segmentSizeBytes, zero-filled | next `.log`, made ahead      |
+ * | `<base>.log.cleaned`          | whole pages, >= data + header | cleaned `.log` (compaction)  |
+ * | `<base>.index.cleaned`        | indexFileSizeBytes(...)      | its index                    |
+ * | `clean-swap`                  | small                        | swap marker, clean-swap.ts   |
  * | `checkpoint`                  | small                        | see checkpoint.ts            |
  *
  * The name is the segment's base offset, zero-padded to 20 digits. Both files are created at
  * full size and zero-filled before they are mapped, and never made shorter (invariant 5), so
  * every byte of a mapping stays addressable for the life of the process. The end of the data
- * is the first all-zero batch header.
+ * is the first all-zero batch header. A segment the log cleaner rewrote (segment-cleaner.ts)
+ * is smaller: its data and at least one zero header, in whole pages; being sealed, it is
+ * never appended to.
  */
 import nodePath from 'node:path';
 import { assert } from '../assert.js';
@@ -29,6 +34,9 @@ const zeroChunk = new Uint8Array(64 * 1024);
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const PREPARED_SUFFIX = '.prepared';
+/** A segment's `.log` / `.index` rewritten by the cleaner, before the swap (clean-swap.ts). */
+export const CLEANED_LOG_SUFFIX = '.log.cleaned';
+export const CLEANED_INDEX_SUFFIX = '.index.cleaned';
 const baseOffsetDigits = 20;
 const segmentLogNamePattern = /^(\d{20})\.log$/;
 

@@ -8,3 +8,4 @@ export * from './restart-policy.js';
 export * from './supervisor.js';
 export * from './session-factory.js';
 export * from './topic-registry.js';
+export * from './log-cleaner.js';

@@ -44,6 +44,7 @@ import type {
 import { wrapActor } from '../actors/index.js';
 import { SpscRing } from '../ringbuffer/index.js';
 import { wakeSession } from '../shm/index.js';
+import type { CleanSegmentSpec } from '../segments/index.js';
 import { workerUrl } from '../worker-url.js';
 import { workerLaunchOptions } from '../worker-exec-argv.js';
 import { RestartPolicy } from './restart-policy.js';
@@ -211,6 +212,17 @@ export class Supervisor extends EventEmitter {
 
   async stats(actorIndex: number): Promise<ActorReplies['stats']> {
     return this.call(this.actors[actorIndex], { kind: 'stats' });
+  }
+
+  /** The log cleaner's two calls (supervisor/log-cleaner.ts): what to clean, then the swap. */
+  async cleanPlan(actorIndex: number, slot: number, rollActive: boolean):
+    Promise<ActorReplies['clean-plan']> {
+    return this.call(this.actors[actorIndex], { kind: 'clean-plan', slot, rollActive });
+  }
+
+  async swapSegments(actorIndex: number, slot: number, segments: CleanSegmentSpec[]):
+    Promise<boolean> {
+    return this.call(this.actors[actorIndex], { kind: 'swap-segments', slot, segments });
   }
 
   async checkpointAll(): Promise<void> {

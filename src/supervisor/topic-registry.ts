@@ -13,7 +13,7 @@ import { MambaError, fromIoError, invalidConfig, unknownTopic } from '../errors.
 import {
   partitionsPerBrokerMax, recordSizeBytesMax, topicsPerBrokerMax,
 } from '../constants.js';
-import type { TopicConfig } from '../options.js';
+import { COMPACTION_DEFAULTS, type TopicConfig } from '../options.js';
 import type { PartitionSpec } from '../actors/index.js';
 import { MmapStorage } from '../segments/index.js';
 import { PartitionState, type ControlBlock, type TopicDirectory } from '../shm/index.js';
@@ -40,8 +40,11 @@ export class TopicRegistry {
   /** Reads the manifest; `openAll` then opens what it lists. */
   static load(dataDir: string, actorCount: number, supervisor: Supervisor,
     controlBlock: ControlBlock, directory: TopicDirectory): TopicRegistry {
+    const manifest = readManifest(dataDir);
+    // Topics recorded before compaction existed get its defaults (policy 'delete').
+    for (const topic of manifest.topics) topic.config = { ...COMPACTION_DEFAULTS, ...topic.config };
     const registry = new TopicRegistry(dataDir, actorCount, supervisor, controlBlock, directory,
-      readManifest(dataDir));
+      manifest);
     registry.giveTopicsUuids();
     return registry;
   }
