@@ -36,6 +36,7 @@ import {
 } from './client/index.js';
 import { GroupRegistry, OffsetStore } from './coordinator/index.js';
 import { Door, type DoorBackend } from './door/index.js';
+import { RemoteBroker, type ConnectOptions } from './remote/index.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -126,6 +127,16 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       lock.release();
       throw error;
     }
+  }
+
+  /**
+   * A client of a broker across the network — `mamba serve` or any Kafka-compatible cluster —
+   * with this class's API: `producer()`, `consumer()`, the topic calls and `close()` (see
+   * src/remote/remote-broker.ts for what differs). Moving a program from embedded to remote is
+   * changing `Broker.open({ dataDir })` into `Broker.connect({ brokers })`.
+   */
+  static connect(options: ConnectOptions): Promise<RemoteBroker> {
+    return RemoteBroker.connect(options);
   }
 
   get dataDir(): string {

@@ -41,3 +41,7 @@ export type {
 export type { OffsetEntry } from './coordinator/index.js';
 export type { RevocationReason } from './client/index.js';
 export type { AssignorName, TopicPartition } from './coordinator/index.js';
+export { RemoteBroker, RemoteConsumer, RemoteProducer } from './remote/index.js';
+export type {
+  ConnectOptions, RemotePartitionDescription, RemoteTopicDescription, SaslMechanism, SaslOptions,
+} from './remote/index.js';

@@ -17,6 +17,8 @@ export const ApiKey = {
   PRODUCE: 0, FETCH: 1, LIST_OFFSETS: 2, METADATA: 3, FIND_COORDINATOR: 10,
   API_VERSIONS: 18, CREATE_TOPICS: 19,
   DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32,
+  OFFSET_COMMIT: 8, OFFSET_FETCH: 9, JOIN_GROUP: 11, HEARTBEAT: 12, LEAVE_GROUP: 13,
+  SYNC_GROUP: 14, SASL_HANDSHAKE: 17, SASL_AUTHENTICATE: 36,
 } as const;
 
 const pairs: Array<[MessageSchema, MessageSchema]> = [
@@ -30,6 +32,14 @@ const pairs: Array<[MessageSchema, MessageSchema]> = [
   [m.DeleteTopicsRequestSchema, m.DeleteTopicsResponseSchema],
   [m.InitProducerIdRequestSchema, m.InitProducerIdResponseSchema],
   [m.DescribeConfigsRequestSchema, m.DescribeConfigsResponseSchema],
+  [m.OffsetCommitRequestSchema, m.OffsetCommitResponseSchema],
+  [m.OffsetFetchRequestSchema, m.OffsetFetchResponseSchema],
+  [m.JoinGroupRequestSchema, m.JoinGroupResponseSchema],
+  [m.HeartbeatRequestSchema, m.HeartbeatResponseSchema],
+  [m.LeaveGroupRequestSchema, m.LeaveGroupResponseSchema],
+  [m.SyncGroupRequestSchema, m.SyncGroupResponseSchema],
+  [m.SaslHandshakeRequestSchema, m.SaslHandshakeResponseSchema],
+  [m.SaslAuthenticateRequestSchema, m.SaslAuthenticateResponseSchema],
 ];
 
 const byKey = new Map<number, ApiSchemas>(pairs.map(([request, response]) => [request.apiKey, {
