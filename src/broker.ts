@@ -34,7 +34,7 @@ import {
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
   type ProducerHandleOptions,
 } from './client/index.js';
-import { GroupRegistry, OffsetStore } from './coordinator/index.js';
+import { GroupRegistry, OffsetStore, serveClassicRequest } from './coordinator/index.js';
 import { Door, type DoorBackend } from './door/index.js';
 import { RemoteBroker, type ConnectOptions } from './remote/index.js';
 
@@ -332,6 +332,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       })),
       createTopic: (name, options) => this.createTopic(name, options),
       deleteTopic: (name) => this.deleteTopic(name),
+      classicGroups: (request) => serveClassicRequest(this.groups, request),
     };
   }
 

@@ -84,6 +84,20 @@ export interface CreateTopicsResponse {
   topics: CreateTopicsResponseCreatableTopicResult[];
 }
 
+export interface DeleteGroupsRequest {
+  groupsNames: string[];
+}
+
+export interface DeleteGroupsResponseDeletableGroupResult {
+  groupId: string;
+  errorCode: number;
+}
+
+export interface DeleteGroupsResponse {
+  throttleTimeMs: number;
+  results: DeleteGroupsResponseDeletableGroupResult[];
+}
+
 export interface DeleteTopicsRequestDeleteTopicState {
   name: string | null;
   topicId: string;
@@ -148,6 +162,35 @@ export interface DescribeConfigsResponseDescribeConfigsResult {
 export interface DescribeConfigsResponse {
   throttleTimeMs: number;
   results: DescribeConfigsResponseDescribeConfigsResult[];
+}
+
+export interface DescribeGroupsRequest {
+  groups: string[];
+  includeAuthorizedOperations: boolean;
+}
+
+export interface DescribeGroupsResponseDescribedGroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  memberMetadata: Uint8Array;
+  memberAssignment: Uint8Array;
+}
+
+export interface DescribeGroupsResponseDescribedGroup {
+  errorCode: number;
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: DescribeGroupsResponseDescribedGroupMember[];
+  authorizedOperations: number;
+}
+
+export interface DescribeGroupsResponse {
+  throttleTimeMs: number;
+  groups: DescribeGroupsResponseDescribedGroup[];
 }
 
 export interface FetchRequestReplicaState {
@@ -354,6 +397,24 @@ export interface LeaveGroupResponse {
   throttleTimeMs: number;
   errorCode: number;
   members: LeaveGroupResponseMemberResponse[];
+}
+
+export interface ListGroupsRequest {
+  statesFilter: string[];
+  typesFilter: string[];
+}
+
+export interface ListGroupsResponseListedGroup {
+  groupId: string;
+  protocolType: string;
+  groupState: string;
+  groupType: string;
+}
+
+export interface ListGroupsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  groups: ListGroupsResponseListedGroup[];
 }
 
 export interface ListOffsetsRequestListOffsetsPartition {
@@ -659,6 +720,10 @@ export const CreateTopicsRequestSchema: MessageSchema = {"name":"CreateTopicsReq
 
 export const CreateTopicsResponseSchema: MessageSchema = {"name":"CreateTopicsResponse","apiKey":19,"kind":"response","versions":[0,7],"flexible":[5,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[2,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"topicId","type":"uuid","versions":[7,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[1,32767],"nullable":[0,32767],"default":""},{"name":"topicConfigErrorCode","type":"int16","versions":[5,32767],"tagged":[5,32767],"tag":0,"default":0},{"name":"numPartitions","type":"int32","versions":[5,32767],"default":-1},{"name":"replicationFactor","type":"int16","versions":[5,32767],"default":-1},{"name":"configs","type":"array","fields":[{"name":"name","type":"string","versions":[5,32767],"default":""},{"name":"value","type":"string","versions":[5,32767],"nullable":[5,32767],"default":""},{"name":"readOnly","type":"bool","versions":[5,32767],"default":false},{"name":"configSource","type":"int8","versions":[5,32767],"default":-1},{"name":"isSensitive","type":"bool","versions":[5,32767],"default":false}],"versions":[5,32767],"nullable":[5,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
 
+export const DeleteGroupsRequestSchema: MessageSchema = {"name":"DeleteGroupsRequest","apiKey":42,"kind":"request","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"groupsNames","type":"array","element":"string","versions":[0,32767],"default":[]}]};
+
+export const DeleteGroupsResponseSchema: MessageSchema = {"name":"DeleteGroupsResponse","apiKey":42,"kind":"response","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"results","type":"array","fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}]};
+
 export const DeleteTopicsRequestSchema: MessageSchema = {"name":"DeleteTopicsRequest","apiKey":20,"kind":"request","versions":[0,6],"flexible":[4,32767],"fields":[{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[6,32767],"nullable":[6,32767],"default":null},{"name":"topicId","type":"uuid","versions":[6,32767],"default":"00000000-0000-0000-0000-000000000000"}],"versions":[6,32767],"default":[]},{"name":"topicNames","type":"array","element":"string","versions":[0,5],"default":[]},{"name":"timeoutMs","type":"int32","versions":[0,32767],"default":0}]};
 
 export const DeleteTopicsResponseSchema: MessageSchema = {"name":"DeleteTopicsResponse","apiKey":20,"kind":"response","versions":[0,6],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"responses","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"nullable":[6,32767],"default":""},{"name":"topicId","type":"uuid","versions":[6,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null}],"versions":[0,32767],"default":[]}]};
@@ -666,6 +731,10 @@ export const DeleteTopicsResponseSchema: MessageSchema = {"name":"DeleteTopicsRe
 export const DescribeConfigsRequestSchema: MessageSchema = {"name":"DescribeConfigsRequest","apiKey":32,"kind":"request","versions":[0,4],"flexible":[4,32767],"fields":[{"name":"resources","type":"array","fields":[{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"configurationKeys","type":"array","element":"string","versions":[0,32767],"nullable":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"includeSynonyms","type":"bool","versions":[1,32767],"default":false},{"name":"includeDocumentation","type":"bool","versions":[3,32767],"default":false}]};
 
 export const DescribeConfigsResponseSchema: MessageSchema = {"name":"DescribeConfigsResponse","apiKey":32,"kind":"response","versions":[0,4],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"results","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"configs","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"value","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"readOnly","type":"bool","versions":[0,32767],"default":false},{"name":"isDefault","type":"bool","versions":[0,0],"default":false},{"name":"configSource","type":"int8","versions":[1,32767],"default":-1},{"name":"isSensitive","type":"bool","versions":[0,32767],"default":false},{"name":"synonyms","type":"array","fields":[{"name":"name","type":"string","versions":[1,32767],"default":""},{"name":"value","type":"string","versions":[1,32767],"nullable":[0,32767],"default":""},{"name":"source","type":"int8","versions":[1,32767],"default":0}],"versions":[1,32767],"default":[]},{"name":"configType","type":"int8","versions":[3,32767],"default":0},{"name":"documentation","type":"string","versions":[3,32767],"nullable":[0,32767],"default":""}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
+
+export const DescribeGroupsRequestSchema: MessageSchema = {"name":"DescribeGroupsRequest","apiKey":15,"kind":"request","versions":[0,5],"flexible":[5,32767],"fields":[{"name":"groups","type":"array","element":"string","versions":[0,32767],"default":[]},{"name":"includeAuthorizedOperations","type":"bool","versions":[3,32767],"default":false}]};
+
+export const DescribeGroupsResponseSchema: MessageSchema = {"name":"DescribeGroupsResponse","apiKey":15,"kind":"response","versions":[0,5],"flexible":[5,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"groups","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"groupState","type":"string","versions":[0,32767],"default":""},{"name":"protocolType","type":"string","versions":[0,32767],"default":""},{"name":"protocolData","type":"string","versions":[0,32767],"default":""},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[4,32767],"nullable":[4,32767],"default":null},{"name":"clientId","type":"string","versions":[0,32767],"default":""},{"name":"clientHost","type":"string","versions":[0,32767],"default":""},{"name":"memberMetadata","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)},{"name":"memberAssignment","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}],"versions":[0,32767],"default":[]},{"name":"authorizedOperations","type":"int32","versions":[3,32767],"default":-2147483648}],"versions":[0,32767],"default":[]}]};
 
 export const FetchRequestSchema: MessageSchema = {"name":"FetchRequest","apiKey":1,"kind":"request","versions":[0,17],"flexible":[12,32767],"fields":[{"name":"clusterId","type":"string","versions":[12,32767],"nullable":[12,32767],"tagged":[12,32767],"tag":0,"default":null},{"name":"replicaId","type":"int32","versions":[0,14],"default":-1},{"name":"replicaState","type":"struct","fields":[{"name":"replicaId","type":"int32","versions":[15,32767],"default":-1},{"name":"replicaEpoch","type":"int64","versions":[15,32767],"default":-1n}],"versions":[15,32767],"tagged":[15,32767],"tag":1},{"name":"maxWaitMs","type":"int32","versions":[0,32767],"default":0},{"name":"minBytes","type":"int32","versions":[0,32767],"default":0},{"name":"maxBytes","type":"int32","versions":[3,32767],"default":2147483647},{"name":"isolationLevel","type":"int8","versions":[4,32767],"default":0},{"name":"sessionId","type":"int32","versions":[7,32767],"default":0},{"name":"sessionEpoch","type":"int32","versions":[7,32767],"default":-1},{"name":"topics","type":"array","fields":[{"name":"topic","type":"string","versions":[0,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","fields":[{"name":"partition","type":"int32","versions":[0,32767],"default":0},{"name":"currentLeaderEpoch","type":"int32","versions":[9,32767],"default":-1},{"name":"fetchOffset","type":"int64","versions":[0,32767],"default":0n},{"name":"lastFetchedEpoch","type":"int32","versions":[12,32767],"default":-1},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"partitionMaxBytes","type":"int32","versions":[0,32767],"default":0},{"name":"replicaDirectoryId","type":"uuid","versions":[17,32767],"tagged":[17,32767],"tag":0,"default":"00000000-0000-0000-0000-000000000000"}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"forgottenTopicsData","type":"array","fields":[{"name":"topic","type":"string","versions":[7,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","element":"int32","versions":[7,32767],"default":[]}],"versions":[7,32767],"default":[]},{"name":"rackId","type":"string","versions":[11,32767],"default":""}]};
 
@@ -690,6 +759,10 @@ export const JoinGroupResponseSchema: MessageSchema = {"name":"JoinGroupResponse
 export const LeaveGroupRequestSchema: MessageSchema = {"name":"LeaveGroupRequest","apiKey":13,"kind":"request","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"memberId","type":"string","versions":[0,2],"default":""},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[3,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null},{"name":"reason","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null}],"versions":[3,32767],"default":[]}]};
 
 export const LeaveGroupResponseSchema: MessageSchema = {"name":"LeaveGroupResponse","apiKey":13,"kind":"response","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[3,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":""},{"name":"errorCode","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"default":[]}]};
+
+export const ListGroupsRequestSchema: MessageSchema = {"name":"ListGroupsRequest","apiKey":16,"kind":"request","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"statesFilter","type":"array","element":"string","versions":[4,32767],"default":[]},{"name":"typesFilter","type":"array","element":"string","versions":[5,32767],"default":[]}]};
+
+export const ListGroupsResponseSchema: MessageSchema = {"name":"ListGroupsResponse","apiKey":16,"kind":"response","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"groups","type":"array","fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"protocolType","type":"string","versions":[0,32767],"default":""},{"name":"groupState","type":"string","versions":[4,32767],"default":""},{"name":"groupType","type":"string","versions":[5,32767],"default":""}],"versions":[0,32767],"default":[]}]};
 
 export const ListOffsetsRequestSchema: MessageSchema = {"name":"ListOffsetsRequest","apiKey":2,"kind":"request","versions":[0,10],"flexible":[6,32767],"fields":[{"name":"replicaId","type":"int32","versions":[0,32767],"default":0},{"name":"isolationLevel","type":"int8","versions":[2,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"currentLeaderEpoch","type":"int32","versions":[4,32767],"default":-1},{"name":"timestamp","type":"int64","versions":[0,32767],"default":0n},{"name":"maxNumOffsets","type":"int32","versions":[0,0],"default":1}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"timeoutMs","type":"int32","versions":[10,32767],"default":0}]};
 
