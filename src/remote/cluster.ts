@@ -1,7 +1,17 @@
 /**
- * What the client knows of the cluster: its brokers (nodes), one connection per node, and the
- * metadata of topics (partitions and their leaders). Every operation of the remote client goes
- * through `retrying`, which is where reconnects, backoff and metadata refreshes happen:
+ * What the client knows of the cluster: its brokers (nodes), their connections, and the
+ * metadata of topics (partitions and their leaders).
+ *
+ * Connections: one per node per lane. A broker answers the requests of one connection in the
+ * order they came, so a request it may hold — a Fetch waiting `maxWaitMs` for records, a
+ * JoinGroup parked until the group's other members rejoin — holds up everything behind it on
+ * that connection. The producers and admin calls share the `default` lane; each consumer has a
+ * fetch lane and a group lane of its own (as each Kafka Java client instance has its own
+ * connections). Without that, a second member's parked JoinGroup held up the first member's
+ * heartbeat that would have told it to rejoin, until the session timeout expelled it.
+ *
+ * Every operation of the remote client goes through `retrying`, which is where reconnects,
+ * backoff and metadata refreshes happen:
  *
  * | failure                                   | what `retrying` does                          |
  * | ----------------------------------------- | --------------------------------------------- |
@@ -37,7 +47,7 @@ export interface TopicMetadata {
 
 interface Node {
   address: BrokerAddress;
-  connection: Promise<BrokerConnection> | undefined;
+  connections: Map<string, Promise<BrokerConnection>>;
   failures: number;
   nextAttemptAtMs: number;
 }
@@ -55,7 +65,7 @@ export class Cluster {
 
   constructor(readonly config: ConnectConfig) {
     config.brokers.forEach((address, i) => this.nodes.set(BOOTSTRAP_ID_BASE - i, {
-      address, connection: undefined, failures: 0, nextAttemptAtMs: 0,
+      address, connections: new Map(), failures: 0, nextAttemptAtMs: 0,
     }));
   }
 
@@ -68,16 +78,25 @@ export class Cluster {
     return this.isClosed;
   }
 
-  /** The connection to node `nodeId`, opened (after its backoff) if there is none. */
-  connectionTo(nodeId: number): Promise<BrokerConnection> {
+  /** The connection to node `nodeId` in `lane`, opened (after its backoff) if there is none. */
+  connectionTo(nodeId: number, lane = DEFAULT_LANE): Promise<BrokerConnection> {
     if (this.isClosed) return Promise.reject(closedError());
     const node = this.nodes.get(nodeId);
     if (node === undefined) {
       return Promise.reject(new MambaError('NOT_LEADER', `node ${nodeId} is not in the metadata`,
         { detail: { nodeId } }));
     }
-    node.connection ??= this.open(node);
-    return node.connection;
+    let connection = node.connections.get(lane);
+    if (connection === undefined) {
+      const opening = connection = this.open(node);
+      node.connections.set(lane, opening);
+      // A closed connection leaves its lane, unless a newer one took the lane meanwhile.
+      const forget = (): void => {
+        if (node.connections.get(lane) === opening) node.connections.delete(lane);
+      };
+      opening.then((c) => c.onClose(forget), forget);
+    }
+    return connection;
   }
 
   /** A connection to any broker: the controller, else the first that answers. */
@@ -106,9 +125,6 @@ export class Cluster {
     try {
       const connection = await BrokerConnection.open(node.address, this.config);
       node.failures = 0;
-      connection.onClose(() => {
-        if (node.connection !== undefined) node.connection = undefined;
-      });
       if (this.isClosed) connection.close();
       return connection;
     } catch (error) {
@@ -116,7 +132,6 @@ export class Cluster {
       const backoffMs = Math.min(this.config.reconnectBackoffMsMax,
         this.config.reconnectBackoffMs * 2 ** (node.failures - 1));
       node.nextAttemptAtMs = Date.now() + backoffMs * (0.8 + Math.random() * 0.4);
-      node.connection = undefined;
       throw error;
     }
   }
@@ -166,9 +181,9 @@ export class Cluster {
       const existing = this.nodes.get(broker.nodeId);
       if (existing !== undefined && existing.address.host === broker.host &&
         existing.address.port === broker.port) continue;
-      existing?.connection?.then((c) => c.close(), () => undefined);
+      if (existing !== undefined) closeAll(existing);
       this.nodes.set(broker.nodeId, { address: { host: broker.host, port: broker.port },
-        connection: undefined, failures: 0, nextAttemptAtMs: 0 });
+        connections: new Map(), failures: 0, nextAttemptAtMs: 0 });
     }
     this.controllerId = response.controllerId;
     this.topics.clear();
@@ -205,8 +220,7 @@ export class Cluster {
   close(): void {
     this.isClosed = true;
     for (const node of this.nodes.values()) {
-      node.connection?.then((c) => c.close(), () => undefined);
-      node.connection = undefined;
+      closeAll(node);
     }
   }
 
@@ -214,8 +228,8 @@ export class Cluster {
   addNode(nodeId: number, host: string, port: number): void {
     const node = this.nodes.get(nodeId);
     if (node !== undefined && node.address.host === host && node.address.port === port) return;
-    node?.connection?.then((c) => c.close(), () => undefined);
-    this.nodes.set(nodeId, { address: { host, port }, connection: undefined, failures: 0,
+    if (node !== undefined) closeAll(node);
+    this.nodes.set(nodeId, { address: { host, port }, connections: new Map(), failures: 0,
       nextAttemptAtMs: 0 });
   }
 
@@ -225,6 +239,16 @@ export class Cluster {
     return node === undefined ? undefined : show(node.address);
   }
 }
+
+function closeAll(node: Node): void {
+  for (const connection of node.connections.values()) {
+    connection.then((c) => c.close(), () => undefined);
+  }
+  node.connections.clear();
+}
+
+/** Requests nobody holds: produce, metadata, admin. */
+export const DEFAULT_LANE = 'default';
 
 function isRetriable(error: unknown): boolean {
   return MambaError.is(error) && (error.retriable || error.detail?.kafkaName ===

@@ -27,11 +27,15 @@ import {
   type RemoteChunk, type RemoteCursor,
 } from './remote-fetcher.js';
 
+/** Numbers consumers, to name their connection lanes. */
+let consumerCount = 0;
+
 type CallbackRun = Exclude<ReturnType<typeof resolveRunOptions>, { kind: 'pool' }>;
 
 export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
   private readonly config: ConsumerConfig;
   private readonly fetcher: RemoteFetcher;
+  private readonly lane: string;
   private readonly topics = new Set<string>();
   private readonly pausedTopics = new Set<string>();
   private readonly pausedPartitions = new Set<string>();
@@ -53,7 +57,9 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
     private readonly onClose: () => void) {
     super();
     this.config = resolveConsumerOptions(options);
+    this.lane = `consumer-${++consumerCount}`;
     this.fetcher = new RemoteFetcher(cluster, {
+      lane: `${this.lane}-fetch`,
       maxBatchBytes: this.config.maxBatchBytes, maxWaitMs: this.config.maxWaitMs,
       autoOffsetReset: this.config.autoOffsetReset,
       onReset: (reset) => this.emit('offset-reset', reset),
@@ -281,7 +287,8 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
     await previous?.leave();
     const config = this.config;
     this.member = await RemoteGroupMember.join(this.cluster, {
-      groupId: config.groupId!, subscriptions: [...this.topics], assignor: config.assignor,
+      lane: `${this.lane}-group`, groupId: config.groupId!, subscriptions: [...this.topics],
+      assignor: config.assignor,
       sessionTimeoutMs: config.sessionTimeoutMs, rebalanceTimeoutMs: config.rebalanceTimeoutMs,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       onAssigned: (partitions, member) => this.onAssigned(partitions, member),

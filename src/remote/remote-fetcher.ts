@@ -57,6 +57,8 @@ export interface RemoteChunk {
 }
 
 export interface RemoteFetcherConfig {
+  /** This consumer's own connections (cluster.ts: a held Fetch holds up its connection). */
+  lane: string;
   maxBatchBytes: number;
   maxWaitMs: number;
   autoOffsetReset: 'earliest' | 'latest';
@@ -199,7 +201,7 @@ export class RemoteFetcher {
   }
 
   private async fetchFrom(nodeId: number, cursors: RemoteCursor[]): Promise<void> {
-    const connection = await this.cluster.connectionTo(nodeId);
+    const connection = await this.cluster.connectionTo(nodeId, this.config.lane);
     const epochs = cursors.map((c) => c.epoch);
     const byTopic = new Map<string, RemoteCursor[]>();
     for (const cursor of cursors) {

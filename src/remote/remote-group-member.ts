@@ -29,6 +29,8 @@ import {
 import { fromKafkaCode, kafkaErrorName } from './kafka-error.js';
 
 export interface RemoteMemberOptions {
+  /** This member's own connection to the coordinator (a JoinGroup may be held for long). */
+  lane: string;
   groupId: string;
   subscriptions: string[];
   assignor: AssignorName;
@@ -74,7 +76,7 @@ export class RemoteGroupMember {
           response.errorMessage);
       }
       this.cluster.addNode(response.nodeId, response.host, response.port);
-      return this.cluster.connectionTo(response.nodeId);
+      return this.cluster.connectionTo(response.nodeId, this.options.lane);
     });
   }
 

@@ -40,6 +40,7 @@ export function serve(dataDir: string, options: { listen?: string; advertise?: s
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      if (process.env.SERVE_DEBUG) process.stderr.write(chunk);
       const match = /listening on 127\.0\.0\.1:(\d+)/.exec(output);
       if (match !== null) {
         resolve({
