@@ -4,7 +4,8 @@
  * rare admin calls, the door's lifecycle, and the topic facts that live in the manifest.
  */
 import type { WireError } from '../errors.js';
-import type { ListenConfig, TopicConfig, TopicOptions } from '../options.js';
+import type { TopicConfig, TopicOptions } from '../options.js';
+import type { ListenConfig, ListenerConfig, SecurityProtocol } from '../listen-options.js';
 import type { SessionHandle } from '../shm/index.js';
 
 export interface TopicInfo {
@@ -19,6 +20,14 @@ export interface TopicInfo {
 
 /** The door's settings: `broker.listen()` options merged with the broker's door options. */
 export type DoorConfig = ListenConfig;
+export type { ListenerConfig, SecurityProtocol };
+
+/** A listener once bound: its protocol and the address it listens on. */
+export interface BoundListener {
+  protocol: SecurityProtocol;
+  host: string;
+  port: number;
+}
 
 /** What the worker starts with (`workerData`: SharedArrayBuffers and plain values). */
 export interface DoorWorkerData {
@@ -41,7 +50,7 @@ export interface BrokerCallResults {
 
 /** Worker → main thread. */
 export type DoorEvent =
-  | { kind: 'listening'; host: string; port: number }
+  | { kind: 'listening'; listeners: BoundListener[] }
   | { kind: 'listen-failed'; error: WireError }
   | { kind: 'call'; id: number; call: BrokerCall }
   | { kind: 'closed' };

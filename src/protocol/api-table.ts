@@ -17,6 +17,7 @@ export const ApiKey = {
   PRODUCE: 0, FETCH: 1, LIST_OFFSETS: 2, METADATA: 3, FIND_COORDINATOR: 10,
   API_VERSIONS: 18, CREATE_TOPICS: 19,
   DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32,
+  SASL_HANDSHAKE: 17, SASL_AUTHENTICATE: 36, DESCRIBE_ACLS: 29, CREATE_ACLS: 30, DELETE_ACLS: 31,
 } as const;
 
 const pairs: Array<[MessageSchema, MessageSchema]> = [
@@ -30,6 +31,11 @@ const pairs: Array<[MessageSchema, MessageSchema]> = [
   [m.DeleteTopicsRequestSchema, m.DeleteTopicsResponseSchema],
   [m.InitProducerIdRequestSchema, m.InitProducerIdResponseSchema],
   [m.DescribeConfigsRequestSchema, m.DescribeConfigsResponseSchema],
+  [m.SaslHandshakeRequestSchema, m.SaslHandshakeResponseSchema],
+  [m.SaslAuthenticateRequestSchema, m.SaslAuthenticateResponseSchema],
+  [m.DescribeAclsRequestSchema, m.DescribeAclsResponseSchema],
+  [m.CreateAclsRequestSchema, m.CreateAclsResponseSchema],
+  [m.DeleteAclsRequestSchema, m.DeleteAclsResponseSchema],
 ];
 
 const byKey = new Map<number, ApiSchemas>(pairs.map(([request, response]) => [request.apiKey, {

@@ -9,12 +9,15 @@ import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
+import { saslHandshakeHandler } from './17-sasl-handshake.js';
+import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
 import type { ApiHandler } from './api-handler.js';
 
 const handlers: ApiHandler[] = [
   produceHandler, fetchHandler, listOffsetsHandler, metadataHandler, findCoordinatorHandler,
   apiVersionsHandler,
   createTopicsHandler, deleteTopicsHandler, initProducerIdHandler, describeConfigsHandler,
+  saslHandshakeHandler, saslAuthenticateHandler,
 ];
 advertise(handlers);
 
