@@ -134,6 +134,17 @@ export class DoorContext {
     return this.allows(operation, { type: 'cluster', name: CLUSTER_RESOURCE_NAME });
   }
 
+  /** Creating a topic (CreateTopics, auto-creation): Create on the cluster or on the topic. */
+  allowsCreate(topic: string): boolean {
+    return this.allowsCluster('Create') || this.allowsTopic('Create', topic);
+  }
+
+  /** Whether the connection's principal may do `operation` on some topic (or group). */
+  allowsAny(operation: AclOperation, type: 'topic' | 'group'): boolean {
+    if (this.acls === undefined) return true;
+    return this.acls.authorizeAny(this.principal, this.scope?.clientHost ?? '', operation, type);
+  }
+
   close(): void {
     this.isClosed = true;
     this.markClosed();

@@ -7,14 +7,21 @@
 import { securityAclsMax } from '../constants.js';
 import { invalidConfig } from '../errors.js';
 import {
-  decide, filterMatches, sameEntry, validateAclEntry, type AclEntry, type AclFilter,
-  type AclOperation, type Resource,
+  WILDCARD, decide, filterMatches, sameEntry, validateAclEntry, type AclEntry, type AclFilter,
+  type AclOperation, type Resource, type ResourceType,
 } from './acl.js';
 import {
   fileIdentity, invalidFile, readSecurityFile, securityPath, writeSecurityFile,
 } from './security-file.js';
 
 export const ACLS_FILE_NAME = 'acls.json';
+
+/** Selects entries: a filter (absent fields match anything) or any predicate. */
+export type AclSelector = AclFilter | ((entry: AclEntry) => boolean);
+
+function selects(selector: AclSelector, entry: AclEntry): boolean {
+  return typeof selector === 'function' ? selector(entry) : filterMatches(selector, entry);
+}
 const refreshIntervalMs = 1_000;
 
 export class AclStore {
@@ -38,9 +45,26 @@ export class AclStore {
     return decide(this.entries, principal, host, operation, resource);
   }
 
-  list(filter: AclFilter = {}): AclEntry[] {
+  /**
+   * Whether `principal` may do `operation` on some resource of `type` (Kafka's
+   * authorizeByResourceType, used for idempotent producers: Write on any topic): an allow entry
+   * for it, and no deny entry for it on every resource of the type (literal `*`).
+   */
+  authorizeAny(principal: string, host: string, operation: AclOperation,
+    type: ResourceType): boolean {
+    if (this.superUsers.includes(principal)) return true;
+    this.refreshSoon();
+    const mine = this.entries.filter((e) => e.resourceType === type &&
+      (e.principal === principal || e.principal === 'User:*') &&
+      (e.host === WILDCARD || e.host === host) &&
+      (e.operation === operation || e.operation === 'All'));
+    return mine.some((e) => e.permission === 'allow') && !mine.some((e) =>
+      e.permission === 'deny' && e.patternType === 'literal' && e.resourceName === WILDCARD);
+  }
+
+  list(selector: AclSelector = {}): AclEntry[] {
     this.refresh();
-    return this.entries.filter((entry) => filterMatches(filter, entry));
+    return this.entries.filter((entry) => selects(selector, entry));
   }
 
   /** Adds entries (an entry already there is not doubled); returns how many were new. */
@@ -59,10 +83,10 @@ export class AclStore {
     return fresh.length;
   }
 
-  /** Removes the entries each filter selects; returns them, per filter. */
-  remove(filters: readonly AclFilter[]): AclEntry[][] {
+  /** Removes the entries each selector selects; returns them, per selector. */
+  remove(selectors: readonly AclSelector[]): AclEntry[][] {
     this.refresh();
-    const removed = filters.map((f) => this.entries.filter((entry) => filterMatches(f, entry)));
+    const removed = selectors.map((f) => this.entries.filter((entry) => selects(f, entry)));
     const gone = new Set(removed.flat());
     if (gone.size === 0) return removed;
     this.entries = this.entries.filter((entry) => !gone.has(entry));

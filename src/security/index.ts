@@ -4,11 +4,11 @@
  */
 export {
   ACL_OPERATIONS, ANONYMOUS, CLUSTER_RESOURCE_NAME, PATTERN_TYPES, RESOURCE_TYPES, WILDCARD,
-  describeEntry, validateAclEntry, validatePrincipal,
+  describeEntry, resourceMatches, validateAclEntry, validatePrincipal,
   type AclEntry, type AclFilter, type AclOperation, type PatternType, type Permission,
   type Resource, type ResourceType,
 } from './acl.js';
-export { AclStore, ACLS_FILE_NAME } from './acl-store.js';
+export { AclStore, ACLS_FILE_NAME, type AclSelector } from './acl-store.js';
 export {
   CredentialStore, USERS_FILE_NAME, validateUserName, type UserSummary,
 } from './credential-store.js';

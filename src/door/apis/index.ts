@@ -11,6 +11,9 @@ import { initProducerIdHandler } from './22-init-producer-id.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { saslHandshakeHandler } from './17-sasl-handshake.js';
 import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
+import { describeAclsHandler } from './29-describe-acls.js';
+import { createAclsHandler } from './30-create-acls.js';
+import { deleteAclsHandler } from './31-delete-acls.js';
 import type { ApiHandler } from './api-handler.js';
 
 const handlers: ApiHandler[] = [
@@ -18,6 +21,7 @@ const handlers: ApiHandler[] = [
   apiVersionsHandler,
   createTopicsHandler, deleteTopicsHandler, initProducerIdHandler, describeConfigsHandler,
   saslHandshakeHandler, saslAuthenticateHandler,
+  describeAclsHandler, createAclsHandler, deleteAclsHandler,
 ];
 advertise(handlers);
 
