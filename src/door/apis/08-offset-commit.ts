@@ -4,6 +4,11 @@
  * (coordinator/classic-group.ts); this handler checks each partition exists. Leader epochs and
  * commit metadata are not kept (OffsetFetch answers -1 and ""), nor retention times: offsets
  * stay until the group or the topic is deleted.
+ *
+ * Kafka stores any offset, and kafkajs's admin `resetOffsets` commits the sentinels -2
+ * (earliest) and -1 (latest) for its consumers to resolve later. Mamba's offset store keeps
+ * real offsets only, so the sentinels are resolved here, at commit time, to the partition's log
+ * start and high-watermark; other negative offsets are refused.
  */
 import type { OffsetEntry } from '../../coordinator/index.js';
 import {
@@ -14,6 +19,9 @@ import { apiHandler } from './api-handler.js';
 import { callGroups, errorCodeOf, isValidGroupId } from './group-call.js';
 
 type Topic = OffsetCommitRequest['topics'][0];
+
+const EARLIEST = -2n;
+const LATEST = -1n;
 type TopicResult = OffsetCommitResponse['topics'][0];
 
 export const offsetCommitHandler = apiHandler<OffsetCommitRequest, OffsetCommitResponse>({
@@ -49,11 +57,18 @@ async function checkTopic(context: DoorContext, topic: Topic, entries: OffsetEnt
   for (const partition of topic.partitions) {
     const answer = { partitionIndex: partition.partitionIndex, errorCode: 0 };
     result.partitions.push(answer);
-    const offset = partition.committedOffset;
     if (found === undefined || partition.partitionIndex < 0 ||
       partition.partitionIndex >= found.partitionCount) {
       answer.errorCode = kafkaErrorCode('UNKNOWN_TOPIC_OR_PARTITION');
-    } else if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
+      continue;
+    }
+    let offset = partition.committedOffset;
+    if (offset === EARLIEST || offset === LATEST) {
+      const slot = found.firstSlot + partition.partitionIndex;
+      offset = BigInt(offset === EARLIEST ? context.controlBlock.logStartOffset(slot) :
+        context.controlBlock.highWatermark(slot));
+    }
+    if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
       answer.errorCode = kafkaErrorCode('OFFSET_OUT_OF_RANGE');
     } else {
       entries.push({ topic: topic.name, partition: partition.partitionIndex,
