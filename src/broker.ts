@@ -35,7 +35,7 @@ import {
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
   type ProducerHandleOptions,
 } from './client/index.js';
-import { GroupRegistry, OffsetStore } from './coordinator/index.js';
+import { GroupRegistry, OffsetStore, serveClassicRequest } from './coordinator/index.js';
 import { Door, type DoorBackend } from './door/index.js';
 
 export interface PartitionDescription {
@@ -315,6 +315,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       })),
       createTopic: (name, options) => this.createTopic(name, options),
       deleteTopic: (name) => this.deleteTopic(name),
+      classicGroups: (request) => serveClassicRequest(this.groups, request),
     };
   }
 

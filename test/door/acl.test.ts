@@ -206,6 +206,46 @@ describe('each handler denies what is not granted', () => {
   });
 });
 
+describe('group APIs', () => {
+  it('JoinGroup and OffsetCommit need Read on the group; a granted member consumes',
+    async () => {
+      const reader = await login('reader');
+      const join = await reader.call<{ errorCode: number }>(ApiKey.JOIN_GROUP, 5, {
+        groupId: 'payroll', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '',
+        groupInstanceId: null, protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: new Uint8Array(0) }],
+      });
+      expect(join.errorCode).toBe(kafkaErrorCode('GROUP_AUTHORIZATION_FAILED'));
+      const commit = await reader.call<{ topics: Array<{ partitions: Array<{
+        errorCode: number }> }> }>(ApiKey.OFFSET_COMMIT, 5, {
+        groupId: 'payroll', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+        retentionTimeMs: -1n, topics: [{ name: 'orders-read', partitions: [{
+          partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1,
+          committedMetadata: null }] }],
+      });
+      expect(commit.topics[0].partitions[0].errorCode)
+        .toBe(kafkaErrorCode('GROUP_AUTHORIZATION_FAILED'));
+      const kafka = new Kafka({
+        clientId: 'acl-consumer', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING,
+        sasl: { mechanism: 'scram-sha-512', username: 'reader', password: 'reader-pw' },
+        retry: { retries: 2 },
+      });
+      const consumer = kafka.consumer({ groupId: 'billing', sessionTimeout: 10_000 });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'orders-read', fromBeginning: true });
+      const values: string[] = [];
+      const twoRead = new Promise<void>((resolve) => {
+        void consumer.run({ eachMessage: async ({ message }) => {
+          values.push(message.value!.toString());
+          if (values.length === 2) resolve();
+        } });
+      });
+      await twoRead;
+      await consumer.disconnect();
+      expect(values).toEqual(['r1', 'x']);
+    });
+});
+
 describe('ACLs through the Kafka admin APIs', () => {
   function admin(user: string) {
     return new Kafka({
