@@ -9,7 +9,7 @@ const layers = [
   ['records', 'ringbuffer'],
   ['shm', 'protocol'],
   ['segments'],
-  ['actors', 'coordinator'],
+  ['actors', 'coordinator', 'security'],
   ['supervisor'],
   ['client'],
   ['door', 'remote'],

@@ -18,11 +18,12 @@ import type { BroadcastChannel } from 'node:worker_threads';
 import { assert } from './assert.js';
 import { MambaError, closed, invalidConfig } from './errors.js';
 import {
-  resolveBrokerOptions, resolveListenOptions, resolveProducerOptions, resolveTopicOptions,
+  resolveBrokerOptions, resolveProducerOptions, resolveTopicOptions,
   validateTopicName,
   type BrokerConfig, type BrokerOptions, type ProducerOptions, type TopicConfig,
   type TopicOptions,
 } from './options.js';
+import { resolveListenOptions, type ListenOptions } from './listen-options.js';
 import { BROKER_EVENTS, type BrokerEventMap } from './broker-events.js';
 import { ControlBlock, PartitionState, TopicDirectory } from './shm/index.js';
 import { CRASH_MODES, type ActorStats, type CrashMode } from './actors/index.js';
@@ -55,14 +56,7 @@ export interface TopicDescription {
 
 export type { BrokerEvent } from './broker-events.js';
 
-export interface ListenOptions {
-  /** Default 127.0.0.1: never every interface unless asked. */
-  host?: string;
-  /** Default 9092; 0 lets the system choose (see `door.address()`). */
-  port?: number;
-  /** The `host:port` Metadata tells clients to connect to; default the bound address. */
-  advertise?: string;
-}
+export type { ListenOptions } from './listen-options.js';
 
 const stateNames: PartitionDescription['state'][] =
   ['unassigned', 'recovering', 'ready', 'failed', 'deleted'];

@@ -166,3 +166,18 @@ export const partitionsConsumedConcurrentlyMax = partitionsPerBrokerMax;
 /** Bytes a timestamp seek asks of the log per read while it scans batch headers. */
 export const timestampScanBytes = 16 * MiB;
 assert(consumerMaxBatchBytesDefault <= consumerMaxBatchBytesMax, 'fetch default within max');
+
+// Security on the Kafka door (issue 12 §3).
+/** Users in a data directory's credential file, and ACL entries in its ACL file. */
+export const securityUsersMax = 10_000;
+export const securityAclsMax = 100_000;
+/** Addresses whose failed logins are remembered (oldest forgotten first), so memory is bounded. */
+export const authFailureAddressesMax = 10_000;
+/** The delay before a failed login is answered doubles per failure from one address, to here. */
+export const authFailureDelayMsMin = 100;
+export const authFailureDelayMsMax = 5_000;
+/** An address with no failed login for this long starts again from the smallest delay. */
+export const authFailureMemoryMs = 10 * 60_000;
+/** A SASL token larger than this closes the connection (SCRAM and PLAIN tokens are tiny). */
+export const saslTokenBytesMax = 64 * KiB;
+assert(authFailureDelayMsMin <= authFailureDelayMsMax, 'auth failure delay min below max');

@@ -53,6 +53,8 @@ const RETRIABLE = {
   HANDLER_FAILED: false,
   /** A Kafka protocol frame that does not decode (truncated, wrong lengths, bad version). */
   INVALID_REQUEST: false,
+  /** A data directory's users or ACL file that does not parse (security/users.json, acls.json). */
+  INVALID_SECURITY_FILE: false,
   // Broker.connect(): a remote broker or Kafka cluster (src/remote/).
   /** No connection to a broker (refused, lost, TLS failed); the client retries with backoff. */
   CONNECTION_FAILED: true,

@@ -6,7 +6,8 @@
  */
 import type { ClassicReplies, ClassicRequest } from '../coordinator/index.js';
 import type { WireError } from '../errors.js';
-import type { ListenConfig, TopicConfig, TopicOptions } from '../options.js';
+import type { TopicConfig, TopicOptions } from '../options.js';
+import type { ListenConfig, ListenerConfig, SecurityProtocol } from '../listen-options.js';
 import type { SessionHandle } from '../shm/index.js';
 
 export interface TopicInfo {
@@ -21,6 +22,14 @@ export interface TopicInfo {
 
 /** The door's settings: `broker.listen()` options merged with the broker's door options. */
 export type DoorConfig = ListenConfig;
+export type { ListenerConfig, SecurityProtocol };
+
+/** A listener once bound: its protocol and the address it listens on. */
+export interface BoundListener {
+  protocol: SecurityProtocol;
+  host: string;
+  port: number;
+}
 
 /** What the worker starts with (`workerData`: SharedArrayBuffers and plain values). */
 export interface DoorWorkerData {
@@ -45,7 +54,7 @@ export interface BrokerCallResults {
 
 /** Worker → main thread. */
 export type DoorEvent =
-  | { kind: 'listening'; host: string; port: number }
+  | { kind: 'listening'; listeners: BoundListener[] }
   | { kind: 'listen-failed'; error: WireError }
   | { kind: 'call'; id: number; call: BrokerCall }
   | { kind: 'closed' };

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { MambaError, fromWire, toWire } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
 import type {
-  BrokerCall, DoorCommand, DoorConfig, DoorEvent, DoorWorkerData, TopicInfo,
+  BoundListener, BrokerCall, DoorCommand, DoorConfig, DoorEvent, DoorWorkerData, TopicInfo,
 } from './door-protocol.js';
 import type { ClassicRequest } from '../coordinator/index.js';
 import type { TopicOptions } from '../options.js';
@@ -34,9 +34,8 @@ export class Door {
   /** Settles when the worker thread is gone, whenever that happens (even before `close()`). */
   private readonly exited: Promise<void>;
 
-  private constructor(private readonly worker: Worker, private readonly bound: {
-    host: string; port: number;
-  }, private readonly onClosed: () => void) {
+  private constructor(private readonly worker: Worker,
+    private readonly bound: readonly BoundListener[], private readonly onClosed: () => void) {
     this.exited = new Promise((resolve) => {
       worker.once('exit', () => resolve());
     });
@@ -51,9 +50,9 @@ export class Door {
     worker.on('message', (event: DoorEvent) => {
       if (event.kind === 'call') void answer(worker, backend, event.id, event.call);
     });
-    const bound = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+    const bound = await new Promise<BoundListener[]>((resolve, reject) => {
       const onMessage = (event: DoorEvent) => {
-        if (event.kind === 'listening') resolve({ host: event.host, port: event.port });
+        if (event.kind === 'listening') resolve(event.listeners);
         else if (event.kind === 'listen-failed') reject(fromWire(event.error));
         else return;
         worker.off('message', onMessage);
@@ -71,9 +70,14 @@ export class Door {
     return new Door(worker, bound, onClosed);
   }
 
-  /** The address the door listens on (the port the system chose, for port 0). */
+  /** The address of the door's first listener (the port the system chose, for port 0). */
   address(): { host: string; port: number } {
-    return { ...this.bound };
+    return { host: this.bound[0].host, port: this.bound[0].port };
+  }
+
+  /** Every listener: its protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) and address. */
+  addresses(): BoundListener[] {
+    return this.bound.map((listener) => ({ ...listener }));
   }
 
   /**

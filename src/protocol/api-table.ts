@@ -18,7 +18,7 @@ export const ApiKey = {
   FIND_COORDINATOR: 10, JOIN_GROUP: 11, HEARTBEAT: 12, LEAVE_GROUP: 13, SYNC_GROUP: 14,
   DESCRIBE_GROUPS: 15, LIST_GROUPS: 16, API_VERSIONS: 18, CREATE_TOPICS: 19,
   DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32, DELETE_GROUPS: 42,
-  SASL_HANDSHAKE: 17, SASL_AUTHENTICATE: 36,
+  SASL_HANDSHAKE: 17, SASL_AUTHENTICATE: 36, DESCRIBE_ACLS: 29, CREATE_ACLS: 30, DELETE_ACLS: 31,
 } as const;
 
 const pairs: Array<[MessageSchema, MessageSchema]> = [
@@ -43,6 +43,9 @@ const pairs: Array<[MessageSchema, MessageSchema]> = [
   [m.DeleteGroupsRequestSchema, m.DeleteGroupsResponseSchema],
   [m.SaslHandshakeRequestSchema, m.SaslHandshakeResponseSchema],
   [m.SaslAuthenticateRequestSchema, m.SaslAuthenticateResponseSchema],
+  [m.DescribeAclsRequestSchema, m.DescribeAclsResponseSchema],
+  [m.CreateAclsRequestSchema, m.CreateAclsResponseSchema],
+  [m.DeleteAclsRequestSchema, m.DeleteAclsResponseSchema],
 ];
 
 const byKey = new Map<number, ApiSchemas>(pairs.map(([request, response]) => [request.apiKey, {

@@ -4,6 +4,11 @@
  * (coordinator/classic-group.ts); this handler checks each partition exists. Leader epochs and
  * commit metadata are not kept (OffsetFetch answers -1 and ""), nor retention times: offsets
  * stay until the group or the topic is deleted.
+ *
+ * Kafka stores any offset, and kafkajs's admin `resetOffsets` commits the sentinels -2
+ * (earliest) and -1 (latest) for its consumers to resolve later. Mamba's offset store keeps
+ * real offsets only, so the sentinels are resolved here, at commit time, to the partition's log
+ * start and high-watermark; other negative offsets are refused.
  */
 import type { OffsetEntry } from '../../coordinator/index.js';
 import {
@@ -14,6 +19,9 @@ import { apiHandler } from './api-handler.js';
 import { callGroups, errorCodeOf, isValidGroupId } from './group-call.js';
 
 type Topic = OffsetCommitRequest['topics'][0];
+
+const EARLIEST = -2n;
+const LATEST = -1n;
 type TopicResult = OffsetCommitResponse['topics'][0];
 
 export const offsetCommitHandler = apiHandler<OffsetCommitRequest, OffsetCommitResponse>({
@@ -24,10 +32,20 @@ export const offsetCommitHandler = apiHandler<OffsetCommitRequest, OffsetCommitR
     const entries: OffsetEntry[] = [];
     /** Where each valid entry's error goes once the coordinator has answered. */
     const pending: Array<{ errorCode: number }> = [];
+    // Read on the group, then Read on each topic (Kafka's order and codes).
+    const groupAllowed = context.allowsGroup('Read', request.groupId);
     for (const topic of request.topics) {
-      results.push(await checkTopic(context, topic, entries, pending));
+      results.push(groupAllowed && !context.allowsTopic('Read', topic.name) ?
+        refuseTopic(topic, kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED')) :
+        await checkTopic(context, topic, entries, pending));
     }
-    if (!isValidGroupId(request.groupId)) {
+    if (!groupAllowed) {
+      for (const result of results) {
+        for (const partition of result.partitions) {
+          partition.errorCode = kafkaErrorCode('GROUP_AUTHORIZATION_FAILED');
+        }
+      }
+    } else if (!isValidGroupId(request.groupId)) {
       for (const partition of pending) partition.errorCode = kafkaErrorCode('INVALID_GROUP_ID');
     } else if (entries.length > 0) {
       const error = await callGroups(context, {
@@ -42,6 +60,13 @@ export const offsetCommitHandler = apiHandler<OffsetCommitRequest, OffsetCommitR
   },
 });
 
+function refuseTopic(topic: Topic, errorCode: number): TopicResult {
+  return {
+    name: topic.name,
+    partitions: topic.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+  };
+}
+
 async function checkTopic(context: DoorContext, topic: Topic, entries: OffsetEntry[],
   pending: Array<{ errorCode: number }>): Promise<TopicResult> {
   const found = await context.topics.lookup(topic.name);
@@ -49,11 +74,18 @@ async function checkTopic(context: DoorContext, topic: Topic, entries: OffsetEnt
   for (const partition of topic.partitions) {
     const answer = { partitionIndex: partition.partitionIndex, errorCode: 0 };
     result.partitions.push(answer);
-    const offset = partition.committedOffset;
     if (found === undefined || partition.partitionIndex < 0 ||
       partition.partitionIndex >= found.partitionCount) {
       answer.errorCode = kafkaErrorCode('UNKNOWN_TOPIC_OR_PARTITION');
-    } else if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
+      continue;
+    }
+    let offset = partition.committedOffset;
+    if (offset === EARLIEST || offset === LATEST) {
+      const slot = found.firstSlot + partition.partitionIndex;
+      offset = BigInt(offset === EARLIEST ? context.controlBlock.logStartOffset(slot) :
+        context.controlBlock.highWatermark(slot));
+    }
+    if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
       answer.errorCode = kafkaErrorCode('OFFSET_OUT_OF_RANGE');
     } else {
       entries.push({ topic: topic.name, partition: partition.partitionIndex,

@@ -32,6 +32,11 @@ export const offsetFetchHandler = apiHandler<OffsetFetchRequest, OffsetFetchResp
 
 async function fetchGroup(context: DoorContext, groupId: string,
   topics: WantedTopics): Promise<Group> {
+  // Describe on the group; topics the principal may not Describe are left out of "all" and
+  // answer TOPIC_AUTHORIZATION_FAILED when named (Kafka's rules).
+  if (!context.allowsGroup('Describe', groupId)) {
+    return { groupId, topics: [], errorCode: kafkaErrorCode('GROUP_AUTHORIZATION_FAILED') };
+  }
   if (!isValidGroupId(groupId)) {
     return { groupId, topics: [], errorCode: kafkaErrorCode('INVALID_GROUP_ID') };
   }
@@ -40,6 +45,7 @@ async function fetchGroup(context: DoorContext, groupId: string,
   const entries = await callGroups(context, { type: 'fetch-offsets', groupId, partitions });
   const byTopic = new Map<string, Group['topics'][0]>();
   for (const entry of entries) {
+    if (!context.allowsTopic('Describe', entry.topic)) continue;
     let topic = byTopic.get(entry.topic);
     if (topic === undefined) {
       topic = { name: entry.topic, partitions: [] };
@@ -52,7 +58,14 @@ async function fetchGroup(context: DoorContext, groupId: string,
   }
   // Topics asked for with no partitions still get their (empty) entry back.
   for (const t of topics ?? []) {
-    if (!byTopic.has(t.name)) byTopic.set(t.name, { name: t.name, partitions: [] });
+    if (!context.allowsTopic('Describe', t.name)) {
+      byTopic.set(t.name, { name: t.name, partitions: t.partitionIndexes.map((index) => ({
+        partitionIndex: index, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '',
+        errorCode: kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED'),
+      })) });
+    } else if (!byTopic.has(t.name)) {
+      byTopic.set(t.name, { name: t.name, partitions: [] });
+    }
   }
   return { groupId, topics: [...byTopic.values()], errorCode: 0 };
 }

@@ -20,9 +20,13 @@ export const joinGroupHandler = apiHandler<JoinGroupRequest, JoinGroupResponse>(
   async handle(context, request, version, client) {
     // Before v7 the protocol name is not nullable: an error answer carries an empty one.
     const noName = version >= 7 ? null : '';
-    if (!isValidGroupId(request.groupId)) {
+    // Read on the group (Kafka's rule for every member request), checked first.
+    const refused = !context.allowsGroup('Read', request.groupId) ?
+      kafkaErrorCode('GROUP_AUTHORIZATION_FAILED') : !isValidGroupId(request.groupId) ?
+        kafkaErrorCode('INVALID_GROUP_ID') : 0;
+    if (refused !== 0) {
       return {
-        throttleTimeMs: 0, errorCode: kafkaErrorCode('INVALID_GROUP_ID'), generationId: -1,
+        throttleTimeMs: 0, errorCode: refused, generationId: -1,
         protocolType: null, protocolName: noName, leader: '', skipAssignment: false,
         memberId: request.memberId, members: [],
       };

@@ -11,6 +11,9 @@ export const heartbeatHandler = apiHandler<HeartbeatRequest, HeartbeatResponse>(
   apiKey: ApiKey.HEARTBEAT,
   versions: [0, 4],
   async handle(context, request) {
+    if (!context.allowsGroup('Read', request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: kafkaErrorCode('GROUP_AUTHORIZATION_FAILED') };
+    }
     if (!isValidGroupId(request.groupId)) {
       return { throttleTimeMs: 0, errorCode: kafkaErrorCode('INVALID_GROUP_ID') };
     }

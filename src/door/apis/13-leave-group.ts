@@ -12,6 +12,11 @@ export const leaveGroupHandler = apiHandler<LeaveGroupRequest, LeaveGroupRespons
   apiKey: ApiKey.LEAVE_GROUP,
   versions: [0, 5],
   async handle(context, request, version) {
+    if (!context.allowsGroup('Read', request.groupId)) {
+      return {
+        throttleTimeMs: 0, errorCode: kafkaErrorCode('GROUP_AUTHORIZATION_FAILED'), members: [],
+      };
+    }
     if (!isValidGroupId(request.groupId)) {
       return { throttleTimeMs: 0, errorCode: kafkaErrorCode('INVALID_GROUP_ID'), members: [] };
     }

@@ -12,9 +12,12 @@ export const syncGroupHandler = apiHandler<SyncGroupRequest, SyncGroupResponse>(
   apiKey: ApiKey.SYNC_GROUP,
   versions: [0, 5],
   async handle(context, request) {
-    if (!isValidGroupId(request.groupId)) {
+    const refused = !context.allowsGroup('Read', request.groupId) ?
+      kafkaErrorCode('GROUP_AUTHORIZATION_FAILED') : !isValidGroupId(request.groupId) ?
+        kafkaErrorCode('INVALID_GROUP_ID') : 0;
+    if (refused !== 0) {
       return {
-        throttleTimeMs: 0, errorCode: kafkaErrorCode('INVALID_GROUP_ID'), protocolType: null,
+        throttleTimeMs: 0, errorCode: refused, protocolType: null,
         protocolName: null, assignment: new Uint8Array(0),
       };
     }

@@ -17,7 +17,8 @@ export const describeGroupsHandler = apiHandler<DescribeGroupsRequest,
   apiKey: ApiKey.DESCRIBE_GROUPS,
   versions: [0, 5],
   async handle(context, request) {
-    const valid = request.groups.filter(isValidGroupId);
+    const allowed = (groupId: string) => context.allowsGroup('Describe', groupId);
+    const valid = request.groups.filter((g) => isValidGroupId(g) && allowed(g));
     const described = await callGroups(context, { type: 'describe', groupIds: valid });
     const byId = new Map(described.map((d) => [d.groupId, d]));
     return {
@@ -26,7 +27,8 @@ export const describeGroupsHandler = apiHandler<DescribeGroupsRequest,
         const group = byId.get(groupId);
         if (group === undefined) {
           return {
-            errorCode: kafkaErrorCode('INVALID_GROUP_ID'), groupId, groupState: '',
+            errorCode: kafkaErrorCode(allowed(groupId) ? 'INVALID_GROUP_ID' :
+              'GROUP_AUTHORIZATION_FAILED'), groupId, groupState: '',
             protocolType: '', protocolData: '', members: [],
             authorizedOperations: OPERATIONS_OMITTED,
           };

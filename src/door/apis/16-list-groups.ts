@@ -19,7 +19,10 @@ export const listGroupsHandler = apiHandler<ListGroupsRequest, ListGroupsRespons
     if (types.size > 0 && !types.has(GROUP_TYPE)) {
       return { throttleTimeMs: 0, errorCode: 0, groups: [] };
     }
-    const listed = await callGroups(context, { type: 'list' });
+    // Every group with Describe on the cluster, else those the principal may Describe.
+    const everyGroup = context.allowsCluster('Describe');
+    const listed = (await callGroups(context, { type: 'list' }))
+      .filter((g) => everyGroup || context.allowsGroup('Describe', g.groupId));
     return {
       throttleTimeMs: 0, errorCode: 0,
       groups: listed.filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))

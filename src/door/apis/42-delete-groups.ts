@@ -12,13 +12,15 @@ export const deleteGroupsHandler = apiHandler<DeleteGroupsRequest, DeleteGroupsR
   apiKey: ApiKey.DELETE_GROUPS,
   versions: [0, 2],
   async handle(context, request) {
-    const valid = request.groupsNames.filter(isValidGroupId);
+    const allowed = (groupId: string) => context.allowsGroup('Delete', groupId);
+    const valid = request.groupsNames.filter((g) => isValidGroupId(g) && allowed(g));
     const errors = await callGroups(context, { type: 'delete', groupIds: valid });
     const byId = new Map(valid.map((groupId, i) => [groupId, errorCodeOf(errors[i])]));
     return {
       throttleTimeMs: 0,
       results: request.groupsNames.map((groupId) => ({
-        groupId, errorCode: byId.get(groupId) ?? kafkaErrorCode('INVALID_GROUP_ID'),
+        groupId, errorCode: byId.get(groupId) ?? kafkaErrorCode(allowed(groupId) ?
+          'INVALID_GROUP_ID' : 'GROUP_AUTHORIZATION_FAILED'),
       })),
     };
   },

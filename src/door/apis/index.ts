@@ -17,6 +17,11 @@ import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
+import { saslHandshakeHandler } from './17-sasl-handshake.js';
+import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
+import { describeAclsHandler } from './29-describe-acls.js';
+import { createAclsHandler } from './30-create-acls.js';
+import { deleteAclsHandler } from './31-delete-acls.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import type { ApiHandler, RequestClient } from './api-handler.js';
 
@@ -27,6 +32,8 @@ const handlers: ApiHandler[] = [
   apiVersionsHandler,
   createTopicsHandler, deleteTopicsHandler, initProducerIdHandler, describeConfigsHandler,
   deleteGroupsHandler,
+  saslHandshakeHandler, saslAuthenticateHandler,
+  describeAclsHandler, createAclsHandler, deleteAclsHandler,
 ];
 advertise(handlers);
 

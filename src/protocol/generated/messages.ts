@@ -36,6 +36,30 @@ export interface ApiVersionsResponse {
   zkMigrationReady: boolean;
 }
 
+export interface CreateAclsRequestAclCreation {
+  resourceType: number;
+  resourceName: string;
+  resourcePatternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+
+export interface CreateAclsRequest {
+  creations: CreateAclsRequestAclCreation[];
+}
+
+export interface CreateAclsResponseAclCreationResult {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface CreateAclsResponse {
+  throttleTimeMs: number;
+  results: CreateAclsResponseAclCreationResult[];
+}
+
 export interface CreateTopicsRequestCreatableReplicaAssignment {
   partitionIndex: number;
   brokerIds: number[];
@@ -84,6 +108,43 @@ export interface CreateTopicsResponse {
   topics: CreateTopicsResponseCreatableTopicResult[];
 }
 
+export interface DeleteAclsRequestDeleteAclsFilter {
+  resourceTypeFilter: number;
+  resourceNameFilter: string | null;
+  patternTypeFilter: number;
+  principalFilter: string | null;
+  hostFilter: string | null;
+  operation: number;
+  permissionType: number;
+}
+
+export interface DeleteAclsRequest {
+  filters: DeleteAclsRequestDeleteAclsFilter[];
+}
+
+export interface DeleteAclsResponseDeleteAclsMatchingAcl {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+
+export interface DeleteAclsResponseDeleteAclsFilterResult {
+  errorCode: number;
+  errorMessage: string | null;
+  matchingAcls: DeleteAclsResponseDeleteAclsMatchingAcl[];
+}
+
+export interface DeleteAclsResponse {
+  throttleTimeMs: number;
+  filterResults: DeleteAclsResponseDeleteAclsFilterResult[];
+}
+
 export interface DeleteGroupsRequest {
   groupsNames: string[];
 }
@@ -119,6 +180,37 @@ export interface DeleteTopicsResponseDeletableTopicResult {
 export interface DeleteTopicsResponse {
   throttleTimeMs: number;
   responses: DeleteTopicsResponseDeletableTopicResult[];
+}
+
+export interface DescribeAclsRequest {
+  resourceTypeFilter: number;
+  resourceNameFilter: string | null;
+  patternTypeFilter: number;
+  principalFilter: string | null;
+  hostFilter: string | null;
+  operation: number;
+  permissionType: number;
+}
+
+export interface DescribeAclsResponseAclDescription {
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+
+export interface DescribeAclsResponseDescribeAclsResource {
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  acls: DescribeAclsResponseAclDescription[];
+}
+
+export interface DescribeAclsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  resources: DescribeAclsResponseDescribeAclsResource[];
 }
 
 export interface DescribeConfigsRequestDescribeConfigsResource {
@@ -716,9 +808,17 @@ export const ApiVersionsRequestSchema: MessageSchema = {"name":"ApiVersionsReque
 
 export const ApiVersionsResponseSchema: MessageSchema = {"name":"ApiVersionsResponse","apiKey":18,"kind":"response","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"apiKeys","type":"array","fields":[{"name":"apiKey","type":"int16","versions":[0,32767],"default":0},{"name":"minVersion","type":"int16","versions":[0,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]},{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"supportedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"minVersion","type":"int16","versions":[3,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":0,"default":[]},{"name":"finalizedFeaturesEpoch","type":"int64","versions":[3,32767],"tagged":[3,32767],"tag":1,"default":-1n},{"name":"finalizedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"maxVersionLevel","type":"int16","versions":[3,32767],"default":0},{"name":"minVersionLevel","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":2,"default":[]},{"name":"zkMigrationReady","type":"bool","versions":[3,32767],"tagged":[3,32767],"tag":3,"default":false}]};
 
+export const CreateAclsRequestSchema: MessageSchema = {"name":"CreateAclsRequest","apiKey":30,"kind":"request","versions":[0,3],"flexible":[2,32767],"fields":[{"name":"creations","type":"array","fields":[{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"resourcePatternType","type":"int8","versions":[1,32767],"default":3},{"name":"principal","type":"string","versions":[0,32767],"default":""},{"name":"host","type":"string","versions":[0,32767],"default":""},{"name":"operation","type":"int8","versions":[0,32767],"default":0},{"name":"permissionType","type":"int8","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}]};
+
+export const CreateAclsResponseSchema: MessageSchema = {"name":"CreateAclsResponse","apiKey":30,"kind":"response","versions":[0,3],"flexible":[2,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"results","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""}],"versions":[0,32767],"default":[]}]};
+
 export const CreateTopicsRequestSchema: MessageSchema = {"name":"CreateTopicsRequest","apiKey":19,"kind":"request","versions":[0,7],"flexible":[5,32767],"fields":[{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"numPartitions","type":"int32","versions":[0,32767],"default":0},{"name":"replicationFactor","type":"int16","versions":[0,32767],"default":0},{"name":"assignments","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"brokerIds","type":"array","element":"int32","versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"configs","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"value","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"timeoutMs","type":"int32","versions":[0,32767],"default":60000},{"name":"validateOnly","type":"bool","versions":[1,32767],"default":false}]};
 
 export const CreateTopicsResponseSchema: MessageSchema = {"name":"CreateTopicsResponse","apiKey":19,"kind":"response","versions":[0,7],"flexible":[5,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[2,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"topicId","type":"uuid","versions":[7,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[1,32767],"nullable":[0,32767],"default":""},{"name":"topicConfigErrorCode","type":"int16","versions":[5,32767],"tagged":[5,32767],"tag":0,"default":0},{"name":"numPartitions","type":"int32","versions":[5,32767],"default":-1},{"name":"replicationFactor","type":"int16","versions":[5,32767],"default":-1},{"name":"configs","type":"array","fields":[{"name":"name","type":"string","versions":[5,32767],"default":""},{"name":"value","type":"string","versions":[5,32767],"nullable":[5,32767],"default":""},{"name":"readOnly","type":"bool","versions":[5,32767],"default":false},{"name":"configSource","type":"int8","versions":[5,32767],"default":-1},{"name":"isSensitive","type":"bool","versions":[5,32767],"default":false}],"versions":[5,32767],"nullable":[5,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
+
+export const DeleteAclsRequestSchema: MessageSchema = {"name":"DeleteAclsRequest","apiKey":31,"kind":"request","versions":[0,3],"flexible":[2,32767],"fields":[{"name":"filters","type":"array","fields":[{"name":"resourceTypeFilter","type":"int8","versions":[0,32767],"default":0},{"name":"resourceNameFilter","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"patternTypeFilter","type":"int8","versions":[1,32767],"default":3},{"name":"principalFilter","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"hostFilter","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"operation","type":"int8","versions":[0,32767],"default":0},{"name":"permissionType","type":"int8","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}]};
+
+export const DeleteAclsResponseSchema: MessageSchema = {"name":"DeleteAclsResponse","apiKey":31,"kind":"response","versions":[0,3],"flexible":[2,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"filterResults","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"matchingAcls","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"patternType","type":"int8","versions":[1,32767],"default":3},{"name":"principal","type":"string","versions":[0,32767],"default":""},{"name":"host","type":"string","versions":[0,32767],"default":""},{"name":"operation","type":"int8","versions":[0,32767],"default":0},{"name":"permissionType","type":"int8","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
 
 export const DeleteGroupsRequestSchema: MessageSchema = {"name":"DeleteGroupsRequest","apiKey":42,"kind":"request","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"groupsNames","type":"array","element":"string","versions":[0,32767],"default":[]}]};
 
@@ -727,6 +827,10 @@ export const DeleteGroupsResponseSchema: MessageSchema = {"name":"DeleteGroupsRe
 export const DeleteTopicsRequestSchema: MessageSchema = {"name":"DeleteTopicsRequest","apiKey":20,"kind":"request","versions":[0,6],"flexible":[4,32767],"fields":[{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[6,32767],"nullable":[6,32767],"default":null},{"name":"topicId","type":"uuid","versions":[6,32767],"default":"00000000-0000-0000-0000-000000000000"}],"versions":[6,32767],"default":[]},{"name":"topicNames","type":"array","element":"string","versions":[0,5],"default":[]},{"name":"timeoutMs","type":"int32","versions":[0,32767],"default":0}]};
 
 export const DeleteTopicsResponseSchema: MessageSchema = {"name":"DeleteTopicsResponse","apiKey":20,"kind":"response","versions":[0,6],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"responses","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"nullable":[6,32767],"default":""},{"name":"topicId","type":"uuid","versions":[6,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null}],"versions":[0,32767],"default":[]}]};
+
+export const DescribeAclsRequestSchema: MessageSchema = {"name":"DescribeAclsRequest","apiKey":29,"kind":"request","versions":[0,3],"flexible":[2,32767],"fields":[{"name":"resourceTypeFilter","type":"int8","versions":[0,32767],"default":0},{"name":"resourceNameFilter","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"patternTypeFilter","type":"int8","versions":[1,32767],"default":3},{"name":"principalFilter","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"hostFilter","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"operation","type":"int8","versions":[0,32767],"default":0},{"name":"permissionType","type":"int8","versions":[0,32767],"default":0}]};
+
+export const DescribeAclsResponseSchema: MessageSchema = {"name":"DescribeAclsResponse","apiKey":29,"kind":"response","versions":[0,3],"flexible":[2,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"resources","type":"array","fields":[{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"patternType","type":"int8","versions":[1,32767],"default":3},{"name":"acls","type":"array","fields":[{"name":"principal","type":"string","versions":[0,32767],"default":""},{"name":"host","type":"string","versions":[0,32767],"default":""},{"name":"operation","type":"int8","versions":[0,32767],"default":0},{"name":"permissionType","type":"int8","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
 
 export const DescribeConfigsRequestSchema: MessageSchema = {"name":"DescribeConfigsRequest","apiKey":32,"kind":"request","versions":[0,4],"flexible":[4,32767],"fields":[{"name":"resources","type":"array","fields":[{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"configurationKeys","type":"array","element":"string","versions":[0,32767],"nullable":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"includeSynonyms","type":"bool","versions":[1,32767],"default":false},{"name":"includeDocumentation","type":"bool","versions":[3,32767],"default":false}]};
 
