@@ -224,12 +224,21 @@ function connectSocket(address: BrokerAddress, config: ConnectConfig): Promise<n
       socket.removeAllListeners('error');
       resolve(socket);
     });
-    socket.once('error', (error) => {
+    socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(lost(address, error.message, error));
+      const failure = lost(address, error.message, error);
+      // A certificate the client does not trust fails the same way on every attempt.
+      reject(config.ssl !== undefined && isCertificateError(error)
+        ? new MambaError('CONNECTION_FAILED', failure.message,
+          { cause: error, retriable: false, detail: failure.detail })
+        : failure);
     });
   });
+}
+
+function isCertificateError(error: NodeJS.ErrnoException): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_|HOSTNAME/.test(error.code ?? '');
 }
 
 export function show(address: BrokerAddress): string {
