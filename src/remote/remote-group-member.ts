@@ -41,7 +41,14 @@ export interface RemoteMemberOptions {
   onRevoked(partitions: TopicPartition[], reason: 'rebalance' | 'lost'): Promise<void>;
 }
 
-const kafkaAssignors = { 'range': 'range', 'roundrobin': 'round-robin' } as const;
+/**
+ * Protocol names and the assignor each runs. kafkajs names its round robin assignor
+ * `RoundRobinAssigner` (same ConsumerProtocol bytes), so it is offered too, last, which lets a
+ * remote member share a group with kafkajs members.
+ */
+const kafkaAssignors = {
+  'range': 'range', 'roundrobin': 'round-robin', 'RoundRobinAssigner': 'round-robin',
+} as const;
 
 export class RemoteGroupMember {
   memberId = '';
@@ -82,8 +89,9 @@ export class RemoteGroupMember {
 
   private protocols(): Array<{ name: string; metadata: Uint8Array }> {
     const metadata = encodeSubscription(this.options.subscriptions);
-    const names = this.options.assignor === 'round-robin' ? ['roundrobin', 'range']
-      : ['range', 'roundrobin'];
+    const names = this.options.assignor === 'round-robin'
+      ? ['roundrobin', 'range', 'RoundRobinAssigner']
+      : ['range', 'roundrobin', 'RoundRobinAssigner'];
     return names.map((name) => ({ name, metadata }));
   }
 
