@@ -33,7 +33,7 @@ it('shares a group with a kafkajs member, two partitions each, each record once'
 
   const kafka = new Kafka({ clientId: 'kafkajs-member', brokers: [bootstrap],
     logLevel: logLevel.NOTHING });
-  const kafkajs: KafkajsConsumer = kafka.consumer({ groupId, sessionTimeoutMs: 10_000,
+  const kafkajs: KafkajsConsumer = kafka.consumer({ groupId, sessionTimeout: 10_000,
     heartbeatInterval: 200, rebalanceTimeout: 10_000 });
   closers.push(() => kafkajs.disconnect());
   let kafkajsPartitions: number[] = [];
