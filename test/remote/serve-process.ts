@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 
 const cli = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -23,6 +24,12 @@ export function killServed(): void {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
 }
+
+// Whatever a file's tests leave running goes with the file, even when a hook timed out.
+afterAll(killServed);
+
+/** How long a SIGTERMed serve may take to stop cleanly before it is SIGKILLed. */
+const stopMsMax = 15_000;
 
 export function serve(dataDir: string, options: { listen?: string; advertise?: string;
   extraArgs?: string[] } = {}): Promise<Served> {
@@ -47,7 +54,9 @@ export function serve(dataDir: string, options: { listen?: string; advertise?: s
           child, port: Number(match[1]), exited, output: () => output,
           stop: async () => {
             child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), stopMsMax);
             await exited;
+            clearTimeout(timer);
           },
         });
       }
