@@ -60,7 +60,7 @@ export class RemoteProducer {
   private readonly codec: CompressionCodec | undefined;
   private readonly queues = new Map<string, PartitionQueue>();
   private identity: Promise<{ producerId: bigint; epoch: number }> | undefined;
-  private bufferedBytes = 0;
+  private heldBytes = 0;
   private readonly roomWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private isClosed = false;
@@ -68,11 +68,7 @@ export class RemoteProducer {
   constructor(private readonly cluster: Cluster, options: ProducerOptions | undefined,
     private readonly onClose: () => void) {
     this.config = resolveProducerOptions(options);
-    if (typeof this.config.partitioner === 'function' || this.config.partitioner !== undefined) {
-      this.chooser = new PartitionChooser(this.config.partitioner);
-    } else {
-      this.chooser = new PartitionChooser('murmur2');
-    }
+    this.chooser = new PartitionChooser(this.config.partitioner);
     this.codec = codecNamed(this.config.compression);
   }
 
@@ -97,7 +93,7 @@ export class RemoteProducer {
     const sizes = records.map(recordSizeBytes);
     await this.waitForRoom(sizes.reduce((a, b) => a + b, 0));
     return Promise.all(records.map((record, i) => new Promise<SendResult>((resolve, reject) => {
-      this.bufferedBytes += sizes[i];
+      this.heldBytes += sizes[i];
       this.enqueue(topic, targets[i], { record, sizeBytes: sizes[i], resolve, reject });
     })));
   }
@@ -117,8 +113,8 @@ export class RemoteProducer {
 
   private async waitForRoom(sizeBytes: number): Promise<void> {
     const deadlineMs = Date.now() + this.config.requestTimeoutMs;
-    while (this.bufferedBytes > 0 &&
-      this.bufferedBytes + sizeBytes > this.config.maxBufferedBytes) {
+    while (this.heldBytes > 0 &&
+      this.heldBytes + sizeBytes > this.config.maxBufferedBytes) {
       const leftMs = deadlineMs - Date.now();
       if (leftMs <= 0) {
         throw new MambaError('TIMEOUT', `no room in the producer's buffer of ` +
@@ -165,7 +161,7 @@ export class RemoteProducer {
     queue.sending = true;
     void this.deliver(queue, batch).finally(() => {
       queue.sending = false;
-      for (const pending of batch) this.bufferedBytes -= pending.sizeBytes;
+      for (const pending of batch) this.heldBytes -= pending.sizeBytes;
       for (const wake of this.roomWaiters.splice(0)) wake();
       if (queue.open.length > 0) this.sendNext(queue);
       else this.checkIdle();
@@ -257,9 +253,9 @@ export class RemoteProducer {
     return identity;
   }
 
-  /** Bytes of records this producer holds now. */
-  get buffered(): number {
-    return this.bufferedBytes;
+  /** Bytes of records this producer holds now (never more than `maxBufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.heldBytes;
   }
 
   /** Sends every open batch and waits until everything sent so far is settled. */
@@ -267,13 +263,13 @@ export class RemoteProducer {
     for (const queue of this.queues.values()) {
       if (!queue.sending && queue.open.length > 0) this.sendNext(queue);
     }
-    while (this.bufferedBytes > 0) {
+    while (this.heldBytes > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
 
   private checkIdle(): void {
-    if (this.bufferedBytes > 0) return;
+    if (this.heldBytes > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
