@@ -9,10 +9,10 @@ const layers = [
   ['records', 'ringbuffer'],
   ['shm', 'protocol'],
   ['segments'],
-  ['actors', 'coordinator'],
+  ['actors', 'coordinator', 'security'],
   ['supervisor'],
   ['client'],
-  ['door'],
+  ['door', 'remote'],
   ['ops'],
   ['cli'],
 ];

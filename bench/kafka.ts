@@ -6,6 +6,8 @@
  * - kafkajs producing with acks 1 and all (batches of `--batch` messages, several in flight);
  * - the embedded producer (main thread, `sendBatch`) with acks 1 and all: the ratio the door
  *   reaches against it is reported;
+ * - `Broker.connect()` (mamba-connect): the same producer code as embedded, to the door over
+ *   the network, with its ratio to embedded printed per acks level;
  * - the peers of `npm run bench -- peers` (Redis Streams with `appendfsync no` at acks 1 and
  *   `appendfsync always` at acks all, NATS JetStream, RabbitMQ), each skipped with its reason
  *   when it is not running (start them with scripts/peers.sh start).
@@ -158,6 +160,22 @@ async function embeddedProduce(broker: Broker, topic: string, batches: EmbeddedB
   await producer.close();
 }
 
+/** `Broker.connect()`: the same producer API as embedded, to the door over the network. */
+async function connectProduce(bootstrap: string, topic: string, batches: EmbeddedBatch[],
+  acks: 1 | 'all'): Promise<void> {
+  const remote = await Broker.connect({ brokers: [bootstrap], clientId: 'bench' });
+  const producer = remote.producer({ acks, lingerMs: 1 });
+  const pending: Array<Promise<unknown>> = [];
+  for (const messages of batches) {
+    pending.push(producer.sendBatch(topic, messages));
+    if (pending.length >= 16) await pending.shift();
+  }
+  await Promise.all(pending);
+  await remote.close();
+}
+
+const connectSystem = 'mamba-connect';
+
 const doorDurability: Record<'1' | 'all', string> = {
   '1': 'acks 1 through the door: in the mapped segment (page cache) when acknowledged',
   'all': 'acks all through the door: msync\'d to disk before acknowledging',
@@ -213,8 +231,17 @@ async function runDoor(options: Options, scenarios: KafkaScenarios, dir: string)
       results.push(await counted(scenario, system(kafkajsSystem, doorDurability[acks]), n, () =>
         kafkajsProduce(bootstrap, `kafkajs-${acks}`, kafkajsBatches, acks === 'all' ? -1 : 1)));
       await broker.createTopic(`embedded-${acks}`, { partitions: 1 });
-      results.push(await counted(scenario, system(embeddedSystem, embeddedDurability[acks]), n,
-        () => embeddedProduce(broker, `embedded-${acks}`, embeddedBatches, level)));
+      const embedded = await counted(scenario, system(embeddedSystem, embeddedDurability[acks]),
+        n, () => embeddedProduce(broker, `embedded-${acks}`, embeddedBatches, level));
+      results.push(embedded);
+      await broker.createTopic(`connect-${acks}`, { partitions: 1 });
+      const remote = await counted(scenario, system(connectSystem, doorDurability[acks]), n,
+        () => connectProduce(bootstrap, `connect-${acks}`, embeddedBatches, level));
+      results.push(remote);
+      if (remote.status === 'ok' && embedded.status === 'ok') {
+        console.log(`Broker.connect ÷ embedded at acks ${acks}: ` +
+          `${(remote.messagesPerSec / embedded.messagesPerSec).toFixed(2)}`);
+      }
     }
     results.push(await counted(scenarios.consume,
       { name: kcatSystem, acks: 1, durability: 'reads the mapped segments through the door' }, n,
@@ -266,7 +293,8 @@ export async function run(args: string[]): Promise<void> {
       'one broker with 2 actors',
     'kcat: librdkafka reading the messages from a file (-l, linger.ms=5, ' +
       `batch.num.messages=10000); kafkajs and embedded: batches of ${options.batch}, ` +
-      'kafkajs 8 in flight, embedded 16',
+      'kafkajs 8 in flight, embedded and Broker.connect (mamba-connect, the same producer API ' +
+      'over the door) 16',
     `peers: harness runs of ${options.durationMs} ms after 1 s of warm-up, batches of ` +
       `${options.peerBatch}, 8 in flight (a Redis batch is one pipeline of XADDs)`,
     'ratios in the table: the first system of each scenario (door-kcat) ÷ row',

@@ -18,11 +18,12 @@ import type { BroadcastChannel } from 'node:worker_threads';
 import { assert } from './assert.js';
 import { MambaError, closed, invalidConfig } from './errors.js';
 import {
-  isCompacted, resolveBrokerOptions, resolveListenOptions, resolveProducerOptions,
-  resolveTopicOptions, validateTopicName,
+  isCompacted, resolveBrokerOptions, resolveProducerOptions, resolveTopicOptions,
+  validateTopicName,
   type BrokerConfig, type BrokerOptions, type ProducerOptions, type TopicConfig,
   type TopicOptions,
 } from './options.js';
+import { resolveListenOptions, type ListenOptions } from './listen-options.js';
 import { BROKER_EVENTS, type BrokerEventMap } from './broker-events.js';
 import { ControlBlock, PartitionState, TopicDirectory } from './shm/index.js';
 import { CRASH_MODES, type ActorStats, type CrashMode } from './actors/index.js';
@@ -36,8 +37,9 @@ import {
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
   type ProducerHandleOptions,
 } from './client/index.js';
-import { GroupRegistry, OffsetStore } from './coordinator/index.js';
+import { GroupRegistry, OffsetStore, serveClassicRequest } from './coordinator/index.js';
 import { Door, type DoorBackend } from './door/index.js';
+import { RemoteBroker, type ConnectOptions } from './remote/index.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -56,14 +58,7 @@ export interface TopicDescription {
 
 export type { BrokerEvent } from './broker-events.js';
 
-export interface ListenOptions {
-  /** Default 127.0.0.1: never every interface unless asked. */
-  host?: string;
-  /** Default 9092; 0 lets the system choose (see `door.address()`). */
-  port?: number;
-  /** The `host:port` Metadata tells clients to connect to; default the bound address. */
-  advertise?: string;
-}
+export type { ListenOptions } from './listen-options.js';
 
 const stateNames: PartitionDescription['state'][] =
   ['unassigned', 'recovering', 'ready', 'failed', 'deleted'];
@@ -130,6 +125,16 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       lock.release();
       throw error;
     }
+  }
+
+  /**
+   * A client of a broker across the network — `mamba serve` or any Kafka-compatible cluster —
+   * with this class's API: `producer()`, `consumer()`, the topic calls and `close()` (see
+   * src/remote/remote-broker.ts for what differs). Moving a program from embedded to remote is
+   * changing `Broker.open({ dataDir })` into `Broker.connect({ brokers })`.
+   */
+  static connect(options: ConnectOptions): Promise<RemoteBroker> {
+    return RemoteBroker.connect(options);
   }
 
   get dataDir(): string {
@@ -390,6 +395,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       })),
       createTopic: (name, options) => this.createTopic(name, options),
       deleteTopic: (name) => this.deleteTopic(name),
+      classicGroups: (request) => serveClassicRequest(this.groups, request),
     };
   }
 

@@ -99,6 +99,19 @@ export const sessionTimeoutMsMax = 300_000;
 /** How long a member may take to give up revoked partitions before it is expelled. */
 export const rebalanceTimeoutMsDefault = 30_000;
 export const heartbeatIntervalMsDefault = 1_000;
+/**
+ * Kafka's classic group protocol (JoinGroup/SyncGroup, coordinator/classic-group.ts): a group
+ * that forms from empty waits this long for more members before its first generation
+ * (Kafka's group.initial.rebalance.delay.ms, 3 s there), so that members started together get
+ * one rebalance, not one each.
+ */
+export const classicInitialRebalanceDelayMs = 1_000;
+/**
+ * The longest a join phase waits for members to rejoin, whatever rebalance timeout they asked
+ * for (librdkafka asks for 300 s): parked JoinGroup requests must be answered within kafkajs's
+ * 30 s request timeout.
+ */
+export const classicJoinPhaseMsMax = 25_000;
 /** The most (topic, partition) entries one commit may carry. */
 export const commitEntryCountMax = partitionsPerBrokerMax;
 /** An offset log is rewritten as a snapshot once it passes this size (and twice its snapshot). */
@@ -171,3 +184,17 @@ export const routingRulesMax = 1_000;
 export const filterExpressionLengthMax = 4_096;
 /** Records a dead-letter replay (`mamba dlq replay`, `replayDeadLetters`) reads in one call. */
 export const deadLetterReplayRecordsMax = 10_000_000;
+// Security on the Kafka door (issue 12 §3).
+/** Users in a data directory's credential file, and ACL entries in its ACL file. */
+export const securityUsersMax = 10_000;
+export const securityAclsMax = 100_000;
+/** Addresses whose failed logins are remembered (oldest forgotten first), so memory is bounded. */
+export const authFailureAddressesMax = 10_000;
+/** The delay before a failed login is answered doubles per failure from one address, to here. */
+export const authFailureDelayMsMin = 100;
+export const authFailureDelayMsMax = 5_000;
+/** An address with no failed login for this long starts again from the smallest delay. */
+export const authFailureMemoryMs = 10 * 60_000;
+/** A SASL token larger than this closes the connection (SCRAM and PLAIN tokens are tiny). */
+export const saslTokenBytesMax = 64 * KiB;
+assert(authFailureDelayMsMin <= authFailureDelayMsMax, 'auth failure delay min below max');

@@ -53,6 +53,19 @@ const RETRIABLE = {
   HANDLER_FAILED: false,
   /** A Kafka protocol frame that does not decode (truncated, wrong lengths, bad version). */
   INVALID_REQUEST: false,
+  /** A data directory's users or ACL file that does not parse (security/users.json, acls.json). */
+  INVALID_SECURITY_FILE: false,
+  // Broker.connect(): a remote broker or Kafka cluster (src/remote/).
+  /** No connection to a broker (refused, lost, TLS failed); the client retries with backoff. */
+  CONNECTION_FAILED: true,
+  /** The partition's leader moved or is not available yet; the client refreshes metadata. */
+  NOT_LEADER: true,
+  /** SASL authentication failed: wrong credentials, or a mechanism the broker has not enabled. */
+  AUTHENTICATION_FAILED: false,
+  /** The authenticated principal may not do this (a topic, group or cluster ACL). */
+  AUTHORIZATION_FAILED: false,
+  /** A Kafka error code with no Mamba counterpart; `detail.kafkaCode` and `kafkaName` say it. */
+  KAFKA_ERROR: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;

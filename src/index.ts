@@ -50,3 +50,7 @@ export type {
   FilterConditions, RecordFilterSpec, ReplayOptions, ReplayResult, RoutingMatch, RoutingRule,
   SubscribeOptions, TopicRetryOptions,
 } from './client/index.js';
+export { RemoteBroker, RemoteConsumer, RemoteProducer } from './remote/index.js';
+export type {
+  ConnectOptions, RemotePartitionDescription, RemoteTopicDescription, SaslMechanism, SaslOptions,
+} from './remote/index.js';

@@ -372,47 +372,6 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
   };
 }
 
-export interface ListenConfig {
-  host: string;
-  port: number;
-  /** The host and port Metadata tells clients to connect to; default the bound address. */
-  advertisedHost: string | undefined;
-  advertisedPort: number | undefined;
-  autoCreateTopics: boolean;
-  defaultPartitions: number;
-  maxRequestBytes: number;
-}
-
-/** `broker.listen()` options, with the broker's door settings. */
-export function resolveListenOptions(options: unknown, broker: BrokerConfig): ListenConfig {
-  if (!isObject(options)) throw invalidConfig('options', options, 'an object');
-  for (const key of Object.keys(options)) {
-    if (!['host', 'port', 'advertise'].includes(key)) {
-      throw invalidConfig(`options.${key}`, options[key], 'absent (unknown option)');
-    }
-  }
-  const { host = '127.0.0.1', advertise } = options;
-  if (typeof host !== 'string' || host.length === 0) {
-    throw invalidConfig('options.host', host, 'a host name or address');
-  }
-  let advertised: { host: string; port: number } | undefined;
-  if (advertise !== undefined) {
-    advertised = typeof advertise === 'string' ? parseHostPort(advertise) : undefined;
-    if (advertised === undefined) {
-      throw invalidConfig('options.advertise', advertise, "'host:port'");
-    }
-  }
-  return {
-    host,
-    port: optionalInteger('options.port', options.port, 9092, 0, 65_535),
-    advertisedHost: advertised?.host,
-    advertisedPort: advertised?.port,
-    autoCreateTopics: broker.autoCreateTopics,
-    defaultPartitions: broker.defaultPartitions,
-    maxRequestBytes: broker.maxRequestBytes,
-  };
-}
-
 /** `host:port` or `[v6 address]:port`; undefined when it is neither. */
 export function parseHostPort(text: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);

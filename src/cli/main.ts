@@ -26,6 +26,14 @@ const commands: Record<string, { module: string; entry: string; summary: string 
     module: './serve.js', entry: 'serveCommand',
     summary: 'run a broker in the foreground for Kafka clients (kcat, kafkajs, …)',
   },
+  'users': {
+    module: './users.js', entry: 'usersCommand',
+    summary: 'add, remove or list the SASL users of a data directory',
+  },
+  'acls': {
+    module: './acls.js', entry: 'aclsCommand',
+    summary: "add, remove or list the Kafka door's ACLs of a data directory",
+  },
 };
 
 function usage(): string {

@@ -4,11 +4,13 @@
  * Produce. SIGINT or SIGTERM stops accepting connections, lets in-flight requests finish,
  * flushes and checkpoints every partition, and exits 0.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Broker } from '../broker.js';
 import { MambaError, invalidConfig } from '../errors.js';
 import { actorsMax, partitionsPerTopicMax } from '../constants.js';
 import { parseHostPort } from '../options.js';
+import type { ListenOptions, SaslMechanismName } from '../listen-options.js';
 
 const serveOptions = {
   'data-dir': { type: 'string', default: './data' },
@@ -16,17 +18,26 @@ const serveOptions = {
   actors: { type: 'string' },
   advertise: { type: 'string' },
   partitions: { type: 'string', default: '3' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'sasl-mechanisms': { type: 'string' },
+  'super-users': { type: 'string' },
 } as const;
 
 const serveUsage = `usage: mamba serve [--data-dir ./data] [--listen 127.0.0.1:9092] [--actors N]
-                   [--advertise host:port] [--partitions 3]`;
+                   [--advertise host:port] [--partitions 3]
+                   [--tls-cert server.pem --tls-key server.key [--tls-ca ca.pem]]
+                   [--sasl-mechanisms PLAIN,SCRAM-SHA-256,SCRAM-SHA-512]
+                   [--super-users User:admin;User:ops]
+  --listen takes host:port, or Kafka's listeners: PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093
+  (also SSL and SASL_PLAINTEXT). With a listener other than PLAINTEXT every request is checked
+  against the ACLs (mamba acls); users are managed with mamba users.`;
 
 interface ServeOptions {
   dataDir: string;
-  host: string;
-  port: number;
+  listen: ListenOptions;
   actors: number | undefined;
-  advertise: string | undefined;
   defaultPartitions: number;
 }
 
@@ -37,15 +48,60 @@ function parse(args: string[]): ServeOptions {
   } catch (error) {
     throw new MambaError('INVALID_CONFIG', `${(error as Error).message}\n${serveUsage}`);
   }
-  const listen = parseHostPort(values.listen!);
-  if (listen === undefined) throw invalidConfig('--listen', values.listen, "'host:port'");
   return {
-    dataDir: values['data-dir']!, host: listen.host, port: listen.port,
+    dataDir: values['data-dir']!, listen: listenOptions(values),
     actors: values.actors === undefined ? undefined :
       integerArg('--actors', values.actors, 1, actorsMax),
-    advertise: values.advertise,
     defaultPartitions: integerArg('--partitions', values.partitions!, 1, partitionsPerTopicMax),
   };
+}
+
+type Values = Partial<Record<keyof typeof serveOptions, string>>;
+
+/** `broker.listen()` options from the flags; the files are read here, checked by listen(). */
+function listenOptions(values: Values): ListenOptions {
+  const options: ListenOptions = { advertise: values.advertise };
+  const listen = values.listen!;
+  if (listen.includes('://')) {
+    options.listeners = listen;
+  } else {
+    const address = parseHostPort(listen);
+    if (address === undefined) {
+      throw invalidConfig('--listen', listen, "'host:port' or 'PROTOCOL://host:port,…'");
+    }
+    Object.assign(options, address);
+  }
+  if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) {
+    if (values['tls-cert'] === undefined || values['tls-key'] === undefined) {
+      throw invalidConfig('--tls-cert', values['tls-cert'], 'given with --tls-key');
+    }
+    options.tls = {
+      cert: readPem('--tls-cert', values['tls-cert']), key: readPem('--tls-key', values['tls-key']),
+      ca: values['tls-ca'] === undefined ? undefined : readPem('--tls-ca', values['tls-ca']),
+    };
+  } else if (values['tls-ca'] !== undefined) {
+    throw invalidConfig('--tls-ca', values['tls-ca'], 'given with --tls-cert and --tls-key');
+  }
+  if (values['sasl-mechanisms'] !== undefined) {
+    options.sasl = {
+      mechanisms: values['sasl-mechanisms'].split(',').map((m) => m.trim()) as
+        SaslMechanismName[],
+    };
+  }
+  if (values['super-users'] !== undefined) {
+    // Kafka's super.users is `;`-separated, since a certificate's name holds commas.
+    options.superUsers = values['super-users'].split(';').map((p) => p.trim())
+      .filter((p) => p.length > 0);
+  }
+  return options;
+}
+
+function readPem(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalidConfig(flag, file, `a readable PEM file (${(error as Error).message})`);
+  }
 }
 
 function integerArg(name: string, text: string, min: number, max: number): number {
@@ -64,15 +120,16 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   let door;
   try {
-    door = await broker.listen({
-      host: options.host, port: options.port, advertise: options.advertise,
-    });
+    door = await broker.listen(options.listen);
   } catch (error) {
     await broker.close();
     throw error;
   }
-  const { host, port } = door.address();
-  console.log(`listening on ${host.includes(':') ? `[${host}]` : host}:${port}`);
+  for (const { protocol, host, port } of door.addresses()) {
+    const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    console.log(protocol === 'PLAINTEXT' ? `listening on ${where}` :
+      `listening on ${protocol}://${where}`);
+  }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -13,7 +13,8 @@ export * from './handler-task.js';
 export type { OffsetReset } from './consumer-fetcher.js';
 export { partitionDirectory } from './consumer-fetcher.js';
 export {
-  backoffDelayMs, type BackoffOptions, type ConsumerRetryOptions, type TopicRetryOptions,
+  backoffDelayMs, type BackoffOptions, type BackoffPolicy, type ConsumerRetryOptions,
+  type TopicRetryOptions,
 } from './retry-policy.js';
 export {
   DLQ_HEADERS, FORWARD_SOURCE_HEADER, type DeadLetterOptions, type DeadLetterSend,
@@ -27,3 +28,4 @@ export {
   REPLAYED_FROM_HEADER, listDeadLetters, replayDeadLetters, type DeadLetterQuery,
   type ReplayOptions, type ReplayResult,
 } from './dead-letter-replay.js';
+export { PartitionChooser } from './partitioner.js';

@@ -12,15 +12,27 @@
  * - a frame that does not decode (unknown API key, garbage, wrong lengths) closes the
  *   connection, as Kafka brokers do; an unsupported ApiVersions version gets Kafka's
  *   UNSUPPORTED_VERSION answer in the v0 layout so the client can retry lower.
+ *
+ * On a SASL listener, until the client has logged in (sasl-session.ts) only ApiVersions,
+ * SaslHandshake and SaslAuthenticate are served and frames may hold at most
+ * `saslTokenBytesMax`; any other request closes the connection, as Kafka does. After a v0
+ * handshake the next frames are raw SASL tokens, answered by raw tokens. A failed login is
+ * answered, then the connection is closed.
  */
 import type { Socket } from 'node:net';
 import { MambaError } from '../errors.js';
+import { saslTokenBytesMax } from '../constants.js';
 import {
   ApiKey, apiSchemas, decodeRequest, encodeResponse, kafkaErrorCode, peekRequestHeader,
   type DecodedRequest,
 } from '../protocol/index.js';
 import { apiVersionsBody, handlerFor } from './apis/index.js';
 import type { DoorContext } from './door-context.js';
+
+/** What a client may ask before it has logged in on a SASL listener. */
+const beforeLogin = new Set<number>([
+  ApiKey.API_VERSIONS, ApiKey.SASL_HANDSHAKE, ApiKey.SASL_AUTHENTICATE,
+]);
 
 /** A request frame holds at least api key, version, correlation id and a client id length. */
 const frameBytesMin = 10;
@@ -30,6 +42,8 @@ const writeBacklogBytesMax = 16 * 1024 * 1024;
 interface Slot {
   chunks: Uint8Array[] | null | undefined;
   sizeBytes: number;
+  /** A failed login: the connection ends once this answer is written. */
+  closeAfter: boolean;
 }
 
 export class Connection {
@@ -40,6 +54,7 @@ export class Connection {
   private isClosed = false;
   private draining = false;
   private onIdle: (() => void) | undefined;
+  private ending = false;
 
   constructor(private readonly socket: Socket, private readonly context: DoorContext,
     private readonly onClose: (connection: Connection) => void) {
@@ -74,6 +89,13 @@ export class Connection {
     this.destroy();
   }
 
+  /** Closes once what is written has gone out (a failed login's answer). */
+  private end(): void {
+    this.ending = true;
+    this.socket.pause();
+    this.socket.end(() => this.destroy());
+  }
+
   destroy(): void {
     if (this.isClosed) return;
     this.isClosed = true;
@@ -93,16 +115,18 @@ export class Connection {
 
   /** Takes every complete frame it may, then pauses or resumes the socket. */
   private pump(): void {
-    while (!this.isClosed && !this.draining && this.mayStartRequest()) {
+    while (!this.isClosed && !this.draining && !this.ending && this.mayStartRequest()) {
       if (this.incomingBytes < 4) break;
       const size = this.peekSize();
-      if (size < frameBytesMin || size > this.context.config.maxRequestBytes) {
+      const raw = this.context.scope?.sasl?.rawTokens === true && !this.authenticated;
+      const sizeMax = this.authenticated ? this.context.config.maxRequestBytes : saslTokenBytesMax;
+      if (size < (raw ? 0 : frameBytesMin) || size > sizeMax) {
         this.destroy();
         return;
       }
       if (this.incomingBytes < 4 + size) break;
       const frame = this.take(4 + size).subarray(4);
-      this.start(frame);
+      this.start(frame, raw);
     }
     if (this.isClosed || this.draining) return;
     if (this.mayStartRequest() && this.socket.writableLength < writeBacklogBytesMax) {
@@ -147,12 +171,17 @@ export class Connection {
     return out;
   }
 
-  private start(frame: Buffer): void {
-    const slot: Slot = { chunks: undefined, sizeBytes: frame.length };
+  private get authenticated(): boolean {
+    return this.context.scope?.authenticated !== false;
+  }
+
+  private start(frame: Buffer, raw: boolean): void {
+    const slot: Slot = { chunks: undefined, sizeBytes: frame.length, closeAfter: false };
     this.slots.push(slot);
     this.inFlightBytes += frame.length;
-    this.respond(frame).then((chunks) => {
+    (raw ? this.respondRaw(frame) : this.respond(frame)).then((chunks) => {
       slot.chunks = chunks;
+      slot.closeAfter = this.context.scope?.sasl?.failed === true;
     }, (error: unknown) => {
       if (!(error instanceof MambaError)) {
         console.error('mamba: Kafka door: a request failed; closing its connection:', error);
@@ -177,26 +206,51 @@ export class Connection {
         apiVersionsBody(kafkaErrorCode('UNSUPPORTED_VERSION')));
     }
     const { header, api } = request;
+    if (!this.authenticated && !beforeLogin.has(header.requestApiKey)) {
+      throw new MambaError('INVALID_REQUEST',
+        `API ${header.requestApiKey} before the SASL login is done`);
+    }
     const handler = handlerFor(header.requestApiKey);
     const version = header.requestApiVersion;
     if (handler === undefined || version < handler.versions[0] || version > handler.versions[1]) {
       throw new MambaError('INVALID_REQUEST',
         `API ${header.requestApiKey} v${version} is not served`);
     }
-    const body = await handler.handle(this.context, request.body, version);
+    const client = { clientId: header.clientId ?? '', host: this.socket.remoteAddress ?? '' };
+    const body = await handler.handle(this.context, request.body, version, client);
     if (body === null) return null;
     return encodeResponse(api!, version, header.correlationId, body);
+  }
+
+  /**
+   * A raw SASL token (after a v0 handshake) and its raw answer. A failed login gets no answer
+   * (the client sees the connection close), after the same delay as any failure.
+   */
+  private async respondRaw(token: Buffer): Promise<Uint8Array[] | null> {
+    const scope = this.context.scope!;
+    const outcome = await scope.sasl!.authenticate(token);
+    if (outcome.errorCode !== 0) return null;
+    if (scope.sasl!.authenticated) {
+      scope.authenticated = true;
+      scope.principal = `User:${scope.sasl!.user!}`;
+    }
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(outcome.token.length);
+    return [size, outcome.token];
   }
 
   /** Writes the responses that are ready, in request order. */
   private flush(): void {
     if (this.isClosed) return;
-    while (this.slots.length > 0 && this.slots[0].chunks !== undefined) {
-      const chunks = this.slots.shift()!.chunks as Uint8Array[] | null;
-      if (chunks === null) continue;
-      if (chunks.length > 1) this.socket.cork();
-      for (const chunk of chunks) this.socket.write(chunk);
-      if (chunks.length > 1) this.socket.uncork();
+    while (this.slots.length > 0 && this.slots[0].chunks !== undefined && !this.ending) {
+      const slot = this.slots.shift()!;
+      const chunks = slot.chunks as Uint8Array[] | null;
+      if (chunks !== null) {
+        if (chunks.length > 1) this.socket.cork();
+        for (const chunk of chunks) this.socket.write(chunk);
+        if (chunks.length > 1) this.socket.uncork();
+      }
+      if (slot.closeAfter) this.end();
     }
     if (this.slots.length === 0) this.onIdle?.();
     this.pump();

@@ -1,10 +1,13 @@
 /**
  * The messages between a door's worker thread and the broker on the main thread. Data never
  * takes this path (produce goes through the session's rings, fetch reads the mappings): only
- * rare admin calls, the door's lifecycle, and the topic facts that live in the manifest.
+ * rare admin calls, the door's lifecycle, the topic facts that live in the manifest, and the
+ * consumer-group requests, which the broker's group registry serves.
  */
+import type { ClassicReplies, ClassicRequest } from '../coordinator/index.js';
 import type { WireError } from '../errors.js';
-import type { ListenConfig, TopicConfig, TopicOptions } from '../options.js';
+import type { TopicConfig, TopicOptions } from '../options.js';
+import type { ListenConfig, ListenerConfig, SecurityProtocol } from '../listen-options.js';
 import type { SessionHandle } from '../shm/index.js';
 
 export interface TopicInfo {
@@ -19,6 +22,14 @@ export interface TopicInfo {
 
 /** The door's settings: `broker.listen()` options merged with the broker's door options. */
 export type DoorConfig = ListenConfig;
+export type { ListenerConfig, SecurityProtocol };
+
+/** A listener once bound: its protocol and the address it listens on. */
+export interface BoundListener {
+  protocol: SecurityProtocol;
+  host: string;
+  port: number;
+}
 
 /** What the worker starts with (`workerData`: SharedArrayBuffers and plain values). */
 export interface DoorWorkerData {
@@ -31,17 +42,19 @@ export interface DoorWorkerData {
 export type BrokerCall =
   | { kind: 'topics' }
   | { kind: 'create-topic'; name: string; options: TopicOptions }
-  | { kind: 'delete-topic'; name: string };
+  | { kind: 'delete-topic'; name: string }
+  | { kind: 'group'; request: ClassicRequest };
 
 export interface BrokerCallResults {
   'topics': TopicInfo[];
   'create-topic': null;
   'delete-topic': null;
+  'group': ClassicReplies[ClassicRequest['type']];
 }
 
 /** Worker → main thread. */
 export type DoorEvent =
-  | { kind: 'listening'; host: string; port: number }
+  | { kind: 'listening'; listeners: BoundListener[] }
   | { kind: 'listen-failed'; error: WireError }
   | { kind: 'call'; id: number; call: BrokerCall }
   | { kind: 'closed' };

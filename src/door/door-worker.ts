@@ -26,11 +26,11 @@ port.on('message', (command: DoorCommand) => {
   }
 });
 
-server.listen(data.config.host, data.config.port).then((address) => {
-  context.bound(address.host, address.port);
-  port.postMessage({ kind: 'listening', ...address } satisfies DoorEvent);
+server.listen().then((listeners) => {
+  port.postMessage({ kind: 'listening', listeners } satisfies DoorEvent);
 }, (error: unknown) => {
-  const where = `${data.config.host}:${data.config.port}`;
+  const where = data.config.listeners.map((l) => `${l.protocol}://${l.host}:${l.port}`)
+    .join(',');
   port.postMessage({
     kind: 'listen-failed', error: toWire(fromIoError(error, `listening on ${where}`)),
   } satisfies DoorEvent);

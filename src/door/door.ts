@@ -2,14 +2,16 @@
  * A Kafka door, main-thread side: `broker.listen()` starts one in its own worker thread (a
  * network actor beside the partition actors), so sockets, framing and request handling never
  * run on the embedding application's event loop. This side answers the worker's rare admin
- * calls (topics, create, delete) from the broker, and stops the worker on `close()`.
+ * calls (topics, create, delete) and its consumer-group requests from the broker (whose group
+ * registry is the one embedded consumers use), and stops the worker on `close()`.
  */
 import { Worker } from 'node:worker_threads';
 import { MambaError, fromWire, toWire } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
 import type {
-  BrokerCall, DoorCommand, DoorConfig, DoorEvent, DoorWorkerData, TopicInfo,
+  BoundListener, BrokerCall, DoorCommand, DoorConfig, DoorEvent, DoorWorkerData, TopicInfo,
 } from './door-protocol.js';
+import type { ClassicRequest } from '../coordinator/index.js';
 import type { TopicOptions } from '../options.js';
 import type { SessionHandle } from '../shm/index.js';
 
@@ -20,6 +22,8 @@ export interface DoorBackend {
   topics(): TopicInfo[];
   createTopic(name: string, options: TopicOptions): Promise<void>;
   deleteTopic(name: string): Promise<void>;
+  /** Serves a consumer-group request (JoinGroup, OffsetCommit, …) from the group registry. */
+  classicGroups(request: ClassicRequest): Promise<unknown>;
 }
 
 /** How long `close()` lets in-flight requests finish before connections are cut. */
@@ -30,9 +34,8 @@ export class Door {
   /** Settles when the worker thread is gone, whenever that happens (even before `close()`). */
   private readonly exited: Promise<void>;
 
-  private constructor(private readonly worker: Worker, private readonly bound: {
-    host: string; port: number;
-  }, private readonly onClosed: () => void) {
+  private constructor(private readonly worker: Worker,
+    private readonly bound: readonly BoundListener[], private readonly onClosed: () => void) {
     this.exited = new Promise((resolve) => {
       worker.once('exit', () => resolve());
     });
@@ -47,9 +50,9 @@ export class Door {
     worker.on('message', (event: DoorEvent) => {
       if (event.kind === 'call') void answer(worker, backend, event.id, event.call);
     });
-    const bound = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+    const bound = await new Promise<BoundListener[]>((resolve, reject) => {
       const onMessage = (event: DoorEvent) => {
-        if (event.kind === 'listening') resolve({ host: event.host, port: event.port });
+        if (event.kind === 'listening') resolve(event.listeners);
         else if (event.kind === 'listen-failed') reject(fromWire(event.error));
         else return;
         worker.off('message', onMessage);
@@ -67,9 +70,14 @@ export class Door {
     return new Door(worker, bound, onClosed);
   }
 
-  /** The address the door listens on (the port the system chose, for port 0). */
+  /** The address of the door's first listener (the port the system chose, for port 0). */
   address(): { host: string; port: number } {
-    return { ...this.bound };
+    return { host: this.bound[0].host, port: this.bound[0].port };
+  }
+
+  /** Every listener: its protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) and address. */
+  addresses(): BoundListener[] {
+    return this.bound.map((listener) => ({ ...listener }));
   }
 
   /**
@@ -103,6 +111,7 @@ async function answer(worker: Worker, backend: DoorBackend, id: number,
       case 'topics': value = backend.topics(); break;
       case 'create-topic': await backend.createTopic(call.name, call.options); break;
       case 'delete-topic': await backend.deleteTopic(call.name); break;
+      case 'group': value = await backend.classicGroups(call.request); break;
     }
     reply = { kind: 'reply', id, ok: true, value };
   } catch (error) {

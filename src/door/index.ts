@@ -1,4 +1,4 @@
 /** The Kafka door: `broker.listen()` and `mamba serve` put Kafka's wire protocol in front of
  * the broker, served by a worker thread of its own. */
 export { Door, type DoorBackend } from './door.js';
-export type { DoorConfig, TopicInfo } from './door-protocol.js';
+export type { BoundListener, DoorConfig, TopicInfo } from './door-protocol.js';

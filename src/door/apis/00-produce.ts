@@ -5,6 +5,7 @@
  * rewrites only baseOffset and the leader epoch. The actor checks the CRC and the idempotent
  * producer's sequence (the same producer table embedded producers use, rebuilt from the log
  * after a restart). acks 0 / 1 / -1 are Mamba's 0 / 1 / 'all'; acks 0 gets no response.
+ * A topic the principal may not Write answers TOPIC_AUTHORIZATION_FAILED for each partition.
  */
 import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../../shm/index.js';
 import { batchSizeBytesMax } from '../../constants.js';
@@ -33,7 +34,11 @@ export const produceHandler = apiHandler<ProduceRequest, ProduceResponse>({
     const acks = request.acks === 0 ? ACKS_NONE : request.acks === 1 ? ACKS_LEADER : ACKS_ALL;
     const timeoutMs = Math.min(Math.max(request.timeoutMs, timeoutMsMin), timeoutMsMax);
     const responses = await Promise.all(request.topicData.map(async (topicData) => {
-      const found = await findTopic(context, topicData.name, true);
+      // Write on the topic, checked before anything else (no auto-creation for a principal
+      // that may not write); auto-creation also needs Create.
+      const found = context.allowsTopic('Write', topicData.name) ?
+        await findTopic(context, topicData.name, context.allowsCreate(topicData.name)) :
+        { errorCode: kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED'), message: 'not authorized' };
       const partitionResponses = await Promise.all(topicData.partitionData.map((data) => {
         if ('errorCode' in found) return Promise.resolve(failed(data.index, found.errorCode));
         if (data.index < 0 || data.index >= found.topic.partitionCount) {

@@ -5,7 +5,8 @@
  * high-watermark and log start, OFFSET_OUT_OF_RANGE below the log start or past the
  * high-watermark. While fewer than min_bytes are ready the request waits (up to max_wait) for
  * any of its partitions' change counters to move. Sessions are not kept (session id 0): every
- * fetch names its partitions, as kafkajs and librdkafka do. Topic IDs from v13.
+ * fetch names its partitions, as kafkajs and librdkafka do. Topic IDs from v13. A topic the
+ * principal may not Read answers TOPIC_AUTHORIZATION_FAILED for each partition.
  */
 import { MambaError } from '../../errors.js';
 import {
@@ -40,9 +41,15 @@ export const fetchHandler = apiHandler<FetchRequest, FetchResponse>({
         await context.topics.lookup(fetchTopic.topic);
       const unknown = kafkaErrorCode(version >= 13 ? 'UNKNOWN_TOPIC_ID' :
         'UNKNOWN_TOPIC_OR_PARTITION');
+      // Read on the topic, by the name asked for (so an unknown name is not revealed), or
+      // by the name a known topic ID has.
+      const name = version >= 13 ? topic?.topic : fetchTopic.topic;
+      const readable = name === undefined || context.allowsTopic('Read', name);
       const partitions = fetchTopic.partitions.map((p) => {
         const response = partitionData(p.partition, 0);
-        if (topic === undefined || p.partition < 0 || p.partition >= topic.partitionCount) {
+        if (!readable) {
+          response.errorCode = kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED');
+        } else if (topic === undefined || p.partition < 0 || p.partition >= topic.partitionCount) {
           response.errorCode = unknown;
         } else {
           targets.push({

@@ -29,9 +29,13 @@ export const listOffsetsHandler = apiHandler<ListOffsetsRequest, ListOffsetsResp
   async handle(context, request, version) {
     const topics = await Promise.all(request.topics.map(async (t) => {
       const topic = await context.topics.lookup(t.name);
+      const describable = context.allowsTopic('Describe', t.name);
       return {
         name: t.name,
         partitions: t.partitions.map((p) => {
+          if (!describable) {
+            return answer(p.partitionIndex, kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED'), -1, -1n);
+          }
           if (topic === undefined || p.partitionIndex < 0 ||
             p.partitionIndex >= topic.partitionCount) {
             return answer(p.partitionIndex, kafkaErrorCode('UNKNOWN_TOPIC_OR_PARTITION'), -1, -1n);

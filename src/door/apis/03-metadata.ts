@@ -5,6 +5,10 @@
  * when the broker allows it and the request does (allow_auto_topic_creation, v4+).
  * In v0 an empty topic list means every topic; from v1 null does. From v10 topics carry their
  * UUID, and from v12 a request may name topics by UUID alone.
+ *
+ * With authorization on, a principal sees only the topics it may Describe: the others are left
+ * out of "every topic", and a topic named in the request answers TOPIC_AUTHORIZATION_FAILED.
+ * Auto-creation needs Create on the cluster or the topic (else UNKNOWN_TOPIC_OR_PARTITION).
  */
 import {
   ApiKey, kafkaErrorCode, type MetadataRequest, type MetadataResponse,
@@ -27,7 +31,8 @@ export const metadataHandler = apiHandler<MetadataRequest, MetadataResponse>({
   async handle(context, request, version) {
     const everything = request.topics === null || (version === 0 && request.topics.length === 0);
     const allowCreate = version < 4 || request.allowAutoTopicCreation;
-    const topics = everything ? (await context.topics.all()).map(describe) :
+    const topics = everything ? (await context.topics.all())
+      .filter((t) => context.allowsTopic('Describe', t.topic)).map(describe) :
       await Promise.all(request.topics!.map((t) => describeRequested(context, t, allowCreate)));
     return {
       throttleTimeMs: 0,
@@ -43,12 +48,22 @@ export const metadataHandler = apiHandler<MetadataRequest, MetadataResponse>({
 async function describeRequested(context: DoorContext,
   requested: { name: string | null; topicId: string }, allowCreate: boolean):
   Promise<TopicResponse> {
+  const unauthorized = kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED');
   if (requested.name === null) {
     const topic = await context.topics.lookupByUuid(requested.topicId);
-    if (topic !== undefined) return describe(topic);
-    return failed(null, requested.topicId, kafkaErrorCode('UNKNOWN_TOPIC_ID'));
+    if (topic === undefined) {
+      return failed(null, requested.topicId, kafkaErrorCode('UNKNOWN_TOPIC_ID'));
+    }
+    if (!context.allowsTopic('Describe', topic.topic)) {
+      return failed(null, requested.topicId, unauthorized);
+    }
+    return describe(topic);
   }
-  const found = await findTopic(context, requested.name, allowCreate);
+  if (!context.allowsTopic('Describe', requested.name)) {
+    return failed(requested.name, ZERO_UUID, unauthorized);
+  }
+  const found = await findTopic(context, requested.name,
+    allowCreate && context.allowsCreate(requested.name));
   if ('errorCode' in found) return failed(requested.name, ZERO_UUID, found.errorCode);
   return describe(found.topic);
 }

@@ -1,9 +1,11 @@
 /**
  * FindCoordinator (key 10): this node coordinates every group. Served from v0 because
  * librdkafka takes FindCoordinator v0 as the sign of a broker that accepts gzip, snappy and
- * lz4 batches (its feature table); without it librdkafka sends those uncompressed. The group
- * APIs themselves are not served yet (the door's part 2), so a client that tries to join a
- * group is told the API is unsupported. Transaction coordinators: COORDINATOR_NOT_AVAILABLE.
+ * lz4 batches (its feature table); without it librdkafka sends those uncompressed, and never
+ * looks for a group coordinator. The group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+ * OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are served by the broker's
+ * group registry through the broker link (group-call.ts), so every group's coordinator is this
+ * node. Transaction coordinators: COORDINATOR_NOT_AVAILABLE.
  */
 import {
   ApiKey, kafkaErrorCode, type FindCoordinatorRequest, type FindCoordinatorResponse,
@@ -19,15 +21,19 @@ export const findCoordinatorHandler = apiHandler<FindCoordinatorRequest,
   versions: [0, 6],
   handle(context, request, version) {
     const { host, port } = context.advertised;
-    const errorCode = request.keyType === KEY_TYPE_GROUP ? 0 :
-      kafkaErrorCode('COORDINATOR_NOT_AVAILABLE');
-    const nodeId = errorCode === 0 ? NODE_ID : -1;
     const keys = version >= 4 ? request.coordinatorKeys : [request.key];
+    // Describe on the group, as Kafka asks; the first key's answer is the v0-3 answer.
+    const coordinators = keys.map((key) => {
+      const errorCode = request.keyType !== KEY_TYPE_GROUP ?
+        kafkaErrorCode('COORDINATOR_NOT_AVAILABLE') : !context.allowsGroup('Describe', key) ?
+          kafkaErrorCode('GROUP_AUTHORIZATION_FAILED') : 0;
+      const nodeId = errorCode === 0 ? NODE_ID : -1;
+      return { key, nodeId, host, port, errorCode, errorMessage: null };
+    });
+    const first = coordinators[0] ?? { errorCode: 0, nodeId: NODE_ID };
     return Promise.resolve({
-      throttleTimeMs: 0, errorCode, errorMessage: null, nodeId, host, port,
-      coordinators: keys.map((key) => ({
-        key, nodeId, host, port, errorCode, errorMessage: null,
-      })),
+      throttleTimeMs: 0, errorCode: first.errorCode, errorMessage: null, nodeId: first.nodeId,
+      host, port, coordinators,
     });
   },
 });

@@ -36,6 +36,10 @@ async function create(context: DoorContext, topic: Topic,
     name: topic.name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: 0,
     numPartitions: partitions, replicationFactor: 1, configs: null,
   });
+  if (!context.allowsCreate(topic.name)) {
+    return result(kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED'),
+      'Create on the cluster or the topic is needed');
+  }
   if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
     return result(kafkaErrorCode('INVALID_REPLICATION_FACTOR'),
       'a single-host broker keeps one replica');

@@ -34,6 +34,9 @@ async function remove(context: DoorContext,
     return result(kafkaErrorCode(wanted.name !== null ? 'UNKNOWN_TOPIC_OR_PARTITION' :
       'UNKNOWN_TOPIC_ID'), 'unknown topic');
   }
+  if (!context.allowsTopic('Delete', topic.topic)) {
+    return result(kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED'), 'Delete on the topic is needed');
+  }
   try {
     await context.broker.call({ kind: 'delete-topic', name: topic.topic });
     return result(0, null);

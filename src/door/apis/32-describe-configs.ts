@@ -29,7 +29,17 @@ export const describeConfigsHandler = apiHandler<DescribeConfigsRequest,
         resourceName: resource.resourceName, configs: [],
       };
       results.push(result);
-      if (resource.resourceType === RESOURCE_BROKER) continue;
+      if (resource.resourceType === RESOURCE_BROKER) {
+        if (!context.allowsCluster('DescribeConfigs')) {
+          result.errorCode = kafkaErrorCode('CLUSTER_AUTHORIZATION_FAILED');
+        }
+        continue;
+      }
+      if (resource.resourceType === RESOURCE_TOPIC &&
+        !context.allowsTopic('DescribeConfigs', resource.resourceName)) {
+        result.errorCode = kafkaErrorCode('TOPIC_AUTHORIZATION_FAILED');
+        continue;
+      }
       const topic = resource.resourceType === RESOURCE_TOPIC ?
         await context.topics.lookup(resource.resourceName) : undefined;
       if (topic === undefined) {
