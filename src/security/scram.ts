@@ -127,9 +127,11 @@ export class ScramServerExchange {
   private readonly nonce: string;
   private serverFirst = '';
 
+  /** `serverNonce` is random unless given (the RFC's test vectors fix it). */
   constructor(private readonly mechanism: ScramMechanism,
-    private readonly credential: ScramCredential, private readonly client: ClientFirst) {
-    this.nonce = client.clientNonce + randomBytes(nonceBytes).toString('base64');
+    private readonly credential: ScramCredential, private readonly client: ClientFirst,
+    serverNonce = randomBytes(nonceBytes).toString('base64')) {
+    this.nonce = client.clientNonce + serverNonce;
   }
 
   first(): string {
