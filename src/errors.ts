@@ -49,6 +49,8 @@ const RETRIABLE = {
   PARTITION_NOT_OWNED: false,
   INCONSISTENT_GROUP_PROTOCOL: false,
   GROUP_MAX_SIZE_REACHED: false,
+  /** A Kafka classic group is between generations: commit again once it has a new one. */
+  REBALANCE_IN_PROGRESS: true,
   /** A consumer handler kept failing after its retries; nothing past the record is committed. */
   HANDLER_FAILED: false,
   /** A Kafka protocol frame that does not decode (truncated, wrong lengths, bad version). */

@@ -47,7 +47,12 @@ export interface ConsumerOptions {
   /** The longest an idle consumer sleeps between looks when no produce wakes it (1000). */
   maxWaitMs?: number;
   sessionTimeoutMs?: number;
-  /** Group assignment strategy (default 'cooperative-sticky'). */
+  /**
+   * Group assignment strategy (default 'cooperative-sticky': Mamba's own protocol, where the
+   * coordinator assigns and only moved partitions pause). 'range' and 'round-robin' join with
+   * Kafka's classic group protocol (eager: every member gives its partitions up on a
+   * rebalance), so the group can have Kafka clients on the door as members too.
+   */
   assignor?: AssignorName;
   /** Default: a third of the session timeout, at most 1 s. */
   heartbeatIntervalMs?: number;

@@ -14,6 +14,8 @@ import type { OffsetEntry } from './offset-store.js';
 import type { TopicPartition } from './assignors.js';
 import type { JoinRequest, MemberState } from './group-coordinator.js';
 import type { GroupRegistry } from './group-registry.js';
+import { serveClassicRequest } from './classic-requests.js';
+import type { ClassicReplies, ClassicRequest } from './classic-requests.js';
 
 export type GroupRequest =
   | { type: 'join'; groupId: string; join: JoinRequest }
@@ -22,7 +24,11 @@ export type GroupRequest =
   | { type: 'leave'; groupId: string; memberId: string }
   | { type: 'commit'; groupId: string; memberId: string; generation: number;
       entries: OffsetEntry[] }
-  | { type: 'fetch-committed'; groupId: string; partitions: TopicPartition[] };
+  | { type: 'fetch-committed'; groupId: string; partitions: TopicPartition[] }
+  /** Kafka's classic group protocol, for embedded members of groups Kafka clients share. */
+  | { type: 'classic'; request: ClassicRequest }
+  /** What a classic group's leader needs to assign: each topic's partition count. */
+  | { type: 'partition-counts'; topics: string[] };
 
 /** What each request answers when it succeeds. */
 export interface GroupReplyValues {
@@ -32,6 +38,8 @@ export interface GroupReplyValues {
   'leave': null;
   'commit': null;
   'fetch-committed': (number | null)[];
+  'classic': ClassicReplies[ClassicRequest['type']];
+  'partition-counts': (number | null)[];
 }
 
 export type GroupReply<T extends GroupRequest['type'] = GroupRequest['type']> =
@@ -68,6 +76,10 @@ async function dispatch(
       await liveCoordinator(registry, request.groupId, request.memberId)
         .commit(request.memberId, request.generation, request.entries);
       return null;
+    case 'classic':
+      return serveClassicRequest(registry, request.request);
+    case 'partition-counts':
+      return request.topics.map((topic) => registry.partitionCount(topic) ?? null);
     case 'fetch-committed':
       return request.partitions.map(
         (tp) => registry.committed(request.groupId, tp.topic, tp.partition) ?? null);

@@ -78,6 +78,11 @@ export class GroupRegistry {
     return this.classics.get(groupId);
   }
 
+  /** A topic's partition count, or undefined when it does not exist. */
+  partitionCount(topic: string): number | undefined {
+    return this.options.partitionCount(topic);
+  }
+
   /** The offset store behind every group. */
   get offsets(): OffsetBook {
     return this.options.offsets;

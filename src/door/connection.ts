@@ -107,7 +107,8 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    if (this.isClosed || this.draining) return;
+    // Bytes after a failed login's answer are not kept: the connection is ending.
+    if (this.isClosed || this.draining || this.ending) return;
     this.incoming.push(chunk);
     this.incomingBytes += chunk.length;
     this.pump();

@@ -10,3 +10,6 @@ export { KafkaWriter } from './kafka-writer.js';
 export { defaultsOf, readMessage, writeMessage } from './message-codec.js';
 export { inRange, type FieldSchema, type MessageSchema } from './message-schema.js';
 export type * from './generated/messages.js';
+export {
+  ConsumerProtocolAssignmentSchema, ConsumerProtocolSubscriptionSchema,
+} from './generated/messages.js';

@@ -31,9 +31,10 @@ export interface FieldSchema {
 
 export interface MessageSchema {
   readonly name: string;
-  /** -1 for the headers. */
+  /** -1 for the headers and data structures. */
   readonly apiKey: number;
-  readonly kind: 'request' | 'response' | 'header';
+  /** 'data': a structure carried inside another message's bytes (ConsumerProtocol). */
+  readonly kind: 'request' | 'response' | 'header' | 'data';
   readonly versions: VersionRange;
   readonly flexible: VersionRange;
   readonly fields: readonly FieldSchema[];

@@ -127,9 +127,11 @@ export class ScramServerExchange {
   private readonly nonce: string;
   private serverFirst = '';
 
+  /** `serverNonce` is random unless given (the RFC's test vectors fix it). */
   constructor(private readonly mechanism: ScramMechanism,
-    private readonly credential: ScramCredential, private readonly client: ClientFirst) {
-    this.nonce = client.clientNonce + randomBytes(nonceBytes).toString('base64');
+    private readonly credential: ScramCredential, private readonly client: ClientFirst,
+    serverNonce = randomBytes(nonceBytes).toString('base64')) {
+    this.nonce = client.clientNonce + serverNonce;
   }
 
   first(): string {
@@ -145,7 +147,11 @@ export class ScramServerExchange {
     const withoutProof = message.slice(0, proofAt);
     const parsed = attributes(withoutProof);
     if (parsed === undefined) return undefined;
-    if (parsed.get('r') !== this.nonce) return undefined;
+    // librdkafka echoes its own nonce before the server's whole `r` (which already starts with
+    // it): Kafka accepts a final nonce that ends with the server-first one, and so does Mamba,
+    // for exactly that one extra prefix.
+    const nonce = parsed.get('r');
+    if (nonce !== this.nonce && nonce !== this.client.clientNonce + this.nonce) return undefined;
     const binding = Buffer.from(this.client.gs2Header, 'utf8').toString('base64');
     if (parsed.get('c') !== binding) return undefined;
     const proof = Buffer.from(message.slice(proofAt + 3), 'base64');

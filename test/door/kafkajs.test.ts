@@ -112,9 +112,9 @@ interface KafkajsCluster {
 }
 
 /**
- * Fetches a partition from offset 0 through kafkajs' own Fetch (v11) encoder and decoder. The
- * kafkajs consumer needs consumer groups over the wire (part 2 of the door); its cluster's
- * broker connection does plain fetches, as a group member's fetcher does.
+ * Fetches a partition from offset 0 through kafkajs' own Fetch (v11) encoder and decoder, with
+ * no group (kafkajs group members are tested in groups-kafkajs.test.ts); its cluster's broker
+ * connection does plain fetches, as a group member's fetcher does.
  */
 async function fetchDirect(kafka: Kafka, topic: string, partitions: number[]) {
   const symbol = Object.getOwnPropertySymbols(kafka)

@@ -13,6 +13,7 @@ import type { JoinRequest, MemberState } from '../../coordinator/index.js';
 import { serveGroupRequest, unwrapReply } from '../../coordinator/index.js';
 import type { GroupReply, GroupReplyValues, GroupRequest } from '../../coordinator/index.js';
 import type { GroupRegistry } from '../../coordinator/index.js';
+import { ClassicMembers, usesClassicProtocol } from './classic-members.js';
 
 export interface GroupClient {
   join(groupId: string, join: JoinRequest): Promise<MemberState>;
@@ -32,17 +33,31 @@ const nodeEndpoint = nodeAdapter as unknown as typeof nodeAdapter.default;
 
 export type Send = (request: GroupRequest) => Promise<GroupReply>;
 
+/**
+ * A client over `send`. Members joining with `range` or `round-robin` speak Kafka's classic
+ * protocol (classic-members.ts), so that they can share a group with Kafka clients on the door;
+ * the others speak Mamba's own (cooperative, coordinator-assigned). Each later request goes the
+ * way its member joined. Committed offsets are one store for both.
+ */
 export function clientOver(send: Send): GroupClient {
   const call = async <T extends GroupRequest['type']>(request: GroupRequest & { type: T }):
   Promise<GroupReplyValues[T]> => unwrapReply(await send(request) as GroupReply<T>);
+  const classic = new ClassicMembers(call);
   return {
-    join: (groupId, join) => call({ type: 'join', groupId, join }),
-    heartbeat: (groupId, memberId) => call({ type: 'heartbeat', groupId, memberId }),
-    acknowledgeRevocation: (groupId, memberId, generation) =>
+    join: (groupId, join) => usesClassicProtocol(join.assignor) ?
+      classic.join(groupId, join) : call({ type: 'join', groupId, join }),
+    heartbeat: (groupId, memberId) => classic.owns(memberId) ? classic.heartbeat(memberId) :
+      call({ type: 'heartbeat', groupId, memberId }),
+    acknowledgeRevocation: (groupId, memberId, generation) => classic.owns(memberId) ?
+      classic.acknowledgeRevocation(memberId) :
       call({ type: 'acknowledge-revocation', groupId, memberId, generation }),
-    leave: async (groupId, memberId) => { await call({ type: 'leave', groupId, memberId }); },
+    leave: async (groupId, memberId) => {
+      if (classic.owns(memberId)) await classic.leave(memberId);
+      else await call({ type: 'leave', groupId, memberId });
+    },
     commit: async (groupId, memberId, generation, entries) => {
-      await call({ type: 'commit', groupId, memberId, generation, entries });
+      if (classic.owns(memberId)) await classic.commit(memberId, generation, entries);
+      else await call({ type: 'commit', groupId, memberId, generation, entries });
     },
     fetchCommitted: async (groupId, partitions) =>
       (await call({ type: 'fetch-committed', groupId, partitions }))

@@ -36,6 +36,29 @@ export interface ApiVersionsResponse {
   zkMigrationReady: boolean;
 }
 
+export interface ConsumerProtocolAssignmentTopicPartition {
+  topic: string;
+  partitions: number[];
+}
+
+export interface ConsumerProtocolAssignment {
+  assignedPartitions: ConsumerProtocolAssignmentTopicPartition[];
+  userData: Uint8Array | null;
+}
+
+export interface ConsumerProtocolSubscriptionTopicPartition {
+  topic: string;
+  partitions: number[];
+}
+
+export interface ConsumerProtocolSubscription {
+  topics: string[];
+  userData: Uint8Array | null;
+  ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[];
+  generationId: number;
+  rackId: string | null;
+}
+
 export interface CreateAclsRequestAclCreation {
   resourceType: number;
   resourceName: string;
@@ -807,6 +830,10 @@ export interface SyncGroupResponse {
 export const ApiVersionsRequestSchema: MessageSchema = {"name":"ApiVersionsRequest","apiKey":18,"kind":"request","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"clientSoftwareName","type":"string","versions":[3,32767],"default":""},{"name":"clientSoftwareVersion","type":"string","versions":[3,32767],"default":""}]};
 
 export const ApiVersionsResponseSchema: MessageSchema = {"name":"ApiVersionsResponse","apiKey":18,"kind":"response","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"apiKeys","type":"array","fields":[{"name":"apiKey","type":"int16","versions":[0,32767],"default":0},{"name":"minVersion","type":"int16","versions":[0,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]},{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"supportedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"minVersion","type":"int16","versions":[3,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":0,"default":[]},{"name":"finalizedFeaturesEpoch","type":"int64","versions":[3,32767],"tagged":[3,32767],"tag":1,"default":-1n},{"name":"finalizedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"maxVersionLevel","type":"int16","versions":[3,32767],"default":0},{"name":"minVersionLevel","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":2,"default":[]},{"name":"zkMigrationReady","type":"bool","versions":[3,32767],"tagged":[3,32767],"tag":3,"default":false}]};
+
+export const ConsumerProtocolAssignmentSchema: MessageSchema = {"name":"ConsumerProtocolAssignment","apiKey":-1,"kind":"data","versions":[0,3],"flexible":[1,0],"fields":[{"name":"assignedPartitions","type":"array","fields":[{"name":"topic","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","element":"int32","versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"userData","type":"bytes","versions":[0,32767],"nullable":[0,32767],"default":null}]};
+
+export const ConsumerProtocolSubscriptionSchema: MessageSchema = {"name":"ConsumerProtocolSubscription","apiKey":-1,"kind":"data","versions":[0,3],"flexible":[1,0],"fields":[{"name":"topics","type":"array","element":"string","versions":[0,32767],"default":[]},{"name":"userData","type":"bytes","versions":[0,32767],"nullable":[0,32767],"default":null},{"name":"ownedPartitions","type":"array","fields":[{"name":"topic","type":"string","versions":[1,32767],"default":""},{"name":"partitions","type":"array","element":"int32","versions":[1,32767],"default":[]}],"versions":[1,32767],"default":[]},{"name":"generationId","type":"int32","versions":[2,32767],"default":-1},{"name":"rackId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null}]};
 
 export const CreateAclsRequestSchema: MessageSchema = {"name":"CreateAclsRequest","apiKey":30,"kind":"request","versions":[0,3],"flexible":[2,32767],"fields":[{"name":"creations","type":"array","fields":[{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"resourcePatternType","type":"int8","versions":[1,32767],"default":3},{"name":"principal","type":"string","versions":[0,32767],"default":""},{"name":"host","type":"string","versions":[0,32767],"default":""},{"name":"operation","type":"int8","versions":[0,32767],"default":0},{"name":"permissionType","type":"int8","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}]};
 
