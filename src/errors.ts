@@ -53,6 +53,8 @@ const RETRIABLE = {
   HANDLER_FAILED: false,
   /** A Kafka protocol frame that does not decode (truncated, wrong lengths, bad version). */
   INVALID_REQUEST: false,
+  /** A backup whose manifest or one of its files fails its SHA-256 (or is missing): refused. */
+  BACKUP_CORRUPT: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;

@@ -41,3 +41,7 @@ export type {
 export type { OffsetEntry } from './coordinator/index.js';
 export type { RevocationReason } from './client/index.js';
 export type { AssignorName, TopicPartition } from './coordinator/index.js';
+export { restoreBackup, verifyBackup } from './ops/index.js';
+export type {
+  BackupManifest, BackupOptions, BackupReport, RestoreReport,
+} from './ops/index.js';
