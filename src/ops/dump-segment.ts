@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import {
   BATCH_HEADER_SIZE_BYTES, BATCH_VERDICT_REASONS, COMPRESSION_NAMES, STORED_BATCH,
-  batchLastOffset, batchSizeBytesAt, checkBatch, dataViewOf, decodeBatch, readBatchHeader, type BatchHeader, type BatchVerdict,
+  batchLastOffset, batchSizeBytesAt, checkBatch, dataViewOf, decodeBatch, readBatchHeader,
+  type BatchHeader, type BatchVerdict,
 } from '../records/index.js';
 import { fromIoError } from '../errors.js';
 
