@@ -55,6 +55,8 @@ const RETRIABLE = {
   INVALID_REQUEST: false,
   /** A backup whose manifest or one of its files fails its SHA-256 (or is missing): refused. */
   BACKUP_CORRUPT: false,
+  /** An admin command named a consumer group that has no committed offsets. */
+  GROUP_ID_NOT_FOUND: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;

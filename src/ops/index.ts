@@ -14,3 +14,9 @@ export {
   compressionName, dumpBatches, dumpRecords, readWholeFile, verdictText, walkSegment,
   type DumpedBatch, type DumpedRecord, type SegmentEnd,
 } from './dump-segment.js';
+export {
+  DataDirView, type GroupOffsetView, type GroupView, type PartitionView, type SegmentView,
+} from './admin-data-dir.js';
+export { planReset, type ResetRow, type ResetSpec } from './admin-offsets.js';
+export { alterTopicOffline, type TopicChanges } from './admin-topics.js';
+export { AdminClient, type RemoteTopic } from './admin-client.js';
