@@ -43,6 +43,8 @@ export interface BackupFile {
 
 export interface BackupPartition {
   topic: string;
+  /** The topic's UUID: a topic deleted and created again under its name has another. */
+  topicUuid: string | undefined;
   partition: number;
   /** The first offset the snapshot holds. */
   logStartOffset: number;

@@ -72,6 +72,8 @@ export interface BackupReport {
   skipped: string[];
 }
 
+type PartitionId = Omit<BackupPartition, 'endOffset' | 'logStartOffset'>;
+
 const logSuffix = '.log';
 const indexSuffix = '.index';
 
@@ -105,8 +107,17 @@ class BackupWriter {
     this.copiedFileCount += 1;
   }
 
-  /** The base backup's entry for a sealed file of this length, named from the new backup. */
-  reusable(relative: string, fileSizeBytes: number): BackupFile | undefined {
+  /**
+   * The base backup's entry for a sealed file of this length of the same topic (not one
+   * deleted and created again under its name), named from the new backup.
+   */
+  reusable(relative: string, fileSizeBytes: number, from: PartitionId): BackupFile | undefined {
+    const basePartition = this.base?.manifest.partitions.find((p) => p.topic === from.topic &&
+      p.partition === from.partition);
+    if (basePartition === undefined || basePartition.topicUuid !== from.topicUuid ||
+      from.topicUuid === undefined) {
+      return undefined;
+    }
     const entry = this.base?.manifest.files.find((f) => f.path === relative);
     if (entry === undefined || entry.sealed !== true) return undefined;
     if ((entry.fileSizeBytes ?? entry.sizeBytes) !== fileSizeBytes) return undefined;
@@ -132,7 +143,8 @@ export async function backupDataDir(dataDir: string, toDir: string,
     await backupGroups(writer);
     for (const topic of topics) {
       for (let partition = 0; partition < topic.partitions; partition++) {
-        const taken = await backupPartition(writer, topic.name, partition);
+        const taken = await backupPartition(writer,
+          { topic: topic.name, topicUuid: topic.uuid, partition });
         const required = options.requiredEndOffsets?.get(`${topic.name}-${partition}`);
         if (required !== undefined && taken.endOffset < required) {
           throw new MambaError('ILLEGAL_STATE', `the snapshot of ${topic.name}-${partition} ` +
@@ -168,12 +180,14 @@ async function checkTarget(target: string): Promise<void> {
 
 /** Step 1: the manifest's bytes as they are, checked by the manifest's own reader. */
 async function backupTopicManifest(writer: BackupWriter):
-  Promise<Array<{ name: string; partitions: number }>> {
+  Promise<Array<{ name: string; uuid: string | undefined; partitions: number }>> {
   const bytes = await readIfPresent(path.join(writer.dataDir, MANIFEST_FILE_NAME));
   if (bytes === undefined) return [];
   await writer.store(MANIFEST_FILE_NAME, bytes);
   const body = readManifest(path.join(writer.work, BACKUP_DATA_DIR_NAME));
-  return body.topics.map((t) => ({ name: t.name, partitions: t.config.partitions }));
+  return body.topics.map((t) => ({
+    name: t.name, uuid: t.uuid, partitions: t.config.partitions,
+  }));
 }
 
 /** Step 2: each group's offset log, cut after its last whole record. */
@@ -194,8 +208,9 @@ async function backupGroups(writer: BackupWriter): Promise<void> {
 }
 
 /** Step 3: the checkpoint, then every segment up to its last valid batch. */
-async function backupPartition(writer: BackupWriter, topic: string, partition: number):
+async function backupPartition(writer: BackupWriter, which: PartitionId):
   Promise<BackupPartition> {
+  const { topic, partition } = which;
   const relativeDir = `${topic}-${partition}`;
   const dir = path.join(writer.dataDir, relativeDir);
   const checkpoint = await readIfPresent(path.join(dir, CHECKPOINT_FILE_NAME));
@@ -210,7 +225,7 @@ async function backupPartition(writer: BackupWriter, topic: string, partition: n
   let endOffset = 0;
   for (const [index, baseOffset] of baseOffsets.entries()) {
     const sealed = index < baseOffsets.length - 1;
-    const taken = await backupSegment(writer, relativeDir, baseOffset, sealed);
+    const taken = await backupSegment(writer, which, baseOffset, sealed);
     if (taken === undefined) {
       if (logStartOffset === undefined) continue; // retention deleted the oldest meanwhile
       throw new MambaError('IO_ERROR', `segment ${baseOffset} of ${relativeDir} vanished ` +
@@ -219,21 +234,22 @@ async function backupPartition(writer: BackupWriter, topic: string, partition: n
     logStartOffset ??= baseOffset;
     endOffset = taken;
   }
-  return { topic, partition, logStartOffset: logStartOffset ?? 0, endOffset };
+  return { ...which, logStartOffset: logStartOffset ?? 0, endOffset };
 }
 
 /** Copies (or names) one segment and its index; returns the offset after its data. */
-async function backupSegment(writer: BackupWriter, relativeDir: string, baseOffset: number,
+async function backupSegment(writer: BackupWriter, which: PartitionId, baseOffset: number,
   sealed: boolean): Promise<number | undefined> {
+  const relativeDir = `${which.topic}-${which.partition}`;
   const logPath = `${relativeDir}/${segmentFileName(baseOffset, logSuffix)}`;
   const indexPath = `${relativeDir}/${segmentFileName(baseOffset, indexSuffix)}`;
   const absolute = path.join(writer.dataDir, ...logPath.split('/'));
   if (sealed) {
     const stat = await fs.stat(absolute).catch(() => undefined);
-    const reused = stat === undefined ? undefined : writer.reusable(logPath, stat.size);
-    const reusedIndex = writer.reusable(indexPath,
-      (await fs.stat(path.join(writer.dataDir, ...indexPath.split('/'))).catch(() => undefined))
-        ?.size ?? -1);
+    const reused = stat === undefined ? undefined : writer.reusable(logPath, stat.size, which);
+    const indexStat = await fs.stat(path.join(writer.dataDir, ...indexPath.split('/')))
+      .catch(() => undefined);
+    const reusedIndex = writer.reusable(indexPath, indexStat?.size ?? -1, which);
     if (reused !== undefined && reusedIndex !== undefined) {
       writer.manifest.files.push(reused, reusedIndex);
       writer.reusedFileCount += 2;

@@ -232,3 +232,32 @@ describe('an incremental backup', () => {
       .toEqual(readTopic(sourceDir, topic, partitions));
   }, 120_000);
 });
+
+describe('an incremental backup after a topic was deleted and created again', () => {
+  it('copies the new topic\'s segments instead of naming the old ones of the same name',
+    async () => {
+      const sourceDir = tempDir();
+      const backups = tempDir();
+      const restoredDir = path.join(tempDir(), 'restored');
+      const broker = await openWithTopic(sourceDir);
+      try {
+        const load = startLoad(broker, 0);
+        await ackedAtLeast(load, 2000);
+        await load.stop();
+        await broker.backup(path.join(backups, 'full'));
+        await broker.deleteTopic(topic);
+        await broker.createTopic(topic, { partitions, segmentBytes });
+        const again = startLoad(broker, 5_000_000);
+        await ackedAtLeast(again, 2000);
+        await again.stop();
+        const next = await broker.backup(path.join(backups, 'next'),
+          { incrementalFrom: path.join(backups, 'full') });
+        expect(next.reusedFileCount).toBe(0);
+      } finally {
+        await broker.close();
+      }
+      await restoreBackup(path.join(backups, 'next'), restoredDir);
+      expect(readTopic(restoredDir, topic, partitions))
+        .toEqual(readTopic(sourceDir, topic, partitions));
+    }, 120_000);
+});
