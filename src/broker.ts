@@ -34,9 +34,10 @@ import {
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
   type ProducerHandleOptions,
 } from './client/index.js';
-import { GroupRegistry, OffsetStore } from './coordinator/index.js';
+import { GroupRegistry, OffsetStore, serveClassicRequest } from './coordinator/index.js';
 import { Door, type DoorBackend } from './door/index.js';
 import { backupDataDir, type BackupReport } from './ops/index.js';
+import { RemoteBroker, type ConnectOptions } from './remote/index.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -127,6 +128,16 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       lock.release();
       throw error;
     }
+  }
+
+  /**
+   * A client of a broker across the network — `mamba serve` or any Kafka-compatible cluster —
+   * with this class's API: `producer()`, `consumer()`, the topic calls and `close()` (see
+   * src/remote/remote-broker.ts for what differs). Moving a program from embedded to remote is
+   * changing `Broker.open({ dataDir })` into `Broker.connect({ brokers })`.
+   */
+  static connect(options: ConnectOptions): Promise<RemoteBroker> {
+    return RemoteBroker.connect(options);
   }
 
   get dataDir(): string {
@@ -322,6 +333,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       })),
       createTopic: (name, options) => this.createTopic(name, options),
       deleteTopic: (name) => this.deleteTopic(name),
+      classicGroups: (request) => serveClassicRequest(this.groups, request),
     };
   }
 

@@ -95,6 +95,19 @@ export const sessionTimeoutMsMax = 300_000;
 /** How long a member may take to give up revoked partitions before it is expelled. */
 export const rebalanceTimeoutMsDefault = 30_000;
 export const heartbeatIntervalMsDefault = 1_000;
+/**
+ * Kafka's classic group protocol (JoinGroup/SyncGroup, coordinator/classic-group.ts): a group
+ * that forms from empty waits this long for more members before its first generation
+ * (Kafka's group.initial.rebalance.delay.ms, 3 s there), so that members started together get
+ * one rebalance, not one each.
+ */
+export const classicInitialRebalanceDelayMs = 1_000;
+/**
+ * The longest a join phase waits for members to rejoin, whatever rebalance timeout they asked
+ * for (librdkafka asks for 300 s): parked JoinGroup requests must be answered within kafkajs's
+ * 30 s request timeout.
+ */
+export const classicJoinPhaseMsMax = 25_000;
 /** The most (topic, partition) entries one commit may carry. */
 export const commitEntryCountMax = partitionsPerBrokerMax;
 /** An offset log is rewritten as a snapshot once it passes this size (and twice its snapshot). */

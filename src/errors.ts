@@ -57,6 +57,17 @@ const RETRIABLE = {
   BACKUP_CORRUPT: false,
   /** An admin command named a consumer group that has no committed offsets. */
   GROUP_ID_NOT_FOUND: false,
+  // Broker.connect(): a remote broker or Kafka cluster (src/remote/).
+  /** No connection to a broker (refused, lost, TLS failed); the client retries with backoff. */
+  CONNECTION_FAILED: true,
+  /** The partition's leader moved or is not available yet; the client refreshes metadata. */
+  NOT_LEADER: true,
+  /** SASL authentication failed: wrong credentials, or a mechanism the broker has not enabled. */
+  AUTHENTICATION_FAILED: false,
+  /** The authenticated principal may not do this (a topic, group or cluster ACL). */
+  AUTHORIZATION_FAILED: false,
+  /** A Kafka error code with no Mamba counterpart; `detail.kafkaCode` and `kafkaName` say it. */
+  KAFKA_ERROR: false,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;

@@ -45,3 +45,7 @@ export { restoreBackup, verifyBackup } from './ops/index.js';
 export type {
   BackupManifest, BackupOptions, BackupReport, RestoreReport,
 } from './ops/index.js';
+export { RemoteBroker, RemoteConsumer, RemoteProducer } from './remote/index.js';
+export type {
+  ConnectOptions, RemotePartitionDescription, RemoteTopicDescription, SaslMechanism, SaslOptions,
+} from './remote/index.js';

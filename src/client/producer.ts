@@ -371,7 +371,7 @@ function toBytes(value: unknown, what: string): Uint8Array | null {
   throw new MambaError('INVALID_RECORD', `${what} must be a string or a Uint8Array`);
 }
 
-function toRecord(message: Message): RecordInput {
+export function toRecord(message: Message): RecordInput {
   if (typeof message !== 'object' || message === null) {
     throw new MambaError('INVALID_RECORD', 'a message must be an object with a value');
   }
@@ -418,7 +418,7 @@ function checkRecordSize(location: TopicLocation, partition: number, record: Rec
 }
 
 /** Key, value, header names (UTF-8 at most 3 bytes a character) and values, and framing. */
-function recordSizeBytes(record: RecordInput): number {
+export function recordSizeBytes(record: RecordInput): number {
   let size = recordOverheadBytes + (record.key?.length ?? 0) + (record.value?.length ?? 0);
   if (!record.headers) return size;
   for (const [name, value] of record.headers) size += name.length * 3 + value.length + 10;

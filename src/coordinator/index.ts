@@ -1,7 +1,8 @@
 /**
- * Broker-side services that every consumer shares, embedded or (later) over the network: the
- * group coordinators and their registry, the assignors they run, the request union members send
- * to them, and the durable store of committed offsets. The member side (heartbeats, following
+ * Broker-side services that every consumer shares, embedded or over the network (the Kafka
+ * door): the group coordinators (Mamba's own and Kafka's classic protocol) and their registry,
+ * the assignors they run, the request unions members send to them, and the durable store of
+ * committed offsets. The member side (heartbeats, following
  * assignments) lives in ../client/groups/.
  */
 export {
@@ -19,7 +20,16 @@ export type {
   OffsetCommitter,
 } from './group-coordinator.js';
 export { GroupRegistry } from './group-registry.js';
-export type { GroupRegistryOptions } from './group-registry.js';
+export type { GroupRegistryOptions, OffsetBook } from './group-registry.js';
+export { ClassicGroup } from './classic-group.js';
+export type {
+  ClassicDescription, ClassicError, ClassicJoin, ClassicJoinResult, ClassicMemberDescription,
+  ClassicMemberRef, ClassicProtocol, ClassicState, ClassicSync, ClassicSyncResult,
+} from './classic-group.js';
+export { serveClassicRequest } from './classic-requests.js';
+export type {
+  ClassicGroupListing, ClassicReplies, ClassicReply, ClassicRequest,
+} from './classic-requests.js';
 export { serveGroupRequest, unwrapReply } from './group-protocol.js';
 export type { GroupReply, GroupReplyValues, GroupRequest } from './group-protocol.js';
 export { GROUPS_DIR_NAME, OffsetStore, checkGroupId, parseLog } from './offset-store.js';

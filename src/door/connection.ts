@@ -183,7 +183,8 @@ export class Connection {
       throw new MambaError('INVALID_REQUEST',
         `API ${header.requestApiKey} v${version} is not served`);
     }
-    const body = await handler.handle(this.context, request.body, version);
+    const client = { clientId: header.clientId ?? '', host: this.socket.remoteAddress ?? '' };
+    const body = await handler.handle(this.context, request.body, version, client);
     if (body === null) return null;
     return encodeResponse(api!, version, header.correlationId, body);
   }

@@ -1,8 +1,10 @@
 /**
  * The messages between a door's worker thread and the broker on the main thread. Data never
  * takes this path (produce goes through the session's rings, fetch reads the mappings): only
- * rare admin calls, the door's lifecycle, and the topic facts that live in the manifest.
+ * rare admin calls, the door's lifecycle, the topic facts that live in the manifest, and the
+ * consumer-group requests, which the broker's group registry serves.
  */
+import type { ClassicReplies, ClassicRequest } from '../coordinator/index.js';
 import type { WireError } from '../errors.js';
 import type { ListenConfig, TopicConfig, TopicOptions } from '../options.js';
 import type { SessionHandle } from '../shm/index.js';
@@ -31,12 +33,14 @@ export interface DoorWorkerData {
 export type BrokerCall =
   | { kind: 'topics' }
   | { kind: 'create-topic'; name: string; options: TopicOptions }
-  | { kind: 'delete-topic'; name: string };
+  | { kind: 'delete-topic'; name: string }
+  | { kind: 'group'; request: ClassicRequest };
 
 export interface BrokerCallResults {
   'topics': TopicInfo[];
   'create-topic': null;
   'delete-topic': null;
+  'group': ClassicReplies[ClassicRequest['type']];
 }
 
 /** Worker → main thread. */

@@ -2,7 +2,8 @@
  * A Kafka door, main-thread side: `broker.listen()` starts one in its own worker thread (a
  * network actor beside the partition actors), so sockets, framing and request handling never
  * run on the embedding application's event loop. This side answers the worker's rare admin
- * calls (topics, create, delete) from the broker, and stops the worker on `close()`.
+ * calls (topics, create, delete) and its consumer-group requests from the broker (whose group
+ * registry is the one embedded consumers use), and stops the worker on `close()`.
  */
 import { Worker } from 'node:worker_threads';
 import { MambaError, fromWire, toWire } from '../errors.js';
@@ -10,6 +11,7 @@ import { workerUrl } from '../worker-url.js';
 import type {
   BrokerCall, DoorCommand, DoorConfig, DoorEvent, DoorWorkerData, TopicInfo,
 } from './door-protocol.js';
+import type { ClassicRequest } from '../coordinator/index.js';
 import type { TopicOptions } from '../options.js';
 import type { SessionHandle } from '../shm/index.js';
 
@@ -20,6 +22,8 @@ export interface DoorBackend {
   topics(): TopicInfo[];
   createTopic(name: string, options: TopicOptions): Promise<void>;
   deleteTopic(name: string): Promise<void>;
+  /** Serves a consumer-group request (JoinGroup, OffsetCommit, …) from the group registry. */
+  classicGroups(request: ClassicRequest): Promise<unknown>;
 }
 
 /** How long `close()` lets in-flight requests finish before connections are cut. */
@@ -103,6 +107,7 @@ async function answer(worker: Worker, backend: DoorBackend, id: number,
       case 'topics': value = backend.topics(); break;
       case 'create-topic': await backend.createTopic(call.name, call.options); break;
       case 'delete-topic': await backend.deleteTopic(call.name); break;
+      case 'group': value = await backend.classicGroups(call.request); break;
     }
     reply = { kind: 'reply', id, ok: true, value };
   } catch (error) {

@@ -14,9 +14,11 @@ export interface ApiSchemas {
 }
 
 export const ApiKey = {
-  PRODUCE: 0, FETCH: 1, LIST_OFFSETS: 2, METADATA: 3, FIND_COORDINATOR: 10,
-  API_VERSIONS: 18, CREATE_TOPICS: 19,
-  DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32,
+  PRODUCE: 0, FETCH: 1, LIST_OFFSETS: 2, METADATA: 3, OFFSET_COMMIT: 8, OFFSET_FETCH: 9,
+  FIND_COORDINATOR: 10, JOIN_GROUP: 11, HEARTBEAT: 12, LEAVE_GROUP: 13, SYNC_GROUP: 14,
+  DESCRIBE_GROUPS: 15, LIST_GROUPS: 16, API_VERSIONS: 18, CREATE_TOPICS: 19,
+  DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32, DELETE_GROUPS: 42,
+  SASL_HANDSHAKE: 17, SASL_AUTHENTICATE: 36,
 } as const;
 
 const pairs: Array<[MessageSchema, MessageSchema]> = [
@@ -24,12 +26,23 @@ const pairs: Array<[MessageSchema, MessageSchema]> = [
   [m.FetchRequestSchema, m.FetchResponseSchema],
   [m.ListOffsetsRequestSchema, m.ListOffsetsResponseSchema],
   [m.MetadataRequestSchema, m.MetadataResponseSchema],
+  [m.OffsetCommitRequestSchema, m.OffsetCommitResponseSchema],
+  [m.OffsetFetchRequestSchema, m.OffsetFetchResponseSchema],
   [m.FindCoordinatorRequestSchema, m.FindCoordinatorResponseSchema],
+  [m.JoinGroupRequestSchema, m.JoinGroupResponseSchema],
+  [m.HeartbeatRequestSchema, m.HeartbeatResponseSchema],
+  [m.LeaveGroupRequestSchema, m.LeaveGroupResponseSchema],
+  [m.SyncGroupRequestSchema, m.SyncGroupResponseSchema],
+  [m.DescribeGroupsRequestSchema, m.DescribeGroupsResponseSchema],
+  [m.ListGroupsRequestSchema, m.ListGroupsResponseSchema],
   [m.ApiVersionsRequestSchema, m.ApiVersionsResponseSchema],
   [m.CreateTopicsRequestSchema, m.CreateTopicsResponseSchema],
   [m.DeleteTopicsRequestSchema, m.DeleteTopicsResponseSchema],
   [m.InitProducerIdRequestSchema, m.InitProducerIdResponseSchema],
   [m.DescribeConfigsRequestSchema, m.DescribeConfigsResponseSchema],
+  [m.DeleteGroupsRequestSchema, m.DeleteGroupsResponseSchema],
+  [m.SaslHandshakeRequestSchema, m.SaslHandshakeResponseSchema],
+  [m.SaslAuthenticateRequestSchema, m.SaslAuthenticateResponseSchema],
 ];
 
 const byKey = new Map<number, ApiSchemas>(pairs.map(([request, response]) => [request.apiKey, {

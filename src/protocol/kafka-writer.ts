@@ -53,45 +53,55 @@ export class KafkaWriter {
   }
 
   int8(value: number): void {
-    this.view.setInt8(this.room(1), value);
+    const at = this.room(1);
+    this.view.setInt8(at, value);
   }
 
   bool(value: boolean): void {
-    this.view.setUint8(this.room(1), value ? 1 : 0);
+    const at = this.room(1);
+    this.view.setUint8(at, value ? 1 : 0);
   }
 
   int16(value: number): void {
-    this.view.setInt16(this.room(2), value);
+    const at = this.room(2);
+    this.view.setInt16(at, value);
   }
 
   uint16(value: number): void {
-    this.view.setUint16(this.room(2), value);
+    const at = this.room(2);
+    this.view.setUint16(at, value);
   }
 
   int32(value: number): void {
-    this.view.setInt32(this.room(4), value);
+    const at = this.room(4);
+    this.view.setInt32(at, value);
   }
 
   uint32(value: number): void {
-    this.view.setUint32(this.room(4), value);
+    const at = this.room(4);
+    this.view.setUint32(at, value);
   }
 
   int64(value: bigint): void {
-    this.view.setBigInt64(this.room(8), value);
+    const at = this.room(8);
+    this.view.setBigInt64(at, value);
   }
 
   float64(value: number): void {
-    this.view.setFloat64(this.room(8), value);
+    const at = this.room(8);
+    this.view.setFloat64(at, value);
   }
 
   uvarint(value: number): void {
     assert(value >= 0 && value <= 0xffff_ffff, `uvarint in range (${value})`);
     let rest = value;
     while (rest >= 0x80) {
-      this.view.setUint8(this.room(1), (rest & 0x7f) | 0x80);
+      const at = this.room(1);
+      this.view.setUint8(at, (rest & 0x7f) | 0x80);
       rest = Math.floor(rest / 128);
     }
-    this.view.setUint8(this.room(1), rest);
+    const at = this.room(1);
+    this.view.setUint8(at, rest);
   }
 
   uuid(value: string): void {

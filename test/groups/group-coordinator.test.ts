@@ -23,6 +23,13 @@ class MemoryOffsets {
   committed(groupId: string, topic: string, partition: number): number | undefined {
     return this.map.get(`${groupId}/${topic}/${partition}`);
   }
+  committedOffsets(): OffsetEntry[] {
+    return [];
+  }
+  groups(): string[] {
+    return [];
+  }
+  async deleteGroup(): Promise<void> {}
 }
 
 function setup(topics: Record<string, number> = { orders: 6 }) {

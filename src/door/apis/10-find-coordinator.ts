@@ -1,9 +1,11 @@
 /**
  * FindCoordinator (key 10): this node coordinates every group. Served from v0 because
  * librdkafka takes FindCoordinator v0 as the sign of a broker that accepts gzip, snappy and
- * lz4 batches (its feature table); without it librdkafka sends those uncompressed. The group
- * APIs themselves are not served yet (the door's part 2), so a client that tries to join a
- * group is told the API is unsupported. Transaction coordinators: COORDINATOR_NOT_AVAILABLE.
+ * lz4 batches (its feature table); without it librdkafka sends those uncompressed, and never
+ * looks for a group coordinator. The group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+ * OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are served by the broker's
+ * group registry through the broker link (group-call.ts), so every group's coordinator is this
+ * node. Transaction coordinators: COORDINATOR_NOT_AVAILABLE.
  */
 import {
   ApiKey, kafkaErrorCode, type FindCoordinatorRequest, type FindCoordinatorResponse,

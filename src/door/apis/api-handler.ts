@@ -6,18 +6,26 @@
  */
 import type { DoorContext } from '../door-context.js';
 
+/** Who sent a request: the header's client id and the peer's address (groups show them). */
+export interface RequestClient {
+  clientId: string;
+  host: string;
+}
+
 export interface ApiHandler {
   readonly apiKey: number;
   /** The versions advertised in ApiVersions and accepted. */
   readonly versions: readonly [number, number];
-  handle(context: DoorContext, request: never, version: number): Promise<object | null>;
+  handle(context: DoorContext, request: never, version: number,
+    client: RequestClient): Promise<object | null>;
 }
 
 /** Declares a handler with its request and response types checked. */
 export function apiHandler<Request, Response extends object>(handler: {
   apiKey: number;
   versions: readonly [number, number];
-  handle(context: DoorContext, request: Request, version: number): Promise<Response | null>;
+  handle(context: DoorContext, request: Request, version: number,
+    client: RequestClient): Promise<Response | null>;
 }): ApiHandler {
   return handler as unknown as ApiHandler;
 }

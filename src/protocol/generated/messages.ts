@@ -84,6 +84,20 @@ export interface CreateTopicsResponse {
   topics: CreateTopicsResponseCreatableTopicResult[];
 }
 
+export interface DeleteGroupsRequest {
+  groupsNames: string[];
+}
+
+export interface DeleteGroupsResponseDeletableGroupResult {
+  groupId: string;
+  errorCode: number;
+}
+
+export interface DeleteGroupsResponse {
+  throttleTimeMs: number;
+  results: DeleteGroupsResponseDeletableGroupResult[];
+}
+
 export interface DeleteTopicsRequestDeleteTopicState {
   name: string | null;
   topicId: string;
@@ -148,6 +162,35 @@ export interface DescribeConfigsResponseDescribeConfigsResult {
 export interface DescribeConfigsResponse {
   throttleTimeMs: number;
   results: DescribeConfigsResponseDescribeConfigsResult[];
+}
+
+export interface DescribeGroupsRequest {
+  groups: string[];
+  includeAuthorizedOperations: boolean;
+}
+
+export interface DescribeGroupsResponseDescribedGroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  memberMetadata: Uint8Array;
+  memberAssignment: Uint8Array;
+}
+
+export interface DescribeGroupsResponseDescribedGroup {
+  errorCode: number;
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: DescribeGroupsResponseDescribedGroupMember[];
+  authorizedOperations: number;
+}
+
+export interface DescribeGroupsResponse {
+  throttleTimeMs: number;
+  groups: DescribeGroupsResponseDescribedGroup[];
 }
 
 export interface FetchRequestReplicaState {
@@ -272,6 +315,18 @@ export interface FindCoordinatorResponse {
   coordinators: FindCoordinatorResponseCoordinator[];
 }
 
+export interface HeartbeatRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface HeartbeatResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+}
+
 export interface InitProducerIdRequest {
   transactionalId: string | null;
   transactionTimeoutMs: number;
@@ -284,6 +339,82 @@ export interface InitProducerIdResponse {
   errorCode: number;
   producerId: bigint;
   producerEpoch: number;
+}
+
+export interface JoinGroupRequestJoinGroupRequestProtocol {
+  name: string;
+  metadata: Uint8Array;
+}
+
+export interface JoinGroupRequest {
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string;
+  protocols: JoinGroupRequestJoinGroupRequestProtocol[];
+  reason: string | null;
+}
+
+export interface JoinGroupResponseJoinGroupResponseMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  metadata: Uint8Array;
+}
+
+export interface JoinGroupResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  generationId: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  leader: string;
+  skipAssignment: boolean;
+  memberId: string;
+  members: JoinGroupResponseJoinGroupResponseMember[];
+}
+
+export interface LeaveGroupRequestMemberIdentity {
+  memberId: string;
+  groupInstanceId: string | null;
+  reason: string | null;
+}
+
+export interface LeaveGroupRequest {
+  groupId: string;
+  memberId: string;
+  members: LeaveGroupRequestMemberIdentity[];
+}
+
+export interface LeaveGroupResponseMemberResponse {
+  memberId: string;
+  groupInstanceId: string | null;
+  errorCode: number;
+}
+
+export interface LeaveGroupResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  members: LeaveGroupResponseMemberResponse[];
+}
+
+export interface ListGroupsRequest {
+  statesFilter: string[];
+  typesFilter: string[];
+}
+
+export interface ListGroupsResponseListedGroup {
+  groupId: string;
+  protocolType: string;
+  groupState: string;
+  groupType: string;
+}
+
+export interface ListGroupsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  groups: ListGroupsResponseListedGroup[];
 }
 
 export interface ListOffsetsRequestListOffsetsPartition {
@@ -371,6 +502,106 @@ export interface MetadataResponse {
   clusterAuthorizedOperations: number;
 }
 
+export interface OffsetCommitRequestOffsetCommitRequestPartition {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch: number;
+  commitTimestamp: bigint;
+  committedMetadata: string | null;
+}
+
+export interface OffsetCommitRequestOffsetCommitRequestTopic {
+  name: string;
+  partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
+}
+
+export interface OffsetCommitRequest {
+  groupId: string;
+  generationIdOrMemberEpoch: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  retentionTimeMs: bigint;
+  topics: OffsetCommitRequestOffsetCommitRequestTopic[];
+}
+
+export interface OffsetCommitResponseOffsetCommitResponsePartition {
+  partitionIndex: number;
+  errorCode: number;
+}
+
+export interface OffsetCommitResponseOffsetCommitResponseTopic {
+  name: string;
+  partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
+}
+
+export interface OffsetCommitResponse {
+  throttleTimeMs: number;
+  topics: OffsetCommitResponseOffsetCommitResponseTopic[];
+}
+
+export interface OffsetFetchRequestOffsetFetchRequestTopic {
+  name: string;
+  partitionIndexes: number[];
+}
+
+export interface OffsetFetchRequestOffsetFetchRequestTopics {
+  name: string;
+  partitionIndexes: number[];
+}
+
+export interface OffsetFetchRequestOffsetFetchRequestGroup {
+  groupId: string;
+  memberId: string | null;
+  memberEpoch: number;
+  topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null;
+}
+
+export interface OffsetFetchRequest {
+  groupId: string;
+  topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null;
+  groups: OffsetFetchRequestOffsetFetchRequestGroup[];
+  requireStable: boolean;
+}
+
+export interface OffsetFetchResponseOffsetFetchResponsePartition {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch: number;
+  metadata: string | null;
+  errorCode: number;
+}
+
+export interface OffsetFetchResponseOffsetFetchResponseTopic {
+  name: string;
+  partitions: OffsetFetchResponseOffsetFetchResponsePartition[];
+}
+
+export interface OffsetFetchResponseOffsetFetchResponsePartitions {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch: number;
+  metadata: string | null;
+  errorCode: number;
+}
+
+export interface OffsetFetchResponseOffsetFetchResponseTopics {
+  name: string;
+  partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
+}
+
+export interface OffsetFetchResponseOffsetFetchResponseGroup {
+  groupId: string;
+  topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+  errorCode: number;
+}
+
+export interface OffsetFetchResponse {
+  throttleTimeMs: number;
+  topics: OffsetFetchResponseOffsetFetchResponseTopic[];
+  errorCode: number;
+  groups: OffsetFetchResponseOffsetFetchResponseGroup[];
+}
+
 export interface ProduceRequestPartitionProduceData {
   index: number;
   records: Uint8Array | null;
@@ -438,6 +669,49 @@ export interface ResponseHeader {
   correlationId: number;
 }
 
+export interface SaslAuthenticateRequest {
+  authBytes: Uint8Array;
+}
+
+export interface SaslAuthenticateResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  authBytes: Uint8Array;
+  sessionLifetimeMs: bigint;
+}
+
+export interface SaslHandshakeRequest {
+  mechanism: string;
+}
+
+export interface SaslHandshakeResponse {
+  errorCode: number;
+  mechanisms: string[];
+}
+
+export interface SyncGroupRequestSyncGroupRequestAssignment {
+  memberId: string;
+  assignment: Uint8Array;
+}
+
+export interface SyncGroupRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: SyncGroupRequestSyncGroupRequestAssignment[];
+}
+
+export interface SyncGroupResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignment: Uint8Array;
+}
+
 export const ApiVersionsRequestSchema: MessageSchema = {"name":"ApiVersionsRequest","apiKey":18,"kind":"request","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"clientSoftwareName","type":"string","versions":[3,32767],"default":""},{"name":"clientSoftwareVersion","type":"string","versions":[3,32767],"default":""}]};
 
 export const ApiVersionsResponseSchema: MessageSchema = {"name":"ApiVersionsResponse","apiKey":18,"kind":"response","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"apiKeys","type":"array","fields":[{"name":"apiKey","type":"int16","versions":[0,32767],"default":0},{"name":"minVersion","type":"int16","versions":[0,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]},{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"supportedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"minVersion","type":"int16","versions":[3,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":0,"default":[]},{"name":"finalizedFeaturesEpoch","type":"int64","versions":[3,32767],"tagged":[3,32767],"tag":1,"default":-1n},{"name":"finalizedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"maxVersionLevel","type":"int16","versions":[3,32767],"default":0},{"name":"minVersionLevel","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":2,"default":[]},{"name":"zkMigrationReady","type":"bool","versions":[3,32767],"tagged":[3,32767],"tag":3,"default":false}]};
@@ -445,6 +719,10 @@ export const ApiVersionsResponseSchema: MessageSchema = {"name":"ApiVersionsResp
 export const CreateTopicsRequestSchema: MessageSchema = {"name":"CreateTopicsRequest","apiKey":19,"kind":"request","versions":[0,7],"flexible":[5,32767],"fields":[{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"numPartitions","type":"int32","versions":[0,32767],"default":0},{"name":"replicationFactor","type":"int16","versions":[0,32767],"default":0},{"name":"assignments","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"brokerIds","type":"array","element":"int32","versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"configs","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"value","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"timeoutMs","type":"int32","versions":[0,32767],"default":60000},{"name":"validateOnly","type":"bool","versions":[1,32767],"default":false}]};
 
 export const CreateTopicsResponseSchema: MessageSchema = {"name":"CreateTopicsResponse","apiKey":19,"kind":"response","versions":[0,7],"flexible":[5,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[2,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"topicId","type":"uuid","versions":[7,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[1,32767],"nullable":[0,32767],"default":""},{"name":"topicConfigErrorCode","type":"int16","versions":[5,32767],"tagged":[5,32767],"tag":0,"default":0},{"name":"numPartitions","type":"int32","versions":[5,32767],"default":-1},{"name":"replicationFactor","type":"int16","versions":[5,32767],"default":-1},{"name":"configs","type":"array","fields":[{"name":"name","type":"string","versions":[5,32767],"default":""},{"name":"value","type":"string","versions":[5,32767],"nullable":[5,32767],"default":""},{"name":"readOnly","type":"bool","versions":[5,32767],"default":false},{"name":"configSource","type":"int8","versions":[5,32767],"default":-1},{"name":"isSensitive","type":"bool","versions":[5,32767],"default":false}],"versions":[5,32767],"nullable":[5,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
+
+export const DeleteGroupsRequestSchema: MessageSchema = {"name":"DeleteGroupsRequest","apiKey":42,"kind":"request","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"groupsNames","type":"array","element":"string","versions":[0,32767],"default":[]}]};
+
+export const DeleteGroupsResponseSchema: MessageSchema = {"name":"DeleteGroupsResponse","apiKey":42,"kind":"response","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"results","type":"array","fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}]};
 
 export const DeleteTopicsRequestSchema: MessageSchema = {"name":"DeleteTopicsRequest","apiKey":20,"kind":"request","versions":[0,6],"flexible":[4,32767],"fields":[{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[6,32767],"nullable":[6,32767],"default":null},{"name":"topicId","type":"uuid","versions":[6,32767],"default":"00000000-0000-0000-0000-000000000000"}],"versions":[6,32767],"default":[]},{"name":"topicNames","type":"array","element":"string","versions":[0,5],"default":[]},{"name":"timeoutMs","type":"int32","versions":[0,32767],"default":0}]};
 
@@ -454,6 +732,10 @@ export const DescribeConfigsRequestSchema: MessageSchema = {"name":"DescribeConf
 
 export const DescribeConfigsResponseSchema: MessageSchema = {"name":"DescribeConfigsResponse","apiKey":32,"kind":"response","versions":[0,4],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"results","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"resourceType","type":"int8","versions":[0,32767],"default":0},{"name":"resourceName","type":"string","versions":[0,32767],"default":""},{"name":"configs","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"value","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"readOnly","type":"bool","versions":[0,32767],"default":false},{"name":"isDefault","type":"bool","versions":[0,0],"default":false},{"name":"configSource","type":"int8","versions":[1,32767],"default":-1},{"name":"isSensitive","type":"bool","versions":[0,32767],"default":false},{"name":"synonyms","type":"array","fields":[{"name":"name","type":"string","versions":[1,32767],"default":""},{"name":"value","type":"string","versions":[1,32767],"nullable":[0,32767],"default":""},{"name":"source","type":"int8","versions":[1,32767],"default":0}],"versions":[1,32767],"default":[]},{"name":"configType","type":"int8","versions":[3,32767],"default":0},{"name":"documentation","type":"string","versions":[3,32767],"nullable":[0,32767],"default":""}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
 
+export const DescribeGroupsRequestSchema: MessageSchema = {"name":"DescribeGroupsRequest","apiKey":15,"kind":"request","versions":[0,5],"flexible":[5,32767],"fields":[{"name":"groups","type":"array","element":"string","versions":[0,32767],"default":[]},{"name":"includeAuthorizedOperations","type":"bool","versions":[3,32767],"default":false}]};
+
+export const DescribeGroupsResponseSchema: MessageSchema = {"name":"DescribeGroupsResponse","apiKey":15,"kind":"response","versions":[0,5],"flexible":[5,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"groups","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"groupState","type":"string","versions":[0,32767],"default":""},{"name":"protocolType","type":"string","versions":[0,32767],"default":""},{"name":"protocolData","type":"string","versions":[0,32767],"default":""},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[4,32767],"nullable":[4,32767],"default":null},{"name":"clientId","type":"string","versions":[0,32767],"default":""},{"name":"clientHost","type":"string","versions":[0,32767],"default":""},{"name":"memberMetadata","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)},{"name":"memberAssignment","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}],"versions":[0,32767],"default":[]},{"name":"authorizedOperations","type":"int32","versions":[3,32767],"default":-2147483648}],"versions":[0,32767],"default":[]}]};
+
 export const FetchRequestSchema: MessageSchema = {"name":"FetchRequest","apiKey":1,"kind":"request","versions":[0,17],"flexible":[12,32767],"fields":[{"name":"clusterId","type":"string","versions":[12,32767],"nullable":[12,32767],"tagged":[12,32767],"tag":0,"default":null},{"name":"replicaId","type":"int32","versions":[0,14],"default":-1},{"name":"replicaState","type":"struct","fields":[{"name":"replicaId","type":"int32","versions":[15,32767],"default":-1},{"name":"replicaEpoch","type":"int64","versions":[15,32767],"default":-1n}],"versions":[15,32767],"tagged":[15,32767],"tag":1},{"name":"maxWaitMs","type":"int32","versions":[0,32767],"default":0},{"name":"minBytes","type":"int32","versions":[0,32767],"default":0},{"name":"maxBytes","type":"int32","versions":[3,32767],"default":2147483647},{"name":"isolationLevel","type":"int8","versions":[4,32767],"default":0},{"name":"sessionId","type":"int32","versions":[7,32767],"default":0},{"name":"sessionEpoch","type":"int32","versions":[7,32767],"default":-1},{"name":"topics","type":"array","fields":[{"name":"topic","type":"string","versions":[0,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","fields":[{"name":"partition","type":"int32","versions":[0,32767],"default":0},{"name":"currentLeaderEpoch","type":"int32","versions":[9,32767],"default":-1},{"name":"fetchOffset","type":"int64","versions":[0,32767],"default":0n},{"name":"lastFetchedEpoch","type":"int32","versions":[12,32767],"default":-1},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"partitionMaxBytes","type":"int32","versions":[0,32767],"default":0},{"name":"replicaDirectoryId","type":"uuid","versions":[17,32767],"tagged":[17,32767],"tag":0,"default":"00000000-0000-0000-0000-000000000000"}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"forgottenTopicsData","type":"array","fields":[{"name":"topic","type":"string","versions":[7,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","element":"int32","versions":[7,32767],"default":[]}],"versions":[7,32767],"default":[]},{"name":"rackId","type":"string","versions":[11,32767],"default":""}]};
 
 export const FetchResponseSchema: MessageSchema = {"name":"FetchResponse","apiKey":1,"kind":"response","versions":[0,17],"flexible":[12,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[7,32767],"default":0},{"name":"sessionId","type":"int32","versions":[7,32767],"default":0},{"name":"responses","type":"array","fields":[{"name":"topic","type":"string","versions":[0,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"highWatermark","type":"int64","versions":[0,32767],"default":0n},{"name":"lastStableOffset","type":"int64","versions":[4,32767],"default":-1n},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"divergingEpoch","type":"struct","fields":[{"name":"epoch","type":"int32","versions":[12,32767],"default":-1},{"name":"endOffset","type":"int64","versions":[12,32767],"default":-1n}],"versions":[12,32767],"tagged":[12,32767],"tag":0},{"name":"currentLeader","type":"struct","fields":[{"name":"leaderId","type":"int32","versions":[12,32767],"default":-1},{"name":"leaderEpoch","type":"int32","versions":[12,32767],"default":-1}],"versions":[12,32767],"tagged":[12,32767],"tag":1},{"name":"snapshotId","type":"struct","fields":[{"name":"endOffset","type":"int64","versions":[0,32767],"default":-1n},{"name":"epoch","type":"int32","versions":[0,32767],"default":-1}],"versions":[12,32767],"tagged":[12,32767],"tag":2},{"name":"abortedTransactions","type":"array","fields":[{"name":"producerId","type":"int64","versions":[4,32767],"default":0n},{"name":"firstOffset","type":"int64","versions":[4,32767],"default":0n}],"versions":[4,32767],"nullable":[4,32767],"default":[]},{"name":"preferredReadReplica","type":"int32","versions":[11,32767],"default":-1},{"name":"records","type":"records","versions":[0,32767],"nullable":[0,32767],"default":null}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"nodeEndpoints","type":"array","fields":[{"name":"nodeId","type":"int32","versions":[16,32767],"default":0},{"name":"host","type":"string","versions":[16,32767],"default":""},{"name":"port","type":"int32","versions":[16,32767],"default":0},{"name":"rack","type":"string","versions":[16,32767],"nullable":[16,32767],"default":null}],"versions":[16,32767],"tagged":[16,32767],"tag":0,"default":[]}]};
@@ -462,9 +744,25 @@ export const FindCoordinatorRequestSchema: MessageSchema = {"name":"FindCoordina
 
 export const FindCoordinatorResponseSchema: MessageSchema = {"name":"FindCoordinatorResponse","apiKey":10,"kind":"response","versions":[0,6],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,3],"default":0},{"name":"errorMessage","type":"string","versions":[1,3],"nullable":[1,3],"default":""},{"name":"nodeId","type":"int32","versions":[0,3],"default":0},{"name":"host","type":"string","versions":[0,3],"default":""},{"name":"port","type":"int32","versions":[0,3],"default":0},{"name":"coordinators","type":"array","fields":[{"name":"key","type":"string","versions":[4,32767],"default":""},{"name":"nodeId","type":"int32","versions":[4,32767],"default":0},{"name":"host","type":"string","versions":[4,32767],"default":""},{"name":"port","type":"int32","versions":[4,32767],"default":0},{"name":"errorCode","type":"int16","versions":[4,32767],"default":0},{"name":"errorMessage","type":"string","versions":[4,32767],"nullable":[4,32767],"default":""}],"versions":[4,32767],"default":[]}]};
 
+export const HeartbeatRequestSchema: MessageSchema = {"name":"HeartbeatRequest","apiKey":12,"kind":"request","versions":[0,4],"flexible":[4,32767],"fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"generationId","type":"int32","versions":[0,32767],"default":0},{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null}]};
+
+export const HeartbeatResponseSchema: MessageSchema = {"name":"HeartbeatResponse","apiKey":12,"kind":"response","versions":[0,4],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0}]};
+
 export const InitProducerIdRequestSchema: MessageSchema = {"name":"InitProducerIdRequest","apiKey":22,"kind":"request","versions":[0,5],"flexible":[2,32767],"fields":[{"name":"transactionalId","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"transactionTimeoutMs","type":"int32","versions":[0,32767],"default":0},{"name":"producerId","type":"int64","versions":[3,32767],"default":-1n},{"name":"producerEpoch","type":"int16","versions":[3,32767],"default":-1}]};
 
 export const InitProducerIdResponseSchema: MessageSchema = {"name":"InitProducerIdResponse","apiKey":22,"kind":"response","versions":[0,5],"flexible":[2,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"producerId","type":"int64","versions":[0,32767],"default":-1n},{"name":"producerEpoch","type":"int16","versions":[0,32767],"default":0}]};
+
+export const JoinGroupRequestSchema: MessageSchema = {"name":"JoinGroupRequest","apiKey":11,"kind":"request","versions":[0,9],"flexible":[6,32767],"fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"sessionTimeoutMs","type":"int32","versions":[0,32767],"default":0},{"name":"rebalanceTimeoutMs","type":"int32","versions":[1,32767],"default":-1},{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"protocolType","type":"string","versions":[0,32767],"default":""},{"name":"protocols","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"metadata","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}],"versions":[0,32767],"default":[]},{"name":"reason","type":"string","versions":[8,32767],"nullable":[8,32767],"default":null}]};
+
+export const JoinGroupResponseSchema: MessageSchema = {"name":"JoinGroupResponse","apiKey":11,"kind":"response","versions":[0,9],"flexible":[6,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[2,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"generationId","type":"int32","versions":[0,32767],"default":-1},{"name":"protocolType","type":"string","versions":[7,32767],"nullable":[7,32767],"default":null},{"name":"protocolName","type":"string","versions":[0,32767],"nullable":[7,32767],"default":""},{"name":"leader","type":"string","versions":[0,32767],"default":""},{"name":"skipAssignment","type":"bool","versions":[9,32767],"default":false},{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"metadata","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}],"versions":[0,32767],"default":[]}]};
+
+export const LeaveGroupRequestSchema: MessageSchema = {"name":"LeaveGroupRequest","apiKey":13,"kind":"request","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"memberId","type":"string","versions":[0,2],"default":""},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[3,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null},{"name":"reason","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null}],"versions":[3,32767],"default":[]}]};
+
+export const LeaveGroupResponseSchema: MessageSchema = {"name":"LeaveGroupResponse","apiKey":13,"kind":"response","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[3,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":""},{"name":"errorCode","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"default":[]}]};
+
+export const ListGroupsRequestSchema: MessageSchema = {"name":"ListGroupsRequest","apiKey":16,"kind":"request","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"statesFilter","type":"array","element":"string","versions":[4,32767],"default":[]},{"name":"typesFilter","type":"array","element":"string","versions":[5,32767],"default":[]}]};
+
+export const ListGroupsResponseSchema: MessageSchema = {"name":"ListGroupsResponse","apiKey":16,"kind":"response","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"groups","type":"array","fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"protocolType","type":"string","versions":[0,32767],"default":""},{"name":"groupState","type":"string","versions":[4,32767],"default":""},{"name":"groupType","type":"string","versions":[5,32767],"default":""}],"versions":[0,32767],"default":[]}]};
 
 export const ListOffsetsRequestSchema: MessageSchema = {"name":"ListOffsetsRequest","apiKey":2,"kind":"request","versions":[0,10],"flexible":[6,32767],"fields":[{"name":"replicaId","type":"int32","versions":[0,32767],"default":0},{"name":"isolationLevel","type":"int8","versions":[2,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"currentLeaderEpoch","type":"int32","versions":[4,32767],"default":-1},{"name":"timestamp","type":"int64","versions":[0,32767],"default":0n},{"name":"maxNumOffsets","type":"int32","versions":[0,0],"default":1}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"timeoutMs","type":"int32","versions":[10,32767],"default":0}]};
 
@@ -474,6 +772,14 @@ export const MetadataRequestSchema: MessageSchema = {"name":"MetadataRequest","a
 
 export const MetadataResponseSchema: MessageSchema = {"name":"MetadataResponse","apiKey":3,"kind":"response","versions":[0,12],"flexible":[9,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[3,32767],"default":0},{"name":"brokers","type":"array","fields":[{"name":"nodeId","type":"int32","versions":[0,32767],"default":0},{"name":"host","type":"string","versions":[0,32767],"default":""},{"name":"port","type":"int32","versions":[0,32767],"default":0},{"name":"rack","type":"string","versions":[1,32767],"nullable":[1,32767],"default":null}],"versions":[0,32767],"default":[]},{"name":"clusterId","type":"string","versions":[2,32767],"nullable":[2,32767],"default":null},{"name":"controllerId","type":"int32","versions":[1,32767],"default":-1},{"name":"topics","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"name","type":"string","versions":[0,32767],"nullable":[12,32767],"default":""},{"name":"topicId","type":"uuid","versions":[10,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"isInternal","type":"bool","versions":[1,32767],"default":false},{"name":"partitions","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"leaderId","type":"int32","versions":[0,32767],"default":0},{"name":"leaderEpoch","type":"int32","versions":[7,32767],"default":-1},{"name":"replicaNodes","type":"array","element":"int32","versions":[0,32767],"default":[]},{"name":"isrNodes","type":"array","element":"int32","versions":[0,32767],"default":[]},{"name":"offlineReplicas","type":"array","element":"int32","versions":[5,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"topicAuthorizedOperations","type":"int32","versions":[8,32767],"default":-2147483648}],"versions":[0,32767],"default":[]},{"name":"clusterAuthorizedOperations","type":"int32","versions":[8,10],"default":-2147483648}]};
 
+export const OffsetCommitRequestSchema: MessageSchema = {"name":"OffsetCommitRequest","apiKey":8,"kind":"request","versions":[0,9],"flexible":[8,32767],"fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"generationIdOrMemberEpoch","type":"int32","versions":[1,32767],"default":-1},{"name":"memberId","type":"string","versions":[1,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[7,32767],"nullable":[7,32767],"default":null},{"name":"retentionTimeMs","type":"int64","versions":[2,4],"default":-1n},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"committedOffset","type":"int64","versions":[0,32767],"default":0n},{"name":"committedLeaderEpoch","type":"int32","versions":[6,32767],"default":-1},{"name":"commitTimestamp","type":"int64","versions":[1,1],"default":-1n},{"name":"committedMetadata","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
+
+export const OffsetCommitResponseSchema: MessageSchema = {"name":"OffsetCommitResponse","apiKey":8,"kind":"response","versions":[0,9],"flexible":[8,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[3,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
+
+export const OffsetFetchRequestSchema: MessageSchema = {"name":"OffsetFetchRequest","apiKey":9,"kind":"request","versions":[0,9],"flexible":[6,32767],"fields":[{"name":"groupId","type":"string","versions":[0,7],"default":""},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,7],"default":""},{"name":"partitionIndexes","type":"array","element":"int32","versions":[0,7],"default":[]}],"versions":[0,7],"nullable":[2,7],"default":[]},{"name":"groups","type":"array","fields":[{"name":"groupId","type":"string","versions":[8,32767],"default":""},{"name":"memberId","type":"string","versions":[9,32767],"nullable":[9,32767],"default":null},{"name":"memberEpoch","type":"int32","versions":[9,32767],"default":-1},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[8,32767],"default":""},{"name":"partitionIndexes","type":"array","element":"int32","versions":[8,32767],"default":[]}],"versions":[8,32767],"nullable":[8,32767],"default":[]}],"versions":[8,32767],"default":[]},{"name":"requireStable","type":"bool","versions":[7,32767],"default":false}]};
+
+export const OffsetFetchResponseSchema: MessageSchema = {"name":"OffsetFetchResponse","apiKey":9,"kind":"response","versions":[0,9],"flexible":[6,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[3,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,7],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,7],"default":0},{"name":"committedOffset","type":"int64","versions":[0,7],"default":0n},{"name":"committedLeaderEpoch","type":"int32","versions":[5,7],"default":-1},{"name":"metadata","type":"string","versions":[0,7],"nullable":[0,7],"default":""},{"name":"errorCode","type":"int16","versions":[0,7],"default":0}],"versions":[0,7],"default":[]}],"versions":[0,7],"default":[]},{"name":"errorCode","type":"int16","versions":[2,7],"default":0},{"name":"groups","type":"array","fields":[{"name":"groupId","type":"string","versions":[8,32767],"default":""},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[8,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[8,32767],"default":0},{"name":"committedOffset","type":"int64","versions":[8,32767],"default":0n},{"name":"committedLeaderEpoch","type":"int32","versions":[8,32767],"default":-1},{"name":"metadata","type":"string","versions":[8,32767],"nullable":[8,32767],"default":""},{"name":"errorCode","type":"int16","versions":[8,32767],"default":0}],"versions":[8,32767],"default":[]}],"versions":[8,32767],"default":[]},{"name":"errorCode","type":"int16","versions":[8,32767],"default":0}],"versions":[8,32767],"default":[]}]};
+
 export const ProduceRequestSchema: MessageSchema = {"name":"ProduceRequest","apiKey":0,"kind":"request","versions":[0,11],"flexible":[9,32767],"fields":[{"name":"transactionalId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null},{"name":"acks","type":"int16","versions":[0,32767],"default":0},{"name":"timeoutMs","type":"int32","versions":[0,32767],"default":0},{"name":"topicData","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitionData","type":"array","fields":[{"name":"index","type":"int32","versions":[0,32767],"default":0},{"name":"records","type":"records","versions":[0,32767],"nullable":[0,32767],"default":null}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
 
 export const ProduceResponseSchema: MessageSchema = {"name":"ProduceResponse","apiKey":0,"kind":"response","versions":[0,11],"flexible":[9,32767],"fields":[{"name":"responses","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitionResponses","type":"array","fields":[{"name":"index","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"baseOffset","type":"int64","versions":[0,32767],"default":0n},{"name":"logAppendTimeMs","type":"int64","versions":[2,32767],"default":-1n},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"recordErrors","type":"array","fields":[{"name":"batchIndex","type":"int32","versions":[8,32767],"default":0},{"name":"batchIndexErrorMessage","type":"string","versions":[8,32767],"nullable":[8,32767],"default":null}],"versions":[8,32767],"default":[]},{"name":"errorMessage","type":"string","versions":[8,32767],"nullable":[8,32767],"default":null},{"name":"currentLeader","type":"struct","fields":[{"name":"leaderId","type":"int32","versions":[10,32767],"default":-1},{"name":"leaderEpoch","type":"int32","versions":[10,32767],"default":-1}],"versions":[10,32767],"tagged":[10,32767],"tag":0}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"nodeEndpoints","type":"array","fields":[{"name":"nodeId","type":"int32","versions":[10,32767],"default":0},{"name":"host","type":"string","versions":[10,32767],"default":""},{"name":"port","type":"int32","versions":[10,32767],"default":0},{"name":"rack","type":"string","versions":[10,32767],"nullable":[10,32767],"default":null}],"versions":[10,32767],"tagged":[10,32767],"tag":0,"default":[]}]};
@@ -481,3 +787,15 @@ export const ProduceResponseSchema: MessageSchema = {"name":"ProduceResponse","a
 export const RequestHeaderSchema: MessageSchema = {"name":"RequestHeader","apiKey":-1,"kind":"header","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"requestApiKey","type":"int16","versions":[0,32767],"default":0},{"name":"requestApiVersion","type":"int16","versions":[0,32767],"default":0},{"name":"correlationId","type":"int32","versions":[0,32767],"default":0},{"name":"clientId","type":"string","versions":[1,32767],"nullable":[1,32767],"flexible":[1,0],"default":""}]};
 
 export const ResponseHeaderSchema: MessageSchema = {"name":"ResponseHeader","apiKey":-1,"kind":"header","versions":[0,1],"flexible":[1,32767],"fields":[{"name":"correlationId","type":"int32","versions":[0,32767],"default":0}]};
+
+export const SaslAuthenticateRequestSchema: MessageSchema = {"name":"SaslAuthenticateRequest","apiKey":36,"kind":"request","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"authBytes","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}]};
+
+export const SaslAuthenticateResponseSchema: MessageSchema = {"name":"SaslAuthenticateResponse","apiKey":36,"kind":"response","versions":[0,2],"flexible":[2,32767],"fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"errorMessage","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""},{"name":"authBytes","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)},{"name":"sessionLifetimeMs","type":"int64","versions":[1,32767],"default":0n}]};
+
+export const SaslHandshakeRequestSchema: MessageSchema = {"name":"SaslHandshakeRequest","apiKey":17,"kind":"request","versions":[0,1],"flexible":[1,0],"fields":[{"name":"mechanism","type":"string","versions":[0,32767],"default":""}]};
+
+export const SaslHandshakeResponseSchema: MessageSchema = {"name":"SaslHandshakeResponse","apiKey":17,"kind":"response","versions":[0,1],"flexible":[1,0],"fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"mechanisms","type":"array","element":"string","versions":[0,32767],"default":[]}]};
+
+export const SyncGroupRequestSchema: MessageSchema = {"name":"SyncGroupRequest","apiKey":14,"kind":"request","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"generationId","type":"int32","versions":[0,32767],"default":0},{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null},{"name":"protocolType","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"protocolName","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"assignments","type":"array","fields":[{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"assignment","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}],"versions":[0,32767],"default":[]}]};
+
+export const SyncGroupResponseSchema: MessageSchema = {"name":"SyncGroupResponse","apiKey":14,"kind":"response","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"protocolType","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"protocolName","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"assignment","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}]};
