@@ -7,6 +7,7 @@ import { MambaError, invalidConfig } from '../errors.js';
 import { parseHostPort } from '../options.js';
 import { DataDirLock } from '../supervisor/index.js';
 import { AdminClient, DataDirView } from '../ops/index.js';
+import { RemoteBroker } from '../remote/index.js';
 
 /** The exit codes of the admin commands, for their --help and for scripts. */
 export const ADMIN_EXIT_CODES = `exit codes:
@@ -22,7 +23,7 @@ const exitCodeByError: Partial<Record<MambaError['code'], number>> = {
   DATA_DIR_LOCKED: 3,
   UNKNOWN_TOPIC: 4, GROUP_ID_NOT_FOUND: 4, INVALID_DATA_DIR: 4, INVALID_PARTITION: 4,
   BACKUP_CORRUPT: 5, CORRUPT_LOG: 5, CORRUPT_BATCH: 5,
-  IO_ERROR: 6, TIMEOUT: 6,
+  IO_ERROR: 6, TIMEOUT: 6, CONNECTION_FAILED: 6,
 };
 
 /**
@@ -87,11 +88,23 @@ export async function withWriteLock<T>(dataDir: string, what: string,
   }
 }
 
-/** Connects to the broker named by --bootstrap. */
-export async function connectBootstrap(bootstrap: string): Promise<AdminClient> {
+/** How long an admin command tries to reach a broker before it gives up (exit code 6). */
+const bootstrapTimeoutMs = 5_000;
+
+/** Broker.connect to the broker named by --bootstrap (topics, stats). */
+export async function connectBootstrap(bootstrap: string): Promise<RemoteBroker> {
+  if (parseHostPort(bootstrap) === undefined) {
+    throw invalidConfig('--bootstrap', bootstrap, "'host:port'");
+  }
+  return RemoteBroker.connect({ brokers: [bootstrap], clientId: 'mamba-admin',
+    connectTimeoutMs: bootstrapTimeoutMs, retryTimeoutMs: bootstrapTimeoutMs });
+}
+
+/** A one-connection client for the group APIs Broker.connect does not offer (groups). */
+export async function connectGroupAdmin(bootstrap: string): Promise<AdminClient> {
   const address = parseHostPort(bootstrap);
   if (address === undefined) throw invalidConfig('--bootstrap', bootstrap, "'host:port'");
-  return AdminClient.connect(address.host, address.port);
+  return AdminClient.connect(address.host, address.port, bootstrapTimeoutMs);
 }
 
 /** Exactly one of --data-dir and --bootstrap. */

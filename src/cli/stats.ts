@@ -5,6 +5,7 @@
  */
 import { parseCommandLine } from './command-line.js';
 import type { DataDirView } from '../ops/index.js';
+import { describeRemote } from './topics.js';
 import {
   ADMIN_EXIT_CODES, connectBootstrap, printJson, printTable, runAdmin, targetOf, withReadView,
 } from './admin-cli.js';
@@ -33,16 +34,16 @@ export function statsCommand(args: string[]): Promise<number> {
     if ('bootstrap' in target) {
       const client = await connectBootstrap(target.bootstrap);
       try {
-        const topics = await client.describeTopics();
+        const topics = await describeRemote(client);
         const partitions = topics.flatMap((t) => t.partitions.map((p) => ({
-          topic: t.name, ...p, records: p.highWatermark - p.logStartOffset })));
+          topic: t.topic, ...p, records: p.highWatermark - p.logStartOffset })));
         if (values.json === true) printJson({ partitions });
         else printTable(['TOPIC', 'PARTITION', 'LOG-START', 'HIGH-WATERMARK', 'RECORDS'],
           partitions.map((p) => [p.topic, p.partition, p.logStartOffset, p.highWatermark,
             p.records]));
         return 0;
       } finally {
-        client.close();
+        await client.close();
       }
     }
     return withReadView(target.dataDir, (view) => local(view, values.json === true));

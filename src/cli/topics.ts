@@ -6,7 +6,8 @@ import { Broker } from '../broker.js';
 import { MambaError } from '../errors.js';
 import { topicOptionsFrom } from '../door/index.js';
 import { resolveTopicOptions } from '../options.js';
-import { alterTopicOffline, type AdminClient, type DataDirView } from '../ops/index.js';
+import { alterTopicOffline, type DataDirView } from '../ops/index.js';
+import type { RemoteBroker } from '../remote/index.js';
 import { parseCommandLine } from './command-line.js';
 import {
   ADMIN_EXIT_CODES, configEntries, connectBootstrap, integerFlag, printJson, printTable,
@@ -54,7 +55,7 @@ export function topicsCommand(args: string[]): Promise<number> {
       try {
         return await remote(client, sub, values);
       } finally {
-        client.close();
+        await client.close();
       }
     }
     return local(target.dataDir, sub, values);
@@ -114,28 +115,39 @@ async function local(dataDir: string, sub: string, values: Values): Promise<numb
   }
 }
 
-async function remote(client: AdminClient, sub: string, values: Values): Promise<number> {
+/** Every topic (or one) as Broker.connect describes it: watermarks and settings. */
+export async function describeRemote(client: RemoteBroker, topic?: string):
+  Promise<Awaited<ReturnType<RemoteBroker['describeTopic']>>[]> {
+  const names = topic === undefined ? (await client.listTopics()).sort() : [topic];
+  const described = [];
+  for (const name of names) described.push(await client.describeTopic(name));
+  return described;
+}
+
+async function remote(client: RemoteBroker, sub: string, values: Values): Promise<number> {
   switch (sub) {
     case 'list':
-      return list((await client.describeTopics()).map((t) => ({
-        name: t.name, partitions: t.partitions.length })), values);
+      return list((await describeRemote(client)).map((t) => ({
+        name: t.topic, partitions: t.partitions.length })), values);
     case 'describe': {
-      const topics = await client.describeTopics(values.topic === undefined ? undefined :
-        [values.topic]);
-      const rows = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
+      const topics = await describeRemote(client, values.topic);
       if (values.json === true) {
         printJson(topics);
       } else {
-        printTable(['TOPIC', 'PARTITION', 'LOG-START', 'HIGH-WATERMARK'],
-          rows.map((r) => [r.topic, r.partition, r.logStartOffset, r.highWatermark]));
+        printTable(['TOPIC', 'PARTITION', 'LOG-START', 'HIGH-WATERMARK', 'LEADER'],
+          topics.flatMap((t) => t.partitions.map((p) => [t.topic, p.partition,
+            p.logStartOffset, p.highWatermark, p.leaderId])));
       }
       return 0;
     }
     case 'create': {
       const topic = topicFlag(values);
-      const partitions = integerFlag('--partitions', values.partitions, 1) ?? -1;
-      await client.createTopic(topic, partitions, configEntries(values.config));
-      return done(values, { created: topic, partitions });
+      const partitions = integerFlag('--partitions', values.partitions, 1);
+      const { partitions: _, ...settings } = topicOptionsFrom(partitions ?? 1,
+        configEntries(values.config));
+      await client.createTopic(topic, partitions === undefined ? settings :
+        { ...settings, partitions });
+      return done(values, { created: topic, partitions: partitions ?? 'the broker\'s default' });
     }
     case 'delete': {
       const topic = topicFlag(values);
