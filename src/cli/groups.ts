@@ -6,15 +6,17 @@
 import { MambaError, invalidConfig } from '../errors.js';
 import { OffsetStore } from '../coordinator/index.js';
 import {
-  DataDirView, planReset, type ResetRow, type ResetSpec,
+  DataDirView, dataDirResetSource, planReset, type AdminClient, type GroupOffsetView,
+  type ResetRow, type ResetSpec,
 } from '../ops/index.js';
 import { parseCommandLine } from './command-line.js';
 import {
-  ADMIN_EXIT_CODES, integerFlag, printJson, printTable, runAdmin, subcommandOf, targetOf,
+  ADMIN_EXIT_CODES, connectGroupAdmin, integerFlag, printJson, printTable, runAdmin,
+  subcommandOf, targetOf,
   withReadView, withWriteLock,
 } from './admin-cli.js';
 
-const usage = `usage: mamba groups <subcommand> --data-dir DIR [options]
+const usage = `usage: mamba groups <subcommand> (--data-dir DIR | --bootstrap host:port) [options]
 
   list                        the groups with committed offsets, their partitions and lag
   describe --group G          per partition: committed offset, log end, lag
@@ -27,8 +29,10 @@ const usage = `usage: mamba groups <subcommand> --data-dir DIR [options]
 
   --json        JSON on stdout instead of a table
 
-Reads work while a broker runs (its files, read-only); --execute and delete need the lock.
-Over --bootstrap: not available yet (the Kafka door serves no group APIs).
+With --data-dir, reads work while a broker runs (its files, read-only); --execute and delete
+need the lock. With --bootstrap, the broker's group APIs (ListGroups, DescribeGroups,
+OffsetFetch, OffsetCommit as an admin, DeleteGroups): a group with live members refuses a
+reset or a deletion, as Kafka's does.
 
 ${ADMIN_EXIT_CODES}`;
 
@@ -51,9 +55,13 @@ export function groupsCommand(args: string[]): Promise<number> {
     const sub = subcommandOf('groups', args, ['list', 'describe', 'reset-offsets', 'delete']);
     const values = parseCommandLine(args.slice(1), flags);
     const target = targetOf(values);
-    if (!('dataDir' in target)) {
-      throw new MambaError('INVALID_CONFIG', 'groups over --bootstrap is not available yet ' +
-        '(the Kafka door serves no ListGroups, DescribeGroups or OffsetFetch): use --data-dir');
+    if ('bootstrap' in target) {
+      const client = await connectGroupAdmin(target.bootstrap);
+      try {
+        return await remote(client, sub, values);
+      } finally {
+        client.close();
+      }
     }
     const dataDir = target.dataDir;
     switch (sub) {
@@ -71,7 +79,12 @@ function groupFlag(values: Values): string {
 }
 
 function list(view: DataDirView, values: Values): number {
-  const groups = view.groups().map((g) => ({
+  return printGroups(view.groups(), values);
+}
+
+function printGroups(listed: ReadonlyArray<{ groupId: string;
+  offsets: readonly GroupOffsetView[] }>, values: Values): number {
+  const groups = listed.map((g) => ({
     groupId: g.groupId, partitions: g.offsets.length,
     lag: g.offsets.reduce((sum, o) => sum + (o.lag ?? 0), 0),
   }));
@@ -82,9 +95,13 @@ function list(view: DataDirView, values: Values): number {
 }
 
 function describe(view: DataDirView, values: Values): number {
-  const group = view.group(groupFlag(values));
+  return printGroup(view.group(groupFlag(values)), values);
+}
+
+function printGroup(group: { groupId: string; offsets: readonly GroupOffsetView[];
+  problem?: string; state?: string; members?: number }, values: Values): number {
   if (values.json === true) {
-    printJson({ groupId: group.groupId, offsets: group.offsets, problem: group.problem });
+    printJson(group);
     return 0;
   }
   printTable(['GROUP', 'TOPIC', 'PARTITION', 'COMMITTED', 'LOG-END', 'LAG'],
@@ -120,12 +137,13 @@ async function reset(dataDir: string, values: Values): Promise<number> {
   const groupId = groupFlag(values);
   const spec = resetSpec(values);
   if (values.execute !== true) {
-    const plan = await withReadView(dataDir, (view) => planReset(view, groupId, spec,
-      values.topic));
+    const plan = await withReadView(dataDir, (view) => planReset(dataDirResetSource(view),
+      groupId, spec, values.topic));
     return showPlan(groupId, plan, values, false);
   }
   return withWriteLock(dataDir, 'resetting offsets', async () => {
-    const plan = planReset(DataDirView.open(dataDir), groupId, spec, values.topic);
+    const plan = await planReset(dataDirResetSource(DataDirView.open(dataDir)), groupId, spec,
+      values.topic);
     const store = await OffsetStore.open(dataDir);
     try {
       await store.commit(groupId, plan.map((row) => ({
@@ -164,4 +182,55 @@ async function remove(dataDir: string, values: Values): Promise<number> {
   if (values.json === true) printJson({ deleted: groupId });
   else console.log(`deleted group ${groupId}`);
   return 0;
+}
+
+/** The same subcommands through a running broker's group APIs. */
+async function remote(client: AdminClient, sub: string, values: Values): Promise<number> {
+  const withLag = async (groupId: string): Promise<GroupOffsetView[]> => {
+    const committed = await client.committedOffsets(groupId);
+    const topics = [...new Set(committed.map((c) => c.topic))];
+    const ends = new Map((topics.length === 0 ? [] : await client.describeTopics(topics))
+      .flatMap((t) => t.partitions.map((p) => [`${t.name}-${p.partition}`, p.highWatermark])));
+    return committed.map((c) => {
+      const endOffset = ends.get(`${c.topic}-${c.partition}`);
+      return { topic: c.topic, partition: c.partition, committed: c.offset, endOffset,
+        lag: endOffset === undefined ? undefined : Math.max(0, endOffset - c.offset) };
+    });
+  };
+  switch (sub) {
+    case 'list': {
+      const groups = [];
+      for (const g of await client.listGroups()) {
+        groups.push({ groupId: g.groupId, offsets: await withLag(g.groupId) });
+      }
+      return printGroups(groups, values);
+    }
+    case 'describe': {
+      const groupId = groupFlag(values);
+      const offsets = await withLag(groupId);
+      const { state, members } = await client.describeGroup(groupId);
+      if (offsets.length === 0 && members === 0) {
+        throw new MambaError('GROUP_ID_NOT_FOUND', `group ${JSON.stringify(groupId)} has no ` +
+          'members and no committed offsets', { detail: { groupId } });
+      }
+      return printGroup({ groupId, state, members, offsets }, values);
+    }
+    case 'reset-offsets': {
+      const groupId = groupFlag(values);
+      const plan = await planReset(client.resetSource(), groupId, resetSpec(values),
+        values.topic);
+      if (values.execute === true) {
+        await client.commitOffsets(groupId, plan.map((row) => ({
+          topic: row.topic, partition: row.partition, offset: row.target })));
+      }
+      return showPlan(groupId, plan, values, values.execute === true);
+    }
+    default: {
+      const groupId = groupFlag(values);
+      await client.deleteGroup(groupId);
+      if (values.json === true) printJson({ deleted: groupId });
+      else console.log(`deleted group ${groupId}`);
+      return 0;
+    }
+  }
 }

@@ -1,9 +1,11 @@
 /**
- * A small Kafka admin client over src/protocol, for `mamba topics|stats --bootstrap host:port`
- * against a running `mamba serve`: Metadata, CreateTopics, DeleteTopics and ListOffsets, one
- * request at a time on one connection. Kafka error codes come back as `MambaError`s: the
- * codes a broker sends for a missing or existing topic as UNKNOWN_TOPIC and TOPIC_EXISTS, the
- * rest as INVALID_REQUEST with Kafka's name and the broker's message.
+ * A small Kafka admin client over src/protocol, for `mamba groups --bootstrap host:port`
+ * against a running `mamba serve`: the group APIs Broker.connect does not offer (ListGroups,
+ * DescribeGroups, OffsetFetch, an admin OffsetCommit, DeleteGroups) and the Metadata and
+ * ListOffsets they need for lag and resets, one request at a time on one connection. Kafka
+ * error codes come back as `MambaError`s: a missing topic or group, or an existing topic, as
+ * UNKNOWN_TOPIC, GROUP_ID_NOT_FOUND and TOPIC_EXISTS; the rest as INVALID_REQUEST (or
+ * INVALID_CONFIG) with Kafka's name and the broker's message.
  */
 import net from 'node:net';
 import { MambaError } from '../errors.js';
@@ -11,12 +13,16 @@ import {
   ApiKey, FRAME_SIZE_BYTES, KafkaErrors, apiSchemas, decodeResponse, encodeRequest,
   type CreateTopicsRequest, type CreateTopicsResponse, type DeleteTopicsRequest,
   type DeleteTopicsResponse, type ListOffsetsRequest, type ListOffsetsResponse,
-  type MetadataRequest, type MetadataResponse,
+  type MetadataRequest, type MetadataResponse, type ListGroupsResponse,
+  type DescribeGroupsResponse, type OffsetFetchResponse, type OffsetCommitResponse,
+  type DeleteGroupsResponse,
 } from '../protocol/index.js';
+import type { ResetSource } from './admin-offsets.js';
 
 const versions = {
   [ApiKey.METADATA]: 12, [ApiKey.CREATE_TOPICS]: 7, [ApiKey.DELETE_TOPICS]: 6,
-  [ApiKey.LIST_OFFSETS]: 7,
+  [ApiKey.LIST_OFFSETS]: 7, [ApiKey.LIST_GROUPS]: 4, [ApiKey.DESCRIBE_GROUPS]: 5,
+  [ApiKey.OFFSET_FETCH]: 7, [ApiKey.OFFSET_COMMIT]: 8, [ApiKey.DELETE_GROUPS]: 2,
 } as const;
 const responseSizeBytesMax = 64 * 1024 * 1024;
 const earliest = -2n;
@@ -36,6 +42,9 @@ export function kafkaError(errorCode: number, message: string | null, what: stri
   const text = `${what}: ${name}${message === null || message === '' ? '' : ` (${message})`}`;
   if (name === 'UNKNOWN_TOPIC_OR_PARTITION') {
     return new MambaError('UNKNOWN_TOPIC', text, { detail: { kafkaError: name } });
+  }
+  if (name === 'GROUP_ID_NOT_FOUND') {
+    return new MambaError('GROUP_ID_NOT_FOUND', text, { detail: { kafkaError: name } });
   }
   if (name === 'TOPIC_ALREADY_EXISTS') {
     return new MambaError('TOPIC_EXISTS', text, { detail: { kafkaError: name } });
@@ -147,11 +156,104 @@ export class AdminClient {
     }
   }
 
+  async listGroups(): Promise<Array<{ groupId: string; state: string }>> {
+    const response = await this.request<ListGroupsResponse>(ApiKey.LIST_GROUPS,
+      { statesFilter: [], typesFilter: [] });
+    if (response.errorCode !== 0) throw kafkaError(response.errorCode, null, 'listing groups');
+    return response.groups.map((g) => ({ groupId: g.groupId, state: g.groupState }))
+      .sort((a, b) => a.groupId.localeCompare(b.groupId));
+  }
+
+  async describeGroup(groupId: string): Promise<{ state: string; members: number }> {
+    const response = await this.request<DescribeGroupsResponse>(ApiKey.DESCRIBE_GROUPS,
+      { groups: [groupId], includeAuthorizedOperations: false });
+    const group = response.groups[0];
+    if (group.errorCode !== 0) throw kafkaError(group.errorCode, null, `group ${groupId}`);
+    return { state: group.groupState, members: group.members.length };
+  }
+
+  /** The group's committed offsets (OffsetFetch for all of its topics). */
+  async committedOffsets(groupId: string):
+    Promise<Array<{ topic: string; partition: number; offset: number }>> {
+    const response = await this.request<OffsetFetchResponse>(ApiKey.OFFSET_FETCH,
+      { groupId, topics: null, groups: [], requireStable: false });
+    if (response.errorCode !== 0) throw kafkaError(response.errorCode, null, `group ${groupId}`);
+    return response.topics.flatMap((t) => t.partitions.filter((p) => p.committedOffset >= 0n)
+      .map((p) => ({ topic: t.name, partition: p.partitionIndex,
+        offset: Number(p.committedOffset) })))
+      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
+  /** Commits as an admin (generation -1, no member), which a group with no members takes. */
+  async commitOffsets(groupId: string,
+    entries: ReadonlyArray<{ topic: string; partition: number; offset: number }>):
+    Promise<void> {
+    const topics = [...new Set(entries.map((e) => e.topic))].map((name) => ({
+      name, partitions: entries.filter((e) => e.topic === name).map((e) => ({
+        partitionIndex: e.partition, committedOffset: BigInt(e.offset),
+        committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' })),
+    }));
+    const response = await this.request<OffsetCommitResponse>(ApiKey.OFFSET_COMMIT, {
+      groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+      retentionTimeMs: -1n, topics,
+    });
+    for (const topic of response.topics) {
+      for (const p of topic.partitions) {
+        if (p.errorCode !== 0) {
+          throw kafkaError(p.errorCode, null, `committing ${topic.name}-${p.partitionIndex} ` +
+            `for group ${groupId} (a group with live members commits through them)`);
+        }
+      }
+    }
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    const response = await this.request<DeleteGroupsResponse>(ApiKey.DELETE_GROUPS,
+      { groupsNames: [groupId] });
+    const result = response.results[0];
+    if (result.errorCode !== 0) {
+      throw kafkaError(result.errorCode, null, `deleting group ${groupId}`);
+    }
+  }
+
+  /** This broker as the source of a reset plan. */
+  resetSource(): ResetSource {
+    const ranges = new Map<string, RemoteTopic>();
+    const topicOf = async (topic: string) => {
+      let found = ranges.get(topic);
+      if (found === undefined) ranges.set(topic, found = (await this.describeTopics([topic]))[0]);
+      return found;
+    };
+    return {
+      committed: async (groupId) => {
+        const known = await this.committedOffsets(groupId);
+        if (known.length === 0) {
+          throw new MambaError('GROUP_ID_NOT_FOUND',
+            `group ${JSON.stringify(groupId)} has no committed offsets`, { detail: { groupId } });
+        }
+        return known;
+      },
+      partitionCount: async (topic) => (await topicOf(topic)).partitions.length,
+      range: async (topic, partition) => {
+        const p = (await topicOf(topic)).partitions[partition];
+        return { logStartOffset: p.logStartOffset, endOffset: p.highWatermark };
+      },
+      offsetForTimestamp: async (topic, partition, timestampMs) => {
+        const found = await this.listOffsets([{ name: topic, partitions: [{ partitionIndex:
+          partition }] }], BigInt(timestampMs));
+        // -1: no record at or after the time, so the end of the log (as Kafka resets).
+        const offset = found.get(`${topic}-${partition}`) ?? -1;
+        return offset >= 0 ? offset : (await topicOf(topic)).partitions[partition].highWatermark;
+      },
+    };
+  }
+
   close(): void {
     this.socket.destroy();
   }
 
-  private async listOffsets(topics: MetadataResponse['topics'], timestamp: bigint):
+  private async listOffsets(topics: ReadonlyArray<{ name: string | null;
+    partitions: ReadonlyArray<{ partitionIndex: number }> }>, timestamp: bigint):
     Promise<Map<string, number>> {
     const found = new Map<string, number>();
     if (topics.length === 0) return found;

@@ -1,7 +1,8 @@
 /**
- * `mamba groups reset-offsets`: where a group's committed offsets would go, computed from the
- * partitions' files, the way Kafka's kafka-consumer-groups --reset-offsets plans it. The plan
- * is shown (a dry run, the default) or committed (--execute) by the caller.
+ * `mamba groups reset-offsets`: where a group's committed offsets would go, the way Kafka's
+ * kafka-consumer-groups --reset-offsets plans it, from a data directory's files or from a
+ * running broker (ListOffsets, OffsetFetch). The plan is shown (a dry run, the default) or
+ * committed (--execute) by the caller.
  *
  * Every target is clamped into the partition's log, [log start, log end]: an offset outside it
  * would only make the group's next read fail or skip records.
@@ -26,45 +27,69 @@ export interface ResetRow {
   endOffset: number;
 }
 
-/**
- * The plan for `groupId`: the partitions of `topic` when one is given (all of them), else
- * every partition the group has committed offsets for.
- */
-export function planReset(view: DataDirView, groupId: string, spec: ResetSpec,
-  topic?: string): ResetRow[] {
-  const committed = new Map<string, number>();
-  const known = view.groups().find((g) => g.groupId === groupId);
-  for (const entry of known?.offsets ?? []) {
-    committed.set(`${entry.topic}\u0000${entry.partition}`, entry.committed);
-  }
-  let partitions: Array<{ topic: string; partition: number }>;
-  if (topic !== undefined) {
-    const record = view.topic(topic);
-    partitions = Array.from({ length: record.config.partitions },
-      (_, partition) => ({ topic, partition }));
-  } else {
-    if (known === undefined) view.group(groupId); // GROUP_ID_NOT_FOUND
-    partitions = known!.offsets.filter((o) => o.endOffset !== undefined);
-  }
-  return partitions.map(({ topic: name, partition }) => {
-    const state = view.partition(name, partition);
-    const current = committed.get(`${name}\u0000${partition}`);
-    const wanted = targetOf(view, spec, name, partition, current, state);
-    return {
-      topic: name, partition, current, logStartOffset: state.logStartOffset,
-      endOffset: state.endOffset,
-      target: Math.min(Math.max(wanted, state.logStartOffset), state.endOffset),
-    };
-  });
+/** What a plan needs to know, from the files or from a broker. */
+export interface ResetSource {
+  /** The group's committed offsets; GROUP_ID_NOT_FOUND-like errors are the source's to throw. */
+  committed(groupId: string): Promise<Array<{ topic: string; partition: number;
+    offset: number }>>;
+  /** The topic's partition count; UNKNOWN_TOPIC when there is no such topic. */
+  partitionCount(topic: string): Promise<number>;
+  range(topic: string, partition: number): Promise<{ logStartOffset: number;
+    endOffset: number }>;
+  offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number>;
 }
 
-function targetOf(view: DataDirView, spec: ResetSpec, topic: string, partition: number,
-  current: number | undefined, state: { logStartOffset: number; endOffset: number }): number {
+/** A data directory as a reset source. */
+export function dataDirResetSource(view: DataDirView): ResetSource {
+  return {
+    committed: async (groupId) => view.group(groupId).offsets.filter(
+      (o) => o.endOffset !== undefined).map((o) => ({
+      topic: o.topic, partition: o.partition, offset: o.committed })),
+    partitionCount: async (topic) => view.topic(topic).config.partitions,
+    range: async (topic, partition) => view.partition(topic, partition),
+    offsetForTimestamp: async (topic, partition, timestampMs) =>
+      view.offsetForTimestamp(topic, partition, timestampMs),
+  };
+}
+
+/**
+ * The plan for `groupId`: every partition of `topic` when one is given, else every partition
+ * the group has committed offsets for.
+ */
+export async function planReset(source: ResetSource, groupId: string, spec: ResetSpec,
+  topic?: string): Promise<ResetRow[]> {
+  let known: Array<{ topic: string; partition: number; offset: number }> = [];
+  try {
+    known = await source.committed(groupId);
+  } catch (error) {
+    if (topic === undefined) throw error; // a group with no commits gets them for --topic
+  }
+  const committed = new Map(known.map((e) => [`${e.topic}\u0000${e.partition}`, e.offset]));
+  const partitions = topic === undefined ? known :
+    Array.from({ length: await source.partitionCount(topic) }, (_, partition) =>
+      ({ topic, partition }));
+  const rows: ResetRow[] = [];
+  for (const { topic: name, partition } of partitions) {
+    const range = await source.range(name, partition);
+    const current = committed.get(`${name}\u0000${partition}`);
+    const wanted = await targetOf(source, spec, name, partition, current, range);
+    rows.push({
+      topic: name, partition, current, logStartOffset: range.logStartOffset,
+      endOffset: range.endOffset,
+      target: Math.min(Math.max(wanted, range.logStartOffset), range.endOffset),
+    });
+  }
+  return rows;
+}
+
+async function targetOf(source: ResetSource, spec: ResetSpec, topic: string, partition: number,
+  current: number | undefined, range: { logStartOffset: number; endOffset: number }):
+  Promise<number> {
   switch (spec.kind) {
-    case 'earliest': return state.logStartOffset;
-    case 'latest': return state.endOffset;
+    case 'earliest': return range.logStartOffset;
+    case 'latest': return range.endOffset;
     case 'offset': return spec.offset;
-    case 'datetime': return view.offsetForTimestamp(topic, partition, spec.timestampMs);
+    case 'datetime': return source.offsetForTimestamp(topic, partition, spec.timestampMs);
     case 'shift':
       if (current === undefined) {
         throw invalidConfig('--shift-by', spec.by,

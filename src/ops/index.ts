@@ -17,6 +17,8 @@ export {
 export {
   DataDirView, type GroupOffsetView, type GroupView, type PartitionView, type SegmentView,
 } from './admin-data-dir.js';
-export { planReset, type ResetRow, type ResetSpec } from './admin-offsets.js';
+export {
+  dataDirResetSource, planReset, type ResetRow, type ResetSource, type ResetSpec,
+} from './admin-offsets.js';
 export { alterTopicOffline, type TopicChanges } from './admin-topics.js';
 export { AdminClient, type RemoteTopic } from './admin-client.js';

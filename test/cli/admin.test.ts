@@ -306,6 +306,39 @@ describe('mamba topics and stats --bootstrap', () => {
   }, 120_000);
 });
 
+describe('mamba groups --bootstrap', () => {
+  it('lists, describes, resets and deletes through the door\'s group APIs', async () => {
+    const dataDir = await preparedDir(40, 10);
+    const broker = await openBroker(dataDir);
+    const door = await broker.listen({ port: 0 });
+    const bootstrap = `127.0.0.1:${door.address().port}`;
+    try {
+      expect(await json(['groups', 'list', '--bootstrap', bootstrap]))
+        .toEqual([{ groupId: 'g', partitions: 2, lag: 31 }]);
+      const described = await json<GroupRows & { state: string }>(['groups', 'describe',
+        '--bootstrap', bootstrap, '--group', 'g']);
+      expect(described.offsets.reduce((sum, o) => sum + o.committed, 0)).toBe(9);
+      const dry = await json<GroupRows>(['groups', 'reset-offsets', '--bootstrap', bootstrap,
+        '--group', 'g', '--to-earliest']);
+      expect(dry.offsets.map((o) => o.target)).toEqual([0, 0]);
+      expect(broker.committedOffset('g', 'orders', 0)).toBeGreaterThan(0);
+      await json(['groups', 'reset-offsets', '--bootstrap', bootstrap, '--group', 'g',
+        '--to-earliest', '--execute']);
+      expect(broker.committedOffset('g', 'orders', 0)).toBe(0);
+      const future = await json<GroupRows>(['groups', 'reset-offsets', '--bootstrap',
+        bootstrap, '--group', 'g', '--to-datetime', '2999-01-01T00:00:00Z']);
+      expect(future.offsets.map((o) => o.target)).toEqual([20, 20]);
+      await json(['groups', 'delete', '--bootstrap', bootstrap, '--group', 'g']);
+      expect(broker.committedOffset('g', 'orders', 0)).toBeUndefined();
+      const gone = await run(['groups', 'describe', '--bootstrap', bootstrap, '--group', 'g']);
+      expect(gone.code).toBe(4);
+    } finally {
+      await door.close();
+      await broker.close();
+    }
+  }, 120_000);
+});
+
 /** A port nothing listens on: one the system just handed out and took back. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
