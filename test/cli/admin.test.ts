@@ -322,6 +322,15 @@ describe('mamba groups --bootstrap', () => {
         '--group', 'g', '--to-earliest']);
       expect(dry.offsets.map((o) => o.target)).toEqual([0, 0]);
       expect(broker.committedOffset('g', 'orders', 0)).toBeGreaterThan(0);
+      // A group with a live member refuses an admin commit, as Kafka's does.
+      const member = broker.consumer({ groupId: 'g', fromBeginning: true });
+      await member.subscribe('orders');
+      for await (const _ of member) break;
+      const refused = await run(['groups', 'reset-offsets', '--bootstrap', bootstrap,
+        '--group', 'g', '--to-earliest', '--execute']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('UNKNOWN_MEMBER_ID');
+      await member.close();
       await json(['groups', 'reset-offsets', '--bootstrap', bootstrap, '--group', 'g',
         '--to-earliest', '--execute']);
       expect(broker.committedOffset('g', 'orders', 0)).toBe(0);
