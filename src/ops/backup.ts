@@ -129,6 +129,12 @@ class BackupWriter {
 export async function backupDataDir(dataDir: string, toDir: string,
   options: BackupOptions = {}): Promise<BackupReport> {
   const target = path.resolve(toDir);
+  const source = path.resolve(dataDir);
+  if (target === source || target.startsWith(source + path.sep)) {
+    // A backup inside the directory it copies would be copied into the next one, and its
+    // files would look like the broker's to whoever reads the directory.
+    throw invalidConfig('backup target', target, `a directory outside ${source}`);
+  }
   await checkTarget(target);
   const base = options.incrementalFrom === undefined ? undefined : {
     dir: path.resolve(options.incrementalFrom),

@@ -261,3 +261,16 @@ describe('an incremental backup after a topic was deleted and created again', ()
         .toEqual(readTopic(sourceDir, topic, partitions));
     }, 120_000);
 });
+
+describe('backup targets', () => {
+  it('refuses a target inside the data directory, or one that is not empty', async () => {
+    const dataDir = tempDir();
+    const inside = await backupDataDir(dataDir, path.join(dataDir, 'b')).catch((e) => e);
+    expect(MambaError.is(inside, 'INVALID_CONFIG')).toBe(true);
+    const full = tempDir();
+    fs.writeFileSync(path.join(full, 'x'), 'x');
+    const notEmpty = await backupDataDir(dataDir, full).catch((e) => e);
+    expect(MambaError.is(notEmpty, 'INVALID_CONFIG')).toBe(true);
+    expect(fs.readdirSync(full)).toEqual(['x']);
+  });
+});
