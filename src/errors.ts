@@ -57,6 +57,10 @@ const RETRIABLE = {
   INVALID_REQUEST: false,
   /** A data directory's users or ACL file that does not parse (security/users.json, acls.json). */
   INVALID_SECURITY_FILE: false,
+  /** A backup whose manifest or one of its files fails its SHA-256 (or is missing): refused. */
+  BACKUP_CORRUPT: false,
+  /** An admin command named a consumer group that has no committed offsets. */
+  GROUP_ID_NOT_FOUND: false,
   // Broker.connect(): a remote broker or Kafka cluster (src/remote/).
   /** No connection to a broker (refused, lost, TLS failed); the client retries with backoff. */
   CONNECTION_FAILED: true,

@@ -50,6 +50,10 @@ export type {
   FilterConditions, RecordFilterSpec, ReplayOptions, ReplayResult, RoutingMatch, RoutingRule,
   SubscribeOptions, TopicRetryOptions,
 } from './client/index.js';
+export { restoreBackup, verifyBackup } from './ops/index.js';
+export type {
+  BackupManifest, BackupOptions, BackupReport, RestoreReport,
+} from './ops/index.js';
 export { RemoteBroker, RemoteConsumer, RemoteProducer } from './remote/index.js';
 export type {
   ConnectOptions, RemotePartitionDescription, RemoteTopicDescription, SaslMechanism, SaslOptions,

@@ -34,6 +34,30 @@ const commands: Record<string, { module: string; entry: string; summary: string 
     module: './acls.js', entry: 'aclsCommand',
     summary: "add, remove or list the Kafka door's ACLs of a data directory",
   },
+  'topics': {
+    module: './topics.js', entry: 'topicsCommand',
+    summary: 'list, describe, create, delete and alter topics',
+  },
+  'groups': {
+    module: './groups.js', entry: 'groupsCommand',
+    summary: 'list and describe groups, reset their offsets, delete them',
+  },
+  'dump': {
+    module: './dump.js', entry: 'dumpCommand',
+    summary: 'print the batches and records of a segment file, with CRC verdicts',
+  },
+  'stats': {
+    module: './stats.js', entry: 'statsCommand',
+    summary: 'sizes, watermarks and group lag per partition',
+  },
+  'backup': {
+    module: './backup.js', entry: 'backupCommand',
+    summary: 'a consistent backup of a data directory, while its broker runs',
+  },
+  'restore': {
+    module: './backup.js', entry: 'restoreCommand',
+    summary: 'restore a backup into a new data directory, checksums verified first',
+  },
 };
 
 function usage(): string {

@@ -2,3 +2,4 @@
  * the broker, served by a worker thread of its own. */
 export { Door, type DoorBackend } from './door.js';
 export type { BoundListener, DoorConfig, TopicInfo } from './door-protocol.js';
+export { kafkaTopicConfigs, topicOptionsFrom } from './topic-configs.js';
