@@ -16,7 +16,8 @@
 import type { Socket } from 'node:net';
 import { MambaError } from '../errors.js';
 import {
-  ApiKey, apiSchemas, decodeRequest, encodeResponse, kafkaErrorCode, peekRequestHeader,
+  ApiKey, apiSchemas, decodeRequest, encodeResponse, kafkaCodeOf, kafkaErrorCode,
+  peekRequestHeader,
   type DecodedRequest,
 } from '../protocol/index.js';
 import { apiVersionsBody, handlerFor } from './apis/index.js';
@@ -44,6 +45,7 @@ export class Connection {
   constructor(private readonly socket: Socket, private readonly context: DoorContext,
     private readonly onClose: (connection: Connection) => void) {
     socket.setNoDelay(true);
+    context.controlBlock.metrics.addDoorConnections(1);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.pump());
     socket.on('error', () => this.destroy());
@@ -77,6 +79,7 @@ export class Connection {
   destroy(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.context.controlBlock.metrics.addDoorConnections(-1);
     this.socket.destroy();
     this.incoming.length = 0;
     this.slots.length = 0;
@@ -154,6 +157,8 @@ export class Connection {
     this.respond(frame).then((chunks) => {
       slot.chunks = chunks;
     }, (error: unknown) => {
+      this.context.controlBlock.metrics.addDoorError(
+        error instanceof MambaError ? kafkaCodeOf(error.code) : -1);
       if (!(error instanceof MambaError)) {
         console.error('mamba: Kafka door: a request failed; closing its connection:', error);
       }
@@ -177,6 +182,7 @@ export class Connection {
         apiVersionsBody(kafkaErrorCode('UNSUPPORTED_VERSION')));
     }
     const { header, api } = request;
+    this.context.controlBlock.metrics.addDoorRequest(header.requestApiKey);
     const handler = handlerFor(header.requestApiKey);
     const version = header.requestApiVersion;
     if (handler === undefined || version < handler.versions[0] || version > handler.versions[1]) {
