@@ -41,3 +41,9 @@ export type {
 export type { OffsetEntry } from './coordinator/index.js';
 export type { RevocationReason } from './client/index.js';
 export type { AssignorName, TopicPartition } from './coordinator/index.js';
+// Operations: metrics, the HTTP port and its dashboard, alert rules (src/ops/).
+export { exportPrometheusRules, parseAlertConfig } from './ops/index.js';
+export type {
+  AlertConfig, AlertConfigInput, AlertEngine, AlertKind, AlertRule, DashboardSnapshot,
+  HttpListenOptions, OpsHttpServer, WebhookMessage,
+} from './ops/index.js';
