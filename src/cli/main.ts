@@ -18,6 +18,10 @@ const commands: Record<string, { module: string; entry: string; summary: string 
   },
   'bench': { module: './bench.js', entry: 'benchCommand', summary: 'run the benchmark suites' },
   'demo': { module: './demo.js', entry: 'demoCommand', summary: 'produce, crash, recover, verify' },
+  'alerts': {
+    module: './alerts.js', entry: 'alertsCommand',
+    summary: 'alert rules: `alerts export` prints them as Prometheus alerting rules',
+  },
   'serve': {
     module: './serve.js', entry: 'serveCommand',
     summary: 'run a broker in the foreground for Kafka clients (kcat, kafkajs, …)',

@@ -16,10 +16,13 @@ const serveOptions = {
   actors: { type: 'string' },
   advertise: { type: 'string' },
   partitions: { type: 'string', default: '3' },
+  http: { type: 'string' },
+  alerts: { type: 'string' },
 } as const;
 
 const serveUsage = `usage: mamba serve [--data-dir ./data] [--listen 127.0.0.1:9092] [--actors N]
-                   [--advertise host:port] [--partitions 3]`;
+                   [--advertise host:port] [--partitions 3]
+                   [--http 127.0.0.1:9644] [--alerts alerts.yaml]`;
 
 interface ServeOptions {
   dataDir: string;
@@ -28,6 +31,9 @@ interface ServeOptions {
   actors: number | undefined;
   advertise: string | undefined;
   defaultPartitions: number;
+  /** The operations HTTP port (metrics, health, dashboard), if asked for. */
+  http: { host: string; port: number } | undefined;
+  alerts: string | undefined;
 }
 
 function parse(args: string[]): ServeOptions {
@@ -39,12 +45,17 @@ function parse(args: string[]): ServeOptions {
   }
   const listen = parseHostPort(values.listen!);
   if (listen === undefined) throw invalidConfig('--listen', values.listen, "'host:port'");
+  const http = values.http === undefined ? undefined : parseHostPort(values.http);
+  if (values.http !== undefined && http === undefined) {
+    throw invalidConfig('--http', values.http, "'host:port'");
+  }
   return {
     dataDir: values['data-dir']!, host: listen.host, port: listen.port,
     actors: values.actors === undefined ? undefined :
       integerArg('--actors', values.actors, 1, actorsMax),
     advertise: values.advertise,
     defaultPartitions: integerArg('--partitions', values.partitions!, 1, partitionsPerTopicMax),
+    http, alerts: values.alerts,
   };
 }
 
@@ -67,6 +78,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     door = await broker.listen({
       host: options.host, port: options.port, advertise: options.advertise,
     });
+    if (options.alerts !== undefined) await broker.alerts(options.alerts);
+    if (options.http !== undefined) {
+      const address = (await broker.listenHttp(options.http)).address();
+      console.log(`http (metrics, dashboard) on http://${address.host.includes(':')
+        ? `[${address.host}]` : address.host}:${address.port}/`);
+    }
   } catch (error) {
     await broker.close();
     throw error;
