@@ -46,6 +46,8 @@ export class AlertEngine {
   private readonly dlqTotals = new Map<string, number>();
   private readonly flushAtLastEvaluation = new Float64Array(HISTOGRAM_BUCKET_COUNT);
   private timer: NodeJS.Timeout | undefined;
+  /** Evaluations finished so far (for tests and the dashboard: rules are being evaluated). */
+  evaluationCount = 0;
   private evaluating: Promise<void> | undefined;
   private readonly onRestart = (event: { actorIndex: number }): void => {
     const times = this.restartTimes[event.actorIndex];
@@ -115,6 +117,7 @@ export class AlertEngine {
     }
     this.snapshotFlush();
     this.notifier.flush(nowMs);
+    this.evaluationCount++;
   }
 
   private async conditions(rule: AlertRule, topics: OpsTopic[], nowMs: number):

@@ -157,6 +157,9 @@ function checkRule(rule: unknown, path: Path, fail: Fail): AlertRule {
     kind === 'flush-latency-p99';
   let above = 0;
   if (needsAbove) {
+    if (rule.above === undefined) {
+      return fail([...path, 'above'], `a ${kind} rule needs a threshold 'above'`, name);
+    }
     above = kind === 'flush-latency-p99'
       ? duration(rule.above, undefined, [...path, 'above'], fail, 0, name) / 1000
       : rule.above as number;
