@@ -29,7 +29,7 @@ function bytes(value) {
 function chart(id, title, series) {
   const target = document.getElementById(id);
   const options = {
-    title, width: 420, height: 180,
+    title, width: 380, height: 180,
     scales: { x: { time: true } },
     series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2,
       spanGaps: true }))],
