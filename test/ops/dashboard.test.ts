@@ -11,7 +11,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { countingConsumer, produce, waitFor } from './helpers.js';
+import { commitThrough, countingConsumer, produce, waitFor } from './helpers.js';
+
+/** The page's document, as the functions evaluated in the browser use it (no DOM lib here). */
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -52,7 +55,7 @@ describe('the dashboard', () => {
       const reader = await countingConsumer(broker, 'billing', 'payments');
       await produce(broker, 'payments', 20);
       await waitFor(() => reader.processed() === 20, 'the first 20 records');
-      await reader.consumer.commit();
+      await commitThrough(broker, reader.consumer, 'payments');
       const server = await broker.listenHttp({ port: 0 });
       await page.goto(`http://127.0.0.1:${server.address().port}/`);
       await textBecomes(page, '#status', 'live');
@@ -66,7 +69,7 @@ describe('the dashboard', () => {
       await textBecomes(page, lag, '40');
       reader.consumer.resume([{ topic: 'payments' }]);
       await waitFor(() => reader.processed() === 60, 'the consumer to catch up');
-      await reader.consumer.commit();
+      await commitThrough(broker, reader.consumer, 'payments');
       await textBecomes(page, lag, '0');
       await textBecomes(page, '[data-hw="payments-0"]', '60');
 

@@ -74,3 +74,16 @@ export async function produce(broker: Broker, topic: string, count: number): Pro
     (_, i) => producer.send(topic, { partition: 0, value: `v${i}` })));
   await producer.close();
 }
+
+/**
+ * Commits every partition of `topic` at its high watermark. Called once the handler has seen
+ * every record: `commit()` without entries could still miss the last one, which the consumer
+ * marks processed only after its handler's promise settles.
+ */
+export async function commitThrough(broker: Broker, consumer: Consumer, topic: string):
+  Promise<void> {
+  const { partitions } = await broker.describeTopic(topic);
+  await consumer.commit(partitions.map((p) => ({
+    topic, partition: p.partition, offset: p.highWatermark,
+  })));
+}

@@ -12,7 +12,7 @@ import {
 } from '../../src/shm/index.js';
 import { MetricsSampler, PartitionCounter } from '../../src/ops/metrics/metrics-sampler.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { countingConsumer, produce, waitFor } from './helpers.js';
+import { commitThrough, countingConsumer, produce, waitFor } from './helpers.js';
 
 /** Every sample of `name` in Prometheus text, as [labels text, value]. */
 function samples(text: string, name: string): Array<[string, number]> {
@@ -55,7 +55,7 @@ describe('broker.metrics()', () => {
     await produce(broker, 'orders', 25);
     const reader = await countingConsumer(broker, 'billing', 'orders');
     await waitFor(() => reader.processed() === 35, 'the consumer to read 35 records');
-    await reader.consumer.commit();
+    await commitThrough(broker, reader.consumer, 'orders');
     const text = await broker.metrics();
 
     const p0 = '{topic="orders",partition="0"}';
