@@ -32,15 +32,17 @@ class CollectedMetric {
   constructor(readonly name: string, readonly help: string, readonly type: MetricType,
     private readonly collect: (emit: Emit) => void) {}
 
-  /** Appends this metric's exposition lines to `lines`. */
-  render(lines: string[]): void {
+  /** This metric's exposition lines, each ending in a newline. */
+  render(): string {
     const name = this.name;
-    lines.push(`# HELP ${name} ${this.help}`, `# TYPE ${name} ${this.type}`);
+    // One growing string (a rope in V8) costs less than an array of 10,000 lines and a join.
+    let text = `# HELP ${name} ${this.help}\n# TYPE ${name} ${this.type}\n`;
     this.collect((labels, value, suffix) => {
-      const full = suffix === undefined ? name : `${name}${suffix}`;
-      lines.push(labels === '' ? `${full} ${valueText(value)}`
-        : `${full}{${labels}} ${valueText(value)}`);
+      const full = suffix === undefined ? name : name + suffix;
+      text += labels === '' ? `${full} ${valueText(value)}\n`
+        : `${full}{${labels}} ${valueText(value)}\n`;
     });
+    return text;
   }
 }
 
@@ -91,10 +93,9 @@ export class BrokerMetrics {
   /** The Prometheus text exposition of everything, read now. */
   async render(): Promise<string> {
     this.view = { topics: this.sampler.sample(), groups: this.source.groups() };
-    const lines: string[] = [];
-    for (const metric of this.metrics) metric.render(lines);
-    lines.push(await this.registry.metrics());
-    return lines.join('\n');
+    let text = '';
+    for (const metric of this.metrics) text += metric.render();
+    return text + await this.registry.metrics();
   }
 
   private labelsOf(topic: OpsTopic): string[] {
@@ -221,12 +222,12 @@ export class BrokerMetrics {
     const eachCommitted = (each: (labels: string, offset: number, end: number) => void) => {
       const slots = new Map(this.view.topics.map((t) => [t.name, t]));
       for (const group of this.view.groups) {
+        const groupLabel = `group="${escapeLabel(group.groupId)}",`;
         for (const entry of group.committed) {
           const topic = slots.get(entry.topic);
           if (topic === undefined || entry.partition >= topic.partitions) continue;
           const end = block.highWatermark(topic.firstSlot + entry.partition);
-          each(`group="${escapeLabel(group.groupId)}",${this.labelsOf(topic)[entry.partition]}`,
-            entry.offset, end);
+          each(groupLabel + this.labelsOf(topic)[entry.partition], entry.offset, end);
         }
       }
     };
