@@ -3,6 +3,8 @@
  * was produced and consumed; the shared 32-bit counters are widened across their wrap; the
  * HTTP port answers /healthz, /readyz (503 while a partition is not ready) and /metrics.
  */
+import { connect } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
 import { BrokerOps, type OpsSource } from '../../src/ops/index.js';
@@ -102,6 +104,48 @@ describe('broker.metrics()', () => {
     expect(value(text, 'mamba_actor_restarts_total', '{actor="0"}')).toBe(1);
     expect(value(text, 'mamba_actor_recovery_duration_seconds', '{actor="0"}'))
       .toBeGreaterThan(0);
+  });
+});
+
+describe('the Kafka door', () => {
+  it('counts connections, requests per API and failed requests', async () => {
+    const broker = await Broker.open({ dataDir: tempDir(), actors: 1 });
+    opened.push(broker);
+    const door = await broker.listen({ port: 0 });
+    const kafka = new Kafka({
+      clientId: 'metrics', brokers: [`127.0.0.1:${door.address().port}`],
+      logLevel: logLevel.NOTHING, retry: { retries: 0 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] });
+    await admin.listTopics();
+    let text = await broker.metrics();
+    expect(value(text, 'mamba_door_connections', '')).toBeGreaterThan(0);
+    expect(value(text, 'mamba_door_requests_total', '{api="api_versions"}')).toBeGreaterThan(0);
+    expect(value(text, 'mamba_door_requests_total', '{api="metadata"}')).toBeGreaterThan(0);
+    expect(value(text, 'mamba_door_requests_total', '{api="create_topics"}')).toBe(1);
+    await admin.disconnect();
+    await waitFor(async () => value(await broker.metrics(), 'mamba_door_connections', '') === 0,
+      'the door to count its connections closed');
+    expect(samples(await broker.metrics(), 'mamba_door_errors_total')).toEqual([]);
+
+    // A request for an API the door does not serve (key 999) fails as a whole: the door closes
+    // the connection and counts the error.
+    const socket = connect(door.address().port, '127.0.0.1');
+    const frame = Buffer.alloc(14);
+    frame.writeInt32BE(10, 0);
+    frame.writeInt16BE(999, 4);
+    frame.writeInt16BE(0, 6);
+    frame.writeInt32BE(7, 8);
+    frame.writeInt16BE(-1, 12);
+    socket.end(frame);
+    socket.resume();
+    await new Promise((resolve) => socket.on('close', resolve));
+    await waitFor(async () => samples(await broker.metrics(), 'mamba_door_errors_total')
+      .length > 0, 'the error to be counted');
+    text = await broker.metrics();
+    expect(samples(text, 'mamba_door_errors_total')).toEqual([['{code="INVALID_REQUEST"}', 1]]);
   });
 });
 
