@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Broker, MambaError, parseAlertConfig, type WebhookMessage } from '../../src/index.js';
+import { BrokerOps, type OpsSource } from '../../src/ops/index.js';
+import { ControlBlock, PartitionState } from '../../src/shm/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
   commitThrough, countingConsumer, produce, startReceiver, waitFor, type Receiver,
@@ -240,5 +242,39 @@ describe('mamba alerts export', () => {
       .then(() => undefined, (error: { code: number; stderr: string }) => error);
     expect(failure?.code).toBe(2);
     expect(failure?.stderr).toContain('alerts.yaml:3: rules[0].kind (A)');
+  });
+});
+
+describe('a partition-failed rule', () => {
+  it('fires while a partition is failed and resolves once it is ready again', async () => {
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    const block = ControlBlock.create();
+    block.setPartitionState(0, PartitionState.READY);
+    block.setPartitionState(1, PartitionState.FAILED);
+    const source: OpsSource = {
+      dataDir: tempDir(), actorCount: 1, controlBlock: block,
+      events: { on: () => undefined, off: () => undefined },
+      topics: () => [{ name: 'orders', firstSlot: 0, partitions: 2 }], actorOf: () => 0,
+      groups: () => [], heartbeatAgeMs: () => 0,
+      ringOccupancy: () => ({ usedBytes: 0, capacityBytes: 0 }), producerBufferedBytes: () => 0,
+    };
+    const ops = new BrokerOps(source);
+    try {
+      const engine = await ops.alerts({
+        interval: 100, notify: notify(receiver.url),
+        rules: [{ name: 'PartitionFailed', kind: 'partition-failed', severity: 'critical' }],
+      });
+      await waitFor(() => messages(receiver).length >= 1, 'a firing notification');
+      expect(messages(receiver)[0].alerts[0].labels).toEqual({
+        alertname: 'PartitionFailed', severity: 'critical', topic: 'orders', partition: '1',
+      });
+      block.setPartitionState(1, PartitionState.READY);
+      await waitFor(() => messages(receiver).length >= 2, 'a resolved notification');
+      expect(messages(receiver)[1].status).toBe('resolved');
+      expect(engine.views()).toEqual([]);
+    } finally {
+      await ops.close();
+    }
   });
 });
