@@ -81,9 +81,9 @@ export class BrokerMetrics {
   private view: ScrapeView = { topics: [], groups: [] };
   /** `topic="…",partition="…"` per partition, by topic, rendered once. */
   private readonly partitionLabels = new Map<string, string[]>();
+  private processMetricsStarted = false;
 
   constructor(private readonly source: OpsSource, readonly sampler: MetricsSampler) {
-    collectDefaultMetrics({ register: this.registry });
     this.metrics = [
       ...this.partitionMetrics(), ...this.histogramMetrics(), ...this.groupMetrics(),
       ...this.actorMetrics(), ...this.doorMetrics(),
@@ -92,6 +92,12 @@ export class BrokerMetrics {
 
   /** The Prometheus text exposition of everything, read now. */
   async render(): Promise<string> {
+    // Started at the first scrape, not at open: prom-client's process metrics install an event
+    // loop delay monitor and a GC observer, which a broker nobody scrapes does not need.
+    if (!this.processMetricsStarted) {
+      this.processMetricsStarted = true;
+      collectDefaultMetrics({ register: this.registry });
+    }
     this.view = { topics: this.sampler.sample(), groups: this.source.groups() };
     let text = '';
     for (const metric of this.metrics) text += metric.render();
