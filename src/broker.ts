@@ -41,6 +41,10 @@ import { GroupRegistry, OffsetStore, serveClassicRequest } from './coordinator/i
 import { Door, type DoorBackend } from './door/index.js';
 import { backupDataDir, type BackupReport } from './ops/index.js';
 import { RemoteBroker, type ConnectOptions } from './remote/index.js';
+import {
+  BrokerOps, type AlertConfigInput, type AlertEngine, type HttpListenOptions, type OpsGroup,
+  type OpsHttpServer, type OpsSource,
+} from './ops/index.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -78,6 +82,8 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private readonly groupChannels = new Set<BroadcastChannel>();
   private readonly doors = new Set<Door>();
   private readonly cleaner: LogCleaner;
+  // Metrics, the HTTP port and alert rules (src/ops/).
+  private ops!: BrokerOps;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -115,6 +121,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
         directory);
       const broker = new Broker(config, lock, controlBlock, directory, supervisor, topics);
       broker.openGroups(offsets);
+      broker.ops = new BrokerOps(broker.opsSource());
       await supervisor.start();
       broker.mainSession = new ProducerSession(broker.sessions.create());
       await topics.openAll();
@@ -386,6 +393,68 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     return door;
   }
 
+  /**
+   * The Prometheus text exposition of the broker's metrics (what `/metrics` serves): partition
+   * watermarks and sizes, produce and consume counters, latency histograms, groups' lag, actors,
+   * the door, and the process.
+   */
+  async metrics(): Promise<string> {
+    this.checkOpen();
+    return this.ops.render();
+  }
+
+  /**
+   * Opens the operations HTTP port: `/metrics`, `/healthz`, `/readyz`, and the live dashboard
+   * at `/`. Default 127.0.0.1:9644; port 0 lets the system choose (see `address()`).
+   */
+  async listenHttp(options: HttpListenOptions = {}): Promise<OpsHttpServer> {
+    this.checkOpen();
+    return this.ops.listenHttp(options);
+  }
+
+  /**
+   * Evaluates alert rules inside the broker (a YAML file's path, or the rules as an object) and
+   * posts firing and resolved notifications to their webhooks in Alertmanager's format.
+   * Replaces rules set before; bad rules reject with INVALID_CONFIG naming the rule.
+   */
+  async alerts(rules: string | AlertConfigInput): Promise<AlertEngine> {
+    this.checkOpen();
+    return this.ops.alerts(rules);
+  }
+
+  private opsSource(): OpsSource {
+    return {
+      dataDir: this.config.dataDir, actorCount: this.config.actors,
+      controlBlock: this.controlBlock, events: this.supervisor,
+      topics: () => this.topics.topics.map((t) => ({
+        name: t.name, firstSlot: t.firstSlot, partitions: t.config.partitions,
+      })),
+      actorOf: (slot) => this.topics.actorOf(slot),
+      groups: () => this.opsGroups(),
+      heartbeatAgeMs: (actor) => this.supervisor.heartbeatAgeMs(actor),
+      ringOccupancy: (actor) => this.supervisor.ringOccupancy(actor),
+      producerBufferedBytes: () => {
+        let total = 0;
+        for (const producer of this.producers) total += producer.bufferedBytes;
+        return total;
+      },
+    };
+  }
+
+  private opsGroups(): OpsGroup[] {
+    const ids = new Set([...this.offsets.groups(), ...this.groups.groupIds()]);
+    return [...ids].sort().map((groupId) => {
+      const description = this.groups.find(groupId)?.describe();
+      return {
+        groupId, generation: description?.generation ?? 0,
+        members: (description?.members ?? []).map((m) => ({
+          memberId: m.memberId, assigned: m.assigned,
+        })),
+        committed: this.offsets.committedOffsets(groupId),
+      };
+    });
+  }
+
   private doorBackend(): DoorBackend {
     return {
       dataDir: this.config.dataDir,
@@ -433,6 +502,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   }
 
   private async closeOnce(): Promise<void> {
+    await this.ops.close();
     await Promise.allSettled([...this.doors].map((door) => door.close()));
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
     await Promise.allSettled([...this.producers].map((producer) => producer.close()));

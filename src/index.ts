@@ -58,3 +58,9 @@ export { RemoteBroker, RemoteConsumer, RemoteProducer } from './remote/index.js'
 export type {
   ConnectOptions, RemotePartitionDescription, RemoteTopicDescription, SaslMechanism, SaslOptions,
 } from './remote/index.js';
+// Operations: metrics, the HTTP port and its dashboard, alert rules (src/ops/).
+export { exportPrometheusRules, parseAlertConfig } from './ops/index.js';
+export type {
+  AlertConfig, AlertConfigInput, AlertEngine, AlertKind, AlertRule, DashboardSnapshot,
+  HttpListenOptions, OpsHttpServer, WebhookMessage,
+} from './ops/index.js';

@@ -5,6 +5,13 @@ import {
   ACTOR_SLOT_SIZE_BYTES, ACTOR_STATE, CONTROL_BLOCK_SIZE_BYTES, ControlBlock, LINE_SIZE_BYTES,
   PARTITIONS_REGION_OFFSET, PARTITION_SLOT_SIZE_BYTES,
 } from '../src/shm/control-block.js';
+import { METRICS_REGION_OFFSET } from '../src/shm/control-block.js';
+import {
+  DOOR_ERRORS, HISTOGRAMS_REGION_OFFSET, METRIC_APPENDED_BYTES, METRIC_APPENDED_RECORDS,
+  METRIC_CONSUMED_BYTES, METRIC_CONSUMED_RECORDS, METRIC_GAUGE_SEQUENCE, METRIC_SEGMENT_COUNT,
+  METRIC_SIZE_BYTES_HIGH, METRIC_SIZE_BYTES_LOW, METRICS_REGION_SIZE_BYTES,
+  PARTITION_METRIC_SLOT_SIZE_BYTES,
+} from '../src/shm/metrics-block.js';
 import { actorsMax, partitionsPerBrokerMax } from '../src/constants.js';
 
 const line = (byteOffset: number) => Math.floor(byteOffset / LINE_SIZE_BYTES);
@@ -32,7 +39,24 @@ describe('control block layout', () => {
     expect(block.actorWord(1, ACTOR_HEARTBEAT) * i32).toBe(ACTOR_SLOT_SIZE_BYTES);
     expect(block.actorWord(0, ACTOR_EPOCH) * i32 % LINE_SIZE_BYTES).toBe(0);
     expect(PARTITIONS_REGION_OFFSET % LINE_SIZE_BYTES).toBe(0);
-    expect(CONTROL_BLOCK_SIZE_BYTES).toBe(
+    expect(METRICS_REGION_OFFSET).toBe(
       PARTITIONS_REGION_OFFSET + partitionsPerBrokerMax * PARTITION_SLOT_SIZE_BYTES);
+    expect(CONTROL_BLOCK_SIZE_BYTES).toBe(METRICS_REGION_OFFSET + METRICS_REGION_SIZE_BYTES);
+  });
+
+  it('gives the metrics of a partition one line per writer: its actor, its consumers', () => {
+    const actor = [METRIC_APPENDED_RECORDS, METRIC_APPENDED_BYTES, METRIC_GAUGE_SEQUENCE,
+      METRIC_SEGMENT_COUNT, METRIC_SIZE_BYTES_HIGH, METRIC_SIZE_BYTES_LOW];
+    const consumers = [METRIC_CONSUMED_RECORDS, METRIC_CONSUMED_BYTES];
+    expect(new Set(actor.map(line))).toEqual(new Set([0]));
+    expect(new Set(consumers.map(line))).toEqual(new Set([1]));
+    expect(PARTITION_METRIC_SLOT_SIZE_BYTES).toBe(2 * LINE_SIZE_BYTES);
+    expect(METRICS_REGION_OFFSET % LINE_SIZE_BYTES).toBe(0);
+    const block = ControlBlock.create();
+    // The last partition's consumer line and the first histogram do not overlap.
+    const lastConsumed = block.metrics.partitionWord(partitionsPerBrokerMax - 1,
+      METRIC_CONSUMED_BYTES);
+    expect(lastConsumed * 4).toBeLessThan(HISTOGRAMS_REGION_OFFSET);
+    expect(block.metrics.doorWord(DOOR_ERRORS, 127) * 4 + 4).toBe(METRICS_REGION_SIZE_BYTES);
   });
 });

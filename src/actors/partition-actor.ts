@@ -29,7 +29,7 @@ import { PartitionLog, type CleanSegmentSpec } from '../segments/index.js';
 import { ringSession, SESSION_CLOSED } from '../shm/index.js';
 import {
   ACTOR_DOORBELL, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_SLEEPING, ACTOR_STATE, ActorState,
-  ControlBlock, PartitionState,
+  ControlBlock, PartitionState, SharedHistogram,
 } from '../shm/index.js';
 import {
   ACK_SIZE_BYTES, ACKS_ALL, FRAME_ACK, FRAME_PRODUCE, PRODUCE_BATCH, PRODUCE_CORRELATION,
@@ -96,6 +96,8 @@ interface AttachedSession {
 const ackFrameBytes = 8 + ACK_SIZE_BYTES;
 const passesBetweenYields = 8;
 const retentionIntervalMs = 1_000;
+/** How often the log size and segment count gauges are published for the metrics. */
+const logGaugesIntervalMs = 250;
 
 export class PartitionActor implements ActorEndpoint {
   private lifecycle: Lifecycle = 'starting';
@@ -105,6 +107,7 @@ export class PartitionActor implements ActorEndpoint {
   private crashMode: CrashMode | undefined;
   private lastCheckpointMs = Date.now();
   private lastRetentionMs = 0;
+  private lastLogGaugesMs = 0;
   private readonly counters = {
     framesProcessed: 0, batchesAppended: 0, duplicatesSkipped: 0, flushCount: 0,
     checkpointFailures: 0,
@@ -192,6 +195,7 @@ export class PartitionActor implements ActorEndpoint {
       flushError: undefined, checkpointFailing: false,
     });
     this.publish(spec.slot, log);
+    this.publishLogGauges(spec.slot, log);
     this.block.setPartitionState(spec.slot, PartitionState.READY);
     const tornBytes = log.recovery.tornTail?.bytesCleared ?? 0;
     return {
@@ -357,6 +361,7 @@ export class PartitionActor implements ActorEndpoint {
       const result = hosted.log.append(batch);
       hosted.touched = true;
       this.counters.batchesAppended++;
+      this.block.metrics.addAppended(slot, header.recordCount, batch.length);
       const durableAt = afterFlush ? result.lastOffset + 1 : 0;
       return { correlation, wireError: 0, baseOffset: result.baseOffset, slot, durableAt };
     } catch (error) {
@@ -386,8 +391,10 @@ export class PartitionActor implements ActorEndpoint {
       return;
     }
     hosted.flushInFlight = true;
+    const startedMs = performance.now();
     hosted.log.flushAsync().then(() => {
       this.counters.flushCount++;
+      this.block.metrics.observe(SharedHistogram.FLUSH, (performance.now() - startedMs) / 1000);
       hosted.flushError = undefined;
     }, (error: unknown) => {
       // The bytes are in the log but not known durable: the waiting acks fail (retriable; an
@@ -403,6 +410,11 @@ export class PartitionActor implements ActorEndpoint {
       }
       this.ringSelf();
     });
+  }
+
+  private publishLogGauges(slot: number, log: PartitionLog): void {
+    const stats = log.stats();
+    this.block.metrics.publishLogGauges(slot, stats.segmentCount, stats.sizeBytes);
   }
 
   private publish(slot: number, log: PartitionLog): void {
@@ -457,6 +469,10 @@ export class PartitionActor implements ActorEndpoint {
       if (hosted.log.flushDue(nowMs) && hosted.spec.config.flush !== 'batch') {
         this.startFlush(slot, hosted);
       }
+    }
+    if (nowMs - this.lastLogGaugesMs >= logGaugesIntervalMs) {
+      this.lastLogGaugesMs = nowMs;
+      for (const [slot, hosted] of this.partitions) this.publishLogGauges(slot, hosted.log);
     }
     if (nowMs - this.lastRetentionMs >= retentionIntervalMs) {
       this.lastRetentionMs = nowMs;

@@ -22,6 +22,10 @@ const commands: Record<string, { module: string; entry: string; summary: string 
     module: './dlq.js', entry: 'dlqCommand',
     summary: 'list dead letters of a topic, or replay them (dlq list|replay)',
   },
+  'alerts': {
+    module: './alerts.js', entry: 'alertsCommand',
+    summary: 'alert rules: `alerts export` prints them as Prometheus alerting rules',
+  },
   'serve': {
     module: './serve.js', entry: 'serveCommand',
     summary: 'run a broker in the foreground for Kafka clients (kcat, kafkajs, …)',

@@ -23,6 +23,8 @@ const serveOptions = {
   'tls-ca': { type: 'string' },
   'sasl-mechanisms': { type: 'string' },
   'super-users': { type: 'string' },
+  http: { type: 'string' },
+  alerts: { type: 'string' },
 } as const;
 
 const serveUsage = `usage: mamba serve [--data-dir ./data] [--listen 127.0.0.1:9092] [--actors N]
@@ -30,15 +32,20 @@ const serveUsage = `usage: mamba serve [--data-dir ./data] [--listen 127.0.0.1:9
                    [--tls-cert server.pem --tls-key server.key [--tls-ca ca.pem]]
                    [--sasl-mechanisms PLAIN,SCRAM-SHA-256,SCRAM-SHA-512]
                    [--super-users User:admin;User:ops]
+                   [--http 127.0.0.1:9644] [--alerts alerts.yaml]
   --listen takes host:port, or Kafka's listeners: PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093
   (also SSL and SASL_PLAINTEXT). With a listener other than PLAINTEXT every request is checked
-  against the ACLs (mamba acls); users are managed with mamba users.`;
+  against the ACLs (mamba acls); users are managed with mamba users. --http serves /metrics,
+  /healthz, /readyz and the dashboard; --alerts evaluates the rules of a YAML file.`;
 
 interface ServeOptions {
   dataDir: string;
   listen: ListenOptions;
   actors: number | undefined;
   defaultPartitions: number;
+  /** The operations HTTP port (metrics, health, dashboard), if asked for. */
+  http: { host: string; port: number } | undefined;
+  alerts: string | undefined;
 }
 
 function parse(args: string[]): ServeOptions {
@@ -48,11 +55,16 @@ function parse(args: string[]): ServeOptions {
   } catch (error) {
     throw new MambaError('INVALID_CONFIG', `${(error as Error).message}\n${serveUsage}`);
   }
+  const http = values.http === undefined ? undefined : parseHostPort(values.http);
+  if (values.http !== undefined && http === undefined) {
+    throw invalidConfig('--http', values.http, "'host:port'");
+  }
   return {
     dataDir: values['data-dir']!, listen: listenOptions(values),
     actors: values.actors === undefined ? undefined :
       integerArg('--actors', values.actors, 1, actorsMax),
     defaultPartitions: integerArg('--partitions', values.partitions!, 1, partitionsPerTopicMax),
+    http, alerts: values.alerts,
   };
 }
 
@@ -121,6 +133,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   let door;
   try {
     door = await broker.listen(options.listen);
+    if (options.alerts !== undefined) await broker.alerts(options.alerts);
+    if (options.http !== undefined) {
+      const address = (await broker.listenHttp(options.http)).address();
+      console.log(`http (metrics, dashboard) on http://${address.host.includes(':')
+        ? `[${address.host}]` : address.host}:${address.port}/`);
+    }
   } catch (error) {
     await broker.close();
     throw error;

@@ -32,7 +32,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { timestampScanBytes } from '../constants.js';
-import { ControlBlock } from '../shm/index.js';
+import { ControlBlock, SharedHistogram } from '../shm/index.js';
 import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader } from '../segments/index.js';
 import { TopicDirectory, type TopicLocation } from '../shm/index.js';
@@ -725,6 +725,14 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     if (decoded.filteredCount > 0) {
       this.filteredCounts.set(cursor.key,
         (this.filteredCounts.get(cursor.key) ?? 0) + decoded.filteredCount);
+    }
+    // Metrics: two shared counters and one end-to-end sample (its last record) per chunk.
+    const count = decoded.messages.length;
+    if (count > 0) {
+      const metrics = this.context.controlBlock.metrics;
+      metrics.addConsumed(cursor.slot, count, chunk.bytes.byteLength);
+      const ageMs = Date.now() - decoded.messages[count - 1].timestamp;
+      metrics.observe(SharedHistogram.END_TO_END, Math.max(0, ageMs) / 1000);
     }
     return decoded;
   }

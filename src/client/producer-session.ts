@@ -17,7 +17,9 @@
  */
 import { MambaError, closed, type MambaErrorCode } from '../errors.js';
 import { batchSizeBytesMax } from '../constants.js';
-import { ControlBlock, PartitionState, PARTITION_ACTOR_INDEX } from '../shm/index.js';
+import {
+  ACKS_ALL, ControlBlock, PartitionState, PARTITION_ACTOR_INDEX, SharedHistogram,
+} from '../shm/index.js';
 import {
   ACK_BASE_OFFSET, ACK_CORRELATION, ACK_ERROR, FRAME_PRODUCE, PRODUCE_BATCH,
   PRODUCE_CORRELATION, PRODUCE_HEADER_SIZE_BYTES, PRODUCE_SLOT, wireCodeToError,
@@ -57,6 +59,8 @@ interface Pending {
   deadlineMs: number;
   /** The encoded batch's bytes, for error messages. */
   sizeBytes: number;
+  /** `performance.now()` when the frame was committed, for the ack latency histogram. */
+  sentAtMs: number;
 }
 
 const ackReadFramesMax = 4096;
@@ -189,7 +193,9 @@ export class ProducerSession {
       batch.settle(undefined, -1);
       return;
     }
-    this.pending.set(correlation, { batch, deadlineMs: now + batch.timeoutMs, sizeBytes });
+    this.pending.set(correlation, {
+      batch, deadlineMs: now + batch.timeoutMs, sizeBytes, sentAtMs: performance.now(),
+    });
     if (!this.pumping) void this.pump();
   }
 
@@ -288,6 +294,9 @@ export class ProducerSession {
     if (entry === undefined) return;
     this.pending.delete(correlation);
     if (wireError === 0) {
+      this.controlBlock.metrics.observe(
+        entry.batch.acks === ACKS_ALL ? SharedHistogram.ACK_ALL : SharedHistogram.ACK_LEADER,
+        (performance.now() - entry.sentAtMs) / 1000);
       entry.batch.settle(undefined, baseOffset);
     } else {
       entry.batch.settle(actorError(wireError, entry), -1);

@@ -23,7 +23,8 @@ import type { Socket } from 'node:net';
 import { MambaError } from '../errors.js';
 import { saslTokenBytesMax } from '../constants.js';
 import {
-  ApiKey, apiSchemas, decodeRequest, encodeResponse, kafkaErrorCode, peekRequestHeader,
+  ApiKey, apiSchemas, decodeRequest, encodeResponse, kafkaCodeOf, kafkaErrorCode,
+  peekRequestHeader,
   type DecodedRequest,
 } from '../protocol/index.js';
 import { apiVersionsBody, handlerFor } from './apis/index.js';
@@ -59,6 +60,7 @@ export class Connection {
   constructor(private readonly socket: Socket, private readonly context: DoorContext,
     private readonly onClose: (connection: Connection) => void) {
     socket.setNoDelay(true);
+    context.controlBlock.metrics.addDoorConnections(1);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.pump());
     socket.on('error', () => this.destroy());
@@ -99,6 +101,7 @@ export class Connection {
   destroy(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.context.controlBlock.metrics.addDoorConnections(-1);
     this.socket.destroy();
     this.incoming.length = 0;
     this.slots.length = 0;
@@ -184,6 +187,8 @@ export class Connection {
       slot.chunks = chunks;
       slot.closeAfter = this.context.scope?.sasl?.failed === true;
     }, (error: unknown) => {
+      this.context.controlBlock.metrics.addDoorError(
+        error instanceof MambaError ? kafkaCodeOf(error.code) : -1);
       if (!(error instanceof MambaError)) {
         console.error('mamba: Kafka door: a request failed; closing its connection:', error);
       }
@@ -207,6 +212,7 @@ export class Connection {
         apiVersionsBody(kafkaErrorCode('UNSUPPORTED_VERSION')));
     }
     const { header, api } = request;
+    this.context.controlBlock.metrics.addDoorRequest(header.requestApiKey);
     if (!this.authenticated && !beforeLogin.has(header.requestApiKey)) {
       throw new MambaError('INVALID_REQUEST',
         `API ${header.requestApiKey} before the SASL login is done`);

@@ -3,7 +3,7 @@ export { SpscRing } from './spsc-ring.js';
 export { waitForChange } from './wait-for-change.js';
 export { MpscRing } from './mpsc-ring.js';
 export { Claim } from './claim.js';
-export { FULL, CLOSED, RingCore } from './ring-core.js';
+export { FULL, CLOSED, RingCore, ringUsedBytes } from './ring-core.js';
 export type {
   ClaimResult, FrameHandler, RingHandle, RingOptions, WaitOutcome,
 } from './ring-core.js';

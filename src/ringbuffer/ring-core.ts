@@ -73,6 +73,16 @@ export interface RingOptions {
   initialPositionForTest?: number;
 }
 
+/**
+ * The bytes published or claimed and not yet released in a ring, read from any thread (the
+ * metrics' ring occupancy). Two loads that may straddle a move of either side: a snapshot.
+ */
+export function ringUsedBytes(handle: RingHandle): number {
+  const i32 = new Int32Array(handle.buffer, 0, dataOffset / 4);
+  const used = (Atomics.load(i32, tailIndex) - Atomics.load(i32, headIndex)) | 0;
+  return Math.min(Math.max(used, 0), handle.capacityBytes);
+}
+
 /** Sleeps on a waiting word the other side clears (see wait-for-change.ts). */
 function waitAsyncFor(array: Int32Array, index: number, timeoutMs: number): Promise<void> {
   return waitForChange(array, index, 1, timeoutMs);

@@ -7,9 +7,9 @@
  *
  * ```
  *  0                        + 384 × actorsMax           + 128 × partitionsPerBrokerMax
- *  +------------------------+---------------------------+
- *  | actor slots            | partition slots           |
- *  +------------------------+---------------------------+
+ *  +------------------------+---------------------------+----------------------------+
+ *  | actor slots            | partition slots           | metrics (metrics-block.ts) |
+ *  +------------------------+---------------------------+----------------------------+
  *
  *  actor slot (3 × 128 bytes)
  *   line 0, written by the actor
@@ -44,6 +44,7 @@
  */
 import { assert } from '../assert.js';
 import { actorsMax, partitionsPerBrokerMax } from '../constants.js';
+import { METRICS_REGION_SIZE_BYTES, MetricsBlock } from './metrics-block.js';
 
 /** One cache line, doubled against adjacent-line prefetch (STYLE.md §3). */
 export const LINE_SIZE_BYTES = 128;
@@ -79,8 +80,9 @@ export const PARTITION_SLOT_SIZE_BYTES = LINE_SIZE_BYTES;
 
 export const ACTORS_REGION_OFFSET = 0;
 export const PARTITIONS_REGION_OFFSET = ACTORS_REGION_OFFSET + actorsMax * ACTOR_SLOT_SIZE_BYTES;
-export const CONTROL_BLOCK_SIZE_BYTES =
+export const METRICS_REGION_OFFSET =
   PARTITIONS_REGION_OFFSET + partitionsPerBrokerMax * PARTITION_SLOT_SIZE_BYTES;
+export const CONTROL_BLOCK_SIZE_BYTES = METRICS_REGION_OFFSET + METRICS_REGION_SIZE_BYTES;
 
 assert(ACTOR_LINE_OF_ACTOR_END - ACTOR_LINE_OF_ACTOR <= LINE_SIZE_BYTES, 'actor line fits');
 assert(ACTOR_LINE_OF_SUPERVISOR_END - ACTOR_LINE_OF_SUPERVISOR <= LINE_SIZE_BYTES,
@@ -115,11 +117,14 @@ export type PartitionState = (typeof PartitionState)[keyof typeof PartitionState
 export class ControlBlock {
   readonly i32: Int32Array;
   readonly i64: BigInt64Array;
+  /** The counters hot paths bump for the metrics (metrics-block.ts). */
+  readonly metrics: MetricsBlock;
 
   constructor(readonly buffer: SharedArrayBuffer) {
     assert(buffer.byteLength === CONTROL_BLOCK_SIZE_BYTES, 'control block size');
     this.i32 = new Int32Array(buffer);
     this.i64 = new BigInt64Array(buffer);
+    this.metrics = new MetricsBlock(buffer, METRICS_REGION_OFFSET);
   }
 
   static create(): ControlBlock {

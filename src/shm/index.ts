@@ -6,5 +6,6 @@
  */
 export * from './control-block.js';
 export * from './frames.js';
+export * from './metrics-block.js';
 export * from './session-layout.js';
 export * from './topic-directory.js';

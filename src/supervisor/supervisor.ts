@@ -42,7 +42,7 @@ import type {
   PartitionRecovered, PartitionSpec,
 } from '../actors/index.js';
 import { wrapActor } from '../actors/index.js';
-import { SpscRing } from '../ringbuffer/index.js';
+import { SpscRing, ringUsedBytes } from '../ringbuffer/index.js';
 import { wakeSession } from '../shm/index.js';
 import type { CleanSegmentSpec } from '../segments/index.js';
 import { workerUrl } from '../worker-url.js';
@@ -193,6 +193,23 @@ export class Supervisor extends EventEmitter {
       // Fire and forget: frames wait in the ring until the actor attaches it.
       this.call(record, { kind: 'add-session', session: spec }).catch(() => undefined);
     });
+  }
+
+  /** Since the actor's heartbeat (or recovery progress) last moved, as the watchdog saw it. */
+  heartbeatAgeMs(actorIndex: number): number {
+    return Math.max(0, Date.now() - this.actors[actorIndex].lastSignOfLifeMs);
+  }
+
+  /** The bytes waiting in an actor's request rings, and their capacity, summed over sessions. */
+  ringOccupancy(actorIndex: number): { usedBytes: number; capacityBytes: number } {
+    let usedBytes = 0;
+    let capacityBytes = 0;
+    for (const specs of this.sessions.values()) {
+      const request = specs[actorIndex].request;
+      usedBytes += ringUsedBytes(request);
+      capacityBytes += request.capacityBytes;
+    }
+    return { usedBytes, capacityBytes };
   }
 
   /**
