@@ -98,9 +98,13 @@ function join(registry: GroupRegistry, groupId: string,
   try {
     group = registry.classic(groupId);
   } catch (error) {
-    if (!MambaError.is(error, 'INCONSISTENT_GROUP_PROTOCOL')) throw error;
+    // Another kind of group under this id, or no room for one more group.
+    const refusal = MambaError.is(error, 'INCONSISTENT_GROUP_PROTOCOL') ?
+      'INCONSISTENT_GROUP_PROTOCOL' : MambaError.is(error, 'GROUP_MAX_SIZE_REACHED') ?
+        'GROUP_MAX_SIZE_REACHED' : undefined;
+    if (refusal === undefined) throw error;
     return Promise.resolve({
-      error: 'INCONSISTENT_GROUP_PROTOCOL', generation: -1, protocolType: null,
+      error: refusal, generation: -1, protocolType: null,
       protocolName: null, leader: '', memberId: request.memberId, members: [],
       skipAssignment: false,
     });
