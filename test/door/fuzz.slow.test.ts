@@ -58,6 +58,12 @@ function baseFrames(): Uint8Array[] {
       configurationKeys: null }], includeSynonyms: false }),
     frame(ApiKey.INIT_PRODUCER_ID, 0, { transactionalId: null, transactionTimeoutMs: 1 }),
     frame(ApiKey.FIND_COORDINATOR, 2, { key: 'g', keyType: 0 }),
+    frame(ApiKey.HEARTBEAT, 3, { groupId: 'g', generationId: 1, memberId: 'm',
+      groupInstanceId: null }),
+    frame(ApiKey.OFFSET_FETCH, 4, { groupId: 'g', topics: [{ name: 'fuzz',
+      partitionIndexes: [0, 1] }] }),
+    frame(ApiKey.DESCRIBE_GROUPS, 5, { groups: ['g'], includeAuthorizedOperations: false }),
+    frame(ApiKey.LIST_GROUPS, 4, { statesFilter: [] }),
   ];
 }
 
@@ -95,7 +101,14 @@ function mutate(base: Uint8Array, next: () => number): Mutated {
     }
     case 2: return sized(Uint8Array.from([...bytes,
       ...Array.from({ length: 1 + pick(16) }, () => pick(256))]));
-    case 3: view.setInt16(4, pick(80)); return { bytes, claimsMore: false };
+    case 3: {
+      // Any API key but JoinGroup's: a JoinGroup that decodes is parked by the coordinator
+      // for its join phase (a second or more, as it should be), and this probe waits for each
+      // frame's answer in turn.
+      const apiKey = pick(80);
+      view.setInt16(4, apiKey === ApiKey.JOIN_GROUP ? ApiKey.HEARTBEAT : apiKey);
+      return { bytes, claimsMore: false };
+    }
     case 4: view.setInt16(6, pick(40) - 5); return { bytes, claimsMore: false };
     case 5:
       view.setInt32(0, maxRequestBytes + 1 + pick(1000));

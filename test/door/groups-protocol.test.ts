@@ -8,7 +8,9 @@
  * holds back its connection's later answers: the checks made meanwhile use other connections
  * (the coordinator does not tie a member to a connection, as Kafka's does not).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/index.js';
 import type {
@@ -24,19 +26,23 @@ const REBALANCE_IN_PROGRESS = 27;
 const INCONSISTENT_GROUP_PROTOCOL = 23;
 const INVALID_SESSION_TIMEOUT = 26;
 const FENCED_INSTANCE_ID = 82;
+const KAFKA_STORAGE_ERROR = 56;
 
 let broker: Broker;
 let port: number;
+let dataDir: string;
 const clients: WireClient[] = [];
 
-beforeAll(async () => {
-  broker = await Broker.open({ dataDir: tempDir(), actors: 1 });
+// A broker per test: the temporary directory of a test is removed after it.
+beforeEach(async () => {
+  dataDir = tempDir();
+  broker = await Broker.open({ dataDir, actors: 1 });
   await broker.createTopic('t', { partitions: 2 });
   port = (await broker.listen({ host: '127.0.0.1', port: 0 })).address().port;
 });
 
-afterAll(async () => {
-  for (const client of clients) client.close();
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
   await broker.close();
 });
 
@@ -190,4 +196,17 @@ describe('the group coordinator over the wire', () => {
     const bad = await join(c, 'g4', '', { sessionTimeoutMs: 1 });
     expect(bad.errorCode).toBe(INVALID_SESSION_TIMEOUT);
   });
+
+  it('answers a commit the offset store cannot write with an error, keeping the connection',
+    async () => {
+      const client = await connect();
+      // The offsets directory vanishes under the broker: a new group's log cannot be created.
+      fs.rmSync(path.join(dataDir, '__groups'), { recursive: true, force: true });
+      const closed = client.closed.then(() => {
+        throw new Error('the door closed the connection');
+      });
+      expect(await Promise.race([commit(client, 'g5', '', -1, 1), closed]))
+        .toBe(KAFKA_STORAGE_ERROR);
+      expect(await heartbeat(client, 'g5', 'nobody', 1)).toBe(UNKNOWN_MEMBER_ID);
+    });
 });

@@ -28,8 +28,7 @@ const joinOf = (memberId = '', sessionTimeoutMs = 1_000): ClassicJoin => ({
 /** Settles the microtasks of answered promises. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-it('waits its initial delay before the first generation, then answers each parked join',
-  async () => {
+it('waits its initial delay, then answers each parked join with generation 1', async () => {
   const { clock, group } = setup();
   const answers: ClassicJoinResult[] = [];
   void group.join(joinOf()).then((r) => answers.push(r));

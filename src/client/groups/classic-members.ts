@@ -53,6 +53,8 @@ interface Session {
   generation: number;
   assigned: TopicPartition[];
   join: JoinRequest;
+  /** The rejoin under way: a second caller waits for it instead of racing its JoinGroup. */
+  rejoining: Promise<void> | undefined;
 }
 
 export function usesClassicProtocol(assignor: AssignorName): boolean {
@@ -69,7 +71,9 @@ export class ClassicMembers {
   }
 
   async join(groupId: string, join: JoinRequest): Promise<MemberState> {
-    const session: Session = { groupId, memberId: '', generation: -1, assigned: [], join };
+    const session: Session = {
+      groupId, memberId: '', generation: -1, assigned: [], join, rejoining: undefined,
+    };
     await this.rejoin(session);
     return stateOf(session);
   }
@@ -128,8 +132,19 @@ export class ClassicMembers {
     return this.call({ type: 'classic', request }) as Promise<ClassicReplies[T]>;
   }
 
+  /**
+   * One rejoin per member at a time: two JoinGroups of one member would each replace the other's
+   * parked request on the coordinator, and neither would complete.
+   */
+  private rejoin(session: Session): Promise<void> {
+    session.rejoining ??= this.joinAndSync(session).finally(() => {
+      session.rejoining = undefined;
+    });
+    return session.rejoining;
+  }
+
   /** JoinGroup then SyncGroup, again until one generation completes (bounded). */
-  private async rejoin(session: Session): Promise<void> {
+  private async joinAndSync(session: Session): Promise<void> {
     for (let round = 0; round < joinRoundsMax; round++) {
       const previousId = session.memberId;
       const joined = await this.classic({ type: 'join', groupId: session.groupId,

@@ -17,6 +17,7 @@ import {
 import type { DoorContext } from '../door-context.js';
 import { apiHandler } from './api-handler.js';
 import { callGroups, errorCodeOf, isValidGroupId } from './group-call.js';
+import { codeOf } from './topic-access.js';
 
 type Topic = OffsetCommitRequest['topics'][0];
 
@@ -48,13 +49,20 @@ export const offsetCommitHandler = apiHandler<OffsetCommitRequest, OffsetCommitR
     } else if (!isValidGroupId(request.groupId)) {
       for (const partition of pending) partition.errorCode = kafkaErrorCode('INVALID_GROUP_ID');
     } else if (entries.length > 0) {
-      const error = await callGroups(context, {
-        type: 'commit', groupId: request.groupId, entries, member: {
-          memberId: request.memberId, instanceId: request.groupInstanceId,
-          generation: request.generationIdOrMemberEpoch,
-        },
-      });
-      for (const partition of pending) partition.errorCode = errorCodeOf(error);
+      let errorCode: number;
+      try {
+        errorCode = errorCodeOf(await callGroups(context, {
+          type: 'commit', groupId: request.groupId, entries, member: {
+            memberId: request.memberId, instanceId: request.groupInstanceId,
+            generation: request.generationIdOrMemberEpoch,
+          },
+        }));
+      } catch (error) {
+        // The offset store failed (full disk, I/O error): the commit is refused, the
+        // connection stays.
+        errorCode = codeOf(error);
+      }
+      for (const partition of pending) partition.errorCode = errorCode;
     }
     return { throttleTimeMs: 0, topics: results };
   },
