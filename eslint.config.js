@@ -12,7 +12,7 @@ const layers = [
   ['actors', 'coordinator'],
   ['supervisor'],
   ['client'],
-  ['door'],
+  ['door', 'delay'],
   ['ops'],
   ['cli'],
 ];

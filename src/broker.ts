@@ -36,6 +36,11 @@ import {
 } from './client/index.js';
 import { GroupRegistry, OffsetStore } from './coordinator/index.js';
 import { Door, type DoorBackend } from './door/index.js';
+import { DelayService, type DelayStats } from './delay/index.js';
+import {
+  delayedRetentionMs, delayedSegmentSizeBytes, delayedTopicName, internalTopicPrefix,
+  recordSizeBytesMax,
+} from './constants.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -79,6 +84,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private readonly consumers = new Set<Consumer>();
   private readonly groupChannels = new Set<BroadcastChannel>();
   private readonly doors = new Set<Door>();
+  private delayService: DelayService | undefined;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -119,6 +125,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       broker.mainSession = new ProducerSession(broker.sessions.create());
       await topics.openAll();
       await broker.clampCommittedOffsets();
+      if (config.delayedDelivery) await broker.startDelayService();
       return broker;
     } catch (error) {
       await supervisor?.stop().catch(() => undefined);
@@ -139,12 +146,14 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   async createTopic(topic: string, options: TopicOptions = {}): Promise<void> {
     this.checkOpen();
     validateTopicName(topic);
+    checkNotInternal(topic);
     await this.topics.create(topic, resolveTopicOptions(options, this.config.maxRecordBytes));
     this.groups.topicsChanged();
   }
 
   async deleteTopic(topic: string): Promise<void> {
     this.checkOpen();
+    checkNotInternal(topic);
     await this.topics.remove(this.topics.get(topic));
     await this.offsets.deleteTopic(topic);
     this.groups.topicsChanged();
@@ -152,7 +161,31 @@ export class Broker extends EventEmitter<BrokerEventMap> {
 
   listTopics(): string[] {
     this.checkOpen();
-    return this.topics.topics.map((t) => t.name);
+    return this.topics.topics.map((t) => t.name).filter((name) => !isInternalTopic(name));
+  }
+
+  /** The delay service's counters; undefined when `delayedDelivery` is off. */
+  delayStats(): DelayStats | undefined {
+    this.checkOpen();
+    return this.delayService?.statistics;
+  }
+
+  /**
+   * Delayed delivery: the internal topic that holds parked messages (one partition, small
+   * segments, kept past the longest delay), and the service that delivers them (src/delay/).
+   */
+  private async startDelayService(): Promise<void> {
+    if (this.topics.find(delayedTopicName) === undefined) {
+      await this.topics.create(delayedTopicName, resolveTopicOptions({
+        partitions: 1, segmentBytes: delayedSegmentSizeBytes, retentionMs: delayedRetentionMs,
+        maxRecordBytes: recordSizeBytesMax,
+      }, this.config.maxRecordBytes));
+    }
+    const producer = this.producer({ acks: 'all', idempotent: true });
+    this.delayService = await DelayService.start({
+      dataDir: this.config.dataDir, controlBlock: this.controlBlock, directory: this.directory,
+      producer,
+    });
   }
 
   async describeTopic(topic: string): Promise<TopicDescription> {
@@ -315,7 +348,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     return {
       dataDir: this.config.dataDir,
       newSession: () => this.sessions.create(),
-      topics: () => this.topics.topics.map((t) => ({
+      topics: () => this.topics.topics.filter((t) => !isInternalTopic(t.name)).map((t) => ({
         name: t.name, id: t.topicId, uuid: t.uuid!, partitions: t.config.partitions,
         config: t.config,
       })),
@@ -332,6 +365,9 @@ export class Broker extends EventEmitter<BrokerEventMap> {
 
   private async closeOnce(): Promise<void> {
     await Promise.allSettled([...this.doors].map((door) => door.close()));
+    await this.delayService?.stop().catch((error: unknown) => {
+      console.warn(`mamba: the delay service did not stop cleanly: ${String(error)}`);
+    });
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
     await Promise.allSettled([...this.producers].map((producer) => producer.close()));
     this.isClosed = true;
@@ -382,5 +418,16 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       }
       await this.offsets.commit(groupId, fixes);
     }
+  }
+}
+
+function isInternalTopic(topic: string): boolean {
+  return topic.startsWith(internalTopicPrefix);
+}
+
+function checkNotInternal(topic: string): void {
+  if (isInternalTopic(topic)) {
+    throw invalidConfig('topic', topic, `a name not starting with ${internalTopicPrefix} ` +
+      '(reserved for the broker\'s own topics)');
   }
 }

@@ -12,3 +12,4 @@ export * from './groups/index.js';
 export * from './handler-task.js';
 export type { OffsetReset } from './consumer-fetcher.js';
 export { partitionDirectory } from './consumer-fetcher.js';
+export * from './delayed-message.js';

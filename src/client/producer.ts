@@ -10,7 +10,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { MambaError, closed, unknownTopic } from '../errors.js';
-import { inFlightBatchesPerPartitionMax } from '../constants.js';
+import { delayedTopicName, inFlightBatchesPerPartitionMax } from '../constants.js';
 import {
   resolveProducerOptions, type PartitionerName, type ProducerConfig, type ProducerOptions,
 } from '../options.js';
@@ -24,8 +24,9 @@ import { PartitionChooser } from './partitioner.js';
 import { ProducerBuffer } from './producer-buffer.js';
 import { ProducerSession, type OutgoingBatch } from './producer-session.js';
 import type { SessionHandle } from '../shm/index.js';
+import { dueTimeMs, hasDelay, parkedHeaders, type DelayFields } from './delayed-message.js';
 
-export interface Message {
+export interface Message extends DelayFields {
   key?: string | Uint8Array | null;
   value: string | Uint8Array | null;
   headers?: Record<string, string | Uint8Array>;
@@ -36,8 +37,11 @@ export interface Message {
 export interface SendResult {
   topic: string;
   partition: number;
-  /** The record's offset; -1 with `acks: 0`, which does not wait for the actor. */
+  /** The record's offset; -1 with `acks: 0`, which does not wait for the actor, and -1 for a
+   * delayed message, which has no offset in its topic until it is delivered. */
   offset: number;
+  /** A delayed message's due time (epoch ms): it is durable, parked until then. */
+  deliverAtMs?: number;
 }
 
 /**
@@ -147,6 +151,7 @@ export class Producer {
 
   private async sendRecords(topic: string, messages: readonly Message[]):
   Promise<SendResult[]> {
+    if (messages.some(hasDelay)) return this.sendWithDelays(topic, messages);
     let records: RecordInput[];
     let sizeBytes = 0;
     try {
@@ -187,6 +192,48 @@ export class Producer {
         });
       });
     await Promise.all([...groups].map(sendGroup));
+    return results;
+  }
+
+  /**
+   * Messages with `delayMs` or `deliverAt` are parked in the delayed topic (delayed-message.ts),
+   * each with the partition this producer's partitioner chose for it now; the others go to
+   * `topic` as usual. The parked ones resolve when they are durable at this producer's acks.
+   */
+  private async sendWithDelays(topic: string, messages: readonly Message[]):
+  Promise<SendResult[]> {
+    const delayed: number[] = [];
+    const plain: number[] = [];
+    const parked: Message[] = [];
+    const results = new Array<SendResult>(messages.length);
+    try {
+      const location = this.locate(topic);
+      if (this.directory.lookup(delayedTopicName) === undefined) {
+        throw new MambaError('INVALID_CONFIG', 'delayed delivery is off in this broker ' +
+          '(Broker.open({ delayedDelivery: false }))');
+      }
+      const nowMs = Date.now();
+      messages.forEach((message, index) => (hasDelay(message) ? delayed : plain).push(index));
+      for (const index of delayed) {
+        const message = messages[index];
+        const dueMs = dueTimeMs(message, nowMs);
+        const record = toRecord({ ...message, delayMs: undefined, deliverAt: undefined });
+        const partition = this.partitionFor(topic, message, record, location.partitionCount);
+        checkRecordSize(location, partition, record);
+        const headers = parkedHeaders(record.headers ?? undefined, topic, partition,
+          record.timestamp ?? nowMs);
+        parked.push({ key: record.key, value: record.value, timestamp: dueMs,
+          headers: Object.fromEntries(headers) });
+        results[index] = { topic, partition, offset: -1, deliverAtMs: dueMs };
+      }
+    } catch (error) {
+      return rejectLater(error);
+    }
+    const [, plainResults] = await Promise.all([
+      this.sendRecords(delayedTopicName, parked),
+      plain.length === 0 ? [] : this.sendRecords(topic, plain.map((index) => messages[index])),
+    ]);
+    plain.forEach((index, i) => { results[index] = plainResults[i]; });
     return results;
   }
 
