@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The suites the project plans, in the order they are listed. */
 export const knownSuites = [
   'records', 'segments', 'ringbuffer', 'produce', 'consume', 'matrix', 'peers', 'scale', 'kafka',
+  'delay',
 ] as const;
 
 interface SuiteModule {

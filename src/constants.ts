@@ -161,8 +161,11 @@ export const delayedTopicName = '__mamba_delayed';
 export const internalTopicPrefix = '__mamba';
 /** The longest delay a message may ask for (`delayMs`, or `deliverAt` minus now): 30 days. */
 export const delayMsMax = 30 * 24 * 3600 * 1000;
-/** Segments of the delayed topic: small, so that a fresh broker zero-fills little. */
-export const delayedSegmentSizeBytes = 1 * MiB;
+/**
+ * Segments of the delayed topic: small, so that a fresh broker zero-fills little, but large
+ * enough for the largest batch a producer may send (a delayed sendBatch is one batch).
+ */
+export const delayedSegmentSizeBytes = batchSizeBytesMax;
 /**
  * Parked messages stay at least this long past their due time before retention may drop
  * them; a broker down longer than this can lose delayed messages it never delivered.

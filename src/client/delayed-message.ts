@@ -89,8 +89,24 @@ export function parkedHeaders(own: Array<[string, Uint8Array]> | undefined, topi
   }
   return [
     ...(own ?? []),
-    [DELAY_TOPIC_HEADER, encoder.encode(topic)],
-    [DELAY_PARTITION_HEADER, encoder.encode(String(partition))],
+    [DELAY_TOPIC_HEADER, encodedOnce(topic)],
+    [DELAY_PARTITION_HEADER, encodedOnce(String(partition))],
     [DELAY_TIMESTAMP_HEADER, encoder.encode(String(sentAtMs))],
   ];
+}
+
+/**
+ * Topic names and partition numbers repeat in every parked message: each is encoded once per
+ * thread (bounded by the topics and partitions a broker can have). The bytes are only read.
+ */
+const encodedNames = new Map<string, Uint8Array>();
+const encodedNamesMax = 8192;
+
+function encodedOnce(text: string): Uint8Array {
+  let bytes = encodedNames.get(text);
+  if (bytes === undefined) {
+    bytes = encoder.encode(text);
+    if (encodedNames.size < encodedNamesMax) encodedNames.set(text, bytes);
+  }
+  return bytes;
 }

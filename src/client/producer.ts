@@ -205,6 +205,7 @@ export class Producer {
     const delayed: number[] = [];
     const plain: number[] = [];
     const parked: Message[] = [];
+    const parkedSizes: number[] = [];
     const results = new Array<SendResult>(messages.length);
     try {
       const location = this.locate(topic);
@@ -224,13 +225,27 @@ export class Producer {
           record.timestamp ?? nowMs);
         parked.push({ key: record.key, value: record.value, timestamp: dueMs,
           headers: Object.fromEntries(headers) });
+        parkedSizes.push(recordSizeBytes({ ...record, headers }));
         results[index] = { topic, partition, offset: -1, deliverAtMs: dueMs };
       }
     } catch (error) {
       return rejectLater(error);
     }
+    // One partition takes every parked message: chunks of about `batchBytes` keep each batch
+    // within a ring frame, however many messages one sendBatch parks.
+    const chunks: Message[][] = [[]];
+    let chunkBytes = 0;
+    for (const [index, message] of parked.entries()) {
+      const sizeBytes = parkedSizes[index];
+      if (chunkBytes + sizeBytes > this.config.batchBytes && chunks[chunks.length - 1].length > 0) {
+        chunks.push([]);
+        chunkBytes = 0;
+      }
+      chunks[chunks.length - 1].push(message);
+      chunkBytes += sizeBytes;
+    }
     const [, plainResults] = await Promise.all([
-      this.sendRecords(delayedTopicName, parked),
+      Promise.all(chunks.map((chunk) => this.sendRecords(delayedTopicName, chunk))),
       plain.length === 0 ? [] : this.sendRecords(topic, plain.map((index) => messages[index])),
     ]);
     plain.forEach((index, i) => { results[index] = plainResults[i]; });
