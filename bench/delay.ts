@@ -75,11 +75,18 @@ async function pendingPhase(count: number): Promise<string[]> {
     const producer = broker.producer({ acks: 1, lingerMs: 2 });
     const value = new Uint8Array(valueBytes);
     const startMs = Date.now();
-    for (let sent = 0; sent < count; sent += 10_000) {
-      const n = Math.min(10_000, count - sent);
-      await producer.sendBatch('parked', Array.from({ length: n },
-        (_, i) => ({ key: `k${(sent + i) % 1000}`, value, delayMs: 3_600_000 })));
-    }
+    // Four sendBatch calls in flight at a time, 10 k messages each.
+    let next = 0;
+    const lane = async () => {
+      while (next < count) {
+        const first = next;
+        const n = Math.min(10_000, count - first);
+        next += n;
+        await producer.sendBatch('parked', Array.from({ length: n },
+          (_, i) => ({ key: `k${(first + i) % 1000}`, value, delayMs: 3_600_000 })));
+      }
+    };
+    await Promise.all([lane(), lane(), lane(), lane()]);
     const parkedMs = Date.now() - startMs;
     const inWheel = await until(() => broker.delayStats()!.pendingCount === count, 120_000);
     const full = process.memoryUsage();

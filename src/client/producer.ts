@@ -149,16 +149,19 @@ export class Producer {
     return this.sendRecords(topic, messages);
   }
 
-  private async sendRecords(topic: string, messages: readonly Message[]):
-  Promise<SendResult[]> {
-    if (messages.some(hasDelay)) return this.sendWithDelays(topic, messages);
+  /** `prepared`: the messages already converted to records (parked delayed messages). */
+  private async sendRecords(topic: string, messages: readonly Message[],
+    prepared?: RecordInput[]): Promise<SendResult[]> {
+    if (prepared === undefined && messages.some(hasDelay)) {
+      return this.sendWithDelays(topic, messages);
+    }
     let records: RecordInput[];
     let sizeBytes = 0;
     try {
       if (this.codecStarting !== undefined) await this.codecStarting;
       // Everything that can be wrong with the request fails before it takes any room.
       const location = this.locate(topic);
-      records = messages.map(toRecord);
+      records = prepared ?? messages.map(toRecord);
       for (const message of messages) {
         if (message.partition !== undefined) {
           checkPartition(topic, message.partition, location.partitionCount);
@@ -204,8 +207,7 @@ export class Producer {
   Promise<SendResult[]> {
     const delayed: number[] = [];
     const plain: number[] = [];
-    const parked: Message[] = [];
-    const parkedSizes: number[] = [];
+    const parked: RecordInput[] = [];
     const results = new Array<SendResult>(messages.length);
     try {
       const location = this.locate(topic);
@@ -218,14 +220,12 @@ export class Producer {
       for (const index of delayed) {
         const message = messages[index];
         const dueMs = dueTimeMs(message, nowMs);
-        const record = toRecord({ ...message, delayMs: undefined, deliverAt: undefined });
+        const record = toRecord(message);
         const partition = this.partitionFor(topic, message, record, location.partitionCount);
         checkRecordSize(location, partition, record);
         const headers = parkedHeaders(record.headers ?? undefined, topic, partition,
           record.timestamp ?? nowMs);
-        parked.push({ key: record.key, value: record.value, timestamp: dueMs,
-          headers: Object.fromEntries(headers) });
-        parkedSizes.push(recordSizeBytes({ ...record, headers }));
+        parked.push({ key: record.key ?? null, value: record.value, timestamp: dueMs, headers });
         results[index] = { topic, partition, offset: -1, deliverAtMs: dueMs };
       }
     } catch (error) {
@@ -233,19 +233,22 @@ export class Producer {
     }
     // One partition takes every parked message: chunks of about `batchBytes` keep each batch
     // within a ring frame, however many messages one sendBatch parks.
-    const chunks: Message[][] = [[]];
+    const chunks: RecordInput[][] = [[]];
     let chunkBytes = 0;
-    for (const [index, message] of parked.entries()) {
-      const sizeBytes = parkedSizes[index];
+    for (const record of parked) {
+      const sizeBytes = recordSizeBytes(record);
       if (chunkBytes + sizeBytes > this.config.batchBytes && chunks[chunks.length - 1].length > 0) {
         chunks.push([]);
         chunkBytes = 0;
       }
-      chunks[chunks.length - 1].push(message);
+      chunks[chunks.length - 1].push(record);
       chunkBytes += sizeBytes;
     }
+    // A parked record is a message without partition or delay: its own Message view.
+    const sendChunk = (chunk: RecordInput[]) =>
+      this.sendRecords(delayedTopicName, chunk as Message[], chunk);
     const [, plainResults] = await Promise.all([
-      Promise.all(chunks.map((chunk) => this.sendRecords(delayedTopicName, chunk))),
+      Promise.all(chunks.map(sendChunk)),
       plain.length === 0 ? [] : this.sendRecords(topic, plain.map((index) => messages[index])),
     ]);
     plain.forEach((index, i) => { results[index] = plainResults[i]; });

@@ -299,11 +299,12 @@ export class DelayService {
     let index = 0;
     while (index < sorted.length) {
       const from = sorted[index];
+      // One batch per read: the batch that holds `from`, found through the sparse index.
       const next = scanLog(this.reader, from, this.scanOffset, logStart, 1, {
         record: (record) => {
           if (wanted.delete(record.offset)) this.deliver(record);
         },
-      });
+      }, 1);
       if (next <= from) break; // the log no longer holds it
       while (index < sorted.length && sorted[index] < next) index++;
     }

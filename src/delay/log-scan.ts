@@ -10,7 +10,8 @@ import {
 } from '../records/index.js';
 import type { LogReader } from '../segments/index.js';
 
-const readBytes = 1024 * 1024;
+/** Bytes asked of the log per read when scanning; one batch is always returned whole. */
+export const SCAN_READ_BYTES = 1024 * 1024;
 
 export interface ScanCallbacks {
   record(record: RecordView): void;
@@ -20,10 +21,12 @@ export interface ScanCallbacks {
 
 /**
  * Calls back for the records at offsets `[fromOffset, upToOffset)`, stopping after the batch in
- * which `recordCountMax` records were passed; returns the offset to continue from.
+ * which `recordCountMax` records were passed; returns the offset to continue from. `readBytes`
+ * bounds each read of the log (a read of fewer bytes than a batch returns that one batch).
  */
 export function scanLog(reader: LogReader, fromOffset: number, upToOffset: number,
-  logStartOffset: number, recordCountMax: number, callbacks: ScanCallbacks): number {
+  logStartOffset: number, recordCountMax: number, callbacks: ScanCallbacks,
+  readBytes = SCAN_READ_BYTES): number {
   let next = fromOffset;
   let seen = 0;
   while (next < upToOffset && seen < recordCountMax) {
@@ -31,7 +34,7 @@ export function scanLog(reader: LogReader, fromOffset: number, upToOffset: numbe
     if (bytes.length === 0) break;
     const view = dataViewOf(bytes);
     let position = 0;
-    while (position < bytes.length) {
+    while (position < bytes.length && seen < recordCountMax) {
       const baseOffset = batchBaseOffset(view, position);
       const lastOffset = batchLastOffset(view, position);
       if (lastOffset >= next) {
