@@ -154,3 +154,23 @@ describe('delayed delivery', () => {
       }
     });
 });
+
+describe('delayed delivery memory', () => {
+  it('keeps 100 k pending messages in compact slots, not messages', async () => {
+    broker = await Broker.open({ dataDir: tempDir(), actors: 1 });
+    await broker.createTopic('far', { partitions: 2 });
+    const producer = broker.producer({ acks: 1 });
+    const value = new Uint8Array(200);
+    for (let sent = 0; sent < 100_000; sent += 10_000) {
+      await producer.sendBatch('far', Array.from({ length: 10_000 },
+        (_, i) => ({ key: `k${sent + i}`, value, delayMs: 3_600_000 })));
+    }
+    await waitFor(() => broker!.delayStats()!.pendingCount === 100_000, 60_000);
+    const stats = broker.delayStats()!;
+    // 20 bytes a slot, grown by doubling (131072 slots), plus the buckets; the 200-byte values
+    // (20 MB) stay in the delayed log.
+    expect(stats.wheelMemoryBytes).toBeLessThanOrEqual(131_072 * 20 + 8 * 1024);
+    expect(stats.deliveredSetMemoryBytes).toBeLessThanOrEqual(1024);
+    expect(stats).toMatchObject({ inFlightCount: 0, deliveredCount: 0, lowOffset: 0 });
+  });
+});
