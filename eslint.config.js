@@ -12,7 +12,7 @@ const layers = [
   ['actors', 'coordinator', 'security'],
   ['supervisor'],
   ['client'],
-  ['door', 'remote'],
+  ['door', 'remote', 'delay'],
   ['ops'],
   ['cli'],
 ];

@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const knownSuites = [
   'records', 'segments', 'ringbuffer', 'produce', 'consume', 'matrix', 'peers', 'scale', 'kafka',
   'metrics',
+  'delay',
 ] as const;
 
 interface SuiteModule {

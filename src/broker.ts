@@ -45,6 +45,11 @@ import {
   BrokerOps, type AlertConfigInput, type AlertEngine, type HttpListenOptions, type OpsGroup,
   type OpsHttpServer, type OpsSource,
 } from './ops/index.js';
+import { DelayService, type DelayStats } from './delay/index.js';
+import {
+  delayedRetentionMs, delayedSegmentSizeBytes, delayedTopicName, internalTopicPrefix,
+  recordSizeBytesMax,
+} from './constants.js';
 
 export interface PartitionDescription {
   partition: number;
@@ -84,6 +89,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private readonly cleaner: LogCleaner;
   // Metrics, the HTTP port and alert rules (src/ops/).
   private ops!: BrokerOps;
+  private delayService: DelayService | undefined;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -126,6 +132,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       broker.mainSession = new ProducerSession(broker.sessions.create());
       await topics.openAll();
       await broker.clampCommittedOffsets();
+      if (config.delayedDelivery) await broker.startDelayService();
       return broker;
     } catch (error) {
       await supervisor?.stop().catch(() => undefined);
@@ -156,6 +163,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   async createTopic(topic: string, options: TopicOptions = {}): Promise<void> {
     this.checkOpen();
     validateTopicName(topic);
+    checkNotInternal(topic);
     await this.topics.create(topic, resolveTopicOptions(options, this.config.maxRecordBytes));
     this.groups.topicsChanged();
   }
@@ -172,6 +180,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
 
   async deleteTopic(topic: string): Promise<void> {
     this.checkOpen();
+    checkNotInternal(topic);
     await this.topics.remove(this.topics.get(topic));
     await this.offsets.deleteTopic(topic);
     this.groups.topicsChanged();
@@ -197,7 +206,31 @@ export class Broker extends EventEmitter<BrokerEventMap> {
 
   listTopics(): string[] {
     this.checkOpen();
-    return this.topics.topics.map((t) => t.name);
+    return this.topics.topics.map((t) => t.name).filter((name) => !isInternalTopic(name));
+  }
+
+  /** The delay service's counters; undefined when `delayedDelivery` is off. */
+  delayStats(): DelayStats | undefined {
+    this.checkOpen();
+    return this.delayService?.statistics;
+  }
+
+  /**
+   * Delayed delivery: the internal topic that holds parked messages (one partition, small
+   * segments, kept past the longest delay), and the service that delivers them (src/delay/).
+   */
+  private async startDelayService(): Promise<void> {
+    if (this.topics.find(delayedTopicName) === undefined) {
+      await this.topics.create(delayedTopicName, resolveTopicOptions({
+        partitions: 1, segmentBytes: delayedSegmentSizeBytes, retentionMs: delayedRetentionMs,
+        maxRecordBytes: recordSizeBytesMax,
+      }, this.config.maxRecordBytes));
+    }
+    const producer = this.producer({ acks: 'all', idempotent: true });
+    this.delayService = await DelayService.start({
+      dataDir: this.config.dataDir, controlBlock: this.controlBlock, directory: this.directory,
+      producer,
+    });
   }
 
   async describeTopic(topic: string): Promise<TopicDescription> {
@@ -459,7 +492,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     return {
       dataDir: this.config.dataDir,
       newSession: () => this.sessions.create(),
-      topics: () => this.topics.topics.map((t) => ({
+      topics: () => this.topics.topics.filter((t) => !isInternalTopic(t.name)).map((t) => ({
         name: t.name, id: t.topicId, uuid: t.uuid!, partitions: t.config.partitions,
         config: t.config,
       })),
@@ -504,6 +537,9 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private async closeOnce(): Promise<void> {
     await this.ops.close();
     await Promise.allSettled([...this.doors].map((door) => door.close()));
+    await this.delayService?.stop().catch((error: unknown) => {
+      console.warn(`mamba: the delay service did not stop cleanly: ${String(error)}`);
+    });
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
     await Promise.allSettled([...this.producers].map((producer) => producer.close()));
     this.isClosed = true;
@@ -555,5 +591,16 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       }
       await this.offsets.commit(groupId, fixes);
     }
+  }
+}
+
+function isInternalTopic(topic: string): boolean {
+  return topic.startsWith(internalTopicPrefix);
+}
+
+function checkNotInternal(topic: string): void {
+  if (isInternalTopic(topic)) {
+    throw invalidConfig('topic', topic, `a name not starting with ${internalTopicPrefix} ` +
+      '(reserved for the broker\'s own topics)');
   }
 }

@@ -198,3 +198,31 @@ export const authFailureMemoryMs = 10 * 60_000;
 /** A SASL token larger than this closes the connection (SCRAM and PLAIN tokens are tiny). */
 export const saslTokenBytesMax = 64 * KiB;
 assert(authFailureDelayMsMin <= authFailureDelayMsMax, 'auth failure delay min below max');
+// Delayed delivery (issue 13; src/delay/).
+/** The internal topic that holds parked delayed messages (record timestamp = due time). */
+export const delayedTopicName = '__mamba_delayed';
+/** Topic names with this prefix are the broker's own: hidden from listings, not creatable. */
+export const internalTopicPrefix = '__mamba';
+/** The longest delay a message may ask for (`delayMs`, or `deliverAt` minus now): 30 days. */
+export const delayMsMax = 30 * 24 * 3600 * 1000;
+/**
+ * Segments of the delayed topic: small, so that a fresh broker zero-fills little, but large
+ * enough for the largest batch a producer may send (a delayed sendBatch is one batch).
+ */
+export const delayedSegmentSizeBytes = batchSizeBytesMax;
+/**
+ * Parked messages stay at least this long past their due time before retention may drop
+ * them; a broker down longer than this can lose delayed messages it never delivered.
+ */
+export const delayedRetentionMs = delayMsMax + 7 * 24 * 3600 * 1000;
+/** How often the delay service writes its checkpoint of what it has delivered. */
+export const delayedCheckpointIntervalMs = 1_000;
+/** Parked messages the delay service has handed to its producer and not seen acknowledged. */
+export const delayedInFlightCountMax = 16_384;
+/** Records the delay service reads from the delayed log per scan step, before it yields. */
+export const delayedScanRecordCountMax = 65_536;
+/** The timing wheel: buckets per level and levels; level 0 ticks once a millisecond. */
+export const timingWheelBucketCount = 256;
+export const timingWheelLevelCount = 4;
+assert(timingWheelBucketCount ** timingWheelLevelCount > delayMsMax,
+  'the timing wheel spans the longest delay');

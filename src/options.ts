@@ -55,12 +55,17 @@ export interface BrokerOptions {
   defaultPartitions?: number;
   /** Kafka door: a request frame larger than this closes its connection. Default 100 MiB. */
   maxRequestBytes?: number;
+  /**
+   * Delayed delivery (`delayMs` / `deliverAt` on a message): the broker keeps the internal
+   * topic `__mamba_delayed` and runs its delay service. Default true.
+   */
+  delayedDelivery?: boolean;
 }
 
 const brokerOptionNames: OptionNames<BrokerOptions> = {
   dataDir: true, actors: true, restart: true, heartbeatDeadlineMs: true, maxRecordBytes: true,
   actorRetryCooldownMs: true, autoCreateTopics: true, defaultPartitions: true,
-  maxRequestBytes: true,
+  maxRequestBytes: true, delayedDelivery: true,
 };
 const restartOptionNames: OptionNames<NonNullable<BrokerOptions['restart']>> = {
   backoffMsMin: true, backoffMsMax: true, maxPerMinute: true,
@@ -82,6 +87,7 @@ export interface BrokerConfig {
   autoCreateTopics: boolean;
   defaultPartitions: number;
   maxRequestBytes: number;
+  delayedDelivery: boolean;
 }
 
 export interface TopicOptions {
@@ -236,6 +242,7 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
       1, partitionsPerTopicMax),
     maxRequestBytes: optionalInteger('options.maxRequestBytes', options.maxRequestBytes,
       100 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    delayedDelivery: optionalBoolean('options.delayedDelivery', options.delayedDelivery, true),
   };
 }
 

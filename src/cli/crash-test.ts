@@ -9,6 +9,7 @@
  *                  [--producers 2] [--consumers 3] [--acks all|1]
  *                  [--seed N] [--data-dir DIR] [--json] [--verify-with consumer-group|log]
  *                  [--calm 10s] [--actors 4] [--segment-bytes N] [--value-bytes 64]
+ *                  [--delayed]
  * ```
  */
 import { MambaError, invalidConfig } from '../errors.js';
@@ -31,6 +32,8 @@ export const crashTestUsage = `usage: mamba crash-test [options]
   --data-dir DIR          a new or empty directory (default: a temporary one)
   --calm 10s              length of the calm baseline phase (default: min(duration, 10s))
   --actors 4 --segment-bytes N --value-bytes 64
+  --delayed               also send delayed messages (0-2 s) and check each is delivered
+                          once per group, not before its time
   --json                  print the result as JSON
   -h, --help              print this help`;
 
@@ -41,7 +44,7 @@ const argOptions = {
   'seed': { type: 'string' }, 'data-dir': { type: 'string' }, 'json': { type: 'boolean' },
   'calm': { type: 'string' }, 'actors': { type: 'string' },
   'segment-bytes': { type: 'string' }, 'value-bytes': { type: 'string' },
-  'verify-with': { type: 'string' },
+  'verify-with': { type: 'string' }, 'delayed': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
 } as const;
 
@@ -79,6 +82,7 @@ export function parseCrashTestArgs(args: readonly string[]): CrashTestOptions & 
     acks,
     verifyWith: values['verify-with'] as CrashTestOptions['verifyWith'],
     dataDir: values['data-dir'],
+    delayed: values.delayed,
     json: values.json ?? false,
     help: values.help ?? false,
   };

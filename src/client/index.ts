@@ -29,3 +29,4 @@ export {
   type ReplayOptions, type ReplayResult,
 } from './dead-letter-replay.js';
 export { PartitionChooser } from './partitioner.js';
+export * from './delayed-message.js';

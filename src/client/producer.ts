@@ -10,7 +10,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { MambaError, closed, unknownTopic } from '../errors.js';
-import { inFlightBatchesPerPartitionMax } from '../constants.js';
+import { delayedTopicName, inFlightBatchesPerPartitionMax } from '../constants.js';
 import {
   resolveProducerOptions, type PartitionerName, type ProducerConfig, type ProducerOptions,
 } from '../options.js';
@@ -26,8 +26,9 @@ import { ProducerSession, type OutgoingBatch } from './producer-session.js';
 import type { SessionHandle } from '../shm/index.js';
 import { RoutingTable, checkPartition as checkRoutedPartition } from './routing-rules.js';
 import { backoffDelayMs, resolveBackoff, type BackoffPolicy } from './retry-policy.js';
+import { dueTimeMs, hasDelay, parkedHeaders, type DelayFields } from './delayed-message.js';
 
-export interface Message {
+export interface Message extends DelayFields {
   key?: string | Uint8Array | null;
   value: string | Uint8Array | null;
   headers?: Record<string, string | Uint8Array>;
@@ -38,8 +39,11 @@ export interface Message {
 export interface SendResult {
   topic: string;
   partition: number;
-  /** The record's offset; -1 with `acks: 0`, which does not wait for the actor. */
+  /** The record's offset; -1 with `acks: 0`, which does not wait for the actor, and -1 for a
+   * delayed message, which has no offset in its topic until it is delivered. */
   offset: number;
+  /** A delayed message's due time (epoch ms): it is durable, parked until then. */
+  deliverAtMs?: number;
 }
 
 /**
@@ -200,15 +204,22 @@ export class Producer {
     return { routes, routed };
   }
 
-  private async sendToTopic(topic: string, messages: readonly Message[]):
-  Promise<SendResult[]> {
+  /**
+   * Sends to one topic, routing done. `prepared`: the messages already converted to records
+   * (parked delayed messages).
+   */
+  private async sendToTopic(topic: string, messages: readonly Message[],
+    prepared?: RecordInput[]): Promise<SendResult[]> {
+    if (prepared === undefined && messages.some(hasDelay)) {
+      return this.sendWithDelays(topic, messages);
+    }
     let records: RecordInput[];
     let sizeBytes = 0;
     try {
       if (this.codecStarting !== undefined) await this.codecStarting;
       // Everything that can be wrong with the request fails before it takes any room.
       const location = this.locate(topic);
-      records = messages.map(toRecord);
+      records = prepared ?? messages.map(toRecord);
       for (const message of messages) {
         if (message.partition !== undefined) {
           checkPartition(topic, message.partition, location.partitionCount);
@@ -242,6 +253,63 @@ export class Producer {
         });
       });
     await Promise.all([...groups].map(sendGroup));
+    return results;
+  }
+
+  /**
+   * Messages with `delayMs` or `deliverAt` are parked in the delayed topic (delayed-message.ts),
+   * each with the partition this producer's partitioner chose for it now; the others go to
+   * `topic` as usual. The parked ones resolve when they are durable at this producer's acks.
+   */
+  private async sendWithDelays(topic: string, messages: readonly Message[]):
+  Promise<SendResult[]> {
+    const delayed: number[] = [];
+    const plain: number[] = [];
+    const parked: RecordInput[] = [];
+    const results = new Array<SendResult>(messages.length);
+    try {
+      const location = this.locate(topic);
+      if (this.directory.lookup(delayedTopicName) === undefined) {
+        throw new MambaError('INVALID_CONFIG', 'delayed delivery is off in this broker ' +
+          '(Broker.open({ delayedDelivery: false }))');
+      }
+      const nowMs = Date.now();
+      messages.forEach((message, index) => (hasDelay(message) ? delayed : plain).push(index));
+      for (const index of delayed) {
+        const message = messages[index];
+        const dueMs = dueTimeMs(message, nowMs);
+        const record = toRecord(message);
+        const partition = this.partitionFor(topic, message, record, location.partitionCount);
+        checkRecordSize(location, partition, record);
+        const headers = parkedHeaders(record.headers ?? undefined, topic, partition,
+          record.timestamp ?? nowMs);
+        parked.push({ key: record.key ?? null, value: record.value, timestamp: dueMs, headers });
+        results[index] = { topic, partition, offset: -1, deliverAtMs: dueMs };
+      }
+    } catch (error) {
+      return rejectLater(error);
+    }
+    // One partition takes every parked message: chunks of about `batchBytes` keep each batch
+    // within a ring frame, however many messages one sendBatch parks.
+    const chunks: RecordInput[][] = [[]];
+    let chunkBytes = 0;
+    for (const record of parked) {
+      const sizeBytes = recordSizeBytes(record);
+      if (chunkBytes + sizeBytes > this.config.batchBytes && chunks[chunks.length - 1].length > 0) {
+        chunks.push([]);
+        chunkBytes = 0;
+      }
+      chunks[chunks.length - 1].push(record);
+      chunkBytes += sizeBytes;
+    }
+    // A parked record is a message without partition or delay: its own Message view.
+    const sendChunk = (chunk: RecordInput[]) =>
+      this.sendToTopic(delayedTopicName, chunk as Message[], chunk);
+    const [, plainResults] = await Promise.all([
+      Promise.all(chunks.map(sendChunk)),
+      plain.length === 0 ? [] : this.sendToTopic(topic, plain.map((index) => messages[index])),
+    ]);
+    plain.forEach((index, i) => { results[index] = plainResults[i]; });
     return results;
   }
 

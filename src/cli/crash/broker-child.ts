@@ -17,6 +17,7 @@ import type { ActorFailedEvent, ActorRestartEvent } from '../../supervisor/index
 import { workerUrl } from '../../worker-url.js';
 import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
+import { DelayedLoad } from './delayed-load.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
   WorkerToChild,
@@ -46,9 +47,14 @@ class BrokerChild {
   private readonly readyRecoveryMs = new Map<string, number>();
   private durableTimer: NodeJS.Timeout | undefined;
   readonly consumers: ConsumerMembers;
+  private readonly delayed: DelayedLoad | undefined;
 
   constructor(private readonly broker: Broker, private readonly config: ChildConfig) {
     this.consumers = new ConsumerMembers(broker, config, send);
+    if (config.delayedTopic !== undefined) {
+      this.delayed = new DelayedLoad(broker, config.delayedTopic, config.runId,
+        config.incarnation, config.acks, send);
+    }
     broker.on('actor-ready', (event: { actorIndex: number; epoch: number; recoveryMs: number }) =>
       this.readyRecoveryMs.set(`${event.actorIndex}:${event.epoch}`, event.recoveryMs));
     broker.on('actor-restart', (event: ActorRestartEvent) => {
@@ -88,6 +94,7 @@ class BrokerChild {
     }
     await Promise.all(this.workers.map((worker) =>
       new Promise((resolve) => worker.once('online', resolve))));
+    this.delayed?.start();
     this.durableTimer = setInterval(() => {
       void this.durableOffsets()
         .then((durableOffsets) => send({ kind: 'durable', durableOffsets }));
@@ -132,6 +139,9 @@ class BrokerChild {
     }));
     for (const worker of this.workers) worker.postMessage({ kind: 'stop' } satisfies ChildToWorker);
     await Promise.all(done);
+    if (this.delayed !== undefined && !await this.delayed.stop()) {
+      send({ kind: 'fatal', message: 'delayed messages still pending at stop' });
+    }
     await this.broker.settled();
     const highWatermarks = await this.highWatermarks();
     const consumers = await this.consumers.stop(highWatermarks);
@@ -165,7 +175,8 @@ async function main(): Promise<void> {
     dataDir: config.dataDir, actors: config.actors, heartbeatDeadlineMs: hungActorDeadlineMs,
   });
   const existing = new Set(broker.listTopics());
-  for (const topic of config.topicNames) {
+  const delayedTopics = config.delayedTopic === undefined ? [] : [config.delayedTopic];
+  for (const topic of [...config.topicNames, ...delayedTopics]) {
     if (existing.has(topic)) continue;
     await broker.createTopic(topic, {
       partitions: config.partitions, segmentBytes: config.segmentBytes,

@@ -18,6 +18,7 @@ export interface BrokerProcessHandlers {
   durable(durableOffsets: number[]): void;
   restart(report: RestartReport): void;
   consumed(report: ConsumedReport): void;
+  delayedAcks(ids: number[], dueMs: number[]): void;
   /** Something that must not happen: an actor given up, a producer or the process failing. */
   failure(message: string): void;
 }
@@ -137,6 +138,7 @@ export class BrokerProcess {
       case 'durable': this.handlers.durable(message.durableOffsets); break;
       case 'restart': this.handlers.restart(message); break;
       case 'consumed': this.handlers.consumed(message); break;
+      case 'delayed-acks': this.handlers.delayedAcks(message.ids, message.dueMs); break;
       case 'crashed': this.crashWaiter?.(message.actorIndex); break;
       case 'actor-failed':
         this.handlers.failure(`actor ${message.actorIndex} given up: ${message.reason}`);

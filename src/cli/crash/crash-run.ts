@@ -31,6 +31,7 @@ import { Prng } from './prng.js';
 import { quantiles, type Quantiles } from './quantiles.js';
 import type { RecordSource, WorkloadLayout } from './record-source.js';
 import { damageUnflushedTail, type TailDamage } from './torn-tail.js';
+import { checkDelayed, type DelayedCheck } from './delayed-check.js';
 
 export type CrashTestPhase = 'calm' | 'chaos' | 'check';
 
@@ -103,6 +104,8 @@ export interface CrashTestResult {
   consumers: LiveConsumersResult;
   /** What the harness saw go wrong outside the checker: processes dying, actors given up. */
   failures: string[];
+  /** `--delayed`: the delayed messages' check; undefined without it. */
+  delayed: DelayedCheck | undefined;
   violationCount: number;
 }
 
@@ -153,6 +156,9 @@ class CrashRun {
   private phaseStartMs = performance.now();
   private phaseMs = 0;
   private highWatermarks: number[] = [];
+  private readonly delayedTopic: string | undefined;
+  /** Acknowledged delayed messages: id → due time. */
+  private readonly delayedAcks = new Map<number, number>();
 
   constructor(private readonly config: CrashTestConfig, private readonly dataDir: string,
     private readonly hooks: CrashTestHooks) {
@@ -161,6 +167,7 @@ class CrashRun {
     this.topicNames = Array.from({ length: config.topics }, (_, i) => `crash-${hex}-${i}`);
     this.ledger = new AckLedger(slotCount(config), config.acks);
     this.groupId = `crash-live-${hex}`;
+    this.delayedTopic = config.delayed ? `crash-${hex}-delayed` : undefined;
     this.consumption = new ConsumptionLedger(this.ledger, (slot) =>
       `${this.topicNames[Math.floor(slot / config.partitions)]}-${slot % config.partitions}`);
   }
@@ -184,7 +191,9 @@ class CrashRun {
     if (source instanceof ConsumerGroupSource && source.stalled) {
       this.failures.push('the verifying consumer group stopped short of the high-watermarks');
     }
-    return this.result(calm, chaos, check);
+    const delayed = this.delayedTopic === undefined ? undefined
+      : await checkDelayed(this.dataDir, this.delayedTopic, this.runId, this.delayedAcks);
+    return this.result(calm, chaos, check, delayed);
   }
 
   private layout(): WorkloadLayout {
@@ -280,6 +289,7 @@ class CrashRun {
       runId: this.runId, valueBytes: this.config.valueBytes,
       recordsPerRound: this.config.recordsPerRound, consumers: this.config.consumers,
       consumerIdBase: this.incarnation * this.config.consumers, groupId: this.groupId,
+      delayedTopic: this.delayedTopic, incarnation: this.incarnation,
     };
     const broker = await BrokerProcess.start(childConfig, this.handlers());
     broker.openHighWatermarks.forEach((highWatermark, slot) => this.consumption.addStaleCommit(
@@ -301,6 +311,7 @@ class CrashRun {
         recoveryMs: report.recoveryMs,
       }),
       failure: (message) => this.failures.push(message),
+      delayedAcks: (ids, dueMs) => ids.forEach((id, i) => this.delayedAcks.set(id, dueMs[i])),
     };
   }
 
@@ -334,7 +345,8 @@ class CrashRun {
   }
 
   private result(calm: { ackedCount: number; elapsedMs: number },
-    chaos: { ackedCount: number; elapsedMs: number }, check: CheckResult): CrashTestResult {
+    chaos: { ackedCount: number; elapsedMs: number }, check: CheckResult,
+    delayed: DelayedCheck | undefined): CrashTestResult {
     const calmRate = calm.elapsedMs > 0 ? (calm.ackedCount * 1000) / calm.elapsedMs : 0;
     const chaosRate = (chaos.ackedCount * 1000) / chaos.elapsedMs;
     if (this.ledger.duplicateAckCount > 0) {
@@ -342,7 +354,7 @@ class CrashRun {
     }
     const consumers = this.consumersResult();
     const violationCount = check.violationCount + consumers.violationCount +
-      this.failures.length;
+      this.failures.length + (delayed?.violationCount ?? 0);
     const dataDirKept = this.config.dataDir !== undefined || violationCount > 0;
     if (!dataDirKept) fs.rmSync(this.dataDir, { recursive: true, force: true });
     return {
@@ -369,7 +381,7 @@ class CrashRun {
         bytesDamaged: this.damages.reduce((sum, d) => sum + d.bytePositionEnd - d.bytePosition, 0),
         list: this.damages,
       },
-      check, consumers, failures: this.failures, violationCount,
+      check, consumers, failures: this.failures, delayed, violationCount,
     };
   }
 

@@ -22,3 +22,4 @@ export {
   CONSUMED_SEQUENCE, CONSUMED_SLOT, type ConsumedReport,
 } from './messages.js';
 export { startProgressDisplay } from './progress-display.js';
+export type { DelayedCheck } from './delayed-check.js';

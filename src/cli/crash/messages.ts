@@ -31,6 +31,10 @@ export interface ChildConfig {
   consumerIdBase: number;
   /** The live group: the same in every broker process, so it resumes from committed offsets. */
   groupId: string;
+  /** `--delayed`: the topic of the delayed messages (delayed-load.ts); undefined without it. */
+  delayedTopic: string | undefined;
+  /** Numbers this process's delayed-message ids (`incarnation × 2^24 + sequence`). */
+  incarnation: number;
 }
 
 export interface ProducerWorkerData {
@@ -149,4 +153,7 @@ export type ChildToParent =
   | { kind: 'actor-failed'; actorIndex: number; reason: string }
   | ConsumedReport
   | { kind: 'stopped'; highWatermarks: number[]; consumers: ConsumerStopReport }
+  /** Acknowledged delayed messages: their ids and due times (epoch ms). */
+  | { kind: 'delayed-acks'; ids: number[]; dueMs: number[]; sentCount: number;
+    failedCount: number }
   | { kind: 'fatal'; message: string };

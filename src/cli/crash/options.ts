@@ -57,6 +57,11 @@ export interface CrashTestOptions {
   valueBytes?: number;
   /** Records per partition that a producer sends in one round. Default 64. */
   recordsPerRound?: number;
+  /**
+   * Also send delayed messages (0-2 s) to a topic of their own, and check that each is
+   * delivered, once per group, not before its time (delayed-check.ts). Default false.
+   */
+  delayed?: boolean;
 }
 
 /** Each option with the `mamba crash-test` flag that sets it (for messages on the CLI). */
@@ -65,7 +70,7 @@ export const CRASH_TEST_FLAGS: OptionNames<CrashTestOptions> = {
   partitions: '--partitions', producers: '--producers', consumers: '--consumers',
   verifyWith: '--verify-with', acks: '--acks', seed: '--seed', dataDir: '--data-dir',
   calmMs: '--calm', actors: '--actors', segmentBytes: '--segment-bytes',
-  valueBytes: '--value-bytes', recordsPerRound: 'recordsPerRound',
+  valueBytes: '--value-bytes', recordsPerRound: 'recordsPerRound', delayed: '--delayed',
 };
 
 /**
@@ -102,6 +107,7 @@ export interface CrashTestConfig {
   segmentBytes: number;
   valueBytes: number;
   recordsPerRound: number;
+  delayed: boolean;
 }
 
 /** Value header (20 bytes) plus checksum (4): see record-value.ts. */
@@ -164,7 +170,14 @@ export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTe
       valueSizeBytesMax),
     recordsPerRound: integer('options.recordsPerRound', options.recordsPerRound, 64, 1,
       recordsPerRoundMax),
+    delayed: resolveDelayed(options.delayed),
   };
+}
+
+function resolveDelayed(delayed: unknown): boolean {
+  if (delayed === undefined) return false;
+  if (typeof delayed !== 'boolean') throw invalidConfig('options.delayed', delayed, 'a boolean');
+  return delayed;
 }
 
 function randomSeed(): number {

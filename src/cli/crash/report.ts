@@ -58,6 +58,7 @@ export function formatTable(result: CrashTestResult): string {
       'the recovered log end)'],
     ...CONSUMPTION_VIOLATIONS.map((kind): [string, string] =>
       [`live ${kind}`, String(consumers[kind])]),
+    ...delayedRows(result),
     ['reader', check.source],
     ...VIOLATION_KINDS.map((kind): [string, string] => [kind, String(check.totals[kind])]),
     ['verdict', result.violationCount === 0
@@ -74,11 +75,29 @@ export function formatTable(result: CrashTestResult): string {
         VIOLATION_KINDS.map((kind) => String(p[kind]).padStart(kind.length)).join('  '));
     }
   }
-  for (const line of [...check.examples, ...consumers.examples, ...result.failures]) {
+  for (const line of [...check.examples, ...consumers.examples, ...result.failures,
+    ...(result.delayed?.examples ?? [])]) {
     lines.push(`  ! ${line}`);
   }
   if (result.dataDirKept) lines.push(`data directory: ${result.dataDir}`);
   return lines.join('\n');
+}
+
+/** `--delayed`: each acknowledged delayed message delivered once to a group, not early. */
+function delayedRows(result: CrashTestResult): Array<[string, string]> {
+  const delayed = result.delayed;
+  if (delayed === undefined) return [];
+  const { latenessMs } = delayed;
+  return [
+    ['delayed', `acknowledged ${integer.format(delayed.acknowledged)}, delivered ` +
+      `${integer.format(delayed.delivered)} (unacknowledged found ` +
+      `${integer.format(delayed.unacknowledgedFound)}); stored after due: p50 ` +
+      `${ms(latenessMs.p50)}  p99 ${ms(latenessMs.p99)}  max ${ms(latenessMs.max)}`],
+    ['delayed lost', String(delayed.lost)],
+    ['delayed twice', String(delayed.duplicated)],
+    ['delayed early', String(delayed.early)],
+    ['delayed other', String(delayed.unexpected)],
+  ];
 }
 
 /** The result for machines: all of it, per-restart and per-damage lists included. */
