@@ -8,6 +8,9 @@
  *   reaches against it is reported;
  * - `Broker.connect()` (mamba-connect): the same producer code as embedded, to the door over
  *   the network, with its ratio to embedded printed per acks level;
+ * - consuming to the end: kcat (one partition), `kcat -G` (a consumer group through the
+ *   door's group coordinator), an embedded group consumer and a `Broker.connect()` group
+ *   consumer (the same consumer code), with the group readers' ratios to embedded printed;
  * - the peers of `npm run bench -- peers` (Redis Streams with `appendfsync no` at acks 1 and
  *   `appendfsync always` at acks all, NATS JetStream, RabbitMQ), each skipped with its reason
  *   when it is not running (start them with scripts/peers.sh start).
@@ -25,7 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { Broker } from '../src/index.js';
+import { Broker, type RemoteBroker } from '../src/index.js';
 import { writeReportFiles } from './harness/result-files.js';
 import { renderTable } from './harness/result-table.js';
 import { notRunResult, type ScenarioResult } from './harness/scenario-result.js';
@@ -110,6 +113,39 @@ async function kcatConsume(bootstrap: string, topic: string, messages: number): 
   if (read !== messages) throw new Error(`kcat read ${read} of ${messages} messages`);
 }
 
+/** `kcat -G`: librdkafka's balanced consumer in a group of its own, reading to the end. */
+async function kcatGroupConsume(bootstrap: string, topic: string, messages: number):
+  Promise<void> {
+  const read = await runKcat(['-b', bootstrap, '-G', `bench-kcat-${topic}`,
+    '-X', 'auto.offset.reset=earliest', '-e', '-q', '-f', '%o\\n', topic]);
+  if (read !== messages) throw new Error(`kcat -G read ${read} of ${messages} messages`);
+}
+
+/**
+ * A group consumer of `broker` (embedded or `Broker.connect()`: the same code) reading the
+ * topic to the end with `eachBatch`, touching each value.
+ */
+async function groupConsume(broker: Broker | RemoteBroker, topic: string, messages: number,
+  groupId: string): Promise<void> {
+  const consumer = broker.consumer({ groupId, fromBeginning: true });
+  await consumer.subscribe(topic);
+  let seen = 0;
+  let bytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    consumer.run({
+      eachBatch: (batch) => {
+        for (const message of batch.messages) bytes += message.value?.byteLength ?? 0;
+        seen += batch.messages.length;
+        if (seen >= messages) resolve();
+      },
+    }).catch(reject);
+  });
+  await consumer.close();
+  if (seen !== messages || bytes === 0) {
+    throw new Error(`${groupId} read ${seen} of ${messages} messages`);
+  }
+}
+
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await work();
@@ -175,6 +211,7 @@ async function connectProduce(bootstrap: string, topic: string, batches: Embedde
 }
 
 const connectSystem = 'mamba-connect';
+const kcatGroupSystem = 'door-kcat-group';
 
 const doorDurability: Record<'1' | 'all', string> = {
   '1': 'acks 1 through the door: in the mapped segment (page cache) when acknowledged',
@@ -243,9 +280,34 @@ async function runDoor(options: Options, scenarios: KafkaScenarios, dir: string)
           `${(remote.messagesPerSec / embedded.messagesPerSec).toFixed(2)}`);
       }
     }
+    const reader = (name: string, durability: string): CountedSystem =>
+      ({ name, acks: 1, durability });
     results.push(await counted(scenarios.consume,
-      { name: kcatSystem, acks: 1, durability: 'reads the mapped segments through the door' }, n,
+      reader(kcatSystem, 'reads the mapped segments through the door'), n,
       () => kcatConsume(bootstrap, 'kcat-1', n)));
+    const kcatGroup = await counted(scenarios.consume,
+      reader(kcatGroupSystem, 'a consumer group through the door\'s group coordinator'), n,
+      () => kcatGroupConsume(bootstrap, 'kcat-1', n));
+    results.push(kcatGroup);
+    const embedded = await counted(scenarios.consume,
+      reader(embeddedSystem, 'an embedded group consumer reading its own mappings'), n,
+      () => groupConsume(broker, 'kcat-1', n, 'bench-embedded'));
+    results.push(embedded);
+    const remote = await Broker.connect({ brokers: [bootstrap], clientId: 'bench' });
+    try {
+      const connected = await counted(scenarios.consume,
+        reader(connectSystem, 'a Broker.connect() group consumer through the door'), n,
+        () => groupConsume(remote, 'kcat-1', n, 'bench-connect'));
+      results.push(connected);
+      for (const row of [kcatGroup, connected]) {
+        if (row.status === 'ok' && embedded.status === 'ok') {
+          console.log(`${row.system} consume ÷ embedded group consumer: ` +
+            `${(row.messagesPerSec / embedded.messagesPerSec).toFixed(2)}`);
+        }
+      }
+    } finally {
+      await remote.close();
+    }
   } finally {
     await broker.close();
   }
