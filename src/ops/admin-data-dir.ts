@@ -6,6 +6,7 @@
  * there is a consistent prefix (a batch is counted only whole and valid), at most as new as
  * the moment each file was read.
  */
+import { internalTopicPrefix } from '../constants.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MambaError, unknownTopic } from '../errors.js';
@@ -96,8 +97,9 @@ export class DataDirView {
     return fs.existsSync(path.join(this.dataDir, MANIFEST_FILE_NAME));
   }
 
+  /** The users' topics: the broker's own (`__mamba…`) are left out, as `listTopics` does. */
   topics(): readonly TopicRecord[] {
-    return this.manifest.topics;
+    return this.manifest.topics.filter((t) => !t.name.startsWith(internalTopicPrefix));
   }
 
   topic(name: string): TopicRecord {
