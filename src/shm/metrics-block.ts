@@ -126,6 +126,15 @@ export class MetricsBlock {
     return (HISTOGRAMS_REGION_OFFSET + histogram * HISTOGRAM_SIZE_BYTES + field) / i32;
   }
 
+  /**
+   * Zeroes a partition slot's metrics, when its topic is deleted: the next topic to take the
+   * slot counts from zero, and the sampler takes a new owner's raw counts as its totals.
+   */
+  resetPartition(slot: number): void {
+    const first = this.partitionWord(slot, 0);
+    this.i32.fill(0, first, first + PARTITION_METRIC_SLOT_SIZE_BYTES / i32);
+  }
+
   /** Actor side: one appended batch. */
   addAppended(slot: number, records: number, bytes: number): void {
     Atomics.add(this.i32, this.partitionWord(slot, METRIC_APPENDED_RECORDS), records);

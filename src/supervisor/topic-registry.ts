@@ -104,6 +104,7 @@ export class TopicRegistry {
     this.directory.remove(topic);
     await Promise.all(this.slotsOf(record).map(async (slot) => {
       await this.supervisor.closePartition(this.actorOf(slot), slot, true);
+      this.controlBlock.metrics.resetPartition(slot);
       this.controlBlock.setPartitionState(slot, PartitionState.DELETED);
     }));
     this.save({

@@ -68,10 +68,14 @@ class WidenedCounters {
     this.raw[index] = raw;
   }
 
-  /** Starts a column over at zero from the raw value now (a slot taken by a new partition). */
+  /**
+   * A slot seen with a new owner: its words were zeroed when the last owner was deleted (or
+   * the broker opened), so what they hold now was counted for the new owner, possibly before
+   * this first sample (a scrape right after the first sends).
+   */
   rebase(index: number, raw: number): void {
     this.raw[index] = raw;
-    this.totals[index] = 0;
+    this.totals[index] = raw;
   }
 }
 
