@@ -466,11 +466,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       groups: () => this.opsGroups(),
       heartbeatAgeMs: (actor) => this.supervisor.heartbeatAgeMs(actor),
       ringOccupancy: (actor) => this.supervisor.ringOccupancy(actor),
-      producerBufferedBytes: () => {
-        let total = 0;
-        for (const producer of this.producers) total += producer.bufferedBytes;
-        return total;
-      },
+      producerBufferedBytes: () => this.sessions.bufferedBytes(),
     };
   }
 

@@ -23,7 +23,17 @@ export class ProducerBuffer {
   private usedBytes = 0;
   private readonly waiters: RoomWaiter[] = [];
 
-  constructor(readonly capacityBytes: number, private readonly timeoutMs: number) {}
+  /**
+   * `published`: a shared word (the session's buffered-bytes word) that every change is added
+   * to, so the broker's metrics see producers in every thread.
+   */
+  constructor(readonly capacityBytes: number, private readonly timeoutMs: number,
+    private readonly published?: { words: BigInt64Array; index: number }) {}
+
+  private publish(delta: number): void {
+    const published = this.published;
+    if (published !== undefined) Atomics.add(published.words, published.index, BigInt(delta));
+  }
 
   /** Bytes of records held now. */
   get bufferedBytes(): number {
@@ -40,6 +50,7 @@ export class ProducerBuffer {
     this.checkFits(bytes);
     if (this.waiters.length > 0 || this.usedBytes + bytes > this.capacityBytes) return false;
     this.usedBytes += bytes;
+    this.publish(bytes);
     return true;
   }
 
@@ -57,6 +68,7 @@ export class ProducerBuffer {
 
   release(bytes: number): void {
     this.usedBytes -= bytes;
+    this.publish(-bytes);
     assert(this.usedBytes >= 0, 'a producer releases no more bytes than it reserved');
     this.grantWaiters();
   }
@@ -67,6 +79,7 @@ export class ProducerBuffer {
       const waiter = this.waiters.shift()!;
       clearTimeout(waiter.timer);
       this.usedBytes += waiter.bytes;
+      this.publish(waiter.bytes);
       waiter.grant();
     }
   }

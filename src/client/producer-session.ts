@@ -30,7 +30,8 @@ import {
   type CompressionCodec, type RecordInput,
 } from '../records/index.js';
 import {
-  SESSION_CLOSED, SESSION_DOORBELL, SESSION_SLEEPING, type SessionHandle,
+  SESSION_BUFFERED_BYTES, SESSION_CLOSED, SESSION_DOORBELL, SESSION_SLEEPING,
+  type SessionHandle,
 } from '../shm/index.js';
 
 /** An encoded-on-demand batch on its way to an actor. */
@@ -69,6 +70,8 @@ const backlogWaitMs = 1_000;
 
 export class ProducerSession {
   private readonly control: Int32Array;
+  /** Where this session's producers publish their buffered bytes (for the broker's metrics). */
+  readonly bufferedBytesWord: { words: BigInt64Array; index: number };
   private readonly controlBlock: ControlBlock;
   private readonly requestRings: SpscRing[];
   private readonly ackRings: SpscRing[];
@@ -86,6 +89,9 @@ export class ProducerSession {
 
   constructor(readonly handle: SessionHandle) {
     this.control = new Int32Array(handle.control);
+    this.bufferedBytesWord = {
+      words: new BigInt64Array(handle.control), index: SESSION_BUFFERED_BYTES,
+    };
     this.controlBlock = new ControlBlock(handle.controlBlock);
     this.requestRings = handle.rings.map((r) => SpscRing.attach(r.request));
     this.ackRings = handle.rings.map((r) => SpscRing.attach(r.ack));

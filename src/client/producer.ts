@@ -119,7 +119,8 @@ export class Producer {
   ) {
     this.config = resolveProducerOptions(options);
     this.chooser = new PartitionChooser(this.config.partitioner);
-    this.buffer = new ProducerBuffer(this.config.maxBufferedBytes, this.config.requestTimeoutMs);
+    this.buffer = new ProducerBuffer(this.config.maxBufferedBytes, this.config.requestTimeoutMs,
+      session.bufferedBytesWord);
     // Random 47-bit ids: unique across restarts without a registry, and exact as a number.
     this.producerId = this.config.idempotent ? BigInt(randomInt(1, 2 ** 47)) : -1n;
     this.codec = codecNamed(this.config.compression);

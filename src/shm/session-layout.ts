@@ -6,14 +6,16 @@
  * its uncommitted claims simply never become visible. The session's own control words:
  *
  * ```
- *  0          128          256          384
- *  +----------+------------+------------+
- *  | doorbell | sleeping   | closed     |   each i32 on its own 128 bytes
- *  +----------+------------+------------+
+ *  0          128          256          384               512
+ *  +----------+------------+------------+-----------------+
+ *  | doorbell | sleeping   | closed     | buffered bytes  |   each on its own 128 bytes
+ *  +----------+------------+------------+-----------------+
  * ```
  * - doorbell: bumped by an actor after it wrote acks, if `sleeping` is 1 (writers: actors).
  * - sleeping: 1 while the session's ack pump is about to wait (writer: the producer thread).
  * - closed: 1 once the producer side closed; actors drop the session when its rings are empty.
+ * - buffered bytes (int64): what the session's producers hold against their `maxBufferedBytes`
+ *   (writers: those producers, `Atomics.add`; reader: the broker's metrics, at scrape time).
  */
 import type { RingHandle } from '../ringbuffer/index.js';
 
@@ -21,7 +23,9 @@ const SLOT = 128;
 export const SESSION_DOORBELL = 0;
 export const SESSION_SLEEPING = SESSION_DOORBELL + SLOT / 4;
 export const SESSION_CLOSED = SESSION_SLEEPING + SLOT / 4;
-export const SESSION_CONTROL_SIZE_BYTES = 3 * SLOT;
+/** Index of the buffered-bytes word in a BigInt64Array over the control buffer. */
+export const SESSION_BUFFERED_BYTES = (3 * SLOT) / 8;
+export const SESSION_CONTROL_SIZE_BYTES = 4 * SLOT;
 
 export interface SessionRings {
   request: RingHandle;

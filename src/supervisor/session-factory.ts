@@ -8,7 +8,8 @@ import { ringCapacityBytesDefault } from '../constants.js';
 import { SpscRing } from '../ringbuffer/index.js';
 import type { ActorSessionSpec } from '../actors/index.js';
 import {
-  SESSION_CONTROL_SIZE_BYTES, type ControlBlock, type SessionHandle, type TopicDirectory,
+  SESSION_BUFFERED_BYTES, SESSION_CLOSED, SESSION_CONTROL_SIZE_BYTES, type ControlBlock,
+  type SessionHandle, type TopicDirectory,
 } from '../shm/index.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -16,6 +17,8 @@ const ackRingCapacityBytes = 256 * 1024;
 
 export class SessionFactory {
   private nextSessionId = 1;
+  /** Every session's control words, until its producer side closes. */
+  private readonly controls = new Set<SharedArrayBuffer>();
 
   constructor(
     private readonly actorCount: number,
@@ -31,6 +34,7 @@ export class SessionFactory {
       ack: SpscRing.create(ackRingCapacityBytes).handle(),
     }));
     const control = new SharedArrayBuffer(SESSION_CONTROL_SIZE_BYTES);
+    this.controls.add(control);
     const specs: ActorSessionSpec[] = rings.map((r) => ({
       sessionId, control, request: r.request, ack: r.ack,
     }));
@@ -39,5 +43,21 @@ export class SessionFactory {
       sessionId, control, rings, controlBlock: this.controlBlock.buffer,
       topicDirectory: this.directory.buffer,
     };
+  }
+
+  /**
+   * Bytes every producer of every session (main thread and workers) holds against its
+   * `maxBufferedBytes` now, read from the sessions' shared words; closed sessions are dropped.
+   */
+  bufferedBytes(): number {
+    let total = 0n;
+    for (const control of this.controls) {
+      if (Atomics.load(new Int32Array(control), SESSION_CLOSED) === 1) {
+        this.controls.delete(control);
+        continue;
+      }
+      total += Atomics.load(new BigInt64Array(control), SESSION_BUFFERED_BYTES);
+    }
+    return Number(total);
   }
 }

@@ -88,15 +88,31 @@ describe('a producer with a byte budget', () => {
         totalBytes: 10 * budgetBytes, valueBytes, perBatch, loops, label: 'worker',
       },
     });
-    const output = await new Promise<{ recordCount: number; maxBufferedBytes: number }>(
+    const output = new Promise<{ recordCount: number; maxBufferedBytes: number }>(
       (resolve, reject) => {
         worker.once('message', resolve);
         worker.once('error', reject);
       });
+    // The broker's metrics see what the worker's producer holds (shared session words).
+    const heldBytes = async () => {
+      const line = (await broker.metrics()).split('\n')
+        .find((l) => l.startsWith('mamba_producer_buffered_bytes '));
+      return Number(line?.split(' ')[1]);
+    };
+    const deadline = Date.now() + 20_000;
+    let seenBytes = await heldBytes();
+    while (seenBytes < budgetBytes / 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setImmediate(resolve));
+      seenBytes = await heldBytes();
+    }
+    expect(seenBytes).toBeGreaterThan(budgetBytes / 2);
+    expect(seenBytes).toBeLessThanOrEqual(budgetBytes);
+    const { recordCount, maxBufferedBytes } = await output;
+    expect(await heldBytes()).toBe(0);
     await broker.close();
-    expect(output.maxBufferedBytes).toBeLessThanOrEqual(budgetBytes);
-    expect(output.maxBufferedBytes).toBeGreaterThan(budgetBytes - 2 * perBatch * (valueBytes + 64));
-    expectEachOnce(dataDir, 'worker', output.recordCount);
+    expect(maxBufferedBytes).toBeLessThanOrEqual(budgetBytes);
+    expect(maxBufferedBytes).toBeGreaterThan(budgetBytes - 2 * perBatch * (valueBytes + 64));
+    expectEachOnce(dataDir, 'worker', recordCount);
   });
 
   it('refuses a request larger than the whole budget, queuing none of it', async () => {

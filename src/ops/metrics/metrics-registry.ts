@@ -182,7 +182,8 @@ export class BrokerMetrics {
         "Size of the data directory's file system.", 'gauge',
         (out) => out('', this.diskStats().size)),
       new CollectedMetric('mamba_producer_buffered_bytes',
-        "Bytes buffered in the broker thread's producers, not yet in a ring.", 'gauge',
+        'Bytes held by producers in every thread against their maxBufferedBytes (sent, not yet ' +
+        'acknowledged).', 'gauge',
         (out) => out('', this.source.producerBufferedBytes())),
     ];
   }
