@@ -226,6 +226,7 @@ export class Connection {
     const client = { clientId: header.clientId ?? '', host: this.socket.remoteAddress ?? '' };
     const body = await handler.handle(this.context, request.body, version, client);
     if (body === null) return null;
+    countErrorCodes(body, this.context.controlBlock.metrics);
     return encodeResponse(api!, version, header.correlationId, body);
   }
 
@@ -261,5 +262,25 @@ export class Connection {
     }
     if (this.slots.length === 0) this.onIdle?.();
     this.pump();
+  }
+}
+
+/**
+ * Counts the error codes an answer carries (`mamba_door_errors_total{code}`): Kafka answers most
+ * failures inside the body, per topic, partition or group, not by failing the request. Walks the
+ * answer's objects and arrays, never its record bytes.
+ */
+function countErrorCodes(value: unknown, metrics: { addDoorError(code: number): void }): void {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return;
+  if (Array.isArray(value)) {
+    for (const item of value) countErrorCodes(item, metrics);
+    return;
+  }
+  for (const [key, field] of Object.entries(value)) {
+    if (key === 'errorCode') {
+      if (typeof field === 'number' && field !== 0) metrics.addDoorError(field);
+    } else if (typeof field === 'object' && field !== null) {
+      countErrorCodes(field, metrics);
+    }
   }
 }

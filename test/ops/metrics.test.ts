@@ -152,6 +152,16 @@ describe('the Kafka door', () => {
       .length > 0, 'the error to be counted');
     text = await broker.metrics();
     expect(samples(text, 'mamba_door_errors_total')).toEqual([['{code="INVALID_REQUEST"}', 1]]);
+
+    // Most failures are answered inside the body, per topic or partition: counted too.
+    const again = kafka.admin();
+    await again.connect();
+    expect(await again.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] }))
+      .toBe(false);
+    await again.disconnect();
+    text = await broker.metrics();
+    expect(samples(text, 'mamba_door_errors_total')).toContainEqual(
+      ['{code="TOPIC_ALREADY_EXISTS"}', 1]);
   });
 });
 
