@@ -18,6 +18,7 @@ import { workerUrl } from '../../worker-url.js';
 import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import { DelayedLoad } from './delayed-load.js';
+import { DeadLetterLoad } from './dead-letter-load.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
   WorkerToChild,
@@ -48,12 +49,17 @@ class BrokerChild {
   private durableTimer: NodeJS.Timeout | undefined;
   readonly consumers: ConsumerMembers;
   private readonly delayed: DelayedLoad | undefined;
+  readonly deadLetters: DeadLetterLoad | undefined;
 
   constructor(private readonly broker: Broker, private readonly config: ChildConfig) {
     this.consumers = new ConsumerMembers(broker, config, send);
     if (config.delayedTopic !== undefined) {
       this.delayed = new DelayedLoad(broker, config.delayedTopic, config.runId,
         config.incarnation, config.acks, send);
+    }
+    if (config.deadLetters) {
+      this.deadLetters = new DeadLetterLoad(broker, config.topicNames, config.partitions,
+        config.groupId, config.runId, send);
     }
     broker.on('actor-ready', (event: { actorIndex: number; epoch: number; recoveryMs: number }) =>
       this.readyRecoveryMs.set(`${event.actorIndex}:${event.epoch}`, event.recoveryMs));
@@ -144,7 +150,11 @@ class BrokerChild {
     }
     await this.broker.settled();
     const highWatermarks = await this.highWatermarks();
-    const consumers = await this.consumers.stop(highWatermarks);
+    const [consumers, deadLettersDrained] = await Promise.all([
+      this.consumers.stop(highWatermarks), this.deadLetters?.stop(highWatermarks)]);
+    if (deadLettersDrained === false) {
+      send({ kind: 'fatal', message: 'the dead-letter group did not reach the high-watermarks' });
+    }
     await this.broker.close();
     send({ kind: 'stopped', highWatermarks, consumers }, () => process.exit(0));
   }
@@ -194,9 +204,11 @@ async function main(): Promise<void> {
   // After a power cut the group's committed offsets may lie past the recovered log ends. A
   // member that looks before the producers write again resets to the log start (a redelivery);
   // one that looks after new records filled those offsets would pass over them. So then the
-  // members join first; otherwise members and producers start side by side.
-  const joined = child.consumers.start();
-  if (committedOffsets.some((committed, slot) => committed > highWatermarks[slot])) await joined;
+  // members join first; otherwise members and producers start side by side. The dead-letter
+  // group (whose commits this does not read) always joins first.
+  const joined = Promise.all([child.consumers.start(), child.deadLetters?.start()]);
+  if (config.deadLetters ||
+    committedOffsets.some((committed, slot) => committed > highWatermarks[slot])) await joined;
   await Promise.all([joined, child.startProducers()]);
   send({ kind: 'ready', openMs, highWatermarks, committedOffsets });
 }

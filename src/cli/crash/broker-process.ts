@@ -19,6 +19,7 @@ export interface BrokerProcessHandlers {
   restart(report: RestartReport): void;
   consumed(report: ConsumedReport): void;
   delayedAcks(ids: number[], dueMs: number[]): void;
+  deadLetterRestart(message: string): void;
   /** Something that must not happen: an actor given up, a producer or the process failing. */
   failure(message: string): void;
 }
@@ -139,6 +140,7 @@ export class BrokerProcess {
       case 'restart': this.handlers.restart(message); break;
       case 'consumed': this.handlers.consumed(message); break;
       case 'delayed-acks': this.handlers.delayedAcks(message.ids, message.dueMs); break;
+      case 'dead-letter-restart': this.handlers.deadLetterRestart(message.message); break;
       case 'crashed': this.crashWaiter?.(message.actorIndex); break;
       case 'actor-failed':
         this.handlers.failure(`actor ${message.actorIndex} given up: ${message.reason}`);

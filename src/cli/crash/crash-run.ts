@@ -32,6 +32,7 @@ import { quantiles, type Quantiles } from './quantiles.js';
 import type { RecordSource, WorkloadLayout } from './record-source.js';
 import { damageUnflushedTail, type TailDamage } from './torn-tail.js';
 import { checkDelayed, type DelayedCheck } from './delayed-check.js';
+import { checkDeadLetters, type DeadLetterCheck } from './dead-letter-check.js';
 
 export type CrashTestPhase = 'calm' | 'chaos' | 'check';
 
@@ -106,7 +107,14 @@ export interface CrashTestResult {
   failures: string[];
   /** `--delayed`: the delayed messages' check; undefined without it. */
   delayed: DelayedCheck | undefined;
+  /** `--dead-letters`: the dead letters' check; undefined without it. */
+  deadLetters: DeadLetterResult | undefined;
   violationCount: number;
+}
+
+export interface DeadLetterResult extends DeadLetterCheck {
+  /** Runs of the dead-letter group that rejected and were started again (allowed). */
+  restarts: number;
 }
 
 export interface LiveConsumersResult extends ConsumptionCheck {
@@ -159,6 +167,7 @@ class CrashRun {
   private readonly delayedTopic: string | undefined;
   /** Acknowledged delayed messages: id → due time. */
   private readonly delayedAcks = new Map<number, number>();
+  private deadLetterRestarts = 0;
 
   constructor(private readonly config: CrashTestConfig, private readonly dataDir: string,
     private readonly hooks: CrashTestHooks) {
@@ -193,7 +202,11 @@ class CrashRun {
     }
     const delayed = this.delayedTopic === undefined ? undefined
       : await checkDelayed(this.dataDir, this.delayedTopic, this.runId, this.delayedAcks);
-    return this.result(calm, chaos, check, delayed);
+    const deadLetters = !this.config.deadLetters ? undefined : {
+      ...await checkDeadLetters(this.dataDir, this.ledger, this.layout(), this.runId),
+      restarts: this.deadLetterRestarts,
+    };
+    return this.result(calm, chaos, check, delayed, deadLetters);
   }
 
   private layout(): WorkloadLayout {
@@ -290,6 +303,7 @@ class CrashRun {
       recordsPerRound: this.config.recordsPerRound, consumers: this.config.consumers,
       consumerIdBase: this.incarnation * this.config.consumers, groupId: this.groupId,
       delayedTopic: this.delayedTopic, incarnation: this.incarnation,
+      deadLetters: this.config.deadLetters,
     };
     const broker = await BrokerProcess.start(childConfig, this.handlers());
     broker.openHighWatermarks.forEach((highWatermark, slot) => this.consumption.addStaleCommit(
@@ -312,6 +326,7 @@ class CrashRun {
       }),
       failure: (message) => this.failures.push(message),
       delayedAcks: (ids, dueMs) => ids.forEach((id, i) => this.delayedAcks.set(id, dueMs[i])),
+      deadLetterRestart: () => this.deadLetterRestarts++,
     };
   }
 
@@ -346,7 +361,8 @@ class CrashRun {
 
   private result(calm: { ackedCount: number; elapsedMs: number },
     chaos: { ackedCount: number; elapsedMs: number }, check: CheckResult,
-    delayed: DelayedCheck | undefined): CrashTestResult {
+    delayed: DelayedCheck | undefined, deadLetters: DeadLetterResult | undefined):
+    CrashTestResult {
     const calmRate = calm.elapsedMs > 0 ? (calm.ackedCount * 1000) / calm.elapsedMs : 0;
     const chaosRate = (chaos.ackedCount * 1000) / chaos.elapsedMs;
     if (this.ledger.duplicateAckCount > 0) {
@@ -354,7 +370,8 @@ class CrashRun {
     }
     const consumers = this.consumersResult();
     const violationCount = check.violationCount + consumers.violationCount +
-      this.failures.length + (delayed?.violationCount ?? 0);
+      this.failures.length + (delayed?.violationCount ?? 0) +
+      (deadLetters?.violationCount ?? 0);
     const dataDirKept = this.config.dataDir !== undefined || violationCount > 0;
     if (!dataDirKept) fs.rmSync(this.dataDir, { recursive: true, force: true });
     return {
@@ -381,7 +398,7 @@ class CrashRun {
         bytesDamaged: this.damages.reduce((sum, d) => sum + d.bytePositionEnd - d.bytePosition, 0),
         list: this.damages,
       },
-      check, consumers, failures: this.failures, delayed, violationCount,
+      check, consumers, failures: this.failures, delayed, deadLetters, violationCount,
     };
   }
 

@@ -35,6 +35,8 @@ export interface ChildConfig {
   delayedTopic: string | undefined;
   /** Numbers this process's delayed-message ids (`incarnation × 2^24 + sequence`). */
   incarnation: number;
+  /** `--dead-letters`: run the dead-letter group (dead-letter-load.ts). */
+  deadLetters: boolean;
 }
 
 export interface ProducerWorkerData {
@@ -156,4 +158,6 @@ export type ChildToParent =
   /** Acknowledged delayed messages: their ids and due times (epoch ms). */
   | { kind: 'delayed-acks'; ids: number[]; dueMs: number[]; sentCount: number;
     failedCount: number }
+  /** A run of the dead-letter group rejected and was started again (dead-letter-load.ts). */
+  | { kind: 'dead-letter-restart'; message: string }
   | { kind: 'fatal'; message: string };
