@@ -18,6 +18,7 @@ describe('crash test with dead letters', () => {
     const dlq = result.deadLetters!;
     const detail = [...dlq.examples, ...result.failures, ...result.check.examples].join('\n');
     expect(result.kills.process, 'the run killed the broker process').toBeGreaterThan(0);
+    expect(dlq.stepKills, 'a kill landed inside a dead-letter step').toBeGreaterThan(0);
     expect(dlq.acknowledgedFailing).toBeGreaterThan(20);
     expect(dlq, detail).toMatchObject({
       missing: 0, twice: 0, wrong: 0, misplaced: 0, unexpected: 0,

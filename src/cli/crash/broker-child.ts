@@ -19,6 +19,7 @@ import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import { DelayedLoad } from './delayed-load.js';
 import { DeadLetterLoad } from './dead-letter-load.js';
+import { setForwardStepHook, type ForwardStepPoint } from '../../client/index.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
   WorkerToChild,
@@ -178,6 +179,13 @@ class BrokerChild {
   }
 }
 
+/** The process dies at `point` of the next dead-letter step: a crash inside the step. */
+function killAt(point: ForwardStepPoint): void {
+  setForwardStepHook((reached) => {
+    if (reached === point) process.kill(process.pid, 'SIGKILL');
+  });
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as ChildConfig;
   const startedMs = performance.now();
@@ -198,6 +206,10 @@ async function main(): Promise<void> {
   const committedOffsets = highWatermarks.map((_, slot) =>
     committedOffset(broker, config, slot) ?? -1);
   process.on('message', (message: ParentToChild) => {
+    if (message.kind === 'kill-in-dead-letter-step') {
+      killAt(message.point);
+      return;
+    }
     const work = message.kind === 'crash' ? child.crash(message.mode, message.pick) : child.stop();
     work.catch((error: unknown) => send({ kind: 'fatal', message: String(error) }));
   });

@@ -12,6 +12,7 @@ import type {
   RestartReport,
 } from './messages.js';
 import type { ActorKillMode } from './options.js';
+import type { ForwardStepPoint } from '../../client/index.js';
 
 export interface BrokerProcessHandlers {
   acks(report: AckReport, durableOffsets: number[]): void;
@@ -113,6 +114,21 @@ export class BrokerProcess {
     this.expectingExit = true;
     this.child.kill('SIGKILL');
     await this.exited;
+  }
+
+  /**
+   * `--dead-letters`: the process SIGKILLs itself at `point` of its next dead-letter step; if
+   * no step reaches it within `waitMs`, a plain SIGKILL. Resolves true when it died in the step.
+   */
+  async killInDeadLetterStep(point: ForwardStepPoint, waitMs: number): Promise<boolean> {
+    this.expectingExit = true;
+    this.post({ kind: 'kill-in-dead-letter-step', point });
+    let timer: NodeJS.Timeout | undefined;
+    const inStep = await Promise.race([this.exited.then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), waitMs); })]);
+    clearTimeout(timer);
+    if (!inStep) await this.kill();
+    return inStep;
   }
 
   /**

@@ -115,6 +115,8 @@ export interface CrashTestResult {
 export interface DeadLetterResult extends DeadLetterCheck {
   /** Runs of the dead-letter group that rejected and were started again (allowed). */
   restarts: number;
+  /** Broker process kills made inside a dead-letter step (after its mark or its append). */
+  stepKills: number;
 }
 
 export interface LiveConsumersResult extends ConsumptionCheck {
@@ -127,6 +129,8 @@ export interface LiveConsumersResult extends ConsumptionCheck {
 }
 
 const progressIntervalMs = 250;
+/** How long a kill aimed at a dead-letter step waits for one before it kills anyway. */
+const deadLetterStepWaitMs = 2_000;
 
 /** Runs the crash test; resolves with the result (see `violationCount`), rejects on bad options. */
 export async function runCrashTest(options: CrashTestOptions = {},
@@ -168,6 +172,8 @@ class CrashRun {
   /** Acknowledged delayed messages: id → due time. */
   private readonly delayedAcks = new Map<number, number>();
   private deadLetterRestarts = 0;
+  /** Process kills that landed inside a dead-letter step. */
+  private stepKills = 0;
 
   constructor(private readonly config: CrashTestConfig, private readonly dataDir: string,
     private readonly hooks: CrashTestHooks) {
@@ -204,7 +210,7 @@ class CrashRun {
       : await checkDelayed(this.dataDir, this.delayedTopic, this.runId, this.delayedAcks);
     const deadLetters = !this.config.deadLetters ? undefined : {
       ...await checkDeadLetters(this.dataDir, this.ledger, this.layout(), this.runId),
-      restarts: this.deadLetterRestarts,
+      restarts: this.deadLetterRestarts, stepKills: this.stepKills,
     };
     return this.result(calm, chaos, check, delayed, deadLetters);
   }
@@ -267,7 +273,14 @@ class CrashRun {
       return broker;
     }
     const killedAtMs = performance.now();
-    await broker.kill();
+    if (mode === 'process' && this.config.deadLetters) {
+      // Half of these kills land inside a dead-letter step: after its mark, or after its append.
+      const point = step.pick < 0.25 ? 'marked' : step.pick < 0.5 ? 'appended' : undefined;
+      if (point === undefined) await broker.kill();
+      else if (await broker.killInDeadLetterStep(point, deadLetterStepWaitMs)) this.stepKills++;
+    } else {
+      await broker.kill();
+    }
     this.kills[mode]++;
     if (mode === 'torn') this.cutPower(step);
     const next = await this.startBroker();

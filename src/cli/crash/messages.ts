@@ -10,6 +10,7 @@
 import type { ConsumerHandle } from '../../client/index.js';
 import type { ProducerHandle } from '../../client/index.js';
 import type { ActorKillMode } from './options.js';
+import type { ForwardStepPoint } from '../../client/index.js';
 
 /** Where a broker process runs its workload: fixed for one process. */
 export interface ChildConfig {
@@ -128,6 +129,8 @@ export interface ConsumerStopReport {
 
 export type ParentToChild =
   | { kind: 'crash'; mode: ActorKillMode; pick: number }
+  /** `--dead-letters`: SIGKILL this process at `point` of its next dead-letter step. */
+  | { kind: 'kill-in-dead-letter-step'; point: ForwardStepPoint }
   | { kind: 'stop' };
 
 export interface RestartReport {

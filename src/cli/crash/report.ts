@@ -109,7 +109,8 @@ function deadLetterRows(result: CrashTestResult): Array<[string, string]> {
     ['dead letters', `${integer.format(dlq.letters)} letters for ` +
       `${integer.format(dlq.acknowledgedFailing)} acknowledged failing records (unacknowledged ` +
       `found ${integer.format(dlq.unacknowledgedFound)}, lost unflushed (allowed) ` +
-      `${integer.format(dlq.lostUnflushed)}); group runs restarted ${dlq.restarts}`],
+      `${integer.format(dlq.lostUnflushed)}); ${dlq.stepKills} process kills inside a ` +
+      `dead-letter step; group runs restarted ${dlq.restarts}`],
     ['dlq missing', String(dlq.missing)],
     ['dlq twice', String(dlq.twice)],
     ['dlq wrong', String(dlq.wrong)],
