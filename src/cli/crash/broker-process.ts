@@ -21,6 +21,7 @@ export interface BrokerProcessHandlers {
   consumed(report: ConsumedReport): void;
   delayedAcks(ids: number[], dueMs: number[]): void;
   deadLetterRestart(message: string): void;
+  deadLetterDrained(drainMs: number): void;
   /** Something that must not happen: an actor given up, a producer or the process failing. */
   failure(message: string): void;
 }
@@ -157,6 +158,7 @@ export class BrokerProcess {
       case 'consumed': this.handlers.consumed(message); break;
       case 'delayed-acks': this.handlers.delayedAcks(message.ids, message.dueMs); break;
       case 'dead-letter-restart': this.handlers.deadLetterRestart(message.message); break;
+      case 'dead-letter-drained': this.handlers.deadLetterDrained(message.drainMs); break;
       case 'crashed': this.crashWaiter?.(message.actorIndex); break;
       case 'actor-failed':
         this.handlers.failure(`actor ${message.actorIndex} given up: ${message.reason}`);

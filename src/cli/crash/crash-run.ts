@@ -117,6 +117,8 @@ export interface DeadLetterResult extends DeadLetterCheck {
   restarts: number;
   /** Broker process kills made inside a dead-letter step (after its mark or its append). */
   stepKills: number;
+  /** How long the group took, at the last clean stop, to reach the high-watermarks. */
+  drainMs: number;
 }
 
 export interface LiveConsumersResult extends ConsumptionCheck {
@@ -174,6 +176,7 @@ class CrashRun {
   private deadLetterRestarts = 0;
   /** Process kills that landed inside a dead-letter step. */
   private stepKills = 0;
+  private deadLetterDrainMs = 0;
 
   constructor(private readonly config: CrashTestConfig, private readonly dataDir: string,
     private readonly hooks: CrashTestHooks) {
@@ -211,6 +214,7 @@ class CrashRun {
     const deadLetters = !this.config.deadLetters ? undefined : {
       ...await checkDeadLetters(this.dataDir, this.ledger, this.layout(), this.runId),
       restarts: this.deadLetterRestarts, stepKills: this.stepKills,
+      drainMs: this.deadLetterDrainMs,
     };
     return this.result(calm, chaos, check, delayed, deadLetters);
   }
@@ -340,6 +344,7 @@ class CrashRun {
       failure: (message) => this.failures.push(message),
       delayedAcks: (ids, dueMs) => ids.forEach((id, i) => this.delayedAcks.set(id, dueMs[i])),
       deadLetterRestart: () => this.deadLetterRestarts++,
+      deadLetterDrained: (drainMs) => { this.deadLetterDrainMs = drainMs; },
     };
   }
 

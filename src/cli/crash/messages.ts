@@ -163,4 +163,6 @@ export type ChildToParent =
     failedCount: number }
   /** A run of the dead-letter group rejected and was started again (dead-letter-load.ts). */
   | { kind: 'dead-letter-restart'; message: string }
+  /** The dead-letter group at a clean stop: how long it took to reach the high-watermarks. */
+  | { kind: 'dead-letter-drained'; drained: boolean; drainMs: number }
   | { kind: 'fatal'; message: string };

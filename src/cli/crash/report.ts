@@ -110,7 +110,7 @@ function deadLetterRows(result: CrashTestResult): Array<[string, string]> {
       `${integer.format(dlq.acknowledgedFailing)} acknowledged failing records (unacknowledged ` +
       `found ${integer.format(dlq.unacknowledgedFound)}, lost unflushed (allowed) ` +
       `${integer.format(dlq.lostUnflushed)}); ${dlq.stepKills} process kills inside a ` +
-      `dead-letter step; group runs restarted ${dlq.restarts}`],
+      `dead-letter step; group runs restarted ${dlq.restarts}; drained in ${ms(dlq.drainMs)}`],
     ['dlq missing', String(dlq.missing)],
     ['dlq twice', String(dlq.twice)],
     ['dlq wrong', String(dlq.wrong)],
