@@ -9,7 +9,7 @@
  *                  [--producers 2] [--consumers 3] [--acks all|1]
  *                  [--seed N] [--data-dir DIR] [--json] [--verify-with consumer-group|log]
  *                  [--calm 10s] [--actors 4] [--segment-bytes N] [--value-bytes 64]
- *                  [--delayed]
+ *                  [--delayed] [--dead-letters]
  * ```
  */
 import { MambaError, invalidConfig } from '../errors.js';
@@ -34,6 +34,9 @@ export const crashTestUsage = `usage: mamba crash-test [options]
   --actors 4 --segment-bytes N --value-bytes 64
   --delayed               also send delayed messages (0-2 s) and check each is delivered
                           once per group, not before its time
+  --dead-letters          also run a group whose handler always fails for a seeded subset of
+                          the records (1 retry, then <topic>.DLQ) and check each acknowledged
+                          failing record is dead-lettered exactly once
   --json                  print the result as JSON
   -h, --help              print this help`;
 
@@ -45,6 +48,7 @@ const argOptions = {
   'calm': { type: 'string' }, 'actors': { type: 'string' },
   'segment-bytes': { type: 'string' }, 'value-bytes': { type: 'string' },
   'verify-with': { type: 'string' }, 'delayed': { type: 'boolean' },
+  'dead-letters': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
 } as const;
 
@@ -83,6 +87,7 @@ export function parseCrashTestArgs(args: readonly string[]): CrashTestOptions & 
     verifyWith: values['verify-with'] as CrashTestOptions['verifyWith'],
     dataDir: values['data-dir'],
     delayed: values.delayed,
+    deadLetters: values['dead-letters'],
     json: values.json ?? false,
     help: values.help ?? false,
   };

@@ -21,6 +21,8 @@ export {
 } from './dead-letter.js';
 export { RETRY_HEADERS } from './failure-router.js';
 export type { DeliveryServices } from './record-forwarder.js';
+/** @internal Crash tests (`mamba crash-test --dead-letters`) kill inside a forward's step. */
+export { setForwardStepHook, type ForwardStepPoint } from './record-forwarder.js';
 export type { FilterConditions, RecordFilterSpec } from './record-filter.js';
 export type { RoutingMatch, RoutingRule } from './routing-rules.js';
 export { scanPartition, type ScanContext } from './partition-scan.js';

@@ -5,7 +5,10 @@
  * group (consumer-members.ts) and then the producer worker threads, and forwards their reports
  * to the harness: acks, each with the partitions' durable offsets read after the acks arrived,
  * and consumed records. It kills actors when told to, and on `stop` drains the producers, lets
- * the consumers catch up with the final high-watermarks, and closes the broker cleanly.
+ * the consumers catch up with the final high-watermarks, and closes the broker cleanly. With
+ * `--delayed` and `--dead-letters` it also runs those workloads (delayed-load.ts,
+ * dead-letter-load.ts) on its main thread, and for the latter may be told to SIGKILL itself
+ * inside its next dead-letter step.
  *
  * The harness may SIGKILL this process at any moment: nothing here depends on running to the
  * end, and whatever it reported before it died is all the harness counts as acknowledged.
@@ -18,6 +21,8 @@ import { workerUrl } from '../../worker-url.js';
 import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import { DelayedLoad } from './delayed-load.js';
+import { DeadLetterLoad } from './dead-letter-load.js';
+import { setForwardStepHook, type ForwardStepPoint } from '../../client/index.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
   WorkerToChild,
@@ -48,12 +53,17 @@ class BrokerChild {
   private durableTimer: NodeJS.Timeout | undefined;
   readonly consumers: ConsumerMembers;
   private readonly delayed: DelayedLoad | undefined;
+  readonly deadLetters: DeadLetterLoad | undefined;
 
   constructor(private readonly broker: Broker, private readonly config: ChildConfig) {
     this.consumers = new ConsumerMembers(broker, config, send);
     if (config.delayedTopic !== undefined) {
       this.delayed = new DelayedLoad(broker, config.delayedTopic, config.runId,
         config.incarnation, config.acks, send);
+    }
+    if (config.deadLetters) {
+      this.deadLetters = new DeadLetterLoad(broker, config.topicNames, config.partitions,
+        config.groupId, config.runId, send);
     }
     broker.on('actor-ready', (event: { actorIndex: number; epoch: number; recoveryMs: number }) =>
       this.readyRecoveryMs.set(`${event.actorIndex}:${event.epoch}`, event.recoveryMs));
@@ -144,7 +154,11 @@ class BrokerChild {
     }
     await this.broker.settled();
     const highWatermarks = await this.highWatermarks();
-    const consumers = await this.consumers.stop(highWatermarks);
+    const [consumers, deadLettersDrained] = await Promise.all([
+      this.consumers.stop(highWatermarks), this.deadLetters?.stop(highWatermarks)]);
+    if (deadLettersDrained === false) {
+      send({ kind: 'fatal', message: 'the dead-letter group did not reach the high-watermarks' });
+    }
     await this.broker.close();
     send({ kind: 'stopped', highWatermarks, consumers }, () => process.exit(0));
   }
@@ -168,6 +182,13 @@ class BrokerChild {
   }
 }
 
+/** The process dies at `point` of the next dead-letter step: a crash inside the step. */
+function killAt(point: ForwardStepPoint): void {
+  setForwardStepHook((reached) => {
+    if (reached === point) process.kill(process.pid, 'SIGKILL');
+  });
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as ChildConfig;
   const startedMs = performance.now();
@@ -188,15 +209,21 @@ async function main(): Promise<void> {
   const committedOffsets = highWatermarks.map((_, slot) =>
     committedOffset(broker, config, slot) ?? -1);
   process.on('message', (message: ParentToChild) => {
+    if (message.kind === 'kill-in-dead-letter-step') {
+      killAt(message.point);
+      return;
+    }
     const work = message.kind === 'crash' ? child.crash(message.mode, message.pick) : child.stop();
     work.catch((error: unknown) => send({ kind: 'fatal', message: String(error) }));
   });
   // After a power cut the group's committed offsets may lie past the recovered log ends. A
   // member that looks before the producers write again resets to the log start (a redelivery);
   // one that looks after new records filled those offsets would pass over them. So then the
-  // members join first; otherwise members and producers start side by side.
-  const joined = child.consumers.start();
-  if (committedOffsets.some((committed, slot) => committed > highWatermarks[slot])) await joined;
+  // members join first; otherwise members and producers start side by side. The dead-letter
+  // group (whose commits this does not read) always joins first.
+  const joined = Promise.all([child.consumers.start(), child.deadLetters?.start()]);
+  if (config.deadLetters ||
+    committedOffsets.some((committed, slot) => committed > highWatermarks[slot])) await joined;
   await Promise.all([joined, child.startProducers()]);
   send({ kind: 'ready', openMs, highWatermarks, committedOffsets });
 }

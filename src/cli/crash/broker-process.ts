@@ -12,6 +12,7 @@ import type {
   RestartReport,
 } from './messages.js';
 import type { ActorKillMode } from './options.js';
+import type { ForwardStepPoint } from '../../client/index.js';
 
 export interface BrokerProcessHandlers {
   acks(report: AckReport, durableOffsets: number[]): void;
@@ -19,6 +20,8 @@ export interface BrokerProcessHandlers {
   restart(report: RestartReport): void;
   consumed(report: ConsumedReport): void;
   delayedAcks(ids: number[], dueMs: number[]): void;
+  deadLetterRestart(message: string): void;
+  deadLetterDrained(drainMs: number): void;
   /** Something that must not happen: an actor given up, a producer or the process failing. */
   failure(message: string): void;
 }
@@ -115,6 +118,21 @@ export class BrokerProcess {
   }
 
   /**
+   * `--dead-letters`: the process SIGKILLs itself at `point` of its next dead-letter step; if
+   * no step reaches it within `waitMs`, a plain SIGKILL. Resolves true when it died in the step.
+   */
+  async killInDeadLetterStep(point: ForwardStepPoint, waitMs: number): Promise<boolean> {
+    this.expectingExit = true;
+    this.post({ kind: 'kill-in-dead-letter-step', point });
+    let timer: NodeJS.Timeout | undefined;
+    const inStep = await Promise.race([this.exited.then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), waitMs); })]);
+    clearTimeout(timer);
+    if (!inStep) await this.kill();
+    return inStep;
+  }
+
+  /**
    * Stops the producers, drains and closes the consumers, closes the broker cleanly; resolves
    * with the high-watermarks and the consumers' drain (undefined if the process died first).
    */
@@ -139,6 +157,8 @@ export class BrokerProcess {
       case 'restart': this.handlers.restart(message); break;
       case 'consumed': this.handlers.consumed(message); break;
       case 'delayed-acks': this.handlers.delayedAcks(message.ids, message.dueMs); break;
+      case 'dead-letter-restart': this.handlers.deadLetterRestart(message.message); break;
+      case 'dead-letter-drained': this.handlers.deadLetterDrained(message.drainMs); break;
       case 'crashed': this.crashWaiter?.(message.actorIndex); break;
       case 'actor-failed':
         this.handlers.failure(`actor ${message.actorIndex} given up: ${message.reason}`);

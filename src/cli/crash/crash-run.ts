@@ -32,6 +32,7 @@ import { quantiles, type Quantiles } from './quantiles.js';
 import type { RecordSource, WorkloadLayout } from './record-source.js';
 import { damageUnflushedTail, type TailDamage } from './torn-tail.js';
 import { checkDelayed, type DelayedCheck } from './delayed-check.js';
+import { checkDeadLetters, type DeadLetterCheck } from './dead-letter-check.js';
 
 export type CrashTestPhase = 'calm' | 'chaos' | 'check';
 
@@ -106,7 +107,18 @@ export interface CrashTestResult {
   failures: string[];
   /** `--delayed`: the delayed messages' check; undefined without it. */
   delayed: DelayedCheck | undefined;
+  /** `--dead-letters`: the dead letters' check; undefined without it. */
+  deadLetters: DeadLetterResult | undefined;
   violationCount: number;
+}
+
+export interface DeadLetterResult extends DeadLetterCheck {
+  /** Runs of the dead-letter group that rejected and were started again (allowed). */
+  restarts: number;
+  /** Broker process kills made inside a dead-letter step (after its mark or its append). */
+  stepKills: number;
+  /** How long the group took, at the last clean stop, to reach the high-watermarks. */
+  drainMs: number;
 }
 
 export interface LiveConsumersResult extends ConsumptionCheck {
@@ -119,6 +131,8 @@ export interface LiveConsumersResult extends ConsumptionCheck {
 }
 
 const progressIntervalMs = 250;
+/** How long a kill aimed at a dead-letter step waits for one before it kills anyway. */
+const deadLetterStepWaitMs = 2_000;
 
 /** Runs the crash test; resolves with the result (see `violationCount`), rejects on bad options. */
 export async function runCrashTest(options: CrashTestOptions = {},
@@ -159,6 +173,10 @@ class CrashRun {
   private readonly delayedTopic: string | undefined;
   /** Acknowledged delayed messages: id → due time. */
   private readonly delayedAcks = new Map<number, number>();
+  private deadLetterRestarts = 0;
+  /** Process kills that landed inside a dead-letter step. */
+  private stepKills = 0;
+  private deadLetterDrainMs = 0;
 
   constructor(private readonly config: CrashTestConfig, private readonly dataDir: string,
     private readonly hooks: CrashTestHooks) {
@@ -193,7 +211,12 @@ class CrashRun {
     }
     const delayed = this.delayedTopic === undefined ? undefined
       : await checkDelayed(this.dataDir, this.delayedTopic, this.runId, this.delayedAcks);
-    return this.result(calm, chaos, check, delayed);
+    const deadLetters = !this.config.deadLetters ? undefined : {
+      ...await checkDeadLetters(this.dataDir, this.ledger, this.layout(), this.runId),
+      restarts: this.deadLetterRestarts, stepKills: this.stepKills,
+      drainMs: this.deadLetterDrainMs,
+    };
+    return this.result(calm, chaos, check, delayed, deadLetters);
   }
 
   private layout(): WorkloadLayout {
@@ -254,7 +277,14 @@ class CrashRun {
       return broker;
     }
     const killedAtMs = performance.now();
-    await broker.kill();
+    if (mode === 'process' && this.config.deadLetters) {
+      // Half of these kills land inside a dead-letter step: after its mark, or after its append.
+      const point = step.pick < 0.25 ? 'marked' : step.pick < 0.5 ? 'appended' : undefined;
+      if (point === undefined) await broker.kill();
+      else if (await broker.killInDeadLetterStep(point, deadLetterStepWaitMs)) this.stepKills++;
+    } else {
+      await broker.kill();
+    }
     this.kills[mode]++;
     if (mode === 'torn') this.cutPower(step);
     const next = await this.startBroker();
@@ -290,6 +320,7 @@ class CrashRun {
       recordsPerRound: this.config.recordsPerRound, consumers: this.config.consumers,
       consumerIdBase: this.incarnation * this.config.consumers, groupId: this.groupId,
       delayedTopic: this.delayedTopic, incarnation: this.incarnation,
+      deadLetters: this.config.deadLetters,
     };
     const broker = await BrokerProcess.start(childConfig, this.handlers());
     broker.openHighWatermarks.forEach((highWatermark, slot) => this.consumption.addStaleCommit(
@@ -312,6 +343,8 @@ class CrashRun {
       }),
       failure: (message) => this.failures.push(message),
       delayedAcks: (ids, dueMs) => ids.forEach((id, i) => this.delayedAcks.set(id, dueMs[i])),
+      deadLetterRestart: () => this.deadLetterRestarts++,
+      deadLetterDrained: (drainMs) => { this.deadLetterDrainMs = drainMs; },
     };
   }
 
@@ -346,7 +379,8 @@ class CrashRun {
 
   private result(calm: { ackedCount: number; elapsedMs: number },
     chaos: { ackedCount: number; elapsedMs: number }, check: CheckResult,
-    delayed: DelayedCheck | undefined): CrashTestResult {
+    delayed: DelayedCheck | undefined, deadLetters: DeadLetterResult | undefined):
+    CrashTestResult {
     const calmRate = calm.elapsedMs > 0 ? (calm.ackedCount * 1000) / calm.elapsedMs : 0;
     const chaosRate = (chaos.ackedCount * 1000) / chaos.elapsedMs;
     if (this.ledger.duplicateAckCount > 0) {
@@ -354,7 +388,8 @@ class CrashRun {
     }
     const consumers = this.consumersResult();
     const violationCount = check.violationCount + consumers.violationCount +
-      this.failures.length + (delayed?.violationCount ?? 0);
+      this.failures.length + (delayed?.violationCount ?? 0) +
+      (deadLetters?.violationCount ?? 0);
     const dataDirKept = this.config.dataDir !== undefined || violationCount > 0;
     if (!dataDirKept) fs.rmSync(this.dataDir, { recursive: true, force: true });
     return {
@@ -381,7 +416,7 @@ class CrashRun {
         bytesDamaged: this.damages.reduce((sum, d) => sum + d.bytePositionEnd - d.bytePosition, 0),
         list: this.damages,
       },
-      check, consumers, failures: this.failures, delayed, violationCount,
+      check, consumers, failures: this.failures, delayed, deadLetters, violationCount,
     };
   }
 

@@ -106,13 +106,14 @@ async function waitDrained(broker: Broker): Promise<void> {
   }
 }
 
-/** One fresh group reads the topic from the beginning up to its high-watermarks. */
-async function readGroup(broker: Broker, topic: string,
-  visit: (batch: ConsumedBatch) => void): Promise<void> {
+/** One fresh group reads the topic from the beginning up to its high-watermarks (no repeats). */
+export async function readGroup(broker: Broker, topic: string,
+  visit: (batch: ConsumedBatch) => void, groupId = `crash-delayed-${randomUUID()}`):
+  Promise<void> {
   const description = await broker.describeTopic(topic);
   const ends = description.partitions.map((p) => p.highWatermark);
   const next = description.partitions.map((p) => p.logStartOffset);
-  const member = broker.consumer({ groupId: `crash-delayed-${randomUUID()}`, fromBeginning: true });
+  const member = broker.consumer({ groupId, fromBeginning: true });
   await member.subscribe(topic);
   const run = member.run({
     eachBatch: async (batch) => {

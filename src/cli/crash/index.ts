@@ -2,7 +2,7 @@
 export { runCrashTest } from './crash-run.js';
 export type {
   CrashTestHooks, CrashTestPhase, CrashTestProgress, CrashTestResult, LiveConsumersResult,
-  RestartRecord,
+  RestartRecord, DeadLetterResult,
 } from './crash-run.js';
 export type { CheckResult, PartitionVerdict, ViolationKind } from './checker.js';
 export { VIOLATION_KINDS } from './checker.js';
@@ -23,3 +23,4 @@ export {
 } from './messages.js';
 export { startProgressDisplay } from './progress-display.js';
 export type { DelayedCheck } from './delayed-check.js';
+export type { DeadLetterCheck } from './dead-letter-check.js';

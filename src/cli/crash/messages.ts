@@ -10,6 +10,7 @@
 import type { ConsumerHandle } from '../../client/index.js';
 import type { ProducerHandle } from '../../client/index.js';
 import type { ActorKillMode } from './options.js';
+import type { ForwardStepPoint } from '../../client/index.js';
 
 /** Where a broker process runs its workload: fixed for one process. */
 export interface ChildConfig {
@@ -35,6 +36,8 @@ export interface ChildConfig {
   delayedTopic: string | undefined;
   /** Numbers this process's delayed-message ids (`incarnation × 2^24 + sequence`). */
   incarnation: number;
+  /** `--dead-letters`: run the dead-letter group (dead-letter-load.ts). */
+  deadLetters: boolean;
 }
 
 export interface ProducerWorkerData {
@@ -126,6 +129,8 @@ export interface ConsumerStopReport {
 
 export type ParentToChild =
   | { kind: 'crash'; mode: ActorKillMode; pick: number }
+  /** `--dead-letters`: SIGKILL this process at `point` of its next dead-letter step. */
+  | { kind: 'kill-in-dead-letter-step'; point: ForwardStepPoint }
   | { kind: 'stop' };
 
 export interface RestartReport {
@@ -156,4 +161,8 @@ export type ChildToParent =
   /** Acknowledged delayed messages: their ids and due times (epoch ms). */
   | { kind: 'delayed-acks'; ids: number[]; dueMs: number[]; sentCount: number;
     failedCount: number }
+  /** A run of the dead-letter group rejected and was started again (dead-letter-load.ts). */
+  | { kind: 'dead-letter-restart'; message: string }
+  /** The dead-letter group at a clean stop: how long it took to reach the high-watermarks. */
+  | { kind: 'dead-letter-drained'; drained: boolean; drainMs: number }
   | { kind: 'fatal'; message: string };

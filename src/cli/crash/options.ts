@@ -62,6 +62,12 @@ export interface CrashTestOptions {
    * delivered, once per group, not before its time (delayed-check.ts). Default false.
    */
   delayed?: boolean;
+  /**
+   * Also run a consumer group whose handler always fails for a seed-chosen subset of the
+   * records, with one retry and a dead-letter topic, and check that each acknowledged failing
+   * record is dead-lettered exactly once (dead-letter-check.ts). Default false.
+   */
+  deadLetters?: boolean;
 }
 
 /** Each option with the `mamba crash-test` flag that sets it (for messages on the CLI). */
@@ -71,6 +77,7 @@ export const CRASH_TEST_FLAGS: OptionNames<CrashTestOptions> = {
   verifyWith: '--verify-with', acks: '--acks', seed: '--seed', dataDir: '--data-dir',
   calmMs: '--calm', actors: '--actors', segmentBytes: '--segment-bytes',
   valueBytes: '--value-bytes', recordsPerRound: 'recordsPerRound', delayed: '--delayed',
+  deadLetters: '--dead-letters',
 };
 
 /**
@@ -108,6 +115,7 @@ export interface CrashTestConfig {
   valueBytes: number;
   recordsPerRound: number;
   delayed: boolean;
+  deadLetters: boolean;
 }
 
 /** Value header (20 bytes) plus checksum (4): see record-value.ts. */
@@ -170,14 +178,15 @@ export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTe
       valueSizeBytesMax),
     recordsPerRound: integer('options.recordsPerRound', options.recordsPerRound, 64, 1,
       recordsPerRoundMax),
-    delayed: resolveDelayed(options.delayed),
+    delayed: resolveFlag('options.delayed', options.delayed),
+    deadLetters: resolveFlag('options.deadLetters', options.deadLetters),
   };
 }
 
-function resolveDelayed(delayed: unknown): boolean {
-  if (delayed === undefined) return false;
-  if (typeof delayed !== 'boolean') throw invalidConfig('options.delayed', delayed, 'a boolean');
-  return delayed;
+function resolveFlag(name: string, flag: unknown): boolean {
+  if (flag === undefined) return false;
+  if (typeof flag !== 'boolean') throw invalidConfig(name, flag, 'a boolean');
+  return flag;
 }
 
 function randomSeed(): number {

@@ -59,6 +59,7 @@ export function formatTable(result: CrashTestResult): string {
     ...CONSUMPTION_VIOLATIONS.map((kind): [string, string] =>
       [`live ${kind}`, String(consumers[kind])]),
     ...delayedRows(result),
+    ...deadLetterRows(result),
     ['reader', check.source],
     ...VIOLATION_KINDS.map((kind): [string, string] => [kind, String(check.totals[kind])]),
     ['verdict', result.violationCount === 0
@@ -76,7 +77,7 @@ export function formatTable(result: CrashTestResult): string {
     }
   }
   for (const line of [...check.examples, ...consumers.examples, ...result.failures,
-    ...(result.delayed?.examples ?? [])]) {
+    ...(result.delayed?.examples ?? []), ...(result.deadLetters?.examples ?? [])]) {
     lines.push(`  ! ${line}`);
   }
   if (result.dataDirKept) lines.push(`data directory: ${result.dataDir}`);
@@ -97,6 +98,24 @@ function delayedRows(result: CrashTestResult): Array<[string, string]> {
     ['delayed twice', String(delayed.duplicated)],
     ['delayed early', String(delayed.early)],
     ['delayed other', String(delayed.unexpected)],
+  ];
+}
+
+/** `--dead-letters`: each acknowledged failing record dead-lettered exactly once. */
+function deadLetterRows(result: CrashTestResult): Array<[string, string]> {
+  const dlq = result.deadLetters;
+  if (dlq === undefined) return [];
+  return [
+    ['dead letters', `${integer.format(dlq.letters)} letters for ` +
+      `${integer.format(dlq.acknowledgedFailing)} acknowledged failing records (unacknowledged ` +
+      `found ${integer.format(dlq.unacknowledgedFound)}, lost unflushed (allowed) ` +
+      `${integer.format(dlq.lostUnflushed)}); ${dlq.stepKills} process kills inside a ` +
+      `dead-letter step; group runs restarted ${dlq.restarts}; drained in ${ms(dlq.drainMs)}`],
+    ['dlq missing', String(dlq.missing)],
+    ['dlq twice', String(dlq.twice)],
+    ['dlq wrong', String(dlq.wrong)],
+    ['dlq misplaced', String(dlq.misplaced)],
+    ['dlq other', String(dlq.unexpected)],
   ];
 }
 
