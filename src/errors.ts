@@ -210,3 +210,16 @@ export function fromIoError(error: unknown, what: string): MambaError {
   }
   return new MambaError('IO_ERROR', `${what} failed: ${message}`, { cause: error });
 }
+
+/**
+ * A consumer's handler that kept failing on one record: `HANDLER_FAILED` with the handler's own
+ * error as `cause` (embedded consumers, handler pools and `Broker.connect()` consumers alike).
+ */
+export function handlerFailed(topic: string, partition: number, offset: number,
+  attempts: number, cause: unknown): MambaError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new MambaError('HANDLER_FAILED',
+    `handler failed on ${topic}/${partition} at offset ${offset} after ${attempts} ` +
+    `attempt${attempts === 1 ? '' : 's'}: ${message}`,
+    { cause, detail: { topic, partition, offset, attempts } });
+}

@@ -33,7 +33,7 @@
 import { EventEmitter } from 'node:events';
 import { timestampScanBytes } from '../constants.js';
 import { ControlBlock, SharedHistogram } from '../shm/index.js';
-import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
+import { MambaError, closed, handlerFailed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader } from '../segments/index.js';
 import { TopicDirectory, type TopicLocation } from '../shm/index.js';
 import { GroupMember, type GroupClient, type RevocationReason } from './groups/index.js';
@@ -1133,21 +1133,12 @@ function checkPartition(location: TopicLocation, partition: unknown): void {
 }
 
 /** The one rule for offsets given to `seek` and `commit`: a non-negative safe integer. */
-function checkOffset(offset: unknown): asserts offset is number {
+export function checkOffset(offset: unknown): asserts offset is number {
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
     throw new MambaError('INVALID_OFFSET',
       `offset ${String(offset)} is not an offset: a non-negative integer is`,
       { detail: { offset: String(offset) } });
   }
-}
-
-function handlerFailed(topic: string, partition: number, offset: number, attempts: number,
-  cause: unknown): MambaError {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return new MambaError('HANDLER_FAILED',
-    `handler failed on ${topic}/${partition} at offset ${offset} after ${attempts} ` +
-    `attempt${attempts === 1 ? '' : 's'}: ${message}`,
-    { cause, detail: { topic, partition, offset, attempts } });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

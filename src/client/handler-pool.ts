@@ -20,7 +20,7 @@ import {
   handlerQueuedBatchesPerPartitionMax, handlerRetryBackoffMsMax, handlerRetryBackoffMsMin,
   handlerTaskBytesMax,
 } from '../constants.js';
-import { MambaError, closed, fromWire, invalidConfig } from '../errors.js';
+import { MambaError, closed, fromWire, handlerFailed, invalidConfig } from '../errors.js';
 import type { WireError } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
 import { workerLaunchOptions } from '../worker-exec-argv.js';
@@ -183,7 +183,8 @@ export class HandlerPool {
       if (result.ok) continue;
       attempt = result.processedCount > 0 ? 1 : attempt + 1;
       if (attempt >= this.options.maxAttempts) {
-        lane.failure = handlerFailed(topic, partition, records[next].offset, attempt, result.error);
+        lane.failure = poolHandlerFailed(topic, partition, records[next].offset, attempt,
+          result.error);
         throw lane.failure;
       }
       await this.sleep(this.backoffMs(attempt));
@@ -216,13 +217,11 @@ function crashed(error: unknown): HandlerTaskResult {
     error: { code: 'INTERNAL', message: `handler worker failed: ${e.message}`, retriable: true } };
 }
 
-function handlerFailed(topic: string, partition: number, offset: number, attempts: number,
+function poolHandlerFailed(topic: string, partition: number, offset: number, attempts: number,
   wire: WireError): MambaError {
   const cause = fromWire(wire);
   if (MambaError.is(cause, 'INVALID_HANDLER')) return cause;
-  return new MambaError('HANDLER_FAILED',
-    `handler failed on ${topic}/${partition} at offset ${offset} after ${attempts} attempts: `
-    + cause.message, { cause, detail: { topic, partition, offset, attempts } });
+  return handlerFailed(topic, partition, offset, attempts, cause);
 }
 
 function fillOptions(options: HandlerPoolOptions): FilledOptions {

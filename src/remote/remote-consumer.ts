@@ -11,11 +11,11 @@
  * Handler pools (`run({ handler })`) are for the embedded broker and refused here.
  */
 import { EventEmitter } from 'node:events';
-import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
+import { MambaError, closed, handlerFailed, invalidConfig, unknownTopic } from '../errors.js';
 import type { OffsetEntry, TopicPartition } from '../coordinator/index.js';
 import {
-  backoffDelayMs, decodeChunk, resolveConsumerOptions, resolveRunOptions, type BackoffPolicy,
-  type ConsumedBatch,
+  backoffDelayMs, checkOffset, decodeChunk, resolveConsumerOptions, resolveRunOptions,
+  type BackoffPolicy, type ConsumedBatch,
   type ConsumedMessage, type ConsumerConfig, type ConsumerEventMap, type ConsumerOptions,
   type DecodedChunk, type PartitionLag, type PauseEntry, type RunOptions, type SeekTarget,
 } from '../client/index.js';
@@ -650,19 +650,4 @@ function checkPartition(topic: TopicMetadata, partition: unknown): void {
   }
 }
 
-function checkOffset(offset: unknown): asserts offset is number {
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-    throw new MambaError('INVALID_OFFSET',
-      `offset ${String(offset)} is not an offset: a non-negative integer is`,
-      { detail: { offset: String(offset) } });
-  }
-}
 
-function handlerFailed(topic: string, partition: number, offset: number, attempts: number,
-  cause: unknown): MambaError {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return new MambaError('HANDLER_FAILED',
-    `handler failed on ${topic}/${partition} at offset ${offset} after ${attempts} ` +
-    `attempt${attempts === 1 ? '' : 's'}: ${message}`,
-    { cause, detail: { topic, partition, offset, attempts } });
-}
