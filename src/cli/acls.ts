@@ -15,9 +15,11 @@ import {
 import { parseCommandLine } from './command-line.js';
 
 const usage = `usage: mamba acls add|remove (--allow-principal P | --deny-principal P)
-                 --operation Read[,Write,…] (--topic T | --group G | --cluster)
-                 [--resource-pattern-type literal|prefixed] [--host ADDRESS] [--data-dir ./data]
-       mamba acls list [--principal P] [--topic T | --group G | --cluster] [--data-dir ./data]
+                 --operation Read[,Write,…] (--topic T | --group G | --cluster
+                 | --transactional-id T) [--resource-pattern-type literal|prefixed]
+                 [--host ADDRESS] [--data-dir ./data]
+       mamba acls list [--principal P] [--topic T | --group G | --cluster
+                 | --transactional-id T] [--data-dir ./data]
   operations: ${ACL_OPERATIONS.join(', ')}; principals as User:alice (User:* for everyone);
   a literal name * is every resource of its type.`;
 
@@ -30,6 +32,7 @@ const flags = {
   topic: { type: 'string' },
   group: { type: 'string' },
   cluster: { type: 'boolean' },
+  'transactional-id': { type: 'string' },
   'resource-pattern-type': { type: 'string' },
   host: { type: 'string' },
 } as const;
@@ -103,9 +106,12 @@ function resourceOf(values: Values, required: boolean):
     values.group !== undefined && { resourceType: 'group' as const, resourceName: values.group },
     values.cluster === true &&
       { resourceType: 'cluster' as const, resourceName: CLUSTER_RESOURCE_NAME },
+    values['transactional-id'] !== undefined &&
+      { resourceType: 'transactionalId' as const, resourceName: values['transactional-id'] },
   ].filter((r) => r !== false);
   if (given.length > 1 || (required && given.length === 0)) {
-    throw new MambaError('INVALID_CONFIG', `give one of --topic, --group and --cluster\n${usage}`);
+    throw new MambaError('INVALID_CONFIG', 'give one of --topic, --group, --cluster and ' +
+      `--transactional-id\n${usage}`);
   }
   return given[0];
 }

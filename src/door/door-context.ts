@@ -25,6 +25,7 @@ import { AuthFailures } from './auth-failures.js';
 import type { SaslSession } from './sasl-session.js';
 import { PartitionReaders } from './partition-readers.js';
 import { TopicCache } from './topic-cache.js';
+import { TxnPartitions } from './txn-partitions.js';
 
 /** The one node of this single-host cluster. */
 export const NODE_ID = 0;
@@ -54,6 +55,8 @@ export class DoorContext {
   /** The ACLs; undefined when no listener authenticates (then everything is allowed). */
   readonly acls: AclStore | undefined;
   readonly authFailures = new AuthFailures();
+  /** The partitions transactional producers added through this door (Produce checks them). */
+  readonly txnPartitions = new TxnPartitions();
   /** The connection's own part; undefined on the shared context. */
   readonly scope: ConnectionScope | undefined;
   private readonly advertisedBy = new Map<SecurityProtocol, { host: string; port: number }>();
@@ -128,6 +131,10 @@ export class DoorContext {
 
   allowsGroup(operation: AclOperation, group: string): boolean {
     return this.allows(operation, { type: 'group', name: group });
+  }
+
+  allowsTransactionalId(operation: AclOperation, transactionalId: string): boolean {
+    return this.allows(operation, { type: 'transactionalId', name: transactionalId });
   }
 
   allowsCluster(operation: AclOperation): boolean {

@@ -38,18 +38,73 @@ export interface DoorWorkerData {
   dataDir: string;
 }
 
+/** A producer id and epoch, as the transaction coordinator hands them out. */
+export interface ProducerIdentity {
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** The transactional producer a transaction call is made for. */
+export interface TxnProducer extends ProducerIdentity {
+  transactionalId: string;
+}
+
+export interface TxnPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TxnOffset extends TxnPartition {
+  offset: number;
+  metadata?: string | null;
+}
+
+export interface TxnMember {
+  memberId: string;
+  generationId: number;
+  groupInstanceId?: string | null;
+}
+
+/**
+ * What the door learns of a transaction (DescribeTransactions, and the Produce check that a
+ * partition was added): the coordinator's `describe`, or undefined for an unknown id.
+ */
+export interface TxnDescription extends ProducerIdentity {
+  transactionalId: string;
+  state: string;
+  timeoutMs: number;
+  /** When the open transaction started (ms since the epoch), -1 when none is open. */
+  startTimeMs: number;
+  partitions: TxnPartition[];
+}
+
 /** Calls the worker makes on the broker. */
 export type BrokerCall =
   | { kind: 'topics' }
   | { kind: 'create-topic'; name: string; options: TopicOptions }
   | { kind: 'delete-topic'; name: string }
-  | { kind: 'group'; request: ClassicRequest };
+  | { kind: 'group'; request: ClassicRequest }
+  // The transaction calls map 1:1 to the TransactionCoordinator's methods (TXN-DESIGN.md).
+  | { kind: 'txn-init'; transactionalId: string; transactionTimeoutMs: number;
+    current?: ProducerIdentity }
+  | { kind: 'txn-add-partitions'; producer: TxnProducer; partitions: TxnPartition[] }
+  | { kind: 'txn-add-offsets'; producer: TxnProducer; groupId: string }
+  | { kind: 'txn-offset-commit'; producer: TxnProducer; groupId: string; offsets: TxnOffset[];
+    member?: TxnMember }
+  | { kind: 'txn-end'; producer: TxnProducer; commit: boolean }
+  | { kind: 'txn-describe'; transactionalIds: string[] };
 
 export interface BrokerCallResults {
   'topics': TopicInfo[];
   'create-topic': null;
   'delete-topic': null;
   'group': ClassicReplies[ClassicRequest['type']];
+  'txn-init': ProducerIdentity;
+  'txn-add-partitions': null;
+  'txn-add-offsets': null;
+  'txn-offset-commit': null;
+  'txn-end': null;
+  'txn-describe': Array<TxnDescription | undefined>;
 }
 
 /** Worker → main thread. */

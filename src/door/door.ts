@@ -3,13 +3,15 @@
  * network actor beside the partition actors), so sockets, framing and request handling never
  * run on the embedding application's event loop. This side answers the worker's rare admin
  * calls (topics, create, delete) and its consumer-group requests from the broker (whose group
- * registry is the one embedded consumers use), and stops the worker on `close()`.
+ * registry is the one embedded consumers use) and its transaction calls from the broker's
+ * transaction coordinator, and stops the worker on `close()`.
  */
 import { Worker } from 'node:worker_threads';
 import { MambaError, fromWire, toWire } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
 import type {
-  BoundListener, BrokerCall, DoorCommand, DoorConfig, DoorEvent, DoorWorkerData, TopicInfo,
+  BoundListener, BrokerCall, DoorCommand, DoorConfig, DoorEvent, DoorWorkerData, ProducerIdentity,
+  TopicInfo, TxnDescription, TxnMember, TxnOffset, TxnPartition, TxnProducer,
 } from './door-protocol.js';
 import type { ClassicRequest } from '../coordinator/index.js';
 import type { TopicOptions } from '../options.js';
@@ -24,6 +26,30 @@ export interface DoorBackend {
   deleteTopic(name: string): Promise<void>;
   /** Serves a consumer-group request (JoinGroup, OffsetCommit, …) from the group registry. */
   classicGroups(request: ClassicRequest): Promise<unknown>;
+  /**
+   * The transaction coordinator (TXN-DESIGN.md's `TransactionCoordinator`); without one the
+   * transaction calls fail with COORDINATOR_NOT_AVAILABLE.
+   */
+  transactions?: DoorTransactions;
+}
+
+/**
+ * What the door calls on the broker's transaction coordinator: its methods as TXN-DESIGN.md
+ * names them, and `describe` in the door's shape. Errors are MambaErrors whose code is the
+ * Kafka error name (INVALID_TXN_STATE, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS, …).
+ */
+export interface DoorTransactions {
+  initProducerId(transactionalId: string, transactionTimeoutMs: number,
+    current?: ProducerIdentity): Promise<ProducerIdentity>;
+  addPartitions(transactionalId: string, producerId: number, producerEpoch: number,
+    partitions: TxnPartition[]): Promise<void>;
+  addOffsets(transactionalId: string, producerId: number, producerEpoch: number,
+    groupId: string): Promise<void>;
+  txnOffsetCommit(transactionalId: string, producerId: number, producerEpoch: number,
+    groupId: string, offsets: TxnOffset[], member?: TxnMember): Promise<void>;
+  endTxn(transactionalId: string, producerId: number, producerEpoch: number,
+    commit: boolean): Promise<void>;
+  describe(transactionalId: string): Promise<TxnDescription | undefined>;
 }
 
 /** How long `close()` lets in-flight requests finish before connections are cut. */
@@ -112,10 +138,42 @@ async function answer(worker: Worker, backend: DoorBackend, id: number,
       case 'create-topic': await backend.createTopic(call.name, call.options); break;
       case 'delete-topic': await backend.deleteTopic(call.name); break;
       case 'group': value = await backend.classicGroups(call.request); break;
+      default:
+        if (backend.transactions === undefined) {
+          throw new MambaError('KAFKA_ERROR', 'this broker has no transaction coordinator', {
+            retriable: true, detail: { kafkaName: 'COORDINATOR_NOT_AVAILABLE' },
+          });
+        }
+        value = await answerTxn(backend.transactions, call);
     }
     reply = { kind: 'reply', id, ok: true, value };
   } catch (error) {
     reply = { kind: 'reply', id, ok: false, error: toWire(error) };
   }
   worker.postMessage(reply);
+}
+
+type TxnCall = Extract<BrokerCall, { kind: `txn-${string}` }>;
+
+/** A transaction call's producer as the coordinator's first three arguments. */
+function who(producer: TxnProducer): [string, number, number] {
+  return [producer.transactionalId, producer.producerId, producer.producerEpoch];
+}
+
+async function answerTxn(txn: DoorTransactions, call: TxnCall): Promise<unknown> {
+  switch (call.kind) {
+    case 'txn-init':
+      return txn.initProducerId(call.transactionalId, call.transactionTimeoutMs, call.current);
+    case 'txn-add-partitions':
+      return txn.addPartitions(...who(call.producer), call.partitions).then(() => null);
+    case 'txn-add-offsets':
+      return txn.addOffsets(...who(call.producer), call.groupId).then(() => null);
+    case 'txn-offset-commit':
+      return txn.txnOffsetCommit(...who(call.producer), call.groupId, call.offsets, call.member)
+        .then(() => null);
+    case 'txn-end':
+      return txn.endTxn(...who(call.producer), call.commit).then(() => null);
+    case 'txn-describe':
+      return Promise.all(call.transactionalIds.map((id) => txn.describe(id)));
+  }
 }

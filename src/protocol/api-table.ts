@@ -19,6 +19,8 @@ export const ApiKey = {
   DESCRIBE_GROUPS: 15, LIST_GROUPS: 16, API_VERSIONS: 18, CREATE_TOPICS: 19,
   DELETE_TOPICS: 20, INIT_PRODUCER_ID: 22, DESCRIBE_CONFIGS: 32, DELETE_GROUPS: 42,
   SASL_HANDSHAKE: 17, SASL_AUTHENTICATE: 36, DESCRIBE_ACLS: 29, CREATE_ACLS: 30, DELETE_ACLS: 31,
+  ADD_PARTITIONS_TO_TXN: 24, ADD_OFFSETS_TO_TXN: 25, END_TXN: 26, TXN_OFFSET_COMMIT: 28,
+  DESCRIBE_TRANSACTIONS: 65, LIST_TRANSACTIONS: 66,
 } as const;
 
 const pairs: Array<[MessageSchema, MessageSchema]> = [
@@ -46,6 +48,12 @@ const pairs: Array<[MessageSchema, MessageSchema]> = [
   [m.DescribeAclsRequestSchema, m.DescribeAclsResponseSchema],
   [m.CreateAclsRequestSchema, m.CreateAclsResponseSchema],
   [m.DeleteAclsRequestSchema, m.DeleteAclsResponseSchema],
+  [m.AddPartitionsToTxnRequestSchema, m.AddPartitionsToTxnResponseSchema],
+  [m.AddOffsetsToTxnRequestSchema, m.AddOffsetsToTxnResponseSchema],
+  [m.EndTxnRequestSchema, m.EndTxnResponseSchema],
+  [m.TxnOffsetCommitRequestSchema, m.TxnOffsetCommitResponseSchema],
+  [m.DescribeTransactionsRequestSchema, m.DescribeTransactionsResponseSchema],
+  [m.ListTransactionsRequestSchema, m.ListTransactionsResponseSchema],
 ];
 
 const byKey = new Map<number, ApiSchemas>(pairs.map(([request, response]) => [request.apiKey, {

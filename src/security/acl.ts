@@ -15,14 +15,16 @@
  */
 import { invalidConfig } from '../errors.js';
 
-export type ResourceType = 'topic' | 'group' | 'cluster';
+export type ResourceType = 'topic' | 'group' | 'cluster' | 'transactionalId';
 export type PatternType = 'literal' | 'prefixed';
 export type AclOperation =
   | 'All' | 'Read' | 'Write' | 'Create' | 'Delete' | 'Alter' | 'Describe' | 'ClusterAction'
   | 'DescribeConfigs' | 'AlterConfigs' | 'IdempotentWrite';
 export type Permission = 'allow' | 'deny';
 
-export const RESOURCE_TYPES: readonly ResourceType[] = ['topic', 'group', 'cluster'];
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  'topic', 'group', 'cluster', 'transactionalId',
+];
 export const PATTERN_TYPES: readonly PatternType[] = ['literal', 'prefixed'];
 export const ACL_OPERATIONS: readonly AclOperation[] = [
   'All', 'Read', 'Write', 'Create', 'Delete', 'Alter', 'Describe', 'ClusterAction',

@@ -16,6 +16,8 @@ const folders: Record<string, number> = {
   fetch: ApiKey.FETCH, listOffsets: ApiKey.LIST_OFFSETS, createTopics: ApiKey.CREATE_TOPICS,
   deleteTopics: ApiKey.DELETE_TOPICS, describeConfigs: ApiKey.DESCRIBE_CONFIGS,
   initProducerId: ApiKey.INIT_PRODUCER_ID, findCoordinator: ApiKey.FIND_COORDINATOR,
+  addPartitionsToTxn: ApiKey.ADD_PARTITIONS_TO_TXN, addOffsetsToTxn: ApiKey.ADD_OFFSETS_TO_TXN,
+  endTxn: ApiKey.END_TXN, txnOffsetCommit: ApiKey.TXN_OFFSET_COMMIT,
 };
 
 function load(file: string): Uint8Array {

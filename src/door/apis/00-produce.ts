@@ -6,11 +6,18 @@
  * producer's sequence (the same producer table embedded producers use, rebuilt from the log
  * after a restart). acks 0 / 1 / -1 are Mamba's 0 / 1 / 'all'; acks 0 gets no response.
  * A topic the principal may not Write answers TOPIC_AUTHORIZATION_FAILED for each partition.
+ *
+ * Transactional batches (the transactional attribute bit): the request must name a
+ * transactional id the principal may Write, else every partition answers
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED (Kafka's rule); and each partition must have been added
+ * to the producer's open transaction (AddPartitionsToTxn), else INVALID_TXN_STATE — or
+ * INVALID_PRODUCER_EPOCH when the transactional id has moved on to a newer epoch (fenced).
  */
 import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../../shm/index.js';
 import { batchSizeBytesMax } from '../../constants.js';
 import {
   BATCH_HEADER_SIZE_BYTES, BATCH_LENGTH_EXCLUDED_BYTES, BATCH_LENGTH_OFFSET, MAGIC, MAGIC_OFFSET,
+  batchIsTransactional,
 } from '../../records/index.js';
 import {
   ApiKey, kafkaErrorCode, type ProduceRequest, type ProduceResponse,
@@ -18,6 +25,7 @@ import {
 import type { DoorContext } from '../door-context.js';
 import { apiHandler } from './api-handler.js';
 import { codeOf, findTopic } from './topic-access.js';
+import { TxnCheck } from './txn-check.js';
 
 type PartitionResponse = ProduceResponse['responses'][0]['partitionResponses'][0];
 
@@ -33,6 +41,13 @@ export const produceHandler = apiHandler<ProduceRequest, ProduceResponse>({
   async handle(context, request) {
     const acks = request.acks === 0 ? ACKS_NONE : request.acks === 1 ? ACKS_LEADER : ACKS_ALL;
     const timeoutMs = Math.min(Math.max(request.timeoutMs, timeoutMsMin), timeoutMsMax);
+    const transactional = request.topicData.some((t) => t.partitionData.some((p) =>
+      isTransactional(p.records)));
+    if (transactional && (request.transactionalId === null ||
+      !context.allowsTransactionalId('Write', request.transactionalId))) {
+      return refuseAll(request, kafkaErrorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'));
+    }
+    const txn = transactional ? new TxnCheck(context, request.transactionalId!) : undefined;
     const responses = await Promise.all(request.topicData.map(async (topicData) => {
       // Write on the topic, checked before anything else (no auto-creation for a principal
       // that may not write); auto-creation also needs Create.
@@ -44,8 +59,11 @@ export const produceHandler = apiHandler<ProduceRequest, ProduceResponse>({
         if (data.index < 0 || data.index >= found.topic.partitionCount) {
           return Promise.resolve(failed(data.index, kafkaErrorCode('UNKNOWN_TOPIC_OR_PARTITION')));
         }
-        return producePartition(context, topicData.name, found.topic.firstSlot + data.index,
-          data.index, data.records, acks, timeoutMs);
+        const produce = () => producePartition(context, topicData.name,
+          found.topic.firstSlot + data.index, data.index, data.records, acks, timeoutMs);
+        if (txn === undefined || !isTransactional(data.records)) return produce();
+        return txn.check(topicData.name, data.index, data.records!).then((errorCode) =>
+          errorCode === 0 ? produce() : failed(data.index, errorCode));
       }));
       return { name: topicData.name, partitionResponses };
     }));
@@ -101,6 +119,29 @@ function splitBatches(records: Uint8Array | null): Uint8Array[] | number {
     position += size;
   }
   return batches;
+}
+
+/** Whether any batch of a partition's record set is transactional. */
+function isTransactional(records: Uint8Array | null): boolean {
+  if (records === null) return false;
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  for (let at = 0; records.length - at >= BATCH_HEADER_SIZE_BYTES;) {
+    if (records[at + MAGIC_OFFSET] !== MAGIC) return false;
+    if (batchIsTransactional(view, at)) return true;
+    at += Math.max(view.getInt32(at + BATCH_LENGTH_OFFSET) + BATCH_LENGTH_EXCLUDED_BYTES,
+      BATCH_HEADER_SIZE_BYTES);
+  }
+  return false;
+}
+
+function refuseAll(request: ProduceRequest, errorCode: number): Promise<ProduceResponse | null> {
+  if (request.acks === 0) return Promise.resolve(null);
+  return Promise.resolve({
+    throttleTimeMs: 0, nodeEndpoints: [],
+    responses: request.topicData.map((t) => ({
+      name: t.name, partitionResponses: t.partitionData.map((p) => failed(p.index, errorCode)),
+    })),
+  });
 }
 
 function failed(index: number, errorCode: number): PartitionResponse {

@@ -5,7 +5,8 @@
  * looks for a group coordinator. The group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
  * OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are served by the broker's
  * group registry through the broker link (group-call.ts), so every group's coordinator is this
- * node. Transaction coordinators: COORDINATOR_NOT_AVAILABLE.
+ * node. The transaction coordinator (key type 1) is this node too: the broker's
+ * `TransactionCoordinator` serves the transaction APIs through the same link (txn-call.ts).
  */
 import {
   ApiKey, kafkaErrorCode, type FindCoordinatorRequest, type FindCoordinatorResponse,
@@ -14,6 +15,7 @@ import { NODE_ID } from '../door-context.js';
 import { apiHandler } from './api-handler.js';
 
 const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
 
 export const findCoordinatorHandler = apiHandler<FindCoordinatorRequest,
   FindCoordinatorResponse>({
@@ -22,11 +24,15 @@ export const findCoordinatorHandler = apiHandler<FindCoordinatorRequest,
   handle(context, request, version) {
     const { host, port } = context.advertised;
     const keys = version >= 4 ? request.coordinatorKeys : [request.key];
-    // Describe on the group, as Kafka asks; the first key's answer is the v0-3 answer.
+    // Describe on the group or transactional id, as Kafka asks; the first key's answer is the
+    // v0-3 answer.
     const coordinators = keys.map((key) => {
-      const errorCode = request.keyType !== KEY_TYPE_GROUP ?
-        kafkaErrorCode('COORDINATOR_NOT_AVAILABLE') : !context.allowsGroup('Describe', key) ?
-          kafkaErrorCode('GROUP_AUTHORIZATION_FAILED') : 0;
+      const errorCode = request.keyType === KEY_TYPE_GROUP ?
+        (context.allowsGroup('Describe', key) ? 0 : kafkaErrorCode('GROUP_AUTHORIZATION_FAILED')) :
+        request.keyType === KEY_TYPE_TRANSACTION ?
+          (context.allowsTransactionalId('Describe', key) ? 0 :
+            kafkaErrorCode('TRANSACTIONAL_ID_AUTHORIZATION_FAILED')) :
+          kafkaErrorCode('COORDINATOR_NOT_AVAILABLE');
       const nodeId = errorCode === 0 ? NODE_ID : -1;
       return { key, nodeId, host, port, errorCode, errorMessage: null };
     });

@@ -12,7 +12,9 @@ import {
 export const ANY = 1;
 const MATCH = 2;
 
-const resourceTypes: Record<number, ResourceType> = { 2: 'topic', 3: 'group', 4: 'cluster' };
+const resourceTypes: Record<number, ResourceType> = {
+  2: 'topic', 3: 'group', 4: 'cluster', 5: 'transactionalId',
+};
 const patternTypes: Record<number, PatternType> = { 3: 'literal', 4: 'prefixed' };
 const operations: Record<number, AclOperation> = {
   2: 'All', 3: 'Read', 4: 'Write', 5: 'Create', 6: 'Delete', 7: 'Alter', 8: 'Describe',

@@ -23,6 +23,11 @@ import { describeAclsHandler } from './29-describe-acls.js';
 import { createAclsHandler } from './30-create-acls.js';
 import { deleteAclsHandler } from './31-delete-acls.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
+import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
+import { endTxnHandler } from './26-end-txn.js';
+import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
+import { describeTransactionsHandler } from './65-describe-transactions.js';
 import type { ApiHandler, RequestClient } from './api-handler.js';
 
 const handlers: ApiHandler[] = [
@@ -34,6 +39,8 @@ const handlers: ApiHandler[] = [
   deleteGroupsHandler,
   saslHandshakeHandler, saslAuthenticateHandler,
   describeAclsHandler, createAclsHandler, deleteAclsHandler,
+  addPartitionsToTxnHandler, addOffsetsToTxnHandler, endTxnHandler, txnOffsetCommitHandler,
+  describeTransactionsHandler,
 ];
 advertise(handlers);
 

@@ -3,6 +3,61 @@
 /* eslint-disable */
 import type { MessageSchema } from '../message-schema.js';
 
+export interface AddOffsetsToTxnRequest {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  groupId: string;
+}
+
+export interface AddOffsetsToTxnResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+}
+
+export interface AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
+  name: string;
+  partitions: number[];
+}
+
+export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  verifyOnly: boolean;
+  topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
+}
+
+export interface AddPartitionsToTxnRequest {
+  transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[];
+  v3AndBelowTransactionalId: string;
+  v3AndBelowProducerId: bigint;
+  v3AndBelowProducerEpoch: number;
+  v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
+}
+
+export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
+  partitionIndex: number;
+  partitionErrorCode: number;
+}
+
+export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
+  name: string;
+  resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[];
+}
+
+export interface AddPartitionsToTxnResponseAddPartitionsToTxnResult {
+  transactionalId: string;
+  topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
+}
+
+export interface AddPartitionsToTxnResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResult[];
+  resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
+}
+
 export interface ApiVersionsRequest {
   clientSoftwareName: string;
   clientSoftwareVersion: string;
@@ -308,6 +363,45 @@ export interface DescribeGroupsResponse {
   groups: DescribeGroupsResponseDescribedGroup[];
 }
 
+export interface DescribeTransactionsRequest {
+  transactionalIds: string[];
+}
+
+export interface DescribeTransactionsResponseTopicData {
+  topic: string;
+  partitions: number[];
+}
+
+export interface DescribeTransactionsResponseTransactionState {
+  errorCode: number;
+  transactionalId: string;
+  transactionState: string;
+  transactionTimeoutMs: number;
+  transactionStartTimeMs: bigint;
+  producerId: bigint;
+  producerEpoch: number;
+  topics: DescribeTransactionsResponseTopicData[];
+}
+
+export interface DescribeTransactionsResponse {
+  throttleTimeMs: number;
+  transactionStates: DescribeTransactionsResponseTransactionState[];
+}
+
+export interface EndTxnRequest {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  committed: boolean;
+}
+
+export interface EndTxnResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  producerId: bigint;
+  producerEpoch: number;
+}
+
 export interface FetchRequestReplicaState {
   replicaId: number;
   replicaEpoch: bigint;
@@ -570,6 +664,25 @@ export interface ListOffsetsResponse {
   topics: ListOffsetsResponseListOffsetsTopicResponse[];
 }
 
+export interface ListTransactionsRequest {
+  stateFilters: string[];
+  producerIdFilters: bigint[];
+  durationFilter: bigint;
+}
+
+export interface ListTransactionsResponseTransactionState {
+  transactionalId: string;
+  producerId: bigint;
+  transactionState: string;
+}
+
+export interface ListTransactionsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  unknownStateFilters: string[];
+  transactionStates: ListTransactionsResponseTransactionState[];
+}
+
 export interface MetadataRequestMetadataRequestTopic {
   topicId: string;
   name: string | null;
@@ -827,6 +940,52 @@ export interface SyncGroupResponse {
   assignment: Uint8Array;
 }
 
+export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch: number;
+  committedMetadata: string | null;
+}
+
+export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+  name: string;
+  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[];
+}
+
+export interface TxnOffsetCommitRequest {
+  transactionalId: string;
+  groupId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[];
+}
+
+export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+  partitionIndex: number;
+  errorCode: number;
+}
+
+export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+  name: string;
+  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[];
+}
+
+export interface TxnOffsetCommitResponse {
+  throttleTimeMs: number;
+  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
+}
+
+export const AddOffsetsToTxnRequestSchema: MessageSchema = {"name":"AddOffsetsToTxnRequest","apiKey":25,"kind":"request","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"transactionalId","type":"string","versions":[0,32767],"default":""},{"name":"producerId","type":"int64","versions":[0,32767],"default":0n},{"name":"producerEpoch","type":"int16","versions":[0,32767],"default":0},{"name":"groupId","type":"string","versions":[0,32767],"default":""}]};
+
+export const AddOffsetsToTxnResponseSchema: MessageSchema = {"name":"AddOffsetsToTxnResponse","apiKey":25,"kind":"response","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0}]};
+
+export const AddPartitionsToTxnRequestSchema: MessageSchema = {"name":"AddPartitionsToTxnRequest","apiKey":24,"kind":"request","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"transactions","type":"array","fields":[{"name":"transactionalId","type":"string","versions":[4,32767],"default":""},{"name":"producerId","type":"int64","versions":[4,32767],"default":0n},{"name":"producerEpoch","type":"int16","versions":[4,32767],"default":0},{"name":"verifyOnly","type":"bool","versions":[4,32767],"default":false},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","element":"int32","versions":[0,32767],"default":[]}],"versions":[4,32767],"default":[]}],"versions":[4,32767],"default":[]},{"name":"v3AndBelowTransactionalId","type":"string","versions":[0,3],"default":""},{"name":"v3AndBelowProducerId","type":"int64","versions":[0,3],"default":0n},{"name":"v3AndBelowProducerEpoch","type":"int16","versions":[0,3],"default":0},{"name":"v3AndBelowTopics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","element":"int32","versions":[0,32767],"default":[]}],"versions":[0,3],"default":[]}]};
+
+export const AddPartitionsToTxnResponseSchema: MessageSchema = {"name":"AddPartitionsToTxnResponse","apiKey":24,"kind":"response","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[4,32767],"default":0},{"name":"resultsByTransaction","type":"array","fields":[{"name":"transactionalId","type":"string","versions":[4,32767],"default":""},{"name":"topicResults","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"resultsByPartition","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"partitionErrorCode","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}],"versions":[4,32767],"default":[]}],"versions":[4,32767],"default":[]},{"name":"resultsByTopicV3AndBelow","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"resultsByPartition","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"partitionErrorCode","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}],"versions":[0,3],"default":[]}]};
+
 export const ApiVersionsRequestSchema: MessageSchema = {"name":"ApiVersionsRequest","apiKey":18,"kind":"request","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"clientSoftwareName","type":"string","versions":[3,32767],"default":""},{"name":"clientSoftwareVersion","type":"string","versions":[3,32767],"default":""}]};
 
 export const ApiVersionsResponseSchema: MessageSchema = {"name":"ApiVersionsResponse","apiKey":18,"kind":"response","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"apiKeys","type":"array","fields":[{"name":"apiKey","type":"int16","versions":[0,32767],"default":0},{"name":"minVersion","type":"int16","versions":[0,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]},{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"supportedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"minVersion","type":"int16","versions":[3,32767],"default":0},{"name":"maxVersion","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":0,"default":[]},{"name":"finalizedFeaturesEpoch","type":"int64","versions":[3,32767],"tagged":[3,32767],"tag":1,"default":-1n},{"name":"finalizedFeatures","type":"array","fields":[{"name":"name","type":"string","versions":[3,32767],"default":""},{"name":"maxVersionLevel","type":"int16","versions":[3,32767],"default":0},{"name":"minVersionLevel","type":"int16","versions":[3,32767],"default":0}],"versions":[3,32767],"tagged":[3,32767],"tag":2,"default":[]},{"name":"zkMigrationReady","type":"bool","versions":[3,32767],"tagged":[3,32767],"tag":3,"default":false}]};
@@ -867,6 +1026,14 @@ export const DescribeGroupsRequestSchema: MessageSchema = {"name":"DescribeGroup
 
 export const DescribeGroupsResponseSchema: MessageSchema = {"name":"DescribeGroupsResponse","apiKey":15,"kind":"response","versions":[0,5],"flexible":[5,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"groups","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"groupState","type":"string","versions":[0,32767],"default":""},{"name":"protocolType","type":"string","versions":[0,32767],"default":""},{"name":"protocolData","type":"string","versions":[0,32767],"default":""},{"name":"members","type":"array","fields":[{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[4,32767],"nullable":[4,32767],"default":null},{"name":"clientId","type":"string","versions":[0,32767],"default":""},{"name":"clientHost","type":"string","versions":[0,32767],"default":""},{"name":"memberMetadata","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)},{"name":"memberAssignment","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}],"versions":[0,32767],"default":[]},{"name":"authorizedOperations","type":"int32","versions":[3,32767],"default":-2147483648}],"versions":[0,32767],"default":[]}]};
 
+export const DescribeTransactionsRequestSchema: MessageSchema = {"name":"DescribeTransactionsRequest","apiKey":65,"kind":"request","versions":[0,0],"flexible":[0,32767],"fields":[{"name":"transactionalIds","type":"array","element":"string","versions":[0,32767],"default":[]}]};
+
+export const DescribeTransactionsResponseSchema: MessageSchema = {"name":"DescribeTransactionsResponse","apiKey":65,"kind":"response","versions":[0,0],"flexible":[0,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"transactionStates","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"transactionalId","type":"string","versions":[0,32767],"default":""},{"name":"transactionState","type":"string","versions":[0,32767],"default":""},{"name":"transactionTimeoutMs","type":"int32","versions":[0,32767],"default":0},{"name":"transactionStartTimeMs","type":"int64","versions":[0,32767],"default":0n},{"name":"producerId","type":"int64","versions":[0,32767],"default":0n},{"name":"producerEpoch","type":"int16","versions":[0,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"topic","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","element":"int32","versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
+
+export const EndTxnRequestSchema: MessageSchema = {"name":"EndTxnRequest","apiKey":26,"kind":"request","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"transactionalId","type":"string","versions":[0,32767],"default":""},{"name":"producerId","type":"int64","versions":[0,32767],"default":0n},{"name":"producerEpoch","type":"int16","versions":[0,32767],"default":0},{"name":"committed","type":"bool","versions":[0,32767],"default":false}]};
+
+export const EndTxnResponseSchema: MessageSchema = {"name":"EndTxnResponse","apiKey":26,"kind":"response","versions":[0,5],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"producerId","type":"int64","versions":[5,32767],"default":-1n},{"name":"producerEpoch","type":"int16","versions":[5,32767],"default":-1}]};
+
 export const FetchRequestSchema: MessageSchema = {"name":"FetchRequest","apiKey":1,"kind":"request","versions":[0,17],"flexible":[12,32767],"fields":[{"name":"clusterId","type":"string","versions":[12,32767],"nullable":[12,32767],"tagged":[12,32767],"tag":0,"default":null},{"name":"replicaId","type":"int32","versions":[0,14],"default":-1},{"name":"replicaState","type":"struct","fields":[{"name":"replicaId","type":"int32","versions":[15,32767],"default":-1},{"name":"replicaEpoch","type":"int64","versions":[15,32767],"default":-1n}],"versions":[15,32767],"tagged":[15,32767],"tag":1},{"name":"maxWaitMs","type":"int32","versions":[0,32767],"default":0},{"name":"minBytes","type":"int32","versions":[0,32767],"default":0},{"name":"maxBytes","type":"int32","versions":[3,32767],"default":2147483647},{"name":"isolationLevel","type":"int8","versions":[4,32767],"default":0},{"name":"sessionId","type":"int32","versions":[7,32767],"default":0},{"name":"sessionEpoch","type":"int32","versions":[7,32767],"default":-1},{"name":"topics","type":"array","fields":[{"name":"topic","type":"string","versions":[0,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","fields":[{"name":"partition","type":"int32","versions":[0,32767],"default":0},{"name":"currentLeaderEpoch","type":"int32","versions":[9,32767],"default":-1},{"name":"fetchOffset","type":"int64","versions":[0,32767],"default":0n},{"name":"lastFetchedEpoch","type":"int32","versions":[12,32767],"default":-1},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"partitionMaxBytes","type":"int32","versions":[0,32767],"default":0},{"name":"replicaDirectoryId","type":"uuid","versions":[17,32767],"tagged":[17,32767],"tag":0,"default":"00000000-0000-0000-0000-000000000000"}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"forgottenTopicsData","type":"array","fields":[{"name":"topic","type":"string","versions":[7,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","element":"int32","versions":[7,32767],"default":[]}],"versions":[7,32767],"default":[]},{"name":"rackId","type":"string","versions":[11,32767],"default":""}]};
 
 export const FetchResponseSchema: MessageSchema = {"name":"FetchResponse","apiKey":1,"kind":"response","versions":[0,17],"flexible":[12,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[7,32767],"default":0},{"name":"sessionId","type":"int32","versions":[7,32767],"default":0},{"name":"responses","type":"array","fields":[{"name":"topic","type":"string","versions":[0,12],"default":""},{"name":"topicId","type":"uuid","versions":[13,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"highWatermark","type":"int64","versions":[0,32767],"default":0n},{"name":"lastStableOffset","type":"int64","versions":[4,32767],"default":-1n},{"name":"logStartOffset","type":"int64","versions":[5,32767],"default":-1n},{"name":"divergingEpoch","type":"struct","fields":[{"name":"epoch","type":"int32","versions":[12,32767],"default":-1},{"name":"endOffset","type":"int64","versions":[12,32767],"default":-1n}],"versions":[12,32767],"tagged":[12,32767],"tag":0},{"name":"currentLeader","type":"struct","fields":[{"name":"leaderId","type":"int32","versions":[12,32767],"default":-1},{"name":"leaderEpoch","type":"int32","versions":[12,32767],"default":-1}],"versions":[12,32767],"tagged":[12,32767],"tag":1},{"name":"snapshotId","type":"struct","fields":[{"name":"endOffset","type":"int64","versions":[0,32767],"default":-1n},{"name":"epoch","type":"int32","versions":[0,32767],"default":-1}],"versions":[12,32767],"tagged":[12,32767],"tag":2},{"name":"abortedTransactions","type":"array","fields":[{"name":"producerId","type":"int64","versions":[4,32767],"default":0n},{"name":"firstOffset","type":"int64","versions":[4,32767],"default":0n}],"versions":[4,32767],"nullable":[4,32767],"default":[]},{"name":"preferredReadReplica","type":"int32","versions":[11,32767],"default":-1},{"name":"records","type":"records","versions":[0,32767],"nullable":[0,32767],"default":null}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"nodeEndpoints","type":"array","fields":[{"name":"nodeId","type":"int32","versions":[16,32767],"default":0},{"name":"host","type":"string","versions":[16,32767],"default":""},{"name":"port","type":"int32","versions":[16,32767],"default":0},{"name":"rack","type":"string","versions":[16,32767],"nullable":[16,32767],"default":null}],"versions":[16,32767],"tagged":[16,32767],"tag":0,"default":[]}]};
@@ -899,6 +1066,10 @@ export const ListOffsetsRequestSchema: MessageSchema = {"name":"ListOffsetsReque
 
 export const ListOffsetsResponseSchema: MessageSchema = {"name":"ListOffsetsResponse","apiKey":2,"kind":"response","versions":[0,10],"flexible":[6,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[2,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"oldStyleOffsets","type":"array","element":"int64","versions":[0,0],"default":[]},{"name":"timestamp","type":"int64","versions":[1,32767],"default":-1n},{"name":"offset","type":"int64","versions":[1,32767],"default":-1n},{"name":"leaderEpoch","type":"int32","versions":[4,32767],"default":-1}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
 
+export const ListTransactionsRequestSchema: MessageSchema = {"name":"ListTransactionsRequest","apiKey":66,"kind":"request","versions":[0,1],"flexible":[0,32767],"fields":[{"name":"stateFilters","type":"array","element":"string","versions":[0,32767],"default":[]},{"name":"producerIdFilters","type":"array","element":"int64","versions":[0,32767],"default":[]},{"name":"durationFilter","type":"int64","versions":[1,32767],"default":-1n}]};
+
+export const ListTransactionsResponseSchema: MessageSchema = {"name":"ListTransactionsResponse","apiKey":66,"kind":"response","versions":[0,1],"flexible":[0,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"unknownStateFilters","type":"array","element":"string","versions":[0,32767],"default":[]},{"name":"transactionStates","type":"array","fields":[{"name":"transactionalId","type":"string","versions":[0,32767],"default":""},{"name":"producerId","type":"int64","versions":[0,32767],"default":0n},{"name":"transactionState","type":"string","versions":[0,32767],"default":""}],"versions":[0,32767],"default":[]}]};
+
 export const MetadataRequestSchema: MessageSchema = {"name":"MetadataRequest","apiKey":3,"kind":"request","versions":[0,12],"flexible":[9,32767],"fields":[{"name":"topics","type":"array","fields":[{"name":"topicId","type":"uuid","versions":[10,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"name","type":"string","versions":[0,32767],"nullable":[10,32767],"default":""}],"versions":[0,32767],"nullable":[1,32767],"default":[]},{"name":"allowAutoTopicCreation","type":"bool","versions":[4,32767],"default":true},{"name":"includeClusterAuthorizedOperations","type":"bool","versions":[8,10],"default":false},{"name":"includeTopicAuthorizedOperations","type":"bool","versions":[8,32767],"default":false}]};
 
 export const MetadataResponseSchema: MessageSchema = {"name":"MetadataResponse","apiKey":3,"kind":"response","versions":[0,12],"flexible":[9,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[3,32767],"default":0},{"name":"brokers","type":"array","fields":[{"name":"nodeId","type":"int32","versions":[0,32767],"default":0},{"name":"host","type":"string","versions":[0,32767],"default":""},{"name":"port","type":"int32","versions":[0,32767],"default":0},{"name":"rack","type":"string","versions":[1,32767],"nullable":[1,32767],"default":null}],"versions":[0,32767],"default":[]},{"name":"clusterId","type":"string","versions":[2,32767],"nullable":[2,32767],"default":null},{"name":"controllerId","type":"int32","versions":[1,32767],"default":-1},{"name":"topics","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"name","type":"string","versions":[0,32767],"nullable":[12,32767],"default":""},{"name":"topicId","type":"uuid","versions":[10,32767],"default":"00000000-0000-0000-0000-000000000000"},{"name":"isInternal","type":"bool","versions":[1,32767],"default":false},{"name":"partitions","type":"array","fields":[{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"leaderId","type":"int32","versions":[0,32767],"default":0},{"name":"leaderEpoch","type":"int32","versions":[7,32767],"default":-1},{"name":"replicaNodes","type":"array","element":"int32","versions":[0,32767],"default":[]},{"name":"isrNodes","type":"array","element":"int32","versions":[0,32767],"default":[]},{"name":"offlineReplicas","type":"array","element":"int32","versions":[5,32767],"default":[]}],"versions":[0,32767],"default":[]},{"name":"topicAuthorizedOperations","type":"int32","versions":[8,32767],"default":-2147483648}],"versions":[0,32767],"default":[]},{"name":"clusterAuthorizedOperations","type":"int32","versions":[8,10],"default":-2147483648}]};
@@ -930,3 +1101,7 @@ export const SaslHandshakeResponseSchema: MessageSchema = {"name":"SaslHandshake
 export const SyncGroupRequestSchema: MessageSchema = {"name":"SyncGroupRequest","apiKey":14,"kind":"request","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"generationId","type":"int32","versions":[0,32767],"default":0},{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null},{"name":"protocolType","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"protocolName","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"assignments","type":"array","fields":[{"name":"memberId","type":"string","versions":[0,32767],"default":""},{"name":"assignment","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}],"versions":[0,32767],"default":[]}]};
 
 export const SyncGroupResponseSchema: MessageSchema = {"name":"SyncGroupResponse","apiKey":14,"kind":"response","versions":[0,5],"flexible":[4,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[1,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0},{"name":"protocolType","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"protocolName","type":"string","versions":[5,32767],"nullable":[5,32767],"default":null},{"name":"assignment","type":"bytes","versions":[0,32767],"default":new Uint8Array(0)}]};
+
+export const TxnOffsetCommitRequestSchema: MessageSchema = {"name":"TxnOffsetCommitRequest","apiKey":28,"kind":"request","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"transactionalId","type":"string","versions":[0,32767],"default":""},{"name":"groupId","type":"string","versions":[0,32767],"default":""},{"name":"producerId","type":"int64","versions":[0,32767],"default":0n},{"name":"producerEpoch","type":"int16","versions":[0,32767],"default":0},{"name":"generationId","type":"int32","versions":[3,32767],"default":-1},{"name":"memberId","type":"string","versions":[3,32767],"default":""},{"name":"groupInstanceId","type":"string","versions":[3,32767],"nullable":[3,32767],"default":null},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"committedOffset","type":"int64","versions":[0,32767],"default":0n},{"name":"committedLeaderEpoch","type":"int32","versions":[2,32767],"default":-1},{"name":"committedMetadata","type":"string","versions":[0,32767],"nullable":[0,32767],"default":""}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
+
+export const TxnOffsetCommitResponseSchema: MessageSchema = {"name":"TxnOffsetCommitResponse","apiKey":28,"kind":"response","versions":[0,4],"flexible":[3,32767],"fields":[{"name":"throttleTimeMs","type":"int32","versions":[0,32767],"default":0},{"name":"topics","type":"array","fields":[{"name":"name","type":"string","versions":[0,32767],"default":""},{"name":"partitions","type":"array","fields":[{"name":"partitionIndex","type":"int32","versions":[0,32767],"default":0},{"name":"errorCode","type":"int16","versions":[0,32767],"default":0}],"versions":[0,32767],"default":[]}],"versions":[0,32767],"default":[]}]};
