@@ -10,7 +10,7 @@ const layers = [
   ['shm', 'protocol'],
   ['segments'],
   ['actors', 'coordinator', 'security'],
-  ['supervisor'],
+  ['supervisor', 'transactions'],
   ['client'],
   ['door', 'remote', 'delay'],
   ['ops'],

@@ -226,3 +226,26 @@ export const timingWheelBucketCount = 256;
 export const timingWheelLevelCount = 4;
 assert(timingWheelBucketCount ** timingWheelLevelCount > delayMsMax,
   'the timing wheel spans the longest delay');
+// Transactions (issue 16; src/transactions/, client/transaction.ts).
+/** The coordinator's durable log: an internal compacted topic keyed by transactional id. */
+export const transactionLogTopicName = '__mamba_transaction_state';
+/** Segments of the transaction log: small (one record per state change), compacted. */
+export const transactionLogSegmentSizeBytes = 4 * MiB;
+/** Kafka's `transaction.max.timeout.ms` default: the longest transaction timeout allowed. */
+export const transactionTimeoutMsMax = 15 * 60 * 1000;
+/** kafkajs's default `transactionTimeout`. */
+export const transactionTimeoutMsDefault = 60_000;
+export const transactionalIdLengthMax = 255;
+/** Partitions and groups one transaction may touch: its record in the log stays bounded. */
+export const transactionPartitionCountMax = 10_000;
+/**
+ * Transactional producer ids are allocated from here up, in durable blocks: random ids of
+ * plain idempotent producers are below 2^47, so the two can never collide.
+ */
+export const transactionalProducerIdBase = 2 ** 47;
+export const producerIdBlockSize = 1_000;
+/** Kafka's epochs are int16; at this epoch a producer id is replaced by a fresh one. */
+export const producerEpochMax = 0x7ffe;
+/** Backoff between attempts to write a marker to a partition that refused it (actor down). */
+export const markerRetryDelayMsMin = 50;
+export const markerRetryDelayMsMax = 1_000;

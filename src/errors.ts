@@ -72,6 +72,21 @@ const RETRIABLE = {
   AUTHORIZATION_FAILED: false,
   /** A Kafka error code with no Mamba counterpart; `detail.kafkaCode` and `kafkaName` say it. */
   KAFKA_ERROR: false,
+  // Transactions (src/transactions/, client/transaction.ts); the names are Kafka's.
+  /** The producer's epoch is older than the coordinator's because its transaction timed out. */
+  INVALID_PRODUCER_EPOCH: false,
+  /** The call does not fit the transaction's state (a second open transaction, no open one). */
+  INVALID_TXN_STATE: false,
+  /** The transaction is completing (markers being written); retry once it has. */
+  CONCURRENT_TRANSACTIONS: true,
+  /** The producer id is not the one the coordinator holds for the transactional id. */
+  INVALID_PRODUCER_ID_MAPPING: false,
+  INVALID_TRANSACTION_TIMEOUT: false,
+  TRANSACTIONAL_ID_NOT_FOUND: false,
+  /** A transaction named a topic or partition that does not exist. */
+  UNKNOWN_TOPIC_OR_PARTITION: false,
+  /** The transaction coordinator is still loading its log; retry shortly. */
+  COORDINATOR_LOAD_IN_PROGRESS: true,
 } as const;
 
 export type MambaErrorCode = keyof typeof RETRIABLE;
