@@ -71,10 +71,11 @@ export interface TxnMember {
  */
 export interface TxnDescription extends ProducerIdentity {
   transactionalId: string;
+  /** Kafka's state names: Empty, Ongoing, PrepareCommit, …, Dead. */
   state: string;
-  timeoutMs: number;
-  /** When the open transaction started (ms since the epoch), -1 when none is open. */
-  startTimeMs: number;
+  transactionTimeoutMs: number;
+  /** When the open transaction started (ms since the epoch), 0 when none is open. */
+  startedAtMs: number;
   partitions: TxnPartition[];
 }
 
@@ -92,7 +93,8 @@ export type BrokerCall =
   | { kind: 'txn-offset-commit'; producer: TxnProducer; groupId: string; offsets: TxnOffset[];
     member?: TxnMember }
   | { kind: 'txn-end'; producer: TxnProducer; commit: boolean }
-  | { kind: 'txn-describe'; transactionalIds: string[] };
+  | { kind: 'txn-describe'; transactionalIds: string[] }
+  | { kind: 'txn-list' };
 
 export interface BrokerCallResults {
   'topics': TopicInfo[];
@@ -105,6 +107,7 @@ export interface BrokerCallResults {
   'txn-offset-commit': null;
   'txn-end': null;
   'txn-describe': Array<TxnDescription | undefined>;
+  'txn-list': TxnDescription[];
 }
 
 /** Worker → main thread. */

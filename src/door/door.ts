@@ -50,6 +50,8 @@ export interface DoorTransactions {
   endTxn(transactionalId: string, producerId: number, producerEpoch: number,
     commit: boolean): Promise<void>;
   describe(transactionalId: string): Promise<TxnDescription | undefined>;
+  /** Every transactional id the coordinator holds. */
+  transactionalIds(): string[];
 }
 
 /** How long `close()` lets in-flight requests finish before connections are cut. */
@@ -175,5 +177,9 @@ async function answerTxn(txn: DoorTransactions, call: TxnCall): Promise<unknown>
       return txn.endTxn(...who(call.producer), call.commit).then(() => null);
     case 'txn-describe':
       return Promise.all(call.transactionalIds.map((id) => txn.describe(id)));
+    case 'txn-list': {
+      const all = await Promise.all(txn.transactionalIds().map((id) => txn.describe(id)));
+      return all.filter((description) => description !== undefined);
+    }
   }
 }

@@ -83,6 +83,15 @@ const samples: Record<number, { request: object; response: object }> = {
         { partitionIndex: 1, errorCode: 47 }] }],
     },
   },
+  [ApiKey.LIST_TRANSACTIONS]: {
+    request: { stateFilters: ['Ongoing'], producerIdFilters: [12n], durationFilter: 5_000n },
+    response: {
+      throttleTimeMs: 0, errorCode: 0, unknownStateFilters: ['Sleeping'],
+      transactionStates: [
+        { transactionalId: 'tx-1', producerId: 12n, transactionState: 'Ongoing' },
+      ],
+    },
+  },
   [ApiKey.DESCRIBE_TRANSACTIONS]: {
     request: { transactionalIds: ['tx-1', 'tx-2'] },
     response: {

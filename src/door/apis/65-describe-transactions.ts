@@ -43,8 +43,9 @@ export const describeTransactionsHandler = apiHandler<DescribeTransactionsReques
       }
       return {
         errorCode: 0, transactionalId, transactionState: description.state,
-        transactionTimeoutMs: description.timeoutMs,
-        transactionStartTimeMs: BigInt(description.startTimeMs),
+        transactionTimeoutMs: description.transactionTimeoutMs,
+        transactionStartTimeMs: description.startedAtMs > 0 ? BigInt(description.startedAtMs) :
+          -1n,
         producerId: BigInt(description.producerId), producerEpoch: description.producerEpoch,
         topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
       };

@@ -28,6 +28,7 @@ import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
 import { endTxnHandler } from './26-end-txn.js';
 import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
+import { listTransactionsHandler } from './66-list-transactions.js';
 import type { ApiHandler, RequestClient } from './api-handler.js';
 
 const handlers: ApiHandler[] = [
@@ -40,7 +41,7 @@ const handlers: ApiHandler[] = [
   saslHandshakeHandler, saslAuthenticateHandler,
   describeAclsHandler, createAclsHandler, deleteAclsHandler,
   addPartitionsToTxnHandler, addOffsetsToTxnHandler, endTxnHandler, txnOffsetCommitHandler,
-  describeTransactionsHandler,
+  describeTransactionsHandler, listTransactionsHandler,
 ];
 advertise(handlers);
 
