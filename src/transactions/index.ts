@@ -10,7 +10,8 @@ export type {
   TxnMarkerWriter, TxnMember, TxnOffsetSink,
 } from './transaction-coordinator.js';
 export {
-  applyLogRecord, emptyTransactionLog, loadTransactionLog, type LoadedTransactionLog, type TransactionLogWriter,
+  applyLogRecord, emptyTransactionLog, loadTransactionLog,
+  type LoadedTransactionLog, type TransactionLogWriter,
 } from './transaction-log.js';
 export {
   TRANSACTION_STATES, decodeEntry, encodeValue, transactionKey,

@@ -60,7 +60,8 @@ export function loadTransactionLog(partitionDir: string, logStartOffset: number,
       if (lastOffset >= next && !batchIsControl(view, position) &&
         batchRecordCount(view, position) > 0) {
         forEachRecord(bytes, position, (record) => {
-          if (record.offset >= next) applyLogRecord(loaded, record.offset, record.key, record.value);
+          if (record.offset < next) return;
+          applyLogRecord(loaded, record.offset, record.key, record.value);
         });
       }
       next = Math.max(next, lastOffset + 1, batchBaseOffset(view, position));
