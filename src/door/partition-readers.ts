@@ -13,6 +13,11 @@ export class PartitionReaders {
 
   constructor(private readonly dataDir: string) {}
 
+  /** The partition's directory (its aborted-transaction index is read from there). */
+  directoryOf(topic: string, partition: number): string {
+    return partitionDirectory(this.dataDir, topic, partition);
+  }
+
   get(topic: string, topicId: number, partition: number): LogReader {
     const key = `${topic}\u0000${topicId}\u0000${partition}`;
     let reader = this.readers.get(key);

@@ -7,8 +7,18 @@
  * any of its partitions' change counters to move. Sessions are not kept (session id 0): every
  * fetch names its partitions, as kafkajs and librdkafka do. Topic IDs from v13. A topic the
  * principal may not Read answers TOPIC_AUTHORIZATION_FAILED for each partition.
+ *
+ * Isolation (the request's isolation_level): read_uncommitted reads up to the high-watermark;
+ * read_committed up to the last stable offset (the first offset of the earliest open
+ * transaction, published by the actor in the control block), and gets the aborted
+ * transactions that overlap the records returned (the partition's aborted index), from which
+ * the client drops aborted batches (Kafka's consumer algorithm). Every answer carries the last
+ * stable offset. Control batches (transaction markers) are sent as stored, as Kafka does:
+ * clients skip them.
  */
 import { MambaError } from '../../errors.js';
+import { LAST_OFFSET_DELTA_OFFSET, batchSizeBytesAt } from '../../records/index.js';
+import { readAbortedTransactions } from '../../segments/index.js';
 import {
   ApiKey, kafkaCodeOf, kafkaErrorCode, type FetchRequest, type FetchResponse,
 } from '../../protocol/index.js';
@@ -26,6 +36,9 @@ interface Target {
   partitionMaxBytes: number;
   response: PartitionData;
 }
+
+/** The request's isolation_level: 1 is read_committed. */
+const READ_COMMITTED = 1;
 
 const maxWaitMsCap = 30_000;
 const emptyRecords = new Uint8Array(0);
@@ -65,7 +78,8 @@ export const fetchHandler = apiHandler<FetchRequest, FetchResponse>({
     const maxBytes = version >= 3 ? request.maxBytes : 0x7fff_ffff;
     for (;;) {
       const seen = targets.map((t) => context.controlBlock.changeCount(t.slot));
-      const { bytes, failed } = readAll(context, targets, maxBytes);
+      const { bytes, failed } = readAll(context, targets, maxBytes,
+        request.isolationLevel === READ_COMMITTED);
       const remainingMs = deadline - Date.now();
       if (bytes >= request.minBytes || failed || remainingMs <= 0 || targets.length === 0 ||
         context.isClosed) {
@@ -78,45 +92,72 @@ export const fetchHandler = apiHandler<FetchRequest, FetchResponse>({
 });
 
 /** Fills every target's response; returns the record bytes and whether any partition failed. */
-function readAll(context: DoorContext, targets: Target[],
-  maxBytes: number): { bytes: number; failed: boolean } {
+function readAll(context: DoorContext, targets: Target[], maxBytes: number,
+  committed: boolean): { bytes: number; failed: boolean } {
   let bytes = 0;
   let failed = false;
   for (const target of targets) {
     // Past max_bytes a partition still reports its offsets, without records.
     const room = maxBytes - bytes;
-    readPartition(context, target, room <= 0 && bytes > 0 ? 0 : Math.max(room, 1));
+    readPartition(context, target, room <= 0 && bytes > 0 ? 0 : Math.max(room, 1), committed);
     bytes += target.response.records?.length ?? 0;
     if (target.response.errorCode !== 0) failed = true;
   }
   return { bytes, failed };
 }
 
-/** Fills one partition's response: offsets always, records within `roomBytes` (0: none). */
-function readPartition(context: DoorContext, target: Target, roomBytes: number): void {
+/**
+ * Fills one partition's response: offsets always, records within `roomBytes` (0: none), up to
+ * the last stable offset when `committed` (read_committed) with the aborted transactions they
+ * overlap.
+ */
+function readPartition(context: DoorContext, target: Target, roomBytes: number,
+  committed: boolean): void {
   const block = context.controlBlock;
+  // The LSO first: loaded before the high-watermark it never exceeds (control-block.ts).
+  const lastStableOffset = block.lastStableOffset(target.slot);
   const highWatermark = block.highWatermark(target.slot);
   const logStartOffset = block.logStartOffset(target.slot);
+  const upTo = committed ? lastStableOffset : highWatermark;
   const response = target.response;
   response.highWatermark = BigInt(highWatermark);
-  response.lastStableOffset = BigInt(highWatermark);
+  response.lastStableOffset = BigInt(lastStableOffset);
   response.logStartOffset = BigInt(logStartOffset);
   response.records = emptyRecords;
+  response.abortedTransactions = committed ? [] : null;
   response.errorCode = 0;
   if (target.fetchOffset < logStartOffset || target.fetchOffset > highWatermark) {
     response.errorCode = kafkaErrorCode('OFFSET_OUT_OF_RANGE');
     return;
   }
-  if (target.fetchOffset === highWatermark || roomBytes === 0) return;
+  if (target.fetchOffset >= upTo || roomBytes === 0) return;
   try {
-    const reader = context.readers.get(target.topic.topic, target.topic.topicId,
-      target.slot - target.topic.firstSlot);
-    response.records = reader.read(target.fetchOffset,
-      Math.min(target.partitionMaxBytes, roomBytes), highWatermark, logStartOffset);
+    const partition = target.slot - target.topic.firstSlot;
+    const reader = context.readers.get(target.topic.topic, target.topic.topicId, partition);
+    const records = reader.read(target.fetchOffset,
+      Math.min(target.partitionMaxBytes, roomBytes), upTo, logStartOffset);
+    response.records = records;
+    if (committed && records.length > 0) {
+      response.abortedTransactions = readAbortedTransactions(
+        context.readers.directoryOf(target.topic.topic, partition), target.fetchOffset,
+        endOffsetOf(records)).map((aborted) => ({
+        producerId: BigInt(aborted.producerId), firstOffset: BigInt(aborted.firstOffset),
+      }));
+    }
   } catch (error) {
     if (!(error instanceof MambaError)) throw error;
     response.errorCode = kafkaCodeOf(error.code);
   }
+}
+
+/** The offset after the last batch of a read. */
+function endOffsetOf(records: Uint8Array): number {
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  let end = 0;
+  for (let at = 0; at < records.length; at += batchSizeBytesAt(view, at)) {
+    end = Number(view.getBigInt64(at)) + view.getInt32(at + LAST_OFFSET_DELTA_OFFSET) + 1;
+  }
+  return end;
 }
 
 function partitionData(partitionIndex: number, errorCode: number): PartitionData {

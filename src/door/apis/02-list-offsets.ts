@@ -3,7 +3,9 @@
  * the first record whose timestamp is at or after it. The search skips whole batches by their
  * largest timestamp and opens only the batch that holds the answer; a compressed batch is not
  * opened, so for one the answer is its base offset (which may hold a few earlier records).
- * -3 (the largest timestamp, v7+) is answered like -1: an approximation.
+ * -3 (the largest timestamp, v7+) is answered like -1: an approximation. With isolation level
+ * read_committed (v2+) the log ends at the last stable offset instead: latest is the LSO, and
+ * the timestamp search stops there (Kafka's rule).
  */
 import { MambaError } from '../../errors.js';
 import {
@@ -22,6 +24,8 @@ type PartitionResponse = ListOffsetsResponse['topics'][0]['partitions'][0];
 const EARLIEST = -2n;
 const LATEST = -1n;
 const scanChunkBytes = 1024 * 1024;
+/** The request's isolation_level: 1 is read_committed. */
+const READ_COMMITTED = 1;
 
 export const listOffsetsHandler = apiHandler<ListOffsetsRequest, ListOffsetsResponse>({
   apiKey: ApiKey.LIST_OFFSETS,
@@ -40,7 +44,8 @@ export const listOffsetsHandler = apiHandler<ListOffsetsRequest, ListOffsetsResp
             p.partitionIndex >= topic.partitionCount) {
             return answer(p.partitionIndex, kafkaErrorCode('UNKNOWN_TOPIC_OR_PARTITION'), -1, -1n);
           }
-          const result = locate(context, topic, p.partitionIndex, p.timestamp);
+          const result = locate(context, topic, p.partitionIndex, p.timestamp,
+            request.isolationLevel === READ_COMMITTED);
           const response = answer(p.partitionIndex, result.errorCode, result.offset,
             result.timestamp);
           if (version === 0 && result.offset >= 0) {
@@ -54,11 +59,13 @@ export const listOffsetsHandler = apiHandler<ListOffsetsRequest, ListOffsetsResp
   },
 });
 
-function locate(context: DoorContext, topic: TopicView, partition: number,
-  timestamp: bigint): { errorCode: number; offset: number; timestamp: bigint } {
+function locate(context: DoorContext, topic: TopicView, partition: number, timestamp: bigint,
+  committed: boolean): { errorCode: number; offset: number; timestamp: bigint } {
   const slot = topic.firstSlot + partition;
   const logStart = context.controlBlock.logStartOffset(slot);
-  const highWatermark = context.controlBlock.highWatermark(slot);
+  // The end a reader of this isolation level sees: the last stable offset, or the HW.
+  const highWatermark = committed ? context.controlBlock.lastStableOffset(slot) :
+    context.controlBlock.highWatermark(slot);
   if (timestamp === EARLIEST) return { errorCode: 0, offset: logStart, timestamp: -1n };
   if (timestamp < 0n || timestamp === LATEST) {
     return { errorCode: 0, offset: highWatermark, timestamp: -1n };
