@@ -71,6 +71,11 @@ export const bootstrapFailuresMax = 3;
 /** How long a given-up actor stays down before the supervisor starts it afresh. */
 export const actorRetryCooldownMsDefault = 30_000;
 export const checkpointIntervalMs = 1_000;
+/**
+ * How long `Supervisor.writeTxnMarker` waits for a partition's actor (through restarts) before
+ * it fails with a retriable TIMEOUT; the coordinator re-sends (a duplicate marker is harmless).
+ */
+export const txnMarkerTimeoutMs = 30_000;
 /** Keys the log cleaner's map holds in one round (about 100 bytes each), and how often the
  * supervisor looks for compacted partitions whose dirty ratio calls for a round. */
 export const cleanerKeysMax = 2_000_000;

@@ -123,6 +123,9 @@ export class PartitionActor implements ActorEndpoint {
       if (command.kind === 'delete-partition') {
         await this.partitions.get(command.slot)?.log.preparationSettled();
       }
+      if (command.kind === 'write-marker') {
+        return { ok: true, value: await this.writeMarker(command) };
+      }
       return { ok: true, value: this.handle(command) };
     } catch (error) {
       return { ok: false, error: toWire(error) };
@@ -160,6 +163,7 @@ export class PartitionActor implements ActorEndpoint {
       case 'clean-plan': return this.cleanPlan(command.slot, command.rollActive);
       case 'swap-segments': return this.swapSegments(command.slot, command.segments);
       case 'crash': this.crashMode = command.mode; this.ringSelf(); return null;
+      case 'write-marker': throw new MambaError('ILLEGAL_STATE', 'write-marker is asynchronous');
       case 'shutdown': this.shutdown(); return null;
       default: return assertNever(command, 'actor command');
     }
@@ -243,6 +247,25 @@ export class PartitionActor implements ActorEndpoint {
     const swapped = this.hosted(slot).log.swapCleaned(segments);
     if (swapped) this.publish(slot, this.hosted(slot).log);
     return swapped;
+  }
+
+  /**
+   * Appends a transaction marker between drain passes (this thread is the log's one writer),
+   * publishes the new high-watermark and last stable offset, and answers once the marker is
+   * durable. The flush joins the log's queue of flushes (PartitionLog.flushAsync), so it runs
+   * alongside the drain loop's own group commits, never two at once.
+   */
+  private async writeMarker(command: ActorCommand & { kind: 'write-marker' }):
+    Promise<{ offset: number }> {
+    const hosted = this.hosted(command.slot);
+    const result = hosted.log.appendMarker({
+      producerId: command.producerId, producerEpoch: command.producerEpoch,
+      commit: command.commit, coordinatorEpoch: command.coordinatorEpoch,
+    });
+    this.publish(command.slot, hosted.log);
+    await hosted.log.flushAsync();
+    if (this.partitions.get(command.slot) === hosted) this.publish(command.slot, hosted.log);
+    return { offset: result.baseOffset };
   }
 
   private addSession(spec: ActorSessionSpec): null {
@@ -349,6 +372,12 @@ export class PartitionActor implements ActorEndpoint {
     const batch = payload.subarray(PRODUCE_BATCH);
     try {
       const header = readBatchHeader(batch, 0);
+      // Markers are written by the transaction coordinator only (write-marker), never produced.
+      if (header.control) return failed(correlation, slot, 'INVALID_RECORD');
+      if (header.transactional &&
+        hosted.log.isTransactionFenced(Number(header.producerId), header.producerEpoch)) {
+        return failed(correlation, slot, 'PRODUCER_FENCED');
+      }
       const check = hosted.log.producers.check(Number(header.producerId), header.producerEpoch,
         header.baseSequence, header.recordCount);
       if (check.kind === 'error') return failed(correlation, slot, check.code);
@@ -418,7 +447,8 @@ export class PartitionActor implements ActorEndpoint {
   }
 
   private publish(slot: number, log: PartitionLog): void {
-    this.block.publishOffsets(slot, log.logEndOffset, log.durableOffset, log.logStartOffset);
+    this.block.publishOffsets(slot, log.logEndOffset, log.durableOffset, log.logStartOffset,
+      log.lastStableOffset);
   }
 
   /**

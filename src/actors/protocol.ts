@@ -91,6 +91,10 @@ export type ActorCommand =
   | { kind: 'clean-plan'; slot: number; rollActive: boolean }
   | { kind: 'swap-segments'; slot: number; segments: CleanSegmentSpec[] }
   | { kind: 'crash'; mode: CrashMode }
+  | {
+    kind: 'write-marker'; slot: number; producerId: number; producerEpoch: number;
+    commit: boolean; coordinatorEpoch: number;
+  }
   | { kind: 'shutdown' };
 
 export interface ActorReplies {
@@ -106,6 +110,8 @@ export interface ActorReplies {
   /** False when the log moved on meanwhile and nothing was swapped. */
   'swap-segments': boolean;
   'crash': null;
+  /** The marker's offset, once it is durable. */
+  'write-marker': { offset: number };
   'shutdown': null;
 }
 

@@ -24,3 +24,7 @@ export {
   COMPRESSION_NAMES, codecNamed, codecOf, compressBatch, compressionReady, decompressRecords,
   initCompression, type CompressionCodec, type CompressionName,
 } from './compression/index.js';
+export {
+  CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT, controlCoordinatorEpochAt, controlTypeAt,
+  encodeMarkerBatch, type TxnMarker,
+} from './control-record.js';

@@ -23,7 +23,11 @@ import { Checkpoint } from './generated/mamba/checkpoint/checkpoint.js';
 import {
   ProducerEntry as ProducerEntryTable,
 } from './generated/mamba/checkpoint/producer-entry.js';
+import {
+  TransactionEntry as TransactionEntryTable,
+} from './generated/mamba/checkpoint/transaction-entry.js';
 import type { ProducerEntry } from './producer-state.js';
+import type { TransactionEntry } from './transaction-state.js';
 import type { SegmentStorage } from './storage.js';
 
 export const CHECKPOINT_FILE_NAME = 'checkpoint';
@@ -50,6 +54,13 @@ export interface CheckpointData {
   activeBytePosition: number;
   /** Producer state as of the recovery point. */
   producers: ProducerEntry[];
+  /**
+   * Transaction state (transaction-state.ts) as of `transactionsEndOffset`, the log end when
+   * the checkpoint was written. Absent (or an end of -1, a checkpoint from before transactions):
+   * no transaction was known at the recovery point.
+   */
+  transactions?: TransactionEntry[];
+  transactionsEndOffset?: number;
 }
 
 export function encodeCheckpoint(data: CheckpointData): Uint8Array {
@@ -58,6 +69,10 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
     ProducerEntryTable.createProducerEntry(builder, BigInt(entry.producerId), entry.producerEpoch,
       entry.lastSequence, BigInt(entry.lastBaseOffset), entry.lastOffsetDelta));
   const producers = Checkpoint.createProducersVector(builder, producerOffsets);
+  const transactionOffsets = (data.transactions ?? []).map((entry) =>
+    TransactionEntryTable.createTransactionEntry(builder, BigInt(entry.producerId),
+      entry.producerEpoch, BigInt(entry.firstOffset)));
+  const transactions = Checkpoint.createTransactionsVector(builder, transactionOffsets);
   Checkpoint.startCheckpoint(builder);
   Checkpoint.addRecoveryPoint(builder, BigInt(data.recoveryPoint));
   Checkpoint.addRecoverySegmentBaseOffset(builder, BigInt(data.recoverySegmentBaseOffset));
@@ -67,6 +82,8 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
   Checkpoint.addActiveSegmentBaseOffset(builder, BigInt(data.activeSegmentBaseOffset));
   Checkpoint.addActiveBytePosition(builder, BigInt(data.activeBytePosition));
   Checkpoint.addProducers(builder, producers);
+  Checkpoint.addTransactions(builder, transactions);
+  Checkpoint.addTransactionsEndOffset(builder, BigInt(data.transactionsEndOffset ?? -1));
   Checkpoint.finishCheckpointBuffer(builder, Checkpoint.endCheckpoint(builder));
   const body = builder.asUint8Array();
 
@@ -106,7 +123,7 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointData | string {
       lastOffsetDelta: entry.lastOffsetDelta(),
     });
   }
-  return {
+  const decoded: CheckpointData = {
     recoveryPoint: Number(table.recoveryPoint()),
     recoverySegmentBaseOffset: Number(table.recoverySegmentBaseOffset()),
     recoveryBytePosition: Number(table.recoveryBytePosition()),
@@ -116,6 +133,26 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointData | string {
     activeBytePosition: Number(table.activeBytePosition()),
     producers,
   };
+  // Present only when written, so a checkpoint from before transactions decodes as it was.
+  const transactionsEndOffset = Number(table.transactionsEndOffset());
+  if (transactionsEndOffset >= 0) {
+    decoded.transactions = decodeTransactions(table);
+    decoded.transactionsEndOffset = transactionsEndOffset;
+  }
+  return decoded;
+}
+
+function decodeTransactions(table: Checkpoint): TransactionEntry[] {
+  const transactions: TransactionEntry[] = [];
+  for (let i = 0; i < table.transactionsLength(); i += 1) {
+    const entry = table.transactions(i)!;
+    transactions.push({
+      producerId: Number(entry.producerId()),
+      producerEpoch: entry.producerEpoch(),
+      firstOffset: Number(entry.firstOffset()),
+    });
+  }
+  return transactions;
 }
 
 export function writeCheckpoint(storage: SegmentStorage, dir: string, data: CheckpointData): void {

@@ -25,3 +25,9 @@ export { TEMP_SUFFIX } from './atomic-file.js';
 export { cleanSegments, type CleanResult, type CleanSegmentSpec, type CleanTask } from
   './segment-cleaner.js';
 export { CLEAN_SWAP_FILE_NAME } from './clean-swap.js';
+export {
+  ABORTED_INDEX_FILE_NAME, readAbortedTransactions,
+} from './aborted-index.js';
+export {
+  TransactionState, type AbortedTransaction, type TransactionEntry,
+} from './transaction-state.js';

@@ -20,10 +20,14 @@ import { MambaError, offsetOutOfRange } from '../errors.js';
 import {
   BATCH_VERDICT_REASONS, INCOMING_BATCH, batchBaseSequence, batchLastOffsetDelta,
   batchProducerEpoch, batchProducerId, checkBatch, corruptBatch, incomingBatchSizeBytes,
+  batchIsControl, batchIsTransactional, encodeMarkerBatch, type TxnMarker,
 } from '../records/index.js';
 import { stampBatch } from './stored-batch.js';
 import { TEMP_SUFFIX } from './atomic-file.js';
-import { writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { AbortedIndex } from './aborted-index.js';
+import { TransactionState } from './transaction-state.js';
+import { recoverTransactions } from './transaction-recovery.js';
 import { validateLogOptions, type LogConfig, type PartitionLogOptions } from './log-options.js';
 import { ProducerState } from './producer-state.js';
 import { adoptSegment, recoverLog, type LostRange, type TornTail } from './recovery.js';
@@ -33,6 +37,7 @@ import {
 } from './segment-cleaner.js';
 import { PREPARED_SUFFIX, Segment, listSegmentBaseOffsets } from './segment.js';
 import type { PreparedFile } from './storage.js';
+import type { AbortedTransaction } from './transaction-state.js';
 
 export interface AppendResult {
   baseOffset: number;
@@ -78,6 +83,9 @@ export class PartitionLog {
   private checkpointedRecoveryPoint = -1;
   /** Offsets below this were cleaned since the log opened; the rest of the log is dirty. */
   private cleanedUpToOffset = 0;
+  /** Open transactions and producer epochs (transaction-state.ts); set by `open`. */
+  private txns = new TransactionState();
+  private aborted: AbortedIndex | undefined;
 
   private constructor(
     readonly dir: string,
@@ -113,6 +121,7 @@ export class PartitionLog {
       storage.syncDirectory(dir);
       const empty = { checkpointProblem: undefined, tornTail: undefined, lostRanges: [] };
       const log = new PartitionLog(dir, config, [first], new ProducerState(), empty);
+      log.openTransactions(false);
       // A first checkpoint at once, so that a log never opens without one (no warning, and a
       // recovery that knows where to start even if the writer dies within its first second).
       log.checkpoint(true);
@@ -127,6 +136,7 @@ export class PartitionLog {
       lostRanges: result.lostRanges,
     };
     const log = new PartitionLog(dir, config, result.segments, result.producers, report);
+    log.openTransactions(true);
     if (result.tornTail !== undefined || result.lostRanges.length > 0) {
       storage.syncDirectory(dir);
       log.checkpointAfterRecovery();
@@ -181,6 +191,7 @@ export class PartitionLog {
     if (producerId >= 0) {
       this.producers.update(producerId, batchProducerEpoch(view, position),
         batchBaseSequence(view, position), batchLastOffsetDelta(view, position), baseOffset);
+      if (batchIsTransactional(view, position)) this.trackTransaction(view, position, baseOffset);
     }
     if (this.preparation === undefined && this.config.prepareNextSegment &&
       segment.endPosition >= segment.sizeBytes * this.config.prepareAtFraction) {
@@ -299,7 +310,10 @@ export class PartitionLog {
       sizeBytes -= oldest.endPosition;
       deleted += 1;
     }
-    if (deleted > 0) this.directoryDirty = true;
+    if (deleted > 0) {
+      this.directoryDirty = true;
+      this.aborted?.dropBelow(this.logStartOffset);
+    }
     return deleted;
   }
 
@@ -325,6 +339,8 @@ export class PartitionLog {
       activeSegmentBaseOffset: this.active.baseOffset,
       activeBytePosition: this.active.endPosition,
       producers: this.producers.snapshot(),
+      transactions: this.txns.snapshot(),
+      transactionsEndOffset: this.logEndOffset,
     });
     this.checkpointedRecoveryPoint = this.durable;
   }
@@ -448,6 +464,79 @@ export class PartitionLog {
       for (const segment of this.segments) segment.close();
       this.segments = [];
     }
+  }
+
+  /**
+   * The last stable offset: the first offset of the earliest open transaction, or the log end
+   * (the high watermark) when none is open. Read committed readers stop here.
+   */
+  get lastStableOffset(): number {
+    return this.txns.lastStableOffset(this.logEndOffset);
+  }
+
+  /** The partition's transaction state (open transactions, producer epochs). */
+  get transactions(): TransactionState {
+    return this.txns;
+  }
+
+  /** Whether a transactional batch (or a marker) of this producer epoch is fenced. */
+  isTransactionFenced(producerId: number, producerEpoch: number): boolean {
+    if (this.txns.isFenced(producerId, producerEpoch)) return true;
+    const known = this.producers.get(producerId);
+    return known !== undefined && producerEpoch < known.producerEpoch;
+  }
+
+  /**
+   * Appends a transaction marker (a control batch, records/control-record.ts) and closes the
+   * producer's open transaction; an abort of an open one is recorded in the aborted index
+   * first, durably, so the marker is never on disk without its entry. Not durable on return:
+   * the caller flushes. A marker for a producer with no open transaction is appended all the
+   * same (a coordinator re-sending after a crash) and records nothing. Throws PRODUCER_FENCED
+   * for an older epoch than the partition knows.
+   */
+  appendMarker(marker: TxnMarker): AppendResult {
+    this.assertOpen();
+    const { producerId, producerEpoch } = marker;
+    if (this.isTransactionFenced(producerId, producerEpoch)) {
+      throw new MambaError('PRODUCER_FENCED', `a marker of producer ${producerId} epoch ` +
+        `${producerEpoch} is older than epoch ${this.txns.epochOf(producerId)} known here`);
+    }
+    const firstOffset = this.txns.openFirstOffset(producerId);
+    if (!marker.commit && firstOffset >= 0) {
+      // The marker takes the next offset unless the append fails, which leaves an entry past
+      // the log end: harmless (it names only this producer's aborted batches) and dropped by
+      // the next recovery; a retried marker then records its own.
+      this.aborted!.add({ producerId, firstOffset, lastOffset: this.logEndOffset });
+    }
+    const result = this.append(encodeMarkerBatch(marker, this.config.clockMs()));
+    this.txns.onMarker(producerId, producerEpoch, marker.commit, result.baseOffset);
+    return result;
+  }
+
+  /** The aborted transactions overlapping [fromOffset, toOffset), from the writer's memory. */
+  abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
+    return this.aborted?.collect(fromOffset, toOffset) ?? [];
+  }
+
+  /** A transactional data batch opens its producer's transaction (markers: `appendMarker`). */
+  private trackTransaction(view: DataView, position: number, baseOffset: number): void {
+    if (batchIsControl(view, position)) return;
+    this.txns.onBatch(batchProducerId(view, position), batchProducerEpoch(view, position),
+      baseOffset);
+  }
+
+  /**
+   * Loads the aborted index and rebuilds the transaction state (transaction-recovery.ts);
+   * `recovered`: the log existed (a new one has neither).
+   */
+  private openTransactions(recovered: boolean): void {
+    const { storage } = this.config;
+    this.aborted = AbortedIndex.open(storage, this.dir, this.logStartOffset, this.logEndOffset,
+      this.config.log);
+    if (!recovered) return;
+    const read = readCheckpoint(storage, this.dir);
+    const checkpoint = 'checkpoint' in read ? read.checkpoint : undefined;
+    this.txns = recoverTransactions(this.segments, checkpoint, this.aborted).state;
   }
 
   sizeBytes(): number {

@@ -114,7 +114,9 @@ export class ProducerState {
     producerId: number, producerEpoch: number, baseSequence: number, lastOffsetDelta: number,
     baseOffset: number,
   ): void {
-    if (producerId < 0) return;
+    // A control batch (a transaction marker, base sequence -1) is no step in the producer's
+    // sequence: the producer's next batch continues from its last data batch.
+    if (producerId < 0 || baseSequence < 0) return;
     assert(lastOffsetDelta >= 0, 'a batch takes at least one offset');
     let history = this.histories.get(producerId);
     if (history === undefined || producerEpoch > history.producerEpoch) {

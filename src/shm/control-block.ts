@@ -29,6 +29,8 @@
  *  24  changeCount      i32  ++ after any of the above changes; waited on
  *  28  state            i32  PartitionState
  *  32  actorIndex       i32  owning actor
+ *  36  (padding)        i32
+ *  40  lastStableOffset i64  read_committed readers read up to it (exclusive); ≤ highWatermark
  * ```
  *
  * Two words are also written by the supervisor, only while no actor thread writes the line:
@@ -41,6 +43,11 @@
  * `Atomics.notify`s it. A reader that loads changeCount, then highWatermark, and later waits on
  * the loaded changeCount value cannot miss a change: if the change came after its load,
  * `Atomics.wait` returns at once because the word no longer holds the value.
+ *
+ * The last stable offset rides the same protocol: the actor stores it after highWatermark and
+ * before the changeCount bump, and `lastStableOffset()` loads it before highWatermark and
+ * returns the smaller. Both only grow, so a reader that sees the new LSO also sees a
+ * highWatermark at least as new, and `LSO ≤ highWatermark` holds for every reader.
  */
 import { assert } from '../assert.js';
 import { actorsMax, partitionsPerBrokerMax } from '../constants.js';
@@ -75,7 +82,9 @@ export const PARTITION_LOG_START_OFFSET = PARTITION_DURABLE_OFFSET + i64;
 export const PARTITION_CHANGE_COUNT = PARTITION_LOG_START_OFFSET + i64;
 export const PARTITION_STATE = PARTITION_CHANGE_COUNT + i32;
 export const PARTITION_ACTOR_INDEX = PARTITION_STATE + i32;
-const PARTITION_SLOT_END = PARTITION_ACTOR_INDEX + i32;
+const PARTITION_PADDING = PARTITION_ACTOR_INDEX + i32;
+export const PARTITION_LAST_STABLE_OFFSET = PARTITION_PADDING + i32;
+const PARTITION_SLOT_END = PARTITION_LAST_STABLE_OFFSET + i64;
 export const PARTITION_SLOT_SIZE_BYTES = LINE_SIZE_BYTES;
 
 export const ACTORS_REGION_OFFSET = 0;
@@ -92,6 +101,7 @@ assert(ACTOR_LINE_OF_PRODUCERS_END - ACTOR_LINE_OF_PRODUCERS <= LINE_SIZE_BYTES,
 assert(PARTITION_SLOT_END <= PARTITION_SLOT_SIZE_BYTES, 'partition slot fits its line');
 assert(PARTITIONS_REGION_OFFSET % LINE_SIZE_BYTES === 0, 'partition slots start on a line');
 assert(PARTITION_HIGH_WATERMARK % i64 === 0, 'i64 fields are 8-byte aligned');
+assert(PARTITION_LAST_STABLE_OFFSET === 40, 'the last stable offset is byte 40 of the slot');
 
 export const ActorState = {
   OFFLINE: 0,
@@ -164,6 +174,16 @@ export class ControlBlock {
     return Number(Atomics.load(this.i64, this.partitionLong(slot, PARTITION_LOG_START_OFFSET)));
   }
 
+  /**
+   * The last stable offset (see the file comment): loaded before the high-watermark and capped
+   * by it, so it is never above the high-watermark this call could have returned.
+   */
+  lastStableOffset(slot: number): number {
+    const lso = Number(Atomics.load(this.i64,
+      this.partitionLong(slot, PARTITION_LAST_STABLE_OFFSET)));
+    return Math.min(lso, this.highWatermark(slot));
+  }
+
   changeCount(slot: number): number {
     return Atomics.load(this.i32, this.partitionWord(slot, PARTITION_CHANGE_COUNT));
   }
@@ -172,15 +192,21 @@ export class ControlBlock {
     return Atomics.load(this.i32, this.partitionWord(slot, PARTITION_STATE)) as PartitionState;
   }
 
-  /** Actor side: publish new offsets, then wake every thread waiting on the partition. */
+  /**
+   * Actor side: publish new offsets, then wake every thread waiting on the partition. The last
+   * stable offset defaults to the high-watermark (no transaction open).
+   */
   publishOffsets(slot: number, highWatermark: number, durableOffset: number,
-    logStartOffset: number): void {
+    logStartOffset: number, lastStableOffset: number = highWatermark): void {
+    assert(lastStableOffset <= highWatermark, 'the last stable offset ≤ the high-watermark');
     Atomics.store(this.i64, this.partitionLong(slot, PARTITION_LOG_START_OFFSET),
       BigInt(logStartOffset));
     Atomics.store(this.i64, this.partitionLong(slot, PARTITION_DURABLE_OFFSET),
       BigInt(durableOffset));
     Atomics.store(this.i64, this.partitionLong(slot, PARTITION_HIGH_WATERMARK),
       BigInt(highWatermark));
+    Atomics.store(this.i64, this.partitionLong(slot, PARTITION_LAST_STABLE_OFFSET),
+      BigInt(lastStableOffset));
     const word = this.partitionWord(slot, PARTITION_CHANGE_COUNT);
     Atomics.add(this.i32, word, 1);
     Atomics.notify(this.i32, word);

@@ -31,7 +31,9 @@ import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import { assert } from '../assert.js';
 import { MambaError, fromWire } from '../errors.js';
-import { actorLoadDeadlineMs, bootstrapFailuresMax, heartbeatIntervalMs } from '../constants.js';
+import {
+  actorLoadDeadlineMs, bootstrapFailuresMax, heartbeatIntervalMs, txnMarkerTimeoutMs,
+} from '../constants.js';
 import type { RestartConfig } from '../options.js';
 import {
   ACTOR_EPOCH, ACTOR_HEARTBEAT, ACTOR_PROGRESS, ACTOR_STATE, ActorState, ControlBlock,
@@ -240,6 +242,49 @@ export class Supervisor extends EventEmitter {
   async swapSegments(actorIndex: number, slot: number, segments: CleanSegmentSpec[]):
     Promise<boolean> {
     return this.call(this.actors[actorIndex], { kind: 'swap-segments', slot, segments });
+  }
+
+  /**
+   * Writes a transaction marker (commit or abort) into `topic`'s `partition` through its
+   * owning actor and resolves with the marker's offset once it is durable. Waits for an actor
+   * that is restarting, up to `timeoutMs` (then a retriable TIMEOUT; the marker may still land,
+   * and a duplicate marker is harmless). PRODUCER_FENCED for an epoch older than the
+   * partition knows; UNKNOWN_TOPIC for a partition this broker does not host.
+   */
+  async writeTxnMarker(topic: string, partition: number, marker: {
+    producerId: number; producerEpoch: number; commit: boolean; coordinatorEpoch: number;
+  }, timeoutMs: number = txnMarkerTimeoutMs): Promise<{ offset: number }> {
+    const owner = this.ownerOf(topic, partition);
+    if (owner === undefined) {
+      throw new MambaError('UNKNOWN_TOPIC', `no partition ${topic}-${partition} to mark`);
+    }
+    const written = this.call(owner.record, {
+      kind: 'write-marker', slot: owner.slot, producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch, commit: marker.commit,
+      coordinatorEpoch: marker.coordinatorEpoch,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new MambaError('TIMEOUT',
+        `marker for ${topic}-${partition} not written within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([written, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      written.catch(() => undefined);
+    }
+  }
+
+  /** The actor and slot hosting `topic`'s `partition`, if this broker hosts it. */
+  private ownerOf(topic: string, partition: number):
+    { record: ActorRecord; slot: number } | undefined {
+    for (const record of this.actors) {
+      for (const [slot, spec] of record.partitions) {
+        if (spec.topic === topic && spec.partition === partition) return { record, slot };
+      }
+    }
+    return undefined;
   }
 
   async checkpointAll(): Promise<void> {

@@ -4,3 +4,4 @@
 
 export { Checkpoint } from './checkpoint/checkpoint.js';
 export { ProducerEntry } from './checkpoint/producer-entry.js';
+export { TransactionEntry } from './checkpoint/transaction-entry.js';

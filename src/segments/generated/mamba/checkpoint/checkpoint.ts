@@ -5,6 +5,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 import { ProducerEntry } from './producer-entry.js';
+import { TransactionEntry } from './transaction-entry.js';
 
 
 export class Checkpoint {
@@ -83,8 +84,28 @@ producersLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * Transaction state as of `transactions_end_offset` (the log end when the checkpoint was
+ * written); -1 (a checkpoint written before transactions existed): none, as of the
+ * recovery point. Recovery replays markers and transactional batches after it.
+ */
+transactions(index: number, obj?:TransactionEntry):TransactionEntry|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? (obj || new TransactionEntry()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+transactionsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+transactionsEndOffset():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
+}
+
 static startCheckpoint(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(10);
 }
 
 static addRecoveryPoint(builder:flatbuffers.Builder, recoveryPoint:bigint) {
@@ -131,6 +152,26 @@ static startProducersVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addTransactions(builder:flatbuffers.Builder, transactionsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, transactionsOffset, 0);
+}
+
+static createTransactionsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTransactionsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addTransactionsEndOffset(builder:flatbuffers.Builder, transactionsEndOffset:bigint) {
+  builder.addFieldInt64(9, transactionsEndOffset, BigInt('-1'));
+}
+
 static endCheckpoint(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -144,7 +185,7 @@ static finishSizePrefixedCheckpointBuffer(builder:flatbuffers.Builder, offset:fl
   builder.finish(offset, 'MBCP', true);
 }
 
-static createCheckpoint(builder:flatbuffers.Builder, recoveryPoint:bigint, recoverySegmentBaseOffset:bigint, recoveryBytePosition:bigint, logStartOffset:bigint, logEndOffset:bigint, activeSegmentBaseOffset:bigint, activeBytePosition:bigint, producersOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createCheckpoint(builder:flatbuffers.Builder, recoveryPoint:bigint, recoverySegmentBaseOffset:bigint, recoveryBytePosition:bigint, logStartOffset:bigint, logEndOffset:bigint, activeSegmentBaseOffset:bigint, activeBytePosition:bigint, producersOffset:flatbuffers.Offset, transactionsOffset:flatbuffers.Offset, transactionsEndOffset:bigint):flatbuffers.Offset {
   Checkpoint.startCheckpoint(builder);
   Checkpoint.addRecoveryPoint(builder, recoveryPoint);
   Checkpoint.addRecoverySegmentBaseOffset(builder, recoverySegmentBaseOffset);
@@ -154,6 +195,8 @@ static createCheckpoint(builder:flatbuffers.Builder, recoveryPoint:bigint, recov
   Checkpoint.addActiveSegmentBaseOffset(builder, activeSegmentBaseOffset);
   Checkpoint.addActiveBytePosition(builder, activeBytePosition);
   Checkpoint.addProducers(builder, producersOffset);
+  Checkpoint.addTransactions(builder, transactionsOffset);
+  Checkpoint.addTransactionsEndOffset(builder, transactionsEndOffset);
   return Checkpoint.endCheckpoint(builder);
 }
 }
