@@ -38,7 +38,6 @@ const foreignNames: Readonly<Record<string, string>> = {
 /** kafkajs options with no counterpart in Mamba, and why: said instead of a suggestion. */
 const foreignOnlyNames: Readonly<Record<string, string>> = {
   replicationFactor: 'one broker keeps one copy of each partition',
-  transactionalId: 'Mamba has no transactions',
   allowAutoTopicCreation: 'topics are created with broker.createTopic',
   clientId: 'the broker is in this process',
   brokers: 'the broker is in this process',

@@ -14,6 +14,7 @@ import {
   producerBufferedBytesMin,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax, recordSizeBytesMax,
+  transactionTimeoutMsDefault, transactionTimeoutMsMax, transactionalIdLengthMax,
 } from './constants.js';
 import { COMPRESSION_NAMES, type CompressionName } from './records/index.js';
 // Types only: the producer checks these two options itself when it is made (it needs the topic
@@ -181,12 +182,21 @@ export interface ProducerOptions {
   retry?: BackoffOptions;
   /** Routing rules, first match wins, else the partitioner (client/routing-rules.ts). */
   routing?: RoutingRule[];
+  /**
+   * Makes the producer transactional (`producer.transaction()`, client/transaction.ts): its
+   * sends go in transactions, acks 'all' and idempotent. A second producer with the same id
+   * fences this one (PRODUCER_FENCED). Only for `broker.producer()` on the broker's thread.
+   */
+  transactionalId?: string;
+  /** How long a transaction may stay open before the coordinator aborts it (default 60 s). */
+  transactionTimeoutMs?: number;
 }
 
 const producerOptionNames: OptionNames<ProducerOptions> = {
   acks: true, idempotent: true, lingerMs: true, batchBytes: true, partitioner: true,
   requestTimeoutMs: true,
   maxBufferedBytes: true, compression: true, retry: true, routing: true,
+  transactionalId: true, transactionTimeoutMs: true,
 };
 
 export interface ProducerConfig {
@@ -201,6 +211,8 @@ export interface ProducerConfig {
   /** Checked by the producer (retry-policy.ts, routing-rules.ts). */
   retry: unknown;
   routing: unknown;
+  transactionalId: string | undefined;
+  transactionTimeoutMs: number;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -376,7 +388,35 @@ export function resolveProducerOptions(options: unknown = {}): ProducerConfig {
     compression: compression as CompressionName,
     retry: options.retry,
     routing: options.routing,
+    ...resolveTransactional(options),
   };
+}
+
+/** A transactional producer's options: an id, a timeout, and acks 'all' with idempotence. */
+function resolveTransactional(options: Record<string, unknown>):
+Pick<ProducerConfig, 'transactionalId' | 'transactionTimeoutMs'> {
+  const { transactionalId } = options;
+  const transactionTimeoutMs = optionalInteger('options.transactionTimeoutMs',
+    options.transactionTimeoutMs, transactionTimeoutMsDefault, 1, transactionTimeoutMsMax);
+  if (transactionalId === undefined) {
+    if (options.transactionTimeoutMs !== undefined) {
+      throw invalidConfig('options.transactionTimeoutMs', options.transactionTimeoutMs,
+        'given only with a transactionalId');
+    }
+    return { transactionalId: undefined, transactionTimeoutMs };
+  }
+  if (typeof transactionalId !== 'string' || transactionalId.length === 0 ||
+    transactionalId.length > transactionalIdLengthMax) {
+    throw invalidConfig('options.transactionalId', transactionalId,
+      `a string of 1 to ${transactionalIdLengthMax} characters`);
+  }
+  if (options.acks !== undefined && options.acks !== 'all') {
+    throw invalidConfig('options.acks', options.acks, "'all' for a transactional producer");
+  }
+  if (options.idempotent === false) {
+    throw invalidConfig('options.idempotent', false, 'true for a transactional producer');
+  }
+  return { transactionalId, transactionTimeoutMs };
 }
 
 /** `host:port` or `[v6 address]:port`; undefined when it is neither. */

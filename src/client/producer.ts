@@ -16,8 +16,8 @@ import {
 } from '../options.js';
 import { TopicDirectory, type TopicLocation } from '../shm/index.js';
 import {
-  codecNamed, compressionReady, initCompression, type BatchMeta, type CompressionCodec,
-  type RecordInput,
+  ATTRIBUTE_TRANSACTIONAL, codecNamed, compressionReady, initCompression, type BatchMeta,
+  type CompressionCodec, type RecordInput,
 } from '../records/index.js';
 import { ACKS_ALL, ACKS_LEADER, ACKS_NONE } from '../shm/index.js';
 import { PartitionChooser } from './partitioner.js';
@@ -27,6 +27,7 @@ import type { SessionHandle } from '../shm/index.js';
 import { RoutingTable, checkPartition as checkRoutedPartition } from './routing-rules.js';
 import { backoffDelayMs, resolveBackoff, type BackoffPolicy } from './retry-policy.js';
 import { dueTimeMs, hasDelay, parkedHeaders, type DelayFields } from './delayed-message.js';
+import { TransactionManager, type Transaction, type TransactionLink } from './transaction.js';
 
 export interface Message extends DelayFields {
   key?: string | Uint8Array | null;
@@ -92,8 +93,11 @@ const recordOverheadBytes = 24;
 export class Producer {
   private readonly config: ProducerConfig;
   private readonly chooser: PartitionChooser;
-  private readonly producerId: bigint;
+  private producerId: bigint;
   private epoch = 0;
+  /** Set for a producer with a transactionalId (transaction.ts); its batches are transactional. */
+  private readonly txn: TransactionManager | undefined;
+  private readonly batchAttributes: number;
   private readonly sequences = new Map<number, number>();
   private readonly open = new Map<number, OpenBatch>();
   /** Per partition slot: batches submitted and not yet settled, and sealed ones waiting. */
@@ -116,8 +120,11 @@ export class Producer {
     private readonly directory: TopicDirectory,
     options: ProducerOptions | undefined,
     private readonly ownsSession: boolean,
+    transactions?: TransactionLink,
   ) {
     this.config = resolveProducerOptions(options);
+    this.txn = this.transactionManager(transactions);
+    this.batchAttributes = this.txn === undefined ? 0 : ATTRIBUTE_TRANSACTIONAL;
     this.chooser = new PartitionChooser(this.config.partitioner);
     this.buffer = new ProducerBuffer(this.config.maxBufferedBytes, this.config.requestTimeoutMs,
       session.bufferedBytesWord);
@@ -133,7 +140,11 @@ export class Producer {
     }
   }
 
-  /** Inside another worker: a producer over the session in a handle from `producerHandle()`. */
+  /**
+   * Inside another worker: a producer over the session in a handle from `producerHandle()`.
+   * Transactional producers live on the broker's thread (`broker.producer`), where the
+   * coordinator is: a handle never carries a transactionalId.
+   */
   static attach(handle: ProducerHandle): Producer {
     const session = new ProducerSession(handle.session);
     const directory = new TopicDirectory(handle.session.topicDirectory);
@@ -160,7 +171,48 @@ export class Producer {
     return this.sendRecords(topic, messages);
   }
 
+  /**
+   * Opens this producer's transaction (a producer with a `transactionalId`; one open at a
+   * time): see client/transaction.ts. The first call gets the producer id and epoch from the
+   * transaction coordinator, fencing any earlier producer with the same transactionalId.
+   */
+  transaction(): Promise<Transaction> {
+    if (this.txn === undefined) {
+      return rejectLater(new MambaError('INVALID_TXN_STATE',
+        'transaction() needs a producer made with a transactionalId'));
+    }
+    if (this.isClosed) return rejectLater(closed('PRODUCER_CLOSED', 'producer'));
+    return this.txn.begin();
+  }
+
+  private transactionManager(link: TransactionLink | undefined): TransactionManager | undefined {
+    const { transactionalId, transactionTimeoutMs } = this.config;
+    if (transactionalId === undefined) return undefined;
+    if (link === undefined) {
+      throw new MambaError('INVALID_CONFIG', 'a transactional producer is made by ' +
+        'broker.producer() on the broker\'s thread (not Producer.attach, not Broker.connect)',
+      { detail: { option: 'transactionalId' } });
+    }
+    return new TransactionManager(link, transactionalId, transactionTimeoutMs, {
+      send: (topic, message) => this.send(topic, message),
+      sendBatch: (topic, messages) => this.sendBatch(topic, messages),
+      flush: () => this.flush(),
+      setIdentity: (producerId, producerEpoch) => {
+        this.producerId = BigInt(producerId);
+        this.epoch = producerEpoch;
+        this.sequences.clear();
+      },
+    });
+  }
+
   private sendRecords(topic: string, messages: readonly Message[]): Promise<SendResult[]> {
+    if (this.txn !== undefined) {
+      return this.txn.track(messages, () => this.routeAndSend(topic, messages));
+    }
+    return this.routeAndSend(topic, messages);
+  }
+
+  private routeAndSend(topic: string, messages: readonly Message[]): Promise<SendResult[]> {
     if (this.routing === undefined) return this.sendToTopic(topic, messages);
     let routes: Map<string, number[]>;
     let routed: Message[];
@@ -238,6 +290,9 @@ export class Producer {
       const location = this.locate(topic);
       firstSlot = location.firstSlot;
       groups = this.groupByPartition(topic, messages, records, location);
+      // In a transaction, a partition is registered with the coordinator before its first batch.
+      const registering = this.txn?.register(topic, groups.keys());
+      if (registering !== undefined) await registering;
     } catch (error) {
       this.buffer.release(sizeBytes);
       return rejectLater(error);
@@ -348,6 +403,7 @@ export class Producer {
 
   async close(): Promise<void> {
     if (this.isClosed) return;
+    await this.txn?.close();
     await this.flush();
     this.isClosed = true;
     if (this.ownsSession) this.session.close();
@@ -473,12 +529,14 @@ export class Producer {
     if (this.producerId < 0n) return {};
     const baseSequence = this.sequences.get(slot) ?? 0;
     this.sequences.set(slot, (baseSequence + recordCount) % 0x8000_0000);
-    return { producerId: this.producerId, producerEpoch: this.epoch, baseSequence };
+    return { producerId: this.producerId, producerEpoch: this.epoch, baseSequence,
+      attributes: this.batchAttributes };
   }
 
   private settled(open: OpenBatch, error: Error | undefined, baseOffset: number): void {
-    if (error !== undefined && this.producerId >= 0n) {
-      // The failed batch left a gap in this partition's sequence: start a new epoch.
+    if (error !== undefined && this.producerId >= 0n && this.txn === undefined) {
+      // The failed batch left a gap in this partition's sequence: start a new epoch. (A
+      // transactional producer's epoch is the coordinator's: transaction.ts asks for one.)
       this.epoch = (this.epoch + 1) & 0x7fff;
       this.sequences.clear();
     }
