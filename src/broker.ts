@@ -556,6 +556,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       createTopic: (name, options) => this.createTopic(name, options),
       deleteTopic: (name) => this.deleteTopic(name),
       classicGroups: (request) => serveClassicRequest(this.groups, request),
+      transactions: this.transactions,
     };
   }
 

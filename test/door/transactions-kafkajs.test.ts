@@ -162,13 +162,14 @@ describe('kafkajs transactions through the door', () => {
     const first = await transactionalProducer(kafka, 'worker');
     const open1 = await first.transaction();
     await open1.send({ topic: 'orders', messages: [{ value: 'zombie', partition: 0 }] });
-    // The second's InitProducerId bumps the epoch and aborts the first's open transaction.
+    // kafkajs sends InitProducerId with the transactional id on a producer's first
+    // transaction(): the second's bumps the epoch and aborts the first's open transaction.
     const second = await transactionalProducer(kafka, 'worker');
+    const live = await second.transaction();
     const error = await open1.commit().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED'])
       .toContain((error as { type?: string }).type);
-    const live = await second.transaction();
     await live.send({ topic: 'orders', messages: [{ value: 'live', partition: 1 }] });
     await live.commit();
     await sendSentinels(kafka);
