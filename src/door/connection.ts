@@ -277,7 +277,8 @@ function countErrorCodes(value: unknown, metrics: { addDoorError(code: number): 
     return;
   }
   for (const [key, field] of Object.entries(value)) {
-    if (key === 'errorCode') {
+    // AddPartitionsToTxn names its per-partition code partitionErrorCode.
+    if (key === 'errorCode' || key === 'partitionErrorCode') {
       if (typeof field === 'number' && field !== 0) metrics.addDoorError(field);
     } else if (typeof field === 'object' && field !== null) {
       countErrorCodes(field, metrics);

@@ -141,6 +141,9 @@ describe('transactions on the wire', () => {
         [{ name: 't', partitions: [0] }, { name: 'nope', partitions: [0] }])).toEqual([
         ['t', 0, code('OPERATION_NOT_ATTEMPTED')], ['nope', 0, code('UNKNOWN_TOPIC_OR_PARTITION')],
       ]);
+      // Counted like every error answered inside a body.
+      expect(await broker!.metrics())
+        .toContain('mamba_door_errors_total{code="OPERATION_NOT_ATTEMPTED"} 1');
       expect(await addPartitions('w', producerId, producerEpoch,
         [{ name: 't', partitions: [0] }])).toEqual([['t', 0, 0]]);
       expect((await produce('w', 0, txnBatch(producerId, producerEpoch, 0, ['a', 'b'])))
