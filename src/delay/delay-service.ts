@@ -27,8 +27,8 @@
  */
 import { assert } from '../assert.js';
 import {
-  delayedCheckpointIntervalMs, delayedInFlightCountMax, delayedScanRecordCountMax,
-  delayedTopicName,
+  batchBytesDefault, delayedCheckpointIntervalMs, delayedInFlightCountMax,
+  delayedScanRecordCountMax, delayedTopicName,
 } from '../constants.js';
 import { MambaError } from '../errors.js';
 import { MmapStorage, LogReader, type SegmentStorage } from '../segments/index.js';
@@ -37,8 +37,9 @@ import {
   DELAY_DUE_HEADER, DELAY_PARTITION_HEADER, DELAY_SOURCE_HEADER, DELAY_TIMESTAMP_HEADER,
   DELAY_TOPIC_HEADER, partitionDirectory, type Message, type Producer,
 } from '../client/index.js';
-import type { RecordView } from '../records/index.js';
+import type { DecodedRecord } from '../records/index.js';
 import { DeliveredSet } from './delivered-set.js';
+import { ParkedReader } from './parked-reader.js';
 import { checkpointPath, encodeCheckpoint, readCheckpoint } from './delay-checkpoint.js';
 import { scanLog } from './log-scan.js';
 import { TimingWheel } from './timing-wheel.js';
@@ -78,6 +79,13 @@ const atomics = Atomics as unknown as {
     { async: false; value: string } | { async: true; value: Promise<string> };
 };
 const retryDelayMs = 100;
+/**
+ * A tick's deliveries to one partition go as one batch up to about this many bytes: the
+ * producer's default batch size (the service's producer has the defaults).
+ */
+const deliveryBatchBytesMax = batchBytesDefault;
+/** Bytes of a record's framing besides key, value and headers, at most (varints, deltas). */
+const recordOverheadBytes = 32;
 
 interface Target {
   topic: string;
@@ -85,10 +93,20 @@ interface Target {
   slot: number;
 }
 
+/** Deliveries to one partition, sent as one batch. */
+interface Delivery {
+  target: Target;
+  /** Their parked offsets, ascending; `messages[i]` is the one parked at `offsets[i]`. */
+  offsets: number[];
+  messages: Message[];
+  sizeBytes: number;
+}
+
 export class DelayService {
   private readonly storage: SegmentStorage;
   private readonly slot: number;
   private readonly reader: LogReader;
+  private readonly parked: ParkedReader;
   private wheel = new TimingWheel(Date.now());
   private done = new DeliveredSet();
   private scanOffset = 0;
@@ -114,6 +132,7 @@ export class DelayService {
     this.slot = location.firstSlot;
     this.reader = LogReader.open(partitionDirectory(context.dataDir, delayedTopicName, 0),
       this.storage);
+    this.parked = new ParkedReader(this.reader);
   }
 
   /** Recovers from the checkpoint (see the table above), writes a fresh one, and runs. */
@@ -215,7 +234,8 @@ export class DelayService {
     while (next < end) {
       next = scanLog(reader, next, end, logStart, delayedScanRecordCountMax, {
         record: (record) => {
-          const source = headerValue(record, DELAY_SOURCE_HEADER);
+          const source = record.headerCount === 0 ? undefined
+            : headerValue(record.headers, DELAY_SOURCE_HEADER);
           if (source === undefined) return;
           const offset = Number(source);
           if (sources.has(offset)) found.push(offset);
@@ -284,7 +304,11 @@ export class DelayService {
     });
   }
 
-  /** Reads the due parked records back from the log (in offset order) and sends each. */
+  /**
+   * Reads the due parked records back from the log (in offset order) and sends them: one
+   * `sendBatch` per target partition (chunks of at most `deliveryBatchBytesMax`), so a tick's
+   * deliveries to a partition are one batch, one append and one ack, not one each.
+   */
   private deliverDue(): void {
     const room = delayedInFlightCountMax - this.inFlight.size;
     if (room <= 0 || this.dueQueue.length === 0) return;
@@ -294,63 +318,67 @@ export class DelayService {
     for (const offset of batch) if (!this.done.has(offset)) wanted.add(offset);
     if (wanted.size === 0) return;
     const sorted = [...wanted].sort((a, b) => a - b);
-    const block = this.context.controlBlock;
-    const logStart = block.logStartOffset(this.slot);
-    let index = 0;
-    while (index < sorted.length) {
-      const from = sorted[index];
-      // One batch per read: the batch that holds `from`, found through the sparse index.
-      const next = scanLog(this.reader, from, this.scanOffset, logStart, 1, {
-        record: (record) => {
-          if (wanted.delete(record.offset)) this.deliver(record);
-        },
-      }, 1);
-      if (next <= from) break; // the log no longer holds it
-      while (index < sorted.length && sorted[index] < next) index++;
-    }
+    const logStart = this.context.controlBlock.logStartOffset(this.slot);
+    const open = new Map<number, Delivery>();
+    this.parked.readEach(sorted, this.scanOffset, logStart, (record) => {
+      wanted.delete(record.offset);
+      const target = this.targetOf(record);
+      if (target === undefined) {
+        this.markDone(record.offset, 'dropped');
+        return;
+      }
+      let delivery = open.get(target.slot);
+      if (delivery === undefined) {
+        open.set(target.slot, delivery = { target, offsets: [], messages: [], sizeBytes: 0 });
+      }
+      delivery.offsets.push(record.offset);
+      delivery.messages.push(deliveredMessage(record, target.partition));
+      delivery.sizeBytes += deliverySizeBytes(record);
+      if (delivery.sizeBytes >= deliveryBatchBytesMax) {
+        open.delete(target.slot);
+        this.send(delivery);
+      }
+    });
+    for (const delivery of open.values()) this.send(delivery);
     // Offsets the log no longer holds (not expected: they were read before) are done.
     for (const offset of wanted) this.markDone(offset, 'dropped');
   }
 
-  private deliver(record: RecordView): void {
-    const offset = record.offset;
-    const target = this.targetOf(record);
-    if (target === undefined) {
-      this.markDone(offset, 'dropped');
-      return;
-    }
-    const message = deliveredMessage(record);
+  /** One batch to one partition: appended whole or not at all, so it settles as one. */
+  private send({ target, offsets, messages }: Delivery): void {
     const endAtSubmit = this.context.controlBlock.highWatermark(target.slot);
-    this.inFlight.set(offset, { target, endAtSubmit });
-    this.context.producer.send(target.topic, message).then(
+    for (const offset of offsets) this.inFlight.set(offset, { target, endAtSubmit });
+    this.context.producer.sendBatch(target.topic, messages).then(
       () => {
-        this.inFlight.delete(offset);
-        this.markDone(offset, 'delivered');
+        for (const offset of offsets) {
+          this.inFlight.delete(offset);
+          this.markDone(offset, 'delivered');
+        }
         this.settled();
       },
-      (error: unknown) => { this.retry(offset, target, endAtSubmit, error); },
+      (error: unknown) => { this.retry(offsets, target, endAtSubmit, error); },
     );
   }
 
   /**
-   * A failed send is indeterminate: it may have been appended. Before sending it again, its
+   * A failed send is indeterminate: it may have been appended. Before sending them again, the
    * target is searched from where its log ended when the send was submitted.
    */
-  private retry(offset: number, target: Target, endAtSubmit: number, error: unknown): void {
+  private retry(offsets: number[], target: Target, endAtSubmit: number, error: unknown): void {
     if (this.stopped) {
-      this.inFlight.delete(offset);
+      for (const offset of offsets) this.inFlight.delete(offset);
       this.settled();
       return;
     }
     const code = MambaError.is(error) ? error.code : String(error);
-    console.warn(`mamba: delayed message ${offset} to ${target.topic}/${target.partition} ` +
-      `failed (${code}); trying again`);
+    console.warn(`mamba: ${offsets.length} delayed message(s) from ${offsets[0]} to ` +
+      `${target.topic}/${target.partition} failed (${code}); trying again`);
     setTimeout(() => {
-      this.inFlight.delete(offset);
-      if (this.findDelivered(target, endAtSubmit, new Set([offset])).length > 0) {
-        this.markDone(offset, 'delivered');
-      } else {
-        this.dueQueue.push(offset);
+      for (const offset of offsets) this.inFlight.delete(offset);
+      const found = new Set(this.findDelivered(target, endAtSubmit, new Set(offsets)));
+      for (const offset of offsets) {
+        if (found.has(offset)) this.markDone(offset, 'delivered');
+        else this.dueQueue.push(offset);
       }
       this.settled();
       this.tick();
@@ -405,9 +433,10 @@ export class DelayService {
   }
 
   /** Where a parked record goes, or undefined (with a warning) when it cannot go anywhere. */
-  private targetOf(record: RecordView): Target | undefined {
-    const topic = headerValue(record, DELAY_TOPIC_HEADER);
-    const partition = Number(headerValue(record, DELAY_PARTITION_HEADER));
+  private targetOf(record: DecodedRecord): Target | undefined {
+    const headers = record.headers;
+    const topic = headerValue(headers, DELAY_TOPIC_HEADER);
+    const partition = Number(headerValue(headers, DELAY_PARTITION_HEADER));
     const location = topic === undefined ? undefined : this.context.directory.lookup(topic);
     if (location === undefined || !Number.isInteger(partition) || partition < 0 ||
       partition >= location.partitionCount) {
@@ -419,14 +448,20 @@ export class DelayService {
   }
 }
 
-function headerValue(record: RecordView, name: string): string | undefined {
-  if (record.headerCount === 0) return undefined;
-  for (const [key, value] of record.headers) if (key === name) return decoder.decode(value);
+function headerValue(headers: Array<[string, Uint8Array]>, name: string): string | undefined {
+  for (const [key, value] of headers) if (key === name) return decoder.decode(value);
   return undefined;
 }
 
+/** The bytes a delivery adds to its batch, about: what bounds a chunk, not an exact size. */
+function deliverySizeBytes(record: DecodedRecord): number {
+  let sizeBytes = recordOverheadBytes + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const [key, value] of record.headers) sizeBytes += key.length + value.length + 2;
+  return sizeBytes;
+}
+
 /** The message as its sender wrote it, with its due time, send time and parked offset. */
-function deliveredMessage(record: RecordView): Message {
+function deliveredMessage(record: DecodedRecord, partition: number): Message {
   const headers: Record<string, Uint8Array> = {};
   for (const [key, value] of record.headers) {
     if (key !== DELAY_TOPIC_HEADER && key !== DELAY_PARTITION_HEADER) headers[key] = value;
@@ -436,14 +471,5 @@ function deliveredMessage(record: RecordView): Message {
   if (headers[DELAY_TIMESTAMP_HEADER] === undefined) {
     headers[DELAY_TIMESTAMP_HEADER] = encoder.encode(String(record.timestamp));
   }
-  return {
-    key: record.key, value: record.value,
-    partition: Number(decoder.decode(headerOf(record, DELAY_PARTITION_HEADER))),
-    headers,
-  };
-}
-
-function headerOf(record: RecordView, name: string): Uint8Array {
-  for (const [key, value] of record.headers) if (key === name) return value;
-  return new Uint8Array(0);
+  return { key: record.key, value: record.value, partition, headers };
 }
