@@ -40,6 +40,12 @@ describe('ParkedReader', () => {
         expect(found).toBe(6);
         expect(seen).toEqual([0, 7, 49, 50, 52, 80].map((n) =>
           `${n}:k${n}:v${n}:${1000 + n}:mamba.delay.topic=t`));
+        // Again, from the record starts kept for those batches.
+        seen.length = 0;
+        expect(reader.readEach([1, 48, 79], log.logEndOffset, 0,
+          (record) => seen.push(summary(record)))).toBe(3);
+        expect(seen).toEqual([1, 48, 79].map((n) =>
+          `${n}:k${n}:v${n}:${1000 + n}:mamba.delay.topic=t`));
       } finally {
         log.close();
       }
