@@ -28,7 +28,7 @@
 import { assert } from '../assert.js';
 import {
   batchBytesDefault, delayedCheckpointIntervalMs, delayedInFlightCountMax,
-  delayedScanRecordCountMax, delayedTopicName,
+  delayedScanRecordCountMax, delayedTopicName, inFlightBatchesPerPartitionMax,
 } from '../constants.js';
 import { MambaError } from '../errors.js';
 import { MmapStorage, LogReader, type SegmentStorage } from '../segments/index.js';
@@ -114,6 +114,11 @@ export class DelayService {
   private dueQueue: number[] = [];
   /** In flight: parked offset → the target and its log end when the send was submitted. */
   private readonly inFlight = new Map<number, { target: Target; endAtSubmit: number }>();
+  /** Per target slot: batches handed to the producer and not settled. */
+  private readonly batchesInFlight = new Map<number, number>();
+  /** Per target slot: due deliveries waiting for one of its batches to settle (`submit`). */
+  private readonly held = new Map<number, Delivery[]>();
+  private heldCount = 0;
   private readonly stats = { deliveredCount: 0, droppedCount: 0, recoveredDeliveries: 0 };
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAtMs = Infinity;
@@ -149,7 +154,7 @@ export class DelayService {
 
   get statistics(): DelayStats {
     return {
-      pendingCount: this.wheel.pendingCount + this.dueQueue.length,
+      pendingCount: this.wheel.pendingCount + this.dueQueue.length + this.heldCount,
       inFlightCount: this.inFlight.size,
       ...this.stats,
       wheelMemoryBytes: this.wheel.memoryBytes,
@@ -310,7 +315,7 @@ export class DelayService {
    * deliveries to a partition are one batch, one append and one ack, not one each.
    */
   private deliverDue(): void {
-    const room = delayedInFlightCountMax - this.inFlight.size;
+    const room = delayedInFlightCountMax - this.inFlight.size - this.heldCount;
     if (room <= 0 || this.dueQueue.length === 0) return;
     const batch = this.dueQueue.length <= room
       ? this.dueQueue.splice(0) : this.dueQueue.splice(0, room);
@@ -336,16 +341,58 @@ export class DelayService {
       delivery.sizeBytes += deliverySizeBytes(record);
       if (delivery.sizeBytes >= deliveryBatchBytesMax) {
         open.delete(target.slot);
-        this.send(delivery);
+        this.submit(delivery);
       }
     });
-    for (const delivery of open.values()) this.send(delivery);
+    for (const delivery of open.values()) this.submit(delivery);
     // Offsets the log no longer holds (not expected: they were read before) are done.
     for (const offset of wanted) this.markDone(offset, 'dropped');
   }
 
+  /**
+   * Sends a partition's deliveries, or holds them while it has as many batches in flight as
+   * the producer lets one partition have (`inFlightBatchesPerPartitionMax`, the window in
+   * which the actor recognises a replayed batch). Held deliveries are merged, up to the chunk
+   * size, and go when a batch of that partition settles: when acks 'all' waits on a slow
+   * fdatasync, what fell due meanwhile goes out on the next ack as one batch, not queued in the
+   * producer as a batch per tick, each behind another ack.
+   */
+  private submit(delivery: Delivery): void {
+    const slot = delivery.target.slot;
+    if ((this.batchesInFlight.get(slot) ?? 0) < inFlightBatchesPerPartitionMax) {
+      this.send(delivery);
+      return;
+    }
+    let held = this.held.get(slot);
+    if (held === undefined) this.held.set(slot, held = []);
+    const last = held[held.length - 1];
+    if (last !== undefined && last.sizeBytes + delivery.sizeBytes <= deliveryBatchBytesMax) {
+      last.offsets.push(...delivery.offsets);
+      last.messages.push(...delivery.messages);
+      last.sizeBytes += delivery.sizeBytes;
+    } else {
+      held.push(delivery);
+    }
+    this.heldCount += delivery.offsets.length;
+  }
+
+  /** A batch to `slot` settled: one fewer in flight, and the oldest held delivery goes. */
+  private batchSettled(slot: number): void {
+    const count = (this.batchesInFlight.get(slot) ?? 1) - 1;
+    if (count === 0) this.batchesInFlight.delete(slot);
+    else this.batchesInFlight.set(slot, count);
+    if (this.stopped) return;
+    const held = this.held.get(slot);
+    const next = held?.shift();
+    if (next === undefined) return;
+    if (held!.length === 0) this.held.delete(slot);
+    this.heldCount -= next.offsets.length;
+    this.send(next);
+  }
+
   /** One batch to one partition: appended whole or not at all, so it settles as one. */
   private send({ target, offsets, messages }: Delivery): void {
+    this.batchesInFlight.set(target.slot, (this.batchesInFlight.get(target.slot) ?? 0) + 1);
     const endAtSubmit = this.context.controlBlock.highWatermark(target.slot);
     for (const offset of offsets) this.inFlight.set(offset, { target, endAtSubmit });
     this.context.producer.sendBatch(target.topic, messages).then(
@@ -354,9 +401,13 @@ export class DelayService {
           this.inFlight.delete(offset);
           this.markDone(offset, 'delivered');
         }
+        this.batchSettled(target.slot);
         this.settled();
       },
-      (error: unknown) => { this.retry(offsets, target, endAtSubmit, error); },
+      (error: unknown) => {
+        this.batchSettled(target.slot);
+        this.retry(offsets, target, endAtSubmit, error);
+      },
     );
   }
 
