@@ -3,8 +3,10 @@
  * delayed messages in `__mamba_delayed` (client/delayed-message.ts); this service, on the
  * broker's main thread and never inside an actor, follows that log, keeps one compact slot per
  * pending message in a hierarchical timing wheel (timing-wheel.ts), and when a slot is due reads
- * the parked record back from the log and produces it to its target with an idempotent,
- * `acks: 'all'` producer.
+ * the parked record back from the log (parked-reader.ts) and produces it to its target with an
+ * idempotent, `acks: 'all'` producer: a tick's deliveries to a partition as one batch, and
+ * while a partition has the producer's window of batches in flight, what falls due is held
+ * and sent merged when one settles (`submit`).
  *
  * Durable state, and what a crash (of the process, at any point) leaves:
  *
