@@ -3,8 +3,10 @@
  * delayed messages in `__mamba_delayed` (client/delayed-message.ts); this service, on the
  * broker's main thread and never inside an actor, follows that log, keeps one compact slot per
  * pending message in a hierarchical timing wheel (timing-wheel.ts), and when a slot is due reads
- * the parked record back from the log and produces it to its target with an idempotent,
- * `acks: 'all'` producer.
+ * the parked record back from the log (parked-reader.ts) and produces it to its target with an
+ * idempotent, `acks: 'all'` producer: a tick's deliveries to a partition as one batch, and
+ * while a partition has the producer's window of batches in flight, what falls due is held
+ * and sent merged when one settles (`submit`).
  *
  * Durable state, and what a crash (of the process, at any point) leaves:
  *
@@ -27,8 +29,8 @@
  */
 import { assert } from '../assert.js';
 import {
-  delayedCheckpointIntervalMs, delayedInFlightCountMax, delayedScanRecordCountMax,
-  delayedTopicName,
+  batchBytesDefault, delayedCheckpointIntervalMs, delayedInFlightCountMax,
+  delayedScanRecordCountMax, delayedTopicName, inFlightBatchesPerPartitionMax,
 } from '../constants.js';
 import { MambaError } from '../errors.js';
 import { MmapStorage, LogReader, type SegmentStorage } from '../segments/index.js';
@@ -37,8 +39,9 @@ import {
   DELAY_DUE_HEADER, DELAY_PARTITION_HEADER, DELAY_SOURCE_HEADER, DELAY_TIMESTAMP_HEADER,
   DELAY_TOPIC_HEADER, partitionDirectory, type Message, type Producer,
 } from '../client/index.js';
-import type { RecordView } from '../records/index.js';
+import type { DecodedRecord } from '../records/index.js';
 import { DeliveredSet } from './delivered-set.js';
+import { ParkedReader } from './parked-reader.js';
 import { checkpointPath, encodeCheckpoint, readCheckpoint } from './delay-checkpoint.js';
 import { scanLog } from './log-scan.js';
 import { TimingWheel } from './timing-wheel.js';
@@ -78,6 +81,13 @@ const atomics = Atomics as unknown as {
     { async: false; value: string } | { async: true; value: Promise<string> };
 };
 const retryDelayMs = 100;
+/**
+ * A tick's deliveries to one partition go as one batch up to about this many bytes: the
+ * producer's default batch size (the service's producer has the defaults).
+ */
+const deliveryBatchBytesMax = batchBytesDefault;
+/** Bytes of a record's framing besides key, value and headers, at most (varints, deltas). */
+const recordOverheadBytes = 32;
 
 interface Target {
   topic: string;
@@ -85,10 +95,20 @@ interface Target {
   slot: number;
 }
 
+/** Deliveries to one partition, sent as one batch. */
+interface Delivery {
+  target: Target;
+  /** Their parked offsets, ascending; `messages[i]` is the one parked at `offsets[i]`. */
+  offsets: number[];
+  messages: Message[];
+  sizeBytes: number;
+}
+
 export class DelayService {
   private readonly storage: SegmentStorage;
   private readonly slot: number;
   private readonly reader: LogReader;
+  private readonly parked: ParkedReader;
   private wheel = new TimingWheel(Date.now());
   private done = new DeliveredSet();
   private scanOffset = 0;
@@ -96,6 +116,11 @@ export class DelayService {
   private dueQueue: number[] = [];
   /** In flight: parked offset → the target and its log end when the send was submitted. */
   private readonly inFlight = new Map<number, { target: Target; endAtSubmit: number }>();
+  /** Per target slot: batches handed to the producer and not settled. */
+  private readonly batchesInFlight = new Map<number, number>();
+  /** Per target slot: due deliveries waiting for one of its batches to settle (`submit`). */
+  private readonly held = new Map<number, Delivery[]>();
+  private heldCount = 0;
   private readonly stats = { deliveredCount: 0, droppedCount: 0, recoveredDeliveries: 0 };
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAtMs = Infinity;
@@ -114,6 +139,7 @@ export class DelayService {
     this.slot = location.firstSlot;
     this.reader = LogReader.open(partitionDirectory(context.dataDir, delayedTopicName, 0),
       this.storage);
+    this.parked = new ParkedReader(this.reader);
   }
 
   /** Recovers from the checkpoint (see the table above), writes a fresh one, and runs. */
@@ -130,7 +156,7 @@ export class DelayService {
 
   get statistics(): DelayStats {
     return {
-      pendingCount: this.wheel.pendingCount + this.dueQueue.length,
+      pendingCount: this.wheel.pendingCount + this.dueQueue.length + this.heldCount,
       inFlightCount: this.inFlight.size,
       ...this.stats,
       wheelMemoryBytes: this.wheel.memoryBytes,
@@ -215,7 +241,8 @@ export class DelayService {
     while (next < end) {
       next = scanLog(reader, next, end, logStart, delayedScanRecordCountMax, {
         record: (record) => {
-          const source = headerValue(record, DELAY_SOURCE_HEADER);
+          const source = record.headerCount === 0 ? undefined
+            : headerValue(record.headers, DELAY_SOURCE_HEADER);
           if (source === undefined) return;
           const offset = Number(source);
           if (sources.has(offset)) found.push(offset);
@@ -284,9 +311,13 @@ export class DelayService {
     });
   }
 
-  /** Reads the due parked records back from the log (in offset order) and sends each. */
+  /**
+   * Reads the due parked records back from the log (in offset order) and sends them: one
+   * `sendBatch` per target partition (chunks of at most `deliveryBatchBytesMax`), so a tick's
+   * deliveries to a partition are one batch, one append and one ack, not one each.
+   */
   private deliverDue(): void {
-    const room = delayedInFlightCountMax - this.inFlight.size;
+    const room = delayedInFlightCountMax - this.inFlight.size - this.heldCount;
     if (room <= 0 || this.dueQueue.length === 0) return;
     const batch = this.dueQueue.length <= room
       ? this.dueQueue.splice(0) : this.dueQueue.splice(0, room);
@@ -294,63 +325,113 @@ export class DelayService {
     for (const offset of batch) if (!this.done.has(offset)) wanted.add(offset);
     if (wanted.size === 0) return;
     const sorted = [...wanted].sort((a, b) => a - b);
-    const block = this.context.controlBlock;
-    const logStart = block.logStartOffset(this.slot);
-    let index = 0;
-    while (index < sorted.length) {
-      const from = sorted[index];
-      // One batch per read: the batch that holds `from`, found through the sparse index.
-      const next = scanLog(this.reader, from, this.scanOffset, logStart, 1, {
-        record: (record) => {
-          if (wanted.delete(record.offset)) this.deliver(record);
-        },
-      }, 1);
-      if (next <= from) break; // the log no longer holds it
-      while (index < sorted.length && sorted[index] < next) index++;
-    }
+    const logStart = this.context.controlBlock.logStartOffset(this.slot);
+    const open = new Map<number, Delivery>();
+    this.parked.readEach(sorted, this.scanOffset, logStart, (record) => {
+      wanted.delete(record.offset);
+      const target = this.targetOf(record);
+      if (target === undefined) {
+        this.markDone(record.offset, 'dropped');
+        return;
+      }
+      let delivery = open.get(target.slot);
+      if (delivery === undefined) {
+        open.set(target.slot, delivery = { target, offsets: [], messages: [], sizeBytes: 0 });
+      }
+      delivery.offsets.push(record.offset);
+      delivery.messages.push(deliveredMessage(record, target.partition));
+      delivery.sizeBytes += deliverySizeBytes(record);
+      if (delivery.sizeBytes >= deliveryBatchBytesMax) {
+        open.delete(target.slot);
+        this.submit(delivery);
+      }
+    });
+    for (const delivery of open.values()) this.submit(delivery);
     // Offsets the log no longer holds (not expected: they were read before) are done.
     for (const offset of wanted) this.markDone(offset, 'dropped');
   }
 
-  private deliver(record: RecordView): void {
-    const offset = record.offset;
-    const target = this.targetOf(record);
-    if (target === undefined) {
-      this.markDone(offset, 'dropped');
+  /**
+   * Sends a partition's deliveries, or holds them while it has as many batches in flight as
+   * the producer lets one partition have (`inFlightBatchesPerPartitionMax`, the window in
+   * which the actor recognises a replayed batch). Held deliveries are merged, up to the chunk
+   * size, and go when a batch of that partition settles: when acks 'all' waits on a slow
+   * fdatasync, what fell due meanwhile goes out on the next ack as one batch, not queued in the
+   * producer as a batch per tick, each behind another ack.
+   */
+  private submit(delivery: Delivery): void {
+    const slot = delivery.target.slot;
+    if ((this.batchesInFlight.get(slot) ?? 0) < inFlightBatchesPerPartitionMax) {
+      this.send(delivery);
       return;
     }
-    const message = deliveredMessage(record);
+    let held = this.held.get(slot);
+    if (held === undefined) this.held.set(slot, held = []);
+    const last = held[held.length - 1];
+    if (last !== undefined && last.sizeBytes + delivery.sizeBytes <= deliveryBatchBytesMax) {
+      last.offsets.push(...delivery.offsets);
+      last.messages.push(...delivery.messages);
+      last.sizeBytes += delivery.sizeBytes;
+    } else {
+      held.push(delivery);
+    }
+    this.heldCount += delivery.offsets.length;
+  }
+
+  /** A batch to `slot` settled: one fewer in flight, and the oldest held delivery goes. */
+  private batchSettled(slot: number): void {
+    const count = (this.batchesInFlight.get(slot) ?? 1) - 1;
+    if (count === 0) this.batchesInFlight.delete(slot);
+    else this.batchesInFlight.set(slot, count);
+    if (this.stopped) return;
+    const held = this.held.get(slot);
+    const next = held?.shift();
+    if (next === undefined) return;
+    if (held!.length === 0) this.held.delete(slot);
+    this.heldCount -= next.offsets.length;
+    this.send(next);
+  }
+
+  /** One batch to one partition: appended whole or not at all, so it settles as one. */
+  private send({ target, offsets, messages }: Delivery): void {
+    this.batchesInFlight.set(target.slot, (this.batchesInFlight.get(target.slot) ?? 0) + 1);
     const endAtSubmit = this.context.controlBlock.highWatermark(target.slot);
-    this.inFlight.set(offset, { target, endAtSubmit });
-    this.context.producer.send(target.topic, message).then(
+    for (const offset of offsets) this.inFlight.set(offset, { target, endAtSubmit });
+    this.context.producer.sendBatch(target.topic, messages).then(
       () => {
-        this.inFlight.delete(offset);
-        this.markDone(offset, 'delivered');
+        for (const offset of offsets) {
+          this.inFlight.delete(offset);
+          this.markDone(offset, 'delivered');
+        }
+        this.batchSettled(target.slot);
         this.settled();
       },
-      (error: unknown) => { this.retry(offset, target, endAtSubmit, error); },
+      (error: unknown) => {
+        this.batchSettled(target.slot);
+        this.retry(offsets, target, endAtSubmit, error);
+      },
     );
   }
 
   /**
-   * A failed send is indeterminate: it may have been appended. Before sending it again, its
+   * A failed send is indeterminate: it may have been appended. Before sending them again, the
    * target is searched from where its log ended when the send was submitted.
    */
-  private retry(offset: number, target: Target, endAtSubmit: number, error: unknown): void {
+  private retry(offsets: number[], target: Target, endAtSubmit: number, error: unknown): void {
     if (this.stopped) {
-      this.inFlight.delete(offset);
+      for (const offset of offsets) this.inFlight.delete(offset);
       this.settled();
       return;
     }
     const code = MambaError.is(error) ? error.code : String(error);
-    console.warn(`mamba: delayed message ${offset} to ${target.topic}/${target.partition} ` +
-      `failed (${code}); trying again`);
+    console.warn(`mamba: ${offsets.length} delayed message(s) from ${offsets[0]} to ` +
+      `${target.topic}/${target.partition} failed (${code}); trying again`);
     setTimeout(() => {
-      this.inFlight.delete(offset);
-      if (this.findDelivered(target, endAtSubmit, new Set([offset])).length > 0) {
-        this.markDone(offset, 'delivered');
-      } else {
-        this.dueQueue.push(offset);
+      for (const offset of offsets) this.inFlight.delete(offset);
+      const found = new Set(this.findDelivered(target, endAtSubmit, new Set(offsets)));
+      for (const offset of offsets) {
+        if (found.has(offset)) this.markDone(offset, 'delivered');
+        else this.dueQueue.push(offset);
       }
       this.settled();
       this.tick();
@@ -405,9 +486,10 @@ export class DelayService {
   }
 
   /** Where a parked record goes, or undefined (with a warning) when it cannot go anywhere. */
-  private targetOf(record: RecordView): Target | undefined {
-    const topic = headerValue(record, DELAY_TOPIC_HEADER);
-    const partition = Number(headerValue(record, DELAY_PARTITION_HEADER));
+  private targetOf(record: DecodedRecord): Target | undefined {
+    const headers = record.headers;
+    const topic = headerValue(headers, DELAY_TOPIC_HEADER);
+    const partition = Number(headerValue(headers, DELAY_PARTITION_HEADER));
     const location = topic === undefined ? undefined : this.context.directory.lookup(topic);
     if (location === undefined || !Number.isInteger(partition) || partition < 0 ||
       partition >= location.partitionCount) {
@@ -419,14 +501,20 @@ export class DelayService {
   }
 }
 
-function headerValue(record: RecordView, name: string): string | undefined {
-  if (record.headerCount === 0) return undefined;
-  for (const [key, value] of record.headers) if (key === name) return decoder.decode(value);
+function headerValue(headers: Array<[string, Uint8Array]>, name: string): string | undefined {
+  for (const [key, value] of headers) if (key === name) return decoder.decode(value);
   return undefined;
 }
 
+/** The bytes a delivery adds to its batch, about: what bounds a chunk, not an exact size. */
+function deliverySizeBytes(record: DecodedRecord): number {
+  let sizeBytes = recordOverheadBytes + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const [key, value] of record.headers) sizeBytes += key.length + value.length + 2;
+  return sizeBytes;
+}
+
 /** The message as its sender wrote it, with its due time, send time and parked offset. */
-function deliveredMessage(record: RecordView): Message {
+function deliveredMessage(record: DecodedRecord, partition: number): Message {
   const headers: Record<string, Uint8Array> = {};
   for (const [key, value] of record.headers) {
     if (key !== DELAY_TOPIC_HEADER && key !== DELAY_PARTITION_HEADER) headers[key] = value;
@@ -436,14 +524,5 @@ function deliveredMessage(record: RecordView): Message {
   if (headers[DELAY_TIMESTAMP_HEADER] === undefined) {
     headers[DELAY_TIMESTAMP_HEADER] = encoder.encode(String(record.timestamp));
   }
-  return {
-    key: record.key, value: record.value,
-    partition: Number(decoder.decode(headerOf(record, DELAY_PARTITION_HEADER))),
-    headers,
-  };
-}
-
-function headerOf(record: RecordView, name: string): Uint8Array {
-  for (const [key, value] of record.headers) if (key === name) return value;
-  return new Uint8Array(0);
+  return { key: record.key, value: record.value, partition, headers };
 }
