@@ -108,4 +108,20 @@ describe('producer batching', () => {
     expect(readPartition(dataDir, 'linger', 0).map((r) => r.value))
       .toEqual(results.map((_, i) => `m${i}`));
   });
+
+  it('queues single sends past maxBufferedBytes and stores them in send order', async () => {
+    const dataDir = tempDir();
+    const broker = await Broker.open({ dataDir, actors: 1 });
+    await broker.createTopic('budget', { partitions: 1 });
+    // About 30 records of this size fit: most of the 300 sends below wait for room.
+    const producer = broker.producer({ acks: 1, maxBufferedBytes: 1024 });
+    const sends = Array.from({ length: 300 }, (_, i) =>
+      producer.send('budget', { value: `n${String(i).padStart(3, '0')}` }));
+    expect(producer.bufferedBytes).toBeLessThanOrEqual(1024);
+    const results = await Promise.all(sends);
+    expect(results.map((r) => r.offset)).toEqual(results.map((_, i) => i));
+    await broker.close();
+    const values = readPartition(dataDir, 'budget', 0).map((r) => r.value);
+    expect(values).toEqual(results.map((_, i) => `n${String(i).padStart(3, '0')}`));
+  });
 });
