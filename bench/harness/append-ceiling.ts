@@ -37,7 +37,7 @@ export interface AppendCeiling {
   readonly preparedRollCount: number;
 }
 
-interface Pass { batches: number; elapsedMs: number; cpuMs: number }
+export interface Pass { batches: number; elapsedMs: number; cpuMs: number }
 
 const appendsPerYield = 256;
 const nsPerMs = 1e6;
@@ -58,7 +58,8 @@ function threadCpuMs(): number {
  * Calls `step` (one batch) for `durationMs` after `warmupMs`, yielding every
  * `appendsPerYield` calls; counts the measured batches, their wall and CPU time.
  */
-async function timedPass(step: () => void, warmupMs: number, durationMs: number): Promise<Pass> {
+export async function timedPass(step: () => void, warmupMs: number, durationMs: number,
+): Promise<Pass> {
   const startNs = nowNs();
   const measureStartNs = startNs + warmupMs * nsPerMs;
   const endNs = measureStartNs + durationMs * nsPerMs;
@@ -81,7 +82,7 @@ async function timedPass(step: () => void, warmupMs: number, durationMs: number)
 }
 
 /** Copy + CRC32C of `batch` into memory touched beforehand: what an append cannot skip. */
-async function copyCrcBaseline(batch: Uint8Array, durationMs: number): Promise<Pass> {
+export async function copyCrcBaseline(batch: Uint8Array, durationMs: number): Promise<Pass> {
   const target = Buffer.alloc(baselineTargetBytes, 1);
   let position = 0;
   return timedPass(() => {
