@@ -69,6 +69,16 @@ function scenarioOf(options: SuiteOptions, shape: (typeof shapes)[number], acks:
   return { name, ...scenario };
 }
 
+/** Per batch: wall and CPU time, against copy + CRC32C of the same batch (same run), rolls. */
+function ceilingDetail(ceiling: AppendCeiling): string {
+  const ratio = ceiling.recordsPerSec / ceiling.baselineRecordsPerSec;
+  return `${ceiling.microsPerBatch.toFixed(1)} µs/batch (CPU ${ceiling.cpuMicrosPerBatch
+    .toFixed(1)} µs); copy + CRC32C of the same batches ${formatCount(
+    ceiling.baselineRecordsPerSec)} records/s (CPU ${ceiling.baselineCpuMicrosPerBatch
+    .toFixed(1)} µs/batch), append ÷ baseline ${ratio.toFixed(2)}×; ${ceiling.rollCount} ` +
+    `segment rolls, ${ceiling.preparedRollCount} onto a prepared file`;
+}
+
 /** The ceiling as a row of a scenario's block: its throughput ratio is the fraction reached. */
 function ceilingRow(scenario: Scenario, ceiling: AppendCeiling): ScenarioResult {
   const base = notRunResult(scenario.name,
@@ -142,7 +152,7 @@ export async function run(args: string[]): Promise<void> {
     });
     notes.push(`ceiling ${messageSizeBytes} B: PartitionLog.append of pre-encoded batches of ` +
       `${options.batchMessageCount} records, one thread: ` +
-      `${formatCount(ceiling.recordsPerSec)} records/s`);
+      `${formatCount(ceiling.recordsPerSec)} records/s, ${ceilingDetail(ceiling)}`);
     console.log(notes.at(-1));
     for (const result of ran) {
       const scenario = scenarios.find((candidate) => candidate.name === result.scenario)!;

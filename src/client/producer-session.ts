@@ -26,8 +26,8 @@ import {
 } from '../shm/index.js';
 import { SpscRing, FULL, CLOSED, waitForChange, type Claim } from '../ringbuffer/index.js';
 import {
-  batchSizeBytes, compressBatch, encodeBatch, encodeBatchInto, writeBatchMeta, type BatchMeta,
-  type CompressionCodec, type RecordInput,
+  batchSizeBytes, compressBatch, encodeBatch, encodePlannedBatchInto, writeBatchMeta,
+  type BatchMeta, type CompressionCodec, type RecordInput,
 } from '../records/index.js';
 import {
   SESSION_BUFFERED_BYTES, SESSION_CLOSED, SESSION_DOORBELL, SESSION_SLEEPING,
@@ -182,7 +182,8 @@ export class ProducerSession {
       claim.bytes.set(batch.encoded, claim.payloadOffset + PRODUCE_BATCH);
       sizeBytes = batch.encoded.length;
     } else if (compressed === undefined) {
-      sizeBytes = encodeBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH,
+      // tryWrite planned these records to size the claim: written now without a second plan.
+      sizeBytes = encodePlannedBatchInto(claim.bytes, claim.payloadOffset + PRODUCE_BATCH,
         batch.records, batch.meta(), now);
     } else {
       // Compressed before the claim (its size decides the claim); the idempotence fields are

@@ -17,6 +17,7 @@ export {
 export { RecordIndex, indexBatch } from './record-index.js';
 export {
   RecordView, batchSizeBytes, decodeBatch, decodeHeaders, encodeBatch, encodeBatchInto,
+  encodePlannedBatchInto,
   forEachRecord, writeBatchMeta,
   type BatchMeta, type DecodedRecord, type RecordInput,
 } from './record-batch.js';

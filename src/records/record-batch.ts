@@ -125,9 +125,35 @@ export function encodeBatchInto(
   return sizeBytes;
 }
 
-/** The bytes `encodeBatch` would produce for `records`, for sizing a target ahead. */
+/**
+ * The bytes `encodeBatch` would produce for `records`, for sizing a target ahead. The plan is
+ * kept: `encodePlannedBatchInto` right after writes these records without planning them again.
+ */
 export function batchSizeBytes(records: readonly RecordInput[], now: number = Date.now()): number {
-  return planBatch(records, now);
+  const sizeBytes = planBatch(records, now);
+  plannedRecords = records;
+  plannedNow = now;
+  plannedSizeBytes = sizeBytes;
+  return sizeBytes;
+}
+
+/**
+ * Encodes the records the last `batchSizeBytes` call planned (same array, same `now`) into
+ * `target` at `position`, which has room for exactly that size: one planning pass per batch,
+ * not two (the producer sizes its ring claim first). Returns the bytes written. The caller
+ * runs no other encode and no user code in between; a plan that is not the last one asserts.
+ */
+export function encodePlannedBatchInto(
+  target: Uint8Array, position: number, records: readonly RecordInput[],
+  meta: BatchMeta | undefined, now: number,
+): number {
+  assert(records === plannedRecords, 'the batch encoded is the one planned last');
+  assert(now === plannedNow, 'the batch is encoded with the time it was planned with');
+  const sizeBytes = plannedSizeBytes;
+  plannedRecords = undefined;
+  assert(position + sizeBytes <= target.length, 'the target has room for the planned batch');
+  writeBatch(target, position, records, fillMeta(meta), now, sizeBytes);
+  return sizeBytes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,6 +167,10 @@ export function batchSizeBytes(records: readonly RecordInput[], now: number = Da
 let scratchBodySizes = new Int32Array(1024);
 let plannedBaseTimestamp = 0;
 let plannedMaxTimestamp = 0;
+/** What the last `batchSizeBytes` planned, for `encodePlannedBatchInto`. */
+let plannedRecords: readonly RecordInput[] | undefined;
+let plannedNow = 0;
+let plannedSizeBytes = 0;
 
 function invalidRecord(message: string, index: number): MambaError {
   return new MambaError('INVALID_RECORD', `record ${index}: ${message}`, { detail: { index } });
@@ -148,6 +178,7 @@ function invalidRecord(message: string, index: number): MambaError {
 
 /** First pass: checks every record, stores body sizes, returns the batch's size in bytes. */
 function planBatch(records: readonly RecordInput[], now: number): number {
+  plannedRecords = undefined; // Any plan overwrites the scratch: the one kept is gone.
   if (!Array.isArray(records)) {
     throw new MambaError('INVALID_RECORD', 'records must be an array');
   }

@@ -5,7 +5,8 @@ import { recordSizeBytesMax } from '../../src/constants.js';
 import { MambaError } from '../../src/errors.js';
 import {
   ATTRIBUTE_TIMESTAMP_LOG_APPEND, RECORD_COUNT_OFFSET, RECORDS_OFFSET,
-  batchSizeBytes, decodeBatch, encodeBatch, encodeBatchInto, forEachRecord, readBatchHeader,
+  batchSizeBytes, decodeBatch, encodeBatch, encodeBatchInto, encodePlannedBatchInto,
+  forEachRecord, readBatchHeader,
   INCOMING_BATCH, checkBatch, dataViewOf, writeInt64, type DecodedRecord, type RecordInput,
 } from '../../src/records/index.js';
 
@@ -138,6 +139,24 @@ describe('round trips', () => {
     expect([...ring.subarray(10)]).toEqual([...readHexFixture('golden-batch.hex')]);
     expect(verdictOf(ring, 10, size)).toBe('valid');
     expect(decodeBatch(ring, 10)[1].headers[0][0]).toBe('h');
+  });
+
+  it('writes the batch batchSizeBytes planned last without planning it again', () => {
+    const now = 1_700_000_000_000;
+    const size = batchSizeBytes(GOLDEN_RECORDS, now);
+    const ring = new Uint8Array(size + 10);
+    expect(encodePlannedBatchInto(ring, 10, GOLDEN_RECORDS, undefined, now)).toBe(size);
+    expect([...ring.subarray(10)]).toEqual([...readHexFixture('golden-batch.hex')]);
+    // The plan is used once; another encode in between overwrites it: both are refused.
+    expect(() => encodePlannedBatchInto(ring, 10, GOLDEN_RECORDS, undefined, now))
+      .toThrow(/planned last/);
+    batchSizeBytes(GOLDEN_RECORDS, now);
+    encodeBatch([{ value: text('other') }]);
+    expect(() => encodePlannedBatchInto(ring, 10, GOLDEN_RECORDS, undefined, now))
+      .toThrow(/planned last/);
+    batchSizeBytes(GOLDEN_RECORDS, now);
+    expect(() => encodePlannedBatchInto(ring, 10, GOLDEN_RECORDS, undefined, now + 1))
+      .toThrow(/time it was planned/);
   });
 
   it('stamps a base offset without breaking the CRC', () => {
