@@ -159,7 +159,10 @@ export class Producer {
    * on the microtask queue, so a retry loop around a failing send lets timers run.
    */
   send(topic: string, message: Message): Promise<SendResult> {
-    if (this.routing !== undefined || this.codecStarting !== undefined || hasDelay(message)) {
+    // A transactional send takes the general path: it registers the partition with the
+    // coordinator and is tracked by the open transaction (client/transaction.ts).
+    if (this.routing !== undefined || this.codecStarting !== undefined || hasDelay(message) ||
+      this.txn !== undefined) {
       return this.sendRecords(topic, [message]).then((results) => results[0]);
     }
     return this.sendOne(topic, message);
