@@ -1,4 +1,4 @@
-/** The partition-side tests' traffic helpers (kept in fixtures/ so a child process can use them). */
+/** The partition-side tests' traffic helpers (in fixtures/, so a child process can use them). */
 export {
   TxnSender, highWatermark, lastStableOffset, slotOf,
 } from './fixtures/txn-traffic.js';
