@@ -36,6 +36,7 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { assert } from '../assert.js';
+import { MambaError } from '../errors.js';
 import { crc32c } from '../records/index.js';
 import type { SegmentStorage } from './storage.js';
 import type { AbortedTransaction } from './transaction-state.js';
@@ -160,11 +161,19 @@ export class AbortedIndex {
     this.write();
   }
 
-  /** Drops the entries whose marker lies below `logStartOffset` (retention removed it). */
+  /**
+   * Drops the entries whose marker lies below `logStartOffset` (retention removed it). A file
+   * that cannot be rewritten now (a full disk) keeps them: entries below the log start are
+   * harmless to readers, and the next change or open rewrites it.
+   */
   dropBelow(logStartOffset: number): void {
     if (this.entries.length === 0 || this.entries[0].lastOffset >= logStartOffset) return;
     this.entries = this.entries.filter((entry) => entry.lastOffset >= logStartOffset);
-    this.write();
+    try {
+      this.write();
+    } catch (error) {
+      if (!(error instanceof MambaError)) throw error;
+    }
   }
 
   /** The entries overlapping [fromOffset, toOffset), from memory (the writer's thread). */
