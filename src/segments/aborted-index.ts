@@ -36,6 +36,7 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { assert } from '../assert.js';
+import { MambaError } from '../errors.js';
 import { crc32c } from '../records/index.js';
 import type { SegmentStorage } from './storage.js';
 import type { AbortedTransaction } from './transaction-state.js';
@@ -160,11 +161,19 @@ export class AbortedIndex {
     this.write();
   }
 
-  /** Drops the entries whose marker lies below `logStartOffset` (retention removed it). */
+  /**
+   * Drops the entries whose marker lies below `logStartOffset` (retention removed it). A file
+   * that cannot be rewritten now (a full disk) keeps them: entries below the log start are
+   * harmless to readers, and the next change or open rewrites it.
+   */
   dropBelow(logStartOffset: number): void {
     if (this.entries.length === 0 || this.entries[0].lastOffset >= logStartOffset) return;
     this.entries = this.entries.filter((entry) => entry.lastOffset >= logStartOffset);
-    this.write();
+    try {
+      this.write();
+    } catch (error) {
+      if (!(error instanceof MambaError)) throw error;
+    }
   }
 
   /** The entries overlapping [fromOffset, toOffset), from memory (the writer's thread). */
@@ -175,6 +184,31 @@ export class AbortedIndex {
   private write(): void {
     this.storage.writeFileAtomic(this.path, encodeAbortedIndex(this.entries));
   }
+}
+
+/**
+ * The whole aborted index of the log in `dir` through `storage` (the log cleaner's view, on
+ * either storage): the entries before any damage, none when there is no file.
+ */
+export function readAbortedIndex(storage: SegmentStorage, dir: string): AbortedTransaction[] {
+  const bytes = storage.readFile(nodePath.join(dir, ABORTED_INDEX_FILE_NAME));
+  return bytes === undefined ? [] : decodeAbortedIndex(bytes).entries;
+}
+
+/**
+ * Whether the transactional batch of `producerId` at `baseOffset` belongs to one of the
+ * `aborted` transactions (Kafka's rule: a producer's batches from an aborted transaction's
+ * first offset up to its abort marker).
+ */
+export function isAbortedBatch(aborted: readonly AbortedTransaction[], producerId: number,
+  baseOffset: number): boolean {
+  for (const entry of aborted) {
+    if (entry.producerId === producerId && entry.firstOffset <= baseOffset &&
+      baseOffset <= entry.lastOffset) {
+      return true;
+    }
+  }
+  return false;
 }
 
 interface CachedIndex {

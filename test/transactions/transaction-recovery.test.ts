@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ABORTED_INDEX_FILE_NAME, CHECKPOINT_FILE_NAME, MemoryStorage, PartitionLog,
 } from '../../src/segments/index.js';
+import { decodeAbortedIndex } from '../../src/segments/aborted-index.js';
 import { ATTRIBUTE_TRANSACTIONAL, encodeBatch } from '../../src/records/index.js';
 
 const quiet = (): void => undefined;
@@ -102,4 +103,23 @@ describe('transaction state recovery', () => {
         lastOffset: 2 }]);
       reopened.close();
     });
+
+  it('drops an abort from the index when retention removes its marker', () => {
+    const storage = new MemoryStorage();
+    sequences.clear();
+    const options = { storage, segmentSizeBytes: 64 * 1024, retentionBytes: 128 * 1024,
+      log: quiet };
+    const log = PartitionLog.open(dir, options);
+    log.append(txnBatch(7, 'a'));
+    log.appendMarker(abort(7));
+    const big = encodeBatch([{ value: Buffer.alloc(16 * 1024) }]);
+    while (log.logStartOffset === 0) {
+      log.append(big);
+      log.applyRetention();
+    }
+    expect(log.abortedTransactions(0, log.logEndOffset)).toEqual([]);
+    const file = storage.readFile(`${dir}/${ABORTED_INDEX_FILE_NAME}`)!;
+    expect(decodeAbortedIndex(file).entries).toEqual([]);
+    log.close();
+  });
 });
