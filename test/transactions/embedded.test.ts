@@ -245,5 +245,13 @@ describe('embedded transactions', () => {
     expect(invalid(() => b.producer({ transactionalId: 'x',
       transactionTimeoutMs: 15 * 60_000 + 1 }))).toBe(true);
     expect(invalid(() => b.producerHandle({ transactionalId: 'x' }))).toBe(true);
+    // Over Broker.connect a transactionalId is refused, not ignored.
+    const door = await b.listen({ host: '127.0.0.1', port: 0 });
+    const remote = await Broker.connect({ brokers: [`127.0.0.1:${door.address().port}`] });
+    try {
+      expect(invalid(() => remote.producer({ transactionalId: 'x' }))).toBe(true);
+    } finally {
+      await remote.close();
+    }
   });
 });
