@@ -195,6 +195,9 @@ describe('embedded transactions', () => {
     await stalled.send('t', { value: 'stalled' });
     await eventually(async () =>
       (await b.describeTransaction('slow'))?.state === 'CompleteAbort');
+    // The partition saw the abort marker's newer epoch: the late send is refused there, and
+    // the commit learns from the coordinator that the transaction timed out (not fenced).
+    expect(await codeOf(stalled.send('t', { value: 'late' }))).toBe('PRODUCER_FENCED');
     expect(await codeOf(stalled.commit())).toBe('INVALID_PRODUCER_EPOCH');
     const next = await producer.transaction();
     await next.send('t', { value: 'next' });
