@@ -18,9 +18,11 @@
  * Fencing: a second producer with the same transactionalId bumps the epoch at the coordinator,
  * which aborts this producer's open transaction with the new epoch; this producer's next send
  * or commit then fails with PRODUCER_FENCED (the coordinator refuses its old epoch, and so do
- * the partitions that saw the abort marker), and so does every later call: a fenced producer is
- * done. A transaction aborted by the coordinator's timeout fails its commit with
- * INVALID_PRODUCER_EPOCH; the producer asks for a new epoch and may start the next one.
+ * the partitions that saw the abort marker); once the coordinator has said so, every later
+ * call does too: a fenced producer is done. A transaction aborted by the coordinator's timeout
+ * fails its commit with INVALID_PRODUCER_EPOCH (its partitions refuse later sends with
+ * PRODUCER_FENCED too, which is why only the coordinator's answer fences the producer); the
+ * producer asks for a new epoch and may start the next one.
  */
 import { MambaError } from '../errors.js';
 import type {
@@ -231,7 +233,9 @@ export class TransactionManager {
       if (touched) {
         const { producerId, producerEpoch } = this.identity!;
         await this.link.endTxn(this.transactionalId, producerId, producerEpoch,
-          commit && failure === undefined);
+          commit && failure === undefined).catch((error: unknown) => {
+          throw this.noteFenced(error);
+        });
       }
       if (failure !== undefined) {
         this.needsNewEpoch = true;
@@ -239,7 +243,7 @@ export class TransactionManager {
       }
     } catch (error) {
       if (MambaError.is(error, 'INVALID_PRODUCER_EPOCH')) this.needsNewEpoch = true;
-      throw this.noteFenced(error);
+      throw error;
     } finally {
       this.open = undefined;
     }
@@ -252,12 +256,15 @@ export class TransactionManager {
     await this.end(open, false).catch(() => undefined);
   }
 
+  /**
+   * A send's failure fails the transaction but does not by itself fence the producer: a
+   * partition refuses an old epoch (PRODUCER_FENCED) both after another producer took over and
+   * after the coordinator's timeout aborted the transaction; the coordinator's answer at the
+   * end tells the two apart.
+   */
   private trackIn<T>(transaction: Transaction, promise: Promise<T>): Promise<T> {
     transaction.sends.add(promise);
-    promise.then(() => undefined, (error: unknown) => {
-      transaction.failure ??= error;
-      this.noteFenced(error);
-    });
+    promise.then(() => undefined, (error: unknown) => { transaction.failure ??= error; });
     return promise;
   }
 
@@ -270,7 +277,7 @@ export class TransactionManager {
     this.producer.setIdentity(identity.producerId, identity.producerEpoch);
   }
 
-  /** A PRODUCER_FENCED error fences this producer for good; returns the error. */
+  /** A PRODUCER_FENCED answer of the coordinator fences this producer for good. */
   private noteFenced(error: unknown): unknown {
     if (MambaError.is(error, 'PRODUCER_FENCED')) this.fenced ??= error;
     return error;

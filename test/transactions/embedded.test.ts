@@ -4,6 +4,7 @@
 // fencing, one open transaction per producer, the timeout, and producer ids across reopens.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, MambaError, type Consumer } from '../../src/index.js';
+import { readTopic } from '../helpers/log-contents.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const decoder = new TextDecoder();
@@ -194,6 +195,9 @@ describe('embedded transactions', () => {
     await stalled.send('t', { value: 'stalled' });
     await eventually(async () =>
       (await b.describeTransaction('slow'))?.state === 'CompleteAbort');
+    // The partition saw the abort marker's newer epoch: the late send is refused there, and
+    // the commit learns from the coordinator that the transaction timed out (not fenced).
+    expect(await codeOf(stalled.send('t', { value: 'late' }))).toBe('PRODUCER_FENCED');
     expect(await codeOf(stalled.commit())).toBe('INVALID_PRODUCER_EPOCH');
     const next = await producer.transaction();
     await next.send('t', { value: 'next' });
@@ -228,6 +232,37 @@ describe('embedded transactions', () => {
     expect(new Set(ids.values()).size).toBe(ids.size);
   });
 
+  it('reloads its state from the transaction log after the log is compacted', async () => {
+    const dataDir = tempDir();
+    let b = await open(dataDir);
+    await b.createTopic('t', { partitions: 2 });
+    const producers = ['p0', 'p1'].map((transactionalId) => b.producer({ transactionalId }));
+    for (let round = 0; round < 10; round++) {
+      for (const [index, producer] of producers.entries()) {
+        const tx = await producer.transaction();
+        await tx.send('t', { partition: index, value: `r${round}` });
+        if (round % 2 === 0) await tx.commit();
+        else await tx.abort();
+      }
+    }
+    const before = await Promise.all(['p0', 'p1'].map((id) => b.describeTransaction(id)));
+    const [cleaned] = await b.compact('__mamba_transaction_state');
+    expect(cleaned).toBeDefined();
+    await b.close();
+    b = await open(dataDir);
+    const stored = readTopic(dataDir, '__mamba_transaction_state', 1);
+    // Per key the latest record stays (2 transactional ids, the id block, the epoch), plus
+    // what the reopen added: far fewer than the 80-odd state changes written.
+    expect(stored.length).toBeLessThan(20);
+    expect(await Promise.all(['p0', 'p1'].map((id) => b.describeTransaction(id))))
+      .toEqual(before);
+    const fresh = await b.producer({ transactionalId: 'p2' }).transaction();
+    await fresh.commit();
+    const ids = await Promise.all(['p0', 'p1', 'p2'].map(
+      async (id) => (await b.describeTransaction(id))!.producerId));
+    expect(new Set(ids).size).toBe(3);
+  });
+
   it('validates transactional options at the edge', async () => {
     const b = await open();
     const invalid = (f: () => unknown) => {
@@ -245,5 +280,13 @@ describe('embedded transactions', () => {
     expect(invalid(() => b.producer({ transactionalId: 'x',
       transactionTimeoutMs: 15 * 60_000 + 1 }))).toBe(true);
     expect(invalid(() => b.producerHandle({ transactionalId: 'x' }))).toBe(true);
+    // Over Broker.connect a transactionalId is refused, not ignored.
+    const door = await b.listen({ host: '127.0.0.1', port: 0 });
+    const remote = await Broker.connect({ brokers: [`127.0.0.1:${door.address().port}`] });
+    try {
+      expect(invalid(() => remote.producer({ transactionalId: 'x' }))).toBe(true);
+    } finally {
+      await remote.close();
+    }
   });
 });
