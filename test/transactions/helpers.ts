@@ -44,7 +44,8 @@ export class TxnSender {
     public producerEpoch = 0) {}
 
   /** Sends `values` as one transactional batch (acks all); resolves with its base offset. */
-  send(topic: string, partition: number, values: string[], transactional = true):
+  send(topic: string, partition: number,
+    values: Array<string | { key: string; value: string }>, transactional = true):
     Promise<number> {
     const baseSequence = this.sequences.get(partition) ?? 0;
     this.sequences.set(partition, baseSequence + values.length);
@@ -52,7 +53,8 @@ export class TxnSender {
     return new Promise((resolve, reject) => {
       mainSession.submit({
         slot: slotOf(this.broker, topic, partition), topic, partition, acks: ACKS_ALL,
-        records: values.map((value) => ({ value: Buffer.from(value) })),
+        records: values.map((v) => (typeof v === 'string' ? { value: Buffer.from(v) }
+          : { key: Buffer.from(v.key), value: Buffer.from(v.value) })),
         timeoutMs: 10_000,
         meta: () => ({
           producerId: BigInt(this.producerId), producerEpoch: this.producerEpoch, baseSequence,
