@@ -7,6 +7,12 @@
  * the producer is initialised again through the door. Bounded: at most `producersMax`
  * transactional ids are remembered (the oldest forgotten first; a forgotten one is asked of the
  * coordinator again).
+ *
+ * Each door keeps its own record. A transaction ended through another door of the same broker
+ * (two `broker.listen()` calls) is not forgotten here, so a client that skipped
+ * AddPartitionsToTxn in its next transaction, same epoch, would pass this check on this door —
+ * Kafka's own gap before KIP-890 verification; clients always add partitions first. Timeouts
+ * and fencing bump the epoch, which this record and the actors both check.
  */
 import type { ProducerIdentity, TxnPartition } from './door-protocol.js';
 

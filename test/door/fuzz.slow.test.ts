@@ -64,6 +64,31 @@ function baseFrames(): Uint8Array[] {
       partitionIndexes: [0, 1] }] }),
     frame(ApiKey.DESCRIBE_GROUPS, 5, { groups: ['g'], includeAuthorizedOperations: false }),
     frame(ApiKey.LIST_GROUPS, 4, { statesFilter: [] }),
+    // Transactions, for a transactional id the coordinator does not know (nothing is written).
+    frame(ApiKey.FETCH, 11, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 4096,
+      isolationLevel: 1, sessionId: 0, sessionEpoch: -1, rackId: '',
+      topics: [{ topic: 'fuzz', partitions: [{ partition: 0, fetchOffset: 0n,
+        logStartOffset: -1n, partitionMaxBytes: 4096, currentLeaderEpoch: -1 }] }],
+      forgottenTopicsData: [] }),
+    frame(ApiKey.PRODUCE, 7, { transactionalId: 'tx', acks: -1, timeoutMs: 1000,
+      topicData: [{ name: 'fuzz', partitionData: [{ index: 0, records: encodeBatch(
+        [{ key: null, value: new Uint8Array(8) }],
+        { producerId: 9n, producerEpoch: 0, baseSequence: 0, attributes: 0x10 }) }] }] }),
+    frame(ApiKey.FIND_COORDINATOR, 2, { key: 'tx', keyType: 1 }),
+    frame(ApiKey.ADD_PARTITIONS_TO_TXN, 1, { v3AndBelowTransactionalId: 'tx',
+      v3AndBelowProducerId: 9n, v3AndBelowProducerEpoch: 0,
+      v3AndBelowTopics: [{ name: 'fuzz', partitions: [0, 1] }] }),
+    frame(ApiKey.ADD_OFFSETS_TO_TXN, 3, { transactionalId: 'tx', producerId: 9n,
+      producerEpoch: 0, groupId: 'g' }),
+    frame(ApiKey.TXN_OFFSET_COMMIT, 3, { transactionalId: 'tx', groupId: 'g', producerId: 9n,
+      producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null,
+      topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 0, committedOffset: 1n,
+        committedLeaderEpoch: -1, committedMetadata: null }] }] }),
+    frame(ApiKey.END_TXN, 1, { transactionalId: 'tx', producerId: 9n, producerEpoch: 0,
+      committed: true }),
+    frame(ApiKey.DESCRIBE_TRANSACTIONS, 0, { transactionalIds: ['tx'] }),
+    frame(ApiKey.LIST_TRANSACTIONS, 1, { stateFilters: [], producerIdFilters: [],
+      durationFilter: -1n }),
   ];
 }
 

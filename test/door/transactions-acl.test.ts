@@ -3,15 +3,17 @@
  * InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit and a Produce of
  * transactional batches; Describe for FindCoordinator key type 1, DescribeTransactions and
  * ListTransactions; plus Write on the topics added, Read on the group; and kafkajs admin
- * creating a TransactionalId ACL (resource type 5) that the door obeys at once.
+ * creating a TransactionalId ACL (resource type 5) that the door obeys at once; `mamba acls
+ * add|list --transactional-id`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import {
   AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, ResourcePatternTypes, logLevel,
 } from 'kafkajs';
+import { main } from '../../src/cli/main.js';
 import { Broker } from '../../src/index.js';
 import {
   ApiKey, kafkaErrorCode, type AddOffsetsToTxnResponse, type AddPartitionsToTxnResponse,
@@ -44,8 +46,20 @@ beforeAll(async () => {
   for (const name of ['txwriter', 'txreader', 'nobody', 'admin']) {
     await users.put(name, `${name}-pw`);
   }
+  // The CLI grants the prefixed transactional id (what an operator types).
+  expect(await main(['acls', 'add', '--data-dir', dataDir, '--allow-principal', 'User:txwriter',
+    '--operation', 'Write', '--transactional-id', 'tx-', '--resource-pattern-type', 'prefixed']))
+    .toBe(0);
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((line: string) => { lines.push(line); });
+  try {
+    expect(await main(['acls', 'list', '--data-dir', dataDir, '--transactional-id', 'tx-']))
+      .toBe(0);
+  } finally {
+    log.mockRestore();
+  }
+  expect(lines).toEqual(['allow User:txwriter Write transactionalId:tx-*']);
   new AclStore(dataDir).add([
-    acl('User:txwriter', 'Write', 'transactionalId', 'tx-', 'prefixed'),
     acl('User:txwriter', 'Write', 'topic', 'orders'),
     acl('User:txreader', 'Describe', 'transactionalId', 'tx-a'),
     acl('User:txreader', 'Write', 'topic', 'orders'),

@@ -204,4 +204,33 @@ describe('transactions on the wire', () => {
       // An idempotent producer (no transactional id) is not the coordinator's.
       expect((await init(null)).errorCode).toBe(0);
     });
+
+  it('wakes a waiting read_committed fetch when the transaction commits', async () => {
+    const { producerId, producerEpoch } = await init('wake');
+    expect(await addPartitions('wake', producerId, producerEpoch,
+      [{ name: 't', partitions: [1] }])).toEqual([['t', 1, 0]]);
+    expect((await produce('wake', 1, txnBatch(producerId, producerEpoch, 0, ['w'])))
+      .errorCode).toBe(0);
+    // A second connection waits (max_wait 30 s) for a byte below the LSO, which the open
+    // transaction holds at 0; the commit must wake it, long before max_wait.
+    const waiter = await WireClient.connect(client!.socket.remotePort!);
+    try {
+      const waiting = waiter.call<FetchResponse>(ApiKey.FETCH, 4, {
+        replicaId: -1, maxWaitMs: 30_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 1,
+        topics: [{ topic: 't',
+          partitions: [{ partition: 1, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+      });
+      expect(await endTxn('wake', producerId, producerEpoch, true)).toBe(0);
+      let timer: NodeJS.Timeout | undefined;
+      const first = await Promise.race([waiting.then(() => 'fetch'),
+        new Promise((resolve) => { timer = setTimeout(() => resolve('max_wait'), 20_000); })]);
+      clearTimeout(timer);
+      expect(first).toBe('fetch');
+      const answer = (await waiting).responses[0].partitions[0];
+      expect(answer.lastStableOffset).toBe(2n);
+      expect(batchesOf(answer.records)).toEqual([[0, false, 1], [1, true, 1]]);
+    } finally {
+      waiter.close();
+    }
+  });
 });
