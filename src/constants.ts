@@ -54,6 +54,15 @@ export const ringCapacityBytesMin = 4 * KiB;
 export const ringCapacityBytesMax = 256 * MiB;
 /** The most frames one drain of a ring hands out before the drainer yields to other work. */
 export const ringReadFrameCountMax = 1024;
+/**
+ * How a partition actor and a consumer wait when they find no work (ringbuffer/idle-strategy.ts):
+ * spin a little, then yield once per event-loop turn, then park. The yield window is longer than
+ * the gap between batches at 1000 batches/s, so a loop fed that often never parks.
+ */
+export const actorIdleSpinUsDefault = 50;
+export const actorIdleYieldUsDefault = 2_000;
+export const consumerIdleSpinUsDefault = 0;
+export const consumerIdleYieldUsDefault = 2_000;
 
 // Supervision.
 export const heartbeatIntervalMs = 100;

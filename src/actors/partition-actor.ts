@@ -23,7 +23,9 @@
 import { assert, assertNever } from '../assert.js';
 import { MambaError, toWire, type MambaErrorCode } from '../errors.js';
 import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from '../constants.js';
-import { SpscRing, FULL, CLOSED, waitForChange } from '../ringbuffer/index.js';
+import {
+  SpscRing, FULL, CLOSED, IdleStrategy, spinUntil, waitForChange, type IdleConfig,
+} from '../ringbuffer/index.js';
 import { readBatchHeader } from '../records/index.js';
 import { PartitionLog, type CleanSegmentSpec } from '../segments/index.js';
 import { ringSession, SESSION_CLOSED } from '../shm/index.js';
@@ -95,6 +97,11 @@ interface AttachedSession {
 
 const ackFrameBytes = 8 + ACK_SIZE_BYTES;
 const passesBetweenYields = 8;
+/**
+ * The longest a parked actor blocks its thread before giving its event loop a turn: a control
+ * message that comes without a doorbell ring (none should) waits at most this long.
+ */
+const blockMsMax = 20;
 const retentionIntervalMs = 1_000;
 /** How often the log size and segment count gauges are published for the metrics. */
 const logGaugesIntervalMs = 250;
@@ -113,9 +120,12 @@ export class PartitionActor implements ActorEndpoint {
     checkpointFailures: 0,
   };
 
+  private readonly idle: IdleStrategy;
+
   constructor(readonly actorIndex: number, readonly epoch: number,
-    private readonly block: ControlBlock) {
+    private readonly block: ControlBlock, idle: IdleConfig) {
     this.i32 = block.i32;
+    this.idle = new IdleStrategy(idle);
   }
 
   async call(command: ActorCommand): Promise<ActorReply<ActorCommand['kind']>> {
@@ -140,9 +150,26 @@ export class PartitionActor implements ActorEndpoint {
       if (this.crashMode !== undefined) this.crashNow();
       this.periodic(Date.now());
       if (frames > 0) {
+        this.idle.busy();
         if (++passes % passesBetweenYields === 0) await yieldToEventLoop();
         continue;
       }
+      await this.idleUntilWork();
+    }
+  }
+
+  /**
+   * No frames in this pass: spin, yield or park as the idle strategy says (ringbuffer/
+   * idle-strategy.ts). While it spins or yields the sleeping word stays 0, so producers do not
+   * notify: a busy actor costs its producers no futex per batch.
+   */
+  private async idleUntilWork(): Promise<void> {
+    const phase = this.idle.next(performance.now());
+    if (phase === 'spin') {
+      spinUntil(() => this.anyFrames(), this.idle.spinUntilMs);
+    } else if (phase === 'yield') {
+      await yieldToEventLoop();
+    } else {
       await this.sleepUntilWork();
     }
   }
@@ -541,13 +568,34 @@ export class PartitionActor implements ActorEndpoint {
    * interval passes. The doorbell value is read before announcing sleep and checking the rings
    * once more, so a producer that commits after that check bumps a value the wait compares
    * against, and the wait returns at once (see ControlBlock.ringActor).
+   *
+   * With nothing pending on its event loop (no flush in flight) the actor blocks in
+   * `Atomics.wait`: a producer's notify then wakes this thread directly, tens of microseconds
+   * sooner than a `waitAsync`, whose wake-up goes through the event loop. Control messages need
+   * that loop, so the supervisor rings the doorbell after posting one (rpc.ts), the block is
+   * capped, and the loop gets a turn after every block.
    */
   private async sleepUntilWork(): Promise<void> {
     const doorbell = this.word(ACTOR_DOORBELL);
     const seen = Atomics.load(this.i32, doorbell);
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 1);
-    if (!this.anyFrames()) await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
+    let blocked = false;
+    if (!this.anyFrames()) {
+      if (this.anyFlushInFlight()) {
+        await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
+      } else {
+        Atomics.wait(this.i32, doorbell, seen, blockMsMax);
+        blocked = true;
+      }
+    }
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 0);
+    if (blocked) await yieldToEventLoop();
+  }
+
+  /** A flush lands through the event loop, which a blocking wait would hold up. */
+  private anyFlushInFlight(): boolean {
+    for (const hosted of this.partitions.values()) if (hosted.flushInFlight) return true;
+    return false;
   }
 
   /**

@@ -9,7 +9,9 @@ import {
   handlerRetryBackoffMsMin, heartbeatIntervalMsDefault,
   partitionsConsumedConcurrentlyMax,
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
+  consumerIdleSpinUsDefault, consumerIdleYieldUsDefault,
 } from '../constants.js';
+import { resolveIdle, type IdleConfig, type IdleOption } from '../ringbuffer/index.js';
 import { MambaError, invalidConfig } from '../errors.js';
 import { isObject, optionalInteger } from '../options.js';
 import { rejectUnknownOptions, type OptionNames } from '../option-names.js';
@@ -64,13 +66,20 @@ export interface ConsumerOptions {
    * structure is still checked), as Kafka's `check.crcs=false` does.
    */
   checkCrcs?: boolean;
+  /**
+   * How the consumer waits when its partitions have nothing new (docs/ARCHITECTURE.md,
+   * "Waiting"): `'backoff'` (default: look again once per event-loop turn for 2 ms, then park),
+   * `'park'` (sleep at once), `'spin'` (never sleep: this thread stays busy), or
+   * `{ strategy, spinUs, yieldUs }` (`spinUs` blocks this thread while it looks).
+   */
+  idle?: IdleOption;
 }
 
 const consumerOptionNames: OptionNames<ConsumerOptions> = {
   groupId: true, fromBeginning: true, autoOffsetReset: true, autoCommit: true,
   maxBatchBytes: true, maxWaitMs: true, sessionTimeoutMs: true, assignor: true,
   heartbeatIntervalMs: true, rebalanceTimeoutMs: true, maxBatchRecords: true,
-  checkCrcs: true,
+  checkCrcs: true, idle: true,
 };
 
 export type AutoCommit = { kind: 'off' } | { kind: 'after-processing' } |
@@ -89,6 +98,7 @@ export interface ConsumerConfig {
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
   checkCrcs: boolean;
+  idle: IdleConfig;
 }
 
 /** `run` with callbacks in this thread. */
@@ -201,6 +211,9 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
     rebalanceTimeoutMs: integer('options.rebalanceTimeoutMs', options.rebalanceTimeoutMs,
       rebalanceTimeoutMsDefault, 1, 3_600_000),
     checkCrcs,
+    idle: resolveIdle('options.idle', options.idle, {
+      strategy: 'backoff', spinUs: consumerIdleSpinUsDefault, yieldUs: consumerIdleYieldUsDefault,
+    }),
   };
 }
 

@@ -172,6 +172,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       onReset: (reset) => this.emit('offset-reset', reset),
       onTopicRecreated: (topic) => this.followRecreatedTopic(topic),
       maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
+      idle: this.config.idle,
     });
     const autoCommit = this.config.autoCommit;
     if (autoCommit.kind === 'interval' && this.config.groupId !== undefined) {
