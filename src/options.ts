@@ -14,7 +14,7 @@ import {
   producerBufferedBytesMin,
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax, recordSizeBytesMax,
-  actorIdleSpinUsDefault, actorIdleYieldUsDefault,
+  actorIdleSpinUsDefault, actorIdleYieldUsDefault, idleStrategyDefault,
 } from './constants.js';
 import { resolveIdle, type IdleConfig, type IdleOption } from './ringbuffer/index.js';
 import { COMPRESSION_NAMES, type CompressionName } from './records/index.js';
@@ -64,9 +64,9 @@ export interface BrokerOptions {
   delayedDelivery?: boolean;
   /**
    * How a partition actor waits when its rings are empty (docs/ARCHITECTURE.md, "Waiting"):
-   * `'backoff'` (default: spin 50 µs, yield 2 ms, then park), `'park'` (sleep at once: least
-   * CPU, slowest wake-up), `'spin'` (never sleep: a core per actor), or
-   * `{ strategy, spinUs, yieldUs }`.
+   * `'park'` (default: sleep at once, woken by the producer's notify), `'backoff'` (spin 50 µs,
+   * yield 2 ms, then park), `'spin'` (never sleep: a core per actor, even idle), or
+   * `{ strategy, spinUs, yieldUs }`. Spinning pays only on cores nothing else wants.
    */
   idle?: IdleOption;
 }
@@ -254,7 +254,8 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
       100 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     delayedDelivery: optionalBoolean('options.delayedDelivery', options.delayedDelivery, true),
     idle: resolveIdle('options.idle', options.idle, {
-      strategy: 'backoff', spinUs: actorIdleSpinUsDefault, yieldUs: actorIdleYieldUsDefault,
+      strategy: idleStrategyDefault, spinUs: actorIdleSpinUsDefault,
+      yieldUs: actorIdleYieldUsDefault,
     }),
   };
 }

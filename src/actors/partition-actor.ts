@@ -62,6 +62,8 @@ interface HostedPartition {
   flushError: MambaErrorCode | undefined;
   /** The last checkpoint could not be written (warned once until one is). */
   checkpointFailing: boolean;
+  /** What the last checkpoint written recorded (checkpointKey), or '' before the first. */
+  checkpointedKey: string;
 }
 
 interface PendingAck {
@@ -97,11 +99,6 @@ interface AttachedSession {
 
 const ackFrameBytes = 8 + ACK_SIZE_BYTES;
 const passesBetweenYields = 8;
-/**
- * The longest a parked actor blocks its thread before giving its event loop a turn: a control
- * message that comes without a doorbell ring (none should) waits at most this long.
- */
-const blockMsMax = 20;
 const retentionIntervalMs = 1_000;
 /** How often the log size and segment count gauges are published for the metrics. */
 const logGaugesIntervalMs = 250;
@@ -219,7 +216,7 @@ export class PartitionActor implements ActorEndpoint {
       this.lifecycle === 'ready' ? ActorState.READY : ActorState.STARTING);
     this.partitions.set(spec.slot, {
       spec, log, touched: false, flushNeeded: false, flushInFlight: false, flushAgain: false,
-      flushError: undefined, checkpointFailing: false,
+      flushError: undefined, checkpointFailing: false, checkpointedKey: '',
     });
     this.publish(spec.slot, log);
     this.publishLogGauges(spec.slot, log);
@@ -535,11 +532,16 @@ export class PartitionActor implements ActorEndpoint {
   private checkpointAll(full?: boolean): void {
     let firstError: MambaError | undefined;
     for (const [slot, hosted] of this.partitions) {
+      // A partition with nothing new since its last checkpoint is left alone: an idle broker
+      // wrote and fsync'd a checkpoint file per partition per second (issue 15: idle CPU).
+      const key = checkpointKey(hosted.log);
+      if (!full && !hosted.checkpointFailing && key === hosted.checkpointedKey) continue;
       // Periodic checkpoints flush nothing on this thread: a flush on the I/O pool moves the
       // durable offset, and the next checkpoint records it as the recovery point.
       if (!full) this.startFlush(slot, hosted);
       try {
         hosted.log.checkpoint(full);
+        hosted.checkpointedKey = key;
       } catch (error) {
         if (!(error instanceof MambaError)) throw error;
         firstError ??= error;
@@ -572,8 +574,8 @@ export class PartitionActor implements ActorEndpoint {
    * With nothing pending on its event loop (no flush in flight) the actor blocks in
    * `Atomics.wait`: a producer's notify then wakes this thread directly, tens of microseconds
    * sooner than a `waitAsync`, whose wake-up goes through the event loop. Control messages need
-   * that loop, so the supervisor rings the doorbell after posting one (rpc.ts), the block is
-   * capped, and the loop gets a turn after every block.
+   * that loop, so the supervisor rings the doorbell after posting one (rpc.ts), and the loop
+   * gets a turn after every block (a block ends by the heartbeat interval, as the wait did).
    */
   private async sleepUntilWork(): Promise<void> {
     const doorbell = this.word(ACTOR_DOORBELL);
@@ -584,7 +586,7 @@ export class PartitionActor implements ActorEndpoint {
       if (this.anyFlushInFlight()) {
         await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
       } else {
-        Atomics.wait(this.i32, doorbell, seen, blockMsMax);
+        Atomics.wait(this.i32, doorbell, seen, heartbeatIntervalMs);
         blocked = true;
       }
     }
@@ -679,6 +681,17 @@ export class PartitionActor implements ActorEndpoint {
 
 function failed(correlation: number, slot: number, code: MambaErrorCode): PendingAck {
   return { correlation, wireError: errorToWireCode(code), baseOffset: -1, slot, durableAt: 0 };
+}
+
+/**
+ * What a checkpoint of the log would record, as far as it can change: appends move the end (and
+ * the producers' state with it), flushes the durable offset, retention the start, a roll or a
+ * cleaner's swap the segments.
+ */
+function checkpointKey(log: PartitionLog): string {
+  const { segmentCount, sizeBytes } = log.stats();
+  return `${log.logEndOffset}:${log.durableOffset}:${log.logStartOffset}:${segmentCount}:` +
+    `${sizeBytes}`;
 }
 
 function pick(stats: { segmentCount: number; sizeBytes: number }) {

@@ -9,7 +9,7 @@ import {
   handlerRetryBackoffMsMin, heartbeatIntervalMsDefault,
   partitionsConsumedConcurrentlyMax,
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
-  consumerIdleSpinUsDefault, consumerIdleYieldUsDefault,
+  consumerIdleSpinUsDefault, consumerIdleYieldUsDefault, idleStrategyDefault,
 } from '../constants.js';
 import { resolveIdle, type IdleConfig, type IdleOption } from '../ringbuffer/index.js';
 import { MambaError, invalidConfig } from '../errors.js';
@@ -68,8 +68,8 @@ export interface ConsumerOptions {
   checkCrcs?: boolean;
   /**
    * How the consumer waits when its partitions have nothing new (docs/ARCHITECTURE.md,
-   * "Waiting"): `'backoff'` (default: look again once per event-loop turn for 2 ms, then park),
-   * `'park'` (sleep at once), `'spin'` (never sleep: this thread stays busy), or
+   * "Waiting"): `'park'` (default: sleep at once), `'backoff'` (look again once per event-loop
+   * turn for 2 ms, then park), `'spin'` (never sleep: this thread stays busy), or
    * `{ strategy, spinUs, yieldUs }` (`spinUs` blocks this thread while it looks).
    */
   idle?: IdleOption;
@@ -212,7 +212,8 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
       rebalanceTimeoutMsDefault, 1, 3_600_000),
     checkCrcs,
     idle: resolveIdle('options.idle', options.idle, {
-      strategy: 'backoff', spinUs: consumerIdleSpinUsDefault, yieldUs: consumerIdleYieldUsDefault,
+      strategy: idleStrategyDefault, spinUs: consumerIdleSpinUsDefault,
+      yieldUs: consumerIdleYieldUsDefault,
     }),
   };
 }

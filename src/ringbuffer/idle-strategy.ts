@@ -43,8 +43,8 @@ const idleUsMax = 10_000_000;
  * `park` keeps no thresholds (it neither spins nor yields).
  */
 export function resolveIdle(name: string, value: unknown, defaults: IdleConfig): IdleConfig {
-  if (value === undefined) return defaults;
-  const given = typeof value === 'string' ? { strategy: value } : value;
+  const given = value === undefined ? { strategy: defaults.strategy }
+    : typeof value === 'string' ? { strategy: value } : value;
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw invalidConfig(name, value, `one of ${IDLE_STRATEGY_NAMES.join(', ')}, or ` +
       '{ strategy, spinUs?, yieldUs? }');

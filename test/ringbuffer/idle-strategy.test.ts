@@ -22,6 +22,8 @@ function codeOf(run: () => unknown): string | undefined {
 describe('idle option', () => {
   it('takes a name or a name with thresholds, and fills the defaults', () => {
     expect(resolveIdle('options.idle', undefined, defaults)).toEqual(defaults);
+    expect(resolveIdle('options.idle', undefined, { ...defaults, strategy: 'park' }))
+      .toEqual({ strategy: 'park', spinUs: 0, yieldUs: 0 });
     expect(resolveIdle('options.idle', 'spin', defaults))
       .toEqual({ strategy: 'spin', spinUs: 50, yieldUs: 2000 });
     expect(resolveIdle('options.idle', { strategy: 'backoff', yieldUs: 10 }, defaults))
