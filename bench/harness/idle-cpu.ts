@@ -34,8 +34,11 @@ interface IdleBrokerClass {
 
 const topicCount = 4;
 const partitionsPerTopic = 2;
-/** Let startup work (recovery, the first checkpoints, group joins) finish before measuring. */
-const settleMs = 2_000;
+/**
+ * Let startup work finish before measuring: zero-filling each new partition's first 64 MiB
+ * segment, the first checkpoints, group joins (under load it took over 6 s for 8 partitions).
+ */
+const settleMs = 8_000;
 
 export async function measureIdleCpu(Broker: IdleBrokerClass, windowMs: number,
   idle: unknown): Promise<IdleCpuFigure> {
