@@ -24,11 +24,16 @@ describe('periodic checkpoints', () => {
     const broker = await Broker.open({ dataDir, actors: 1, delayedDelivery: false });
     try {
       await broker.createTopic('t', { partitions: 2 });
+      // acks 'all': the record is durable when acknowledged, so every checkpoint partition 1
+      // gets after this records the same state (with acks 1, the one after the next flush).
+      const durable = broker.producer({ acks: 'all' });
+      await durable.send('t', { partition: 1, value: 'once' });
+      await durable.close();
       const producer = broker.producer({ acks: 1 });
-      await producer.send('t', { partition: 1, value: 'once' });
       const busy = path.join(dataDir, 't-0', 'checkpoint');
       const idle = path.join(dataDir, 't-1', 'checkpoint');
-      // Partition 1's checkpoint with its record in it: the first interval after the send.
+      // Partition 1's checkpoint with its record in it: written by the first interval after the
+      // send, which is over once partition 0's checkpoint has been replaced twice.
       let idleInode: number | undefined;
       let busyInodes = new Set<number>();
       const deadline = Date.now() + 60_000;
