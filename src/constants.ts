@@ -54,6 +54,18 @@ export const ringCapacityBytesMin = 4 * KiB;
 export const ringCapacityBytesMax = 256 * MiB;
 /** The most frames one drain of a ring hands out before the drainer yields to other work. */
 export const ringReadFrameCountMax = 1024;
+/**
+ * How a partition actor and a consumer wait when they find no work (ringbuffer/idle-strategy.ts).
+ * The default strategy is 'park': on a machine with more runnable threads than cores (the
+ * development machine, measured in bench/README.md) every spinning or yielding thread lost to
+ * parking, in throughput and latency alike. These thresholds apply when 'backoff' or 'spin' is
+ * chosen without its own: the yield window outlasts the gap between batches at 1000 batches/s.
+ */
+export const idleStrategyDefault = 'park';
+export const actorIdleSpinUsDefault = 50;
+export const actorIdleYieldUsDefault = 2_000;
+export const consumerIdleSpinUsDefault = 0;
+export const consumerIdleYieldUsDefault = 2_000;
 
 // Supervision.
 export const heartbeatIntervalMs = 100;

@@ -68,3 +68,4 @@ export type {
   AlertConfig, AlertConfigInput, AlertEngine, AlertKind, AlertRule, DashboardSnapshot,
   HttpListenOptions, OpsHttpServer, WebhookMessage,
 } from './ops/index.js';
+export type { IdleOption, IdleStrategyName } from './ringbuffer/index.js';

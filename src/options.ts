@@ -15,7 +15,9 @@ import {
   requestTimeoutMsDefault, segmentAgeMsDefault, segmentSizeBytesDefault, segmentSizeBytesMax,
   segmentSizeBytesMin, pageSizeBytes, topicNameLengthMax, recordSizeBytesMax,
   transactionTimeoutMsDefault, transactionTimeoutMsMax, transactionalIdLengthMax,
+  actorIdleSpinUsDefault, actorIdleYieldUsDefault, idleStrategyDefault,
 } from './constants.js';
+import { resolveIdle, type IdleConfig, type IdleOption } from './ringbuffer/index.js';
 import { COMPRESSION_NAMES, type CompressionName } from './records/index.js';
 // Types only: the producer checks these two options itself when it is made (it needs the topic
 // directory for the routing rules), still at the public edge.
@@ -61,12 +63,19 @@ export interface BrokerOptions {
    * topic `__mamba_delayed` and runs its delay service. Default true.
    */
   delayedDelivery?: boolean;
+  /**
+   * How a partition actor waits when its rings are empty (docs/ARCHITECTURE.md, "Waiting"):
+   * `'park'` (default: sleep at once, woken by the producer's notify), `'backoff'` (spin 50 µs,
+   * yield 2 ms, then park), `'spin'` (never sleep: a core per actor, even idle), or
+   * `{ strategy, spinUs, yieldUs }`. Spinning pays only on cores nothing else wants.
+   */
+  idle?: IdleOption;
 }
 
 const brokerOptionNames: OptionNames<BrokerOptions> = {
   dataDir: true, actors: true, restart: true, heartbeatDeadlineMs: true, maxRecordBytes: true,
   actorRetryCooldownMs: true, autoCreateTopics: true, defaultPartitions: true,
-  maxRequestBytes: true, delayedDelivery: true,
+  maxRequestBytes: true, delayedDelivery: true, idle: true,
 };
 const restartOptionNames: OptionNames<NonNullable<BrokerOptions['restart']>> = {
   backoffMsMin: true, backoffMsMax: true, maxPerMinute: true,
@@ -89,6 +98,7 @@ export interface BrokerConfig {
   defaultPartitions: number;
   maxRequestBytes: number;
   delayedDelivery: boolean;
+  idle: IdleConfig;
 }
 
 export interface TopicOptions {
@@ -255,6 +265,10 @@ export function resolveBrokerOptions(options: unknown): BrokerConfig {
     maxRequestBytes: optionalInteger('options.maxRequestBytes', options.maxRequestBytes,
       100 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     delayedDelivery: optionalBoolean('options.delayedDelivery', options.delayedDelivery, true),
+    idle: resolveIdle('options.idle', options.idle, {
+      strategy: idleStrategyDefault, spinUs: actorIdleSpinUsDefault,
+      yieldUs: actorIdleYieldUsDefault,
+    }),
   };
 }
 

@@ -26,6 +26,12 @@ export interface SuiteDefinition {
   /** Holds the results against the suite's targets; printed after the table, kept in the JSON. */
   readonly checkTargets?: (
     scenarios: readonly Scenario[], results: readonly ScenarioResult[]) => TargetCheck[];
+  /**
+   * A second table of targets, measured after the scenarios (it may run more of its own, such
+   * as the idle broker); printed under its title, its checks kept in the JSON with the others.
+   */
+  readonly moreTargets?: (scenarios: readonly Scenario[], results: readonly ScenarioResult[]) =>
+    Promise<{ title: string; checks: TargetCheck[]; details?: Record<string, unknown> }>;
 }
 
 function selected(name: string, filter: readonly string[]): boolean {
@@ -60,14 +66,18 @@ export async function runSuite(definition: SuiteDefinition): Promise<SuiteReport
     }
   }
   const targets = definition.checkTargets?.(definition.scenarios, results);
+  const more = await definition.moreTargets?.(definition.scenarios, results);
+  const allTargets = [...targets ?? [], ...more?.checks ?? []];
   const report: SuiteReport = {
     suite: definition.suite, startedAt, machine: machineInfo(),
     scenarios: definition.scenarios, results, notes: definition.notes,
-    ...(targets === undefined ? {} : { targets }),
+    ...(targets === undefined && more === undefined ? {} : { targets: allTargets }),
+    ...(more?.details === undefined ? {} : { details: more.details }),
   };
   console.log(`\n${renderTable(report)}`);
   for (const note of definition.notes) console.log(`note: ${note}`);
   if (targets !== undefined) console.log(`\n${renderTargetChecks(targets)}`);
+  if (more !== undefined) console.log(`\n${renderTargetChecks(more.checks, more.title)}`);
   const files = await writeReportFiles(report, packageRoot());
   console.log(`\nwrote ${path.relative(process.cwd(), files.jsonPath)} and ` +
     `${path.relative(process.cwd(), files.chartPath)}`);

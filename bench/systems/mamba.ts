@@ -10,6 +10,11 @@
  * - acks=0: acknowledged when the batch is handed to the producer; topic flush `none`.
  * - acks=1: acknowledged once the batch is in the mapped segment (page cache); flush `none`.
  * - acks=all: acknowledged once the segment range is msync'd to disk; flush `batch`.
+ *
+ * `MAMBA_BENCH_IDLE=park|backoff|spin` (or a JSON `{ "strategy", "spinUs", "yieldUs" }`) sets
+ * the idle strategy of the actors and the consumers (the broker's and the consumer's `idle`
+ * option), `MAMBA_BENCH_CONSUMER_IDLE` the consumers' alone, for A/B runs of one build; unset,
+ * the defaults apply.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -26,7 +31,7 @@ interface MambaBroker {
   createTopic(name: string,
     options: { partitions: number; flush: 'none' | 'batch' }): Promise<void>;
   producer(options: { acks: AcksLevel; lingerMs: number; batchBytes: number }): MambaProducer;
-  consumer(options: { groupId: string; fromBeginning: boolean }): MambaConsumer;
+  consumer(options: { groupId: string; fromBeginning: boolean; idle?: unknown }): MambaConsumer;
   close(): Promise<void>;
 }
 interface MambaProducer {
@@ -44,10 +49,18 @@ interface MambaConsumedBatch {
   readonly messages: readonly { readonly value: Uint8Array | null }[];
 }
 interface MambaBrokerClass {
-  open(options: { dataDir: string; actors: number }): Promise<MambaBroker>;
+  open(options: { dataDir: string; actors: number; idle?: unknown }): Promise<MambaBroker>;
 }
 
 const topic = 'bench';
+/** The idle strategy under test, or undefined for the defaults. */
+function idleFromEnvironment(name: string): { idle?: unknown } {
+  const text = process.env[name];
+  if (text === undefined || text === '') return {};
+  return { idle: text.startsWith('{') ? JSON.parse(text) as unknown : text };
+}
+const idleOption = idleFromEnvironment('MAMBA_BENCH_IDLE');
+const consumerIdleOption = { ...idleOption, ...idleFromEnvironment('MAMBA_BENCH_CONSUMER_IDLE') };
 /** Where the package's public surface compiles to, relative to dist/bench/systems/. */
 const publicApiPath = '../../src/index.js';
 
@@ -86,7 +99,7 @@ class MambaSystem implements BenchSystem {
   async setup(scenario: Scenario): Promise<void> {
     this.dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mamba-bench-'));
     const actors = Math.max(1, Math.min(scenario.partitionCount, os.availableParallelism()));
-    this.broker = await this.Broker!.open({ dataDir: this.dataDir, actors });
+    this.broker = await this.Broker!.open({ dataDir: this.dataDir, actors, ...idleOption });
     await this.broker.createTopic(topic, {
       partitions: scenario.partitionCount,
       flush: this.acks === 'all' ? 'batch' : 'none',
@@ -115,7 +128,9 @@ class MambaSystem implements BenchSystem {
   }
 
   async openConsumer(_consumerIndex: number, sink: ConsumeSink): Promise<BenchConsumer> {
-    const consumer = this.broker!.consumer({ groupId: 'bench', fromBeginning: true });
+    const consumer = this.broker!.consumer({
+      groupId: 'bench', fromBeginning: true, ...consumerIdleOption,
+    });
     await consumer.subscribe(topic);
     const values: Uint8Array[] = [];
     void consumer.run({

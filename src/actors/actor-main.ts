@@ -13,7 +13,8 @@ import { exposeActor } from './rpc.js';
 
 assert(parentPort !== null, 'actor-main runs in a worker thread');
 const data = workerData as ActorWorkerData;
-const actor = new PartitionActor(data.actorIndex, data.epoch, new ControlBlock(data.controlBlock));
+const actor = new PartitionActor(data.actorIndex, data.epoch, new ControlBlock(data.controlBlock),
+  data.idle);
 exposeActor(actor, parentPort);
 await actor.run();
 parentPort.close();

@@ -23,7 +23,9 @@
 import { assert, assertNever } from '../assert.js';
 import { MambaError, toWire, type MambaErrorCode } from '../errors.js';
 import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from '../constants.js';
-import { SpscRing, FULL, CLOSED, waitForChange } from '../ringbuffer/index.js';
+import {
+  SpscRing, FULL, CLOSED, IdleStrategy, spinUntil, waitForChange, type IdleConfig,
+} from '../ringbuffer/index.js';
 import { readBatchHeader } from '../records/index.js';
 import { PartitionLog, type CleanSegmentSpec } from '../segments/index.js';
 import { ringSession, SESSION_CLOSED } from '../shm/index.js';
@@ -60,6 +62,8 @@ interface HostedPartition {
   flushError: MambaErrorCode | undefined;
   /** The last checkpoint could not be written (warned once until one is). */
   checkpointFailing: boolean;
+  /** What the last checkpoint written recorded (checkpointKey), or '' before the first. */
+  checkpointedKey: string;
 }
 
 interface PendingAck {
@@ -113,9 +117,12 @@ export class PartitionActor implements ActorEndpoint {
     checkpointFailures: 0,
   };
 
+  private readonly idle: IdleStrategy;
+
   constructor(readonly actorIndex: number, readonly epoch: number,
-    private readonly block: ControlBlock) {
+    private readonly block: ControlBlock, idle: IdleConfig) {
     this.i32 = block.i32;
+    this.idle = new IdleStrategy(idle);
   }
 
   async call(command: ActorCommand): Promise<ActorReply<ActorCommand['kind']>> {
@@ -143,9 +150,26 @@ export class PartitionActor implements ActorEndpoint {
       if (this.crashMode !== undefined) this.crashNow();
       this.periodic(Date.now());
       if (frames > 0) {
+        this.idle.busy();
         if (++passes % passesBetweenYields === 0) await yieldToEventLoop();
         continue;
       }
+      await this.idleUntilWork();
+    }
+  }
+
+  /**
+   * No frames in this pass: spin, yield or park as the idle strategy says (ringbuffer/
+   * idle-strategy.ts). While it spins or yields the sleeping word stays 0, so producers do not
+   * notify: a busy actor costs its producers no futex per batch.
+   */
+  private async idleUntilWork(): Promise<void> {
+    const phase = this.idle.next(performance.now());
+    if (phase === 'spin') {
+      spinUntil(() => this.anyFrames(), this.idle.spinUntilMs);
+    } else if (phase === 'yield') {
+      await yieldToEventLoop();
+    } else {
       await this.sleepUntilWork();
     }
   }
@@ -196,7 +220,7 @@ export class PartitionActor implements ActorEndpoint {
       this.lifecycle === 'ready' ? ActorState.READY : ActorState.STARTING);
     this.partitions.set(spec.slot, {
       spec, log, touched: false, flushNeeded: false, flushInFlight: false, flushAgain: false,
-      flushError: undefined, checkpointFailing: false,
+      flushError: undefined, checkpointFailing: false, checkpointedKey: '',
     });
     this.publish(spec.slot, log);
     this.publishLogGauges(spec.slot, log);
@@ -538,11 +562,16 @@ export class PartitionActor implements ActorEndpoint {
   private checkpointAll(full?: boolean): void {
     let firstError: MambaError | undefined;
     for (const [slot, hosted] of this.partitions) {
+      // A partition with nothing new since its last checkpoint is left alone: an idle broker
+      // wrote and fsync'd a checkpoint file per partition per second (issue 15: idle CPU).
+      const key = checkpointKey(hosted.log);
+      if (!full && !hosted.checkpointFailing && key === hosted.checkpointedKey) continue;
       // Periodic checkpoints flush nothing on this thread: a flush on the I/O pool moves the
       // durable offset, and the next checkpoint records it as the recovery point.
       if (!full) this.startFlush(slot, hosted);
       try {
         hosted.log.checkpoint(full);
+        hosted.checkpointedKey = key;
       } catch (error) {
         if (!(error instanceof MambaError)) throw error;
         firstError ??= error;
@@ -571,13 +600,34 @@ export class PartitionActor implements ActorEndpoint {
    * interval passes. The doorbell value is read before announcing sleep and checking the rings
    * once more, so a producer that commits after that check bumps a value the wait compares
    * against, and the wait returns at once (see ControlBlock.ringActor).
+   *
+   * With nothing pending on its event loop (no flush in flight) the actor blocks in
+   * `Atomics.wait`: a producer's notify then wakes this thread directly, tens of microseconds
+   * sooner than a `waitAsync`, whose wake-up goes through the event loop. Control messages need
+   * that loop, so the supervisor rings the doorbell after posting one (rpc.ts), and the loop
+   * gets a turn after every block (a block ends by the heartbeat interval, as the wait did).
    */
   private async sleepUntilWork(): Promise<void> {
     const doorbell = this.word(ACTOR_DOORBELL);
     const seen = Atomics.load(this.i32, doorbell);
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 1);
-    if (!this.anyFrames()) await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
+    let blocked = false;
+    if (!this.anyFrames()) {
+      if (this.anyFlushInFlight()) {
+        await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
+      } else {
+        Atomics.wait(this.i32, doorbell, seen, heartbeatIntervalMs);
+        blocked = true;
+      }
+    }
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 0);
+    if (blocked) await yieldToEventLoop();
+  }
+
+  /** A flush lands through the event loop, which a blocking wait would hold up. */
+  private anyFlushInFlight(): boolean {
+    for (const hosted of this.partitions.values()) if (hosted.flushInFlight) return true;
+    return false;
   }
 
   /**
@@ -661,6 +711,17 @@ export class PartitionActor implements ActorEndpoint {
 
 function failed(correlation: number, slot: number, code: MambaErrorCode): PendingAck {
   return { correlation, wireError: errorToWireCode(code), baseOffset: -1, slot, durableAt: 0 };
+}
+
+/**
+ * What a checkpoint of the log would record, as far as it can change: appends move the end (and
+ * the producers' state with it), flushes the durable offset, retention the start, a roll or a
+ * cleaner's swap the segments.
+ */
+function checkpointKey(log: PartitionLog): string {
+  const { segmentCount, sizeBytes } = log.stats();
+  return `${log.logEndOffset}:${log.durableOffset}:${log.logStartOffset}:${segmentCount}:` +
+    `${sizeBytes}`;
 }
 
 function pick(stats: { segmentCount: number; sizeBytes: number }) {

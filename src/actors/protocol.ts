@@ -8,7 +8,7 @@
  */
 import type { WireError } from '../errors.js';
 import type { TopicConfig } from '../options.js';
-import type { RingHandle } from '../ringbuffer/index.js';
+import type { IdleConfig, RingHandle } from '../ringbuffer/index.js';
 import type { CleanSegmentSpec } from '../segments/index.js';
 
 /** What a partition's actor offers the log cleaner (PartitionLog.cleanPlan). */
@@ -129,4 +129,6 @@ export interface ActorWorkerData {
   actorIndex: number;
   epoch: number;
   controlBlock: SharedArrayBuffer;
+  /** How the drain loop waits when its rings are empty. */
+  idle: IdleConfig;
 }

@@ -15,6 +15,19 @@ export function exposeActor(endpoint: ActorEndpoint, port: MessagePort): void {
   Comlink.expose(endpoint, nodeEndpoint(port));
 }
 
-export function wrapActor(worker: Worker): Comlink.Remote<ActorEndpoint> {
-  return Comlink.wrap<ActorEndpoint>(nodeEndpoint(worker) as Parameters<typeof Comlink.wrap>[0]);
+/**
+ * `afterPost` runs after every message posted to the actor: a parked actor blocks its thread
+ * (partition-actor.ts, sleepUntilWork), so the supervisor rings its doorbell to let the message
+ * in.
+ */
+export function wrapActor(worker: Worker, afterPost?: () => void): Comlink.Remote<ActorEndpoint> {
+  const endpoint = nodeEndpoint(worker) as Parameters<typeof Comlink.wrap>[0];
+  if (afterPost !== undefined) {
+    const post = endpoint.postMessage.bind(endpoint);
+    endpoint.postMessage = (message, transfer) => {
+      post(message, transfer);
+      afterPost();
+    };
+  }
+  return Comlink.wrap<ActorEndpoint>(endpoint);
 }

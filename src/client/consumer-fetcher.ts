@@ -14,6 +14,10 @@
  * waitAsync does not keep Node's event loop alive, so a ref'd timer (also the `maxWaitMs`
  * bound) does while the consumer waits.
  *
+ * Before arming those waits, an idle consumer spins and yields as its idle strategy says
+ * (ringbuffer/idle-strategy.ts): a consumer fed often keeps looking and never arms a wait, so
+ * neither it nor the actor pays a wake-up per batch.
+ *
  * Positions: `position` is the next offset to fetch (advanced when a chunk is handed out),
  * `processed` the offset after the last record whose processing finished in order (what a
  * commit records). `epoch` is bumped by seek, reset and rewind: a chunk fetched under an older
@@ -28,6 +32,9 @@ import { ControlBlock, PARTITION_CHANGE_COUNT, PartitionState } from '../shm/ind
 import { MambaError, corruptRead } from '../errors.js';
 import { LogReader } from '../segments/index.js';
 import type { TopicDirectory } from '../shm/index.js';
+import {
+  IdleStrategy, spinUntil, yieldToEventLoop, type IdleConfig,
+} from '../ringbuffer/index.js';
 
 export interface PartitionCursor {
   readonly topic: string;
@@ -74,6 +81,7 @@ export interface FetcherConfig {
   autoOffsetReset: 'earliest' | 'latest';
   /** 'read_committed' reads stop at the last stable offset (default 'read_uncommitted'). */
   isolation?: 'read_committed' | 'read_uncommitted';
+  idle: IdleConfig;
   /**
    * A topic a cursor read was deleted, or deleted and created again under the same name: its
    * cursors are retired; called once the name is back (a new incarnation, another topicId).
@@ -117,12 +125,15 @@ export class ConsumerFetcher {
   private wakePending = false;
   /** Topics whose cursors a deletion retired, with the topicId they had. */
   private readonly lostTopics = new Map<string, number>();
+  private readonly idle: IdleStrategy;
 
   constructor(
     readonly controlBlock: ControlBlock,
     readonly directory: TopicDirectory,
     private readonly config: FetcherConfig,
-  ) {}
+  ) {
+    this.idle = new IdleStrategy(config.idle);
+  }
 
   add(topic: string, partition: number, slot: number, topicId: number, position: number,
     committed: number | undefined): PartitionCursor {
@@ -172,6 +183,7 @@ export class ConsumerFetcher {
       const chunk = this.fetch(order[index]);
       if (chunk !== undefined) {
         this.nextIndex = (index + 1) % order.length;
+        this.idle.busy();
         return chunk;
       }
     }
@@ -181,13 +193,26 @@ export class ConsumerFetcher {
   /**
    * Waits until a partition this consumer reads may have new data, `wake()` is called, or
    * `maxWaitMs` passes. With `armPartitions` false it waits for `wake()` or the timeout only.
+   * With `armPartitions`, the idle strategy may make it return after a spin or one event-loop
+   * turn instead: the caller polls again either way.
    */
   async wait(armPartitions = true): Promise<void> {
     if (this.wakePending) {
       this.wakePending = false;
       return;
     }
-    if (armPartitions && !this.armWaits()) return;
+    if (armPartitions) {
+      const phase = this.idle.next(performance.now());
+      if (phase === 'spin') {
+        spinUntil(() => this.anyChange(), this.idle.spinUntilMs);
+        return;
+      }
+      if (phase === 'yield') {
+        await yieldToEventLoop();
+        return;
+      }
+      if (!this.armWaits()) return;
+    }
     const timer = setTimeout(() => this.wake(), this.config.maxWaitMs);
     try {
       await new Promise<void>((resolve) => { this.wakeWaiter = resolve; });
@@ -218,6 +243,15 @@ export class ConsumerFetcher {
     cursor.reader ??= LogReader.open(
       partitionDirectory(this.config.dataDir, cursor.topic, cursor.partition));
     return cursor.reader;
+  }
+
+  /** Whether a partition a poll found empty has changed since (a spin's look). */
+  private anyChange(): boolean {
+    for (const cursor of this.order) {
+      if (cursor.paused || cursor.retired || cursor.inFlight !== undefined) continue;
+      if (this.controlBlock.changeCount(cursor.slot) !== cursor.seenChange) return true;
+    }
+    return this.wakePending;
   }
 
   /** Arms one waitAsync per idle partition; false if a word changed already (poll again). */

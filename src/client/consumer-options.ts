@@ -9,7 +9,9 @@ import {
   handlerRetryBackoffMsMin, heartbeatIntervalMsDefault,
   partitionsConsumedConcurrentlyMax,
   rebalanceTimeoutMsDefault, sessionTimeoutMsDefault, sessionTimeoutMsMax, sessionTimeoutMsMin,
+  consumerIdleSpinUsDefault, consumerIdleYieldUsDefault, idleStrategyDefault,
 } from '../constants.js';
+import { resolveIdle, type IdleConfig, type IdleOption } from '../ringbuffer/index.js';
 import { MambaError, invalidConfig } from '../errors.js';
 import { isObject, optionalInteger } from '../options.js';
 import { rejectUnknownOptions, type OptionNames } from '../option-names.js';
@@ -74,6 +76,13 @@ export interface ConsumerOptions {
    * markers (control batches); both move their position and committed offsets past them.
    */
   isolation?: IsolationLevel;
+  /**
+   * How the consumer waits when its partitions have nothing new (docs/ARCHITECTURE.md,
+   * "Waiting"): `'park'` (default: sleep at once), `'backoff'` (look again once per event-loop
+   * turn for 2 ms, then park), `'spin'` (never sleep: this thread stays busy), or
+   * `{ strategy, spinUs, yieldUs }` (`spinUs` blocks this thread while it looks).
+   */
+  idle?: IdleOption;
 }
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
@@ -82,7 +91,7 @@ const consumerOptionNames: OptionNames<ConsumerOptions> = {
   groupId: true, fromBeginning: true, autoOffsetReset: true, autoCommit: true,
   maxBatchBytes: true, maxWaitMs: true, sessionTimeoutMs: true, assignor: true,
   heartbeatIntervalMs: true, rebalanceTimeoutMs: true, maxBatchRecords: true,
-  checkCrcs: true, isolation: true,
+  checkCrcs: true, isolation: true, idle: true,
 };
 
 export type AutoCommit = { kind: 'off' } | { kind: 'after-processing' } |
@@ -102,6 +111,7 @@ export interface ConsumerConfig {
   rebalanceTimeoutMs: number;
   checkCrcs: boolean;
   isolation: IsolationLevel;
+  idle: IdleConfig;
 }
 
 /** `run` with callbacks in this thread. */
@@ -219,6 +229,10 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
       rebalanceTimeoutMsDefault, 1, 3_600_000),
     checkCrcs,
     isolation: isolation as IsolationLevel,
+    idle: resolveIdle('options.idle', options.idle, {
+      strategy: idleStrategyDefault, spinUs: consumerIdleSpinUsDefault,
+      yieldUs: consumerIdleYieldUsDefault,
+    }),
   };
 }
 

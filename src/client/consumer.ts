@@ -173,6 +173,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       onTopicRecreated: (topic) => this.followRecreatedTopic(topic),
       maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
       isolation: this.config.isolation,
+      idle: this.config.idle,
     });
     const autoCommit = this.config.autoCommit;
     if (autoCommit.kind === 'interval' && this.config.groupId !== undefined) {

@@ -10,3 +10,7 @@ export type {
 export {
   paddingFrameType, frameTypeMax, frameHeaderBytes, payloadBytesMax,
 } from './ring-layout.js';
+export {
+  IdleStrategy, IDLE_STRATEGY_NAMES, resolveIdle, spinUntil, yieldToEventLoop,
+} from './idle-strategy.js';
+export type { IdleConfig, IdleOption, IdlePhase, IdleStrategyName } from './idle-strategy.js';

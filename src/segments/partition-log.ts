@@ -570,6 +570,10 @@ export class PartitionLog {
     if (state === 'failed' || state === 'ready') this.preparation = undefined;
     const segment = Segment.create(storage, this.dir, this.logEndOffset, this.config,
       this.config.clockMs(), preparedPath);
+    // The sealed segment's pages leave this thread's write mapping (madvise DONTNEED on a shared
+    // file mapping: dirty pages stay dirty in the page cache and in the file), so the process's
+    // resident set does not grow with the log; a read faults them back in from the page cache.
+    this.segments.at(-1)?.evict();
     this.segments.push(segment);
     this.directoryDirty = true;
     this.rollCount += 1;

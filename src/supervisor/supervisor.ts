@@ -44,7 +44,7 @@ import type {
   PartitionRecovered, PartitionSpec,
 } from '../actors/index.js';
 import { wrapActor } from '../actors/index.js';
-import { SpscRing, ringUsedBytes } from '../ringbuffer/index.js';
+import { SpscRing, ringUsedBytes, type IdleConfig } from '../ringbuffer/index.js';
 import { wakeSession } from '../shm/index.js';
 import type { CleanSegmentSpec } from '../segments/index.js';
 import { workerUrl } from '../worker-url.js';
@@ -143,6 +143,7 @@ export class Supervisor extends EventEmitter {
     readonly actorCount: number,
     private readonly limits: {
       restart: RestartConfig; heartbeatDeadlineMs: number; actorRetryCooldownMs: number;
+      idle: IdleConfig;
     },
   ) {
     super();
@@ -384,13 +385,14 @@ export class Supervisor extends EventEmitter {
     Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_STATE), ActorState.STARTING);
     const workerData: ActorWorkerData = {
       actorIndex: record.index, epoch: record.epoch, controlBlock: this.controlBlock.buffer,
+      idle: this.limits.idle,
     };
     const worker = new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
       { workerData, name: `mamba-actor-${record.index}`, ...workerLaunchOptions() });
     record.worker = worker;
     record.workerError = undefined;
     record.loaded = false;
-    record.remote = wrapActor(worker);
+    record.remote = wrapActor(worker, () => this.controlBlock.ringActor(record.index));
     record.lastSignOfLifeMs = Date.now();
     record.policy.started(Date.now());
     record.exited = new Promise<never>((_, reject) => {

@@ -32,7 +32,8 @@ describe('paced runs', () => {
     expect(scenarioMatrix(defaults).every((s) => s.rateMessagesPerSec === 0)).toBe(true);
     const pass = latencyScenarios(defaults);
     expect(pass.map((s) => s.name)).toEqual(
-      ['100B p1 x1 acks=1 +c1 @10k/s', '100B p1 x1 acks=all +c1 @10k/s']);
+      ['100B p1 x1 acks=1 +c1 @10k/s', '100B p1 x1 acks=all +c1 @10k/s',
+        '100B p1 x1 acks=1 +c1 @100k/s']);
     expect(pass[0]!.batchMessageCount).toBe(10);
     const none = parseSuiteOptions('peers', ['--latency-rate', '0', '--rate', '500'], defaults)!;
     expect(latencyScenarios(none)).toEqual([]);
