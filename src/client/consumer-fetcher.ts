@@ -18,6 +18,10 @@
  * `processed` the offset after the last record whose processing finished in order (what a
  * commit records). `epoch` is bumped by seek, reset and rewind: a chunk fetched under an older
  * epoch no longer moves either.
+ *
+ * Isolation: a read_committed fetch reads below the partition's last stable offset instead of
+ * its high-watermark (control-block.ts publishes both with one protocol, so the no-lost-wakeup
+ * argument above holds for it too: a marker that moves the LSO bumps the change count).
  */
 import path from 'node:path';
 import { ControlBlock, PARTITION_CHANGE_COUNT, PartitionState } from '../shm/index.js';
@@ -55,6 +59,11 @@ export interface Chunk {
   fromOffset: number;
   epoch: number;
   highWatermark: number;
+  /**
+   * The offset the chunk was read below: the last stable offset (read_committed) or the
+   * high-watermark. Undefined: the high-watermark.
+   */
+  readLimit?: number;
 }
 
 export interface FetcherConfig {
@@ -63,6 +72,8 @@ export interface FetcherConfig {
   maxBatchRecords: number;
   maxWaitMs: number;
   autoOffsetReset: 'earliest' | 'latest';
+  /** 'read_committed' reads stop at the last stable offset (default 'read_uncommitted'). */
+  isolation?: 'read_committed' | 'read_uncommitted';
   /**
    * A topic a cursor read was deleted, or deleted and created again under the same name: its
    * cursors are retired; called once the name is back (a new incarnation, another topicId).
@@ -234,8 +245,10 @@ export class ConsumerFetcher {
     const slot = cursor.slot;
     cursor.seenChange = block.changeCount(slot);
     if (!this.stillExists(cursor)) return undefined;
+    const readLimit = this.config.isolation === 'read_committed'
+      ? block.lastStableOffset(slot) : block.highWatermark(slot);
     const highWatermark = block.highWatermark(slot);
-    if (cursor.position >= highWatermark) {
+    if (cursor.position >= readLimit) {
       if (cursor.position > highWatermark &&
         block.partitionState(slot) === PartitionState.READY) {
         this.reset(cursor, block.logStartOffset(slot), highWatermark);
@@ -245,7 +258,7 @@ export class ConsumerFetcher {
     let bytes: Uint8Array;
     const reader = this.readerOf(cursor);
     try {
-      bytes = reader.read(cursor.position, this.config.maxBatchBytes, highWatermark,
+      bytes = reader.read(cursor.position, this.config.maxBatchBytes, readLimit,
         block.logStartOffset(slot), this.config.maxBatchRecords);
     } catch (error) {
       if (MambaError.is(error, 'CORRUPT_LOG') && error.corruption !== undefined) {
@@ -261,7 +274,7 @@ export class ConsumerFetcher {
     if (bytes.byteLength === 0) return undefined;
     return {
       cursor, bytes, path: reader.lastRead.path, bytePosition: reader.lastRead.bytePosition,
-      fromOffset: cursor.position, epoch: cursor.epoch, highWatermark,
+      fromOffset: cursor.position, epoch: cursor.epoch, highWatermark, readLimit,
     };
   }
 

@@ -32,8 +32,10 @@ import { corruptRead, MambaError } from '../errors.js';
 import {
   BATCH_VERDICT_REASONS, STORED_BATCH, STORED_BATCH_NO_CRC, batchBaseOffset, batchLastOffset,
   batchMaxTimestamp, batchRecordCount, batchSizeBytesAt, checkBatch, dataViewOf, decodeHeaders,
-  forEachRecord, indexBatch, RecordIndex, RecordView,
+  forEachRecord, indexBatch, RecordIndex, RecordView, batchIsControl, batchIsTransactional,
+  batchProducerId,
 } from '../records/index.js';
+import type { AbortedTransaction } from '../segments/index.js';
 
 /** Whether a consumer's filter keeps a record (record-filter.ts). */
 type RecordPredicate = (record: RecordView) => boolean;
@@ -212,16 +214,45 @@ export interface ChunkOrigin {
 }
 
 /**
+ * A read_committed reader's look-up of the aborted transactions overlapping the chunk (the
+ * partition's aborted index, segments/aborted-index.ts). Called at most once per chunk, and
+ * only when the chunk holds a transactional batch, so reading without transactions costs
+ * nothing.
+ */
+export type AbortedLookup = () => readonly AbortedTransaction[];
+
+/**
+ * Whether the transactional batch of `producerId` at `baseOffset` belongs to an aborted
+ * transaction: Kafka's consumer skips a producer's batches from an aborted transaction's first
+ * offset up to its abort marker.
+ */
+function isAborted(aborted: readonly AbortedTransaction[], producerId: number,
+  baseOffset: number): boolean {
+  for (const entry of aborted) {
+    if (entry.producerId === producerId && entry.firstOffset <= baseOffset &&
+      baseOffset <= entry.lastOffset) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * The records at or above `fromOffset` in `bytes`, whole batches as a `LogReader` returns them
  * (the first may start below `fromOffset`; gap markers hold no records). Each batch is checked
  * (`checkBatch`, with its CRC when `checkCrcs`) before its records are decoded. A bad batch
  * after good ones ends the chunk there; a bad first batch throws `CORRUPT_LOG`. A `filter` is
  * asked about each record before its message is made (record-filter.ts).
+ *
+ * Transactions: control batches (markers) are never made into messages, at either isolation
+ * level; with `aborted` (read_committed), neither are the batches of aborted transactions.
+ * Both still count in `nextOffset`, so the position moves past them.
  */
 export function decodeChunk(
   bytes: Uint8Array, topic: string, partition: number, fromOffset: number, checkCrcs: boolean,
-  origin: ChunkOrigin, filter?: RecordPredicate,
+  origin: ChunkOrigin, filter?: RecordPredicate, aborted?: AbortedLookup,
 ): DecodedChunk {
+  let abortedList: readonly AbortedTransaction[] | undefined;
   const messages: ConsumedMessage[] = [];
   const view = dataViewOf(bytes);
   const rules = checkCrcs ? STORED_BATCH : STORED_BATCH_NO_CRC;
@@ -240,7 +271,15 @@ export function decodeChunk(
       return { messages, nextOffset, filteredCount };
     }
     const lastOffset = batchLastOffset(view, position);
-    if (lastOffset >= fromOffset && batchRecordCount(view, position) > 0) {
+    let skip = false;
+    if (batchIsTransactional(view, position)) {
+      skip = batchIsControl(view, position);
+      if (!skip && aborted !== undefined) {
+        abortedList ??= aborted();
+        skip = isAborted(abortedList, batchProducerId(view, position), baseOffset);
+      }
+    }
+    if (!skip && lastOffset >= fromOffset && batchRecordCount(view, position) > 0) {
       const before = messages.length;
       const filteredBefore = filteredCount;
       try {

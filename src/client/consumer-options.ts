@@ -64,13 +64,25 @@ export interface ConsumerOptions {
    * structure is still checked), as Kafka's `check.crcs=false` does.
    */
   checkCrcs?: boolean;
+  /**
+   * Which records of transactions are handed out. 'read_committed' (the default, as in kafkajs
+   * and the safe choice for exactly-once pipelines): reads stop at the partition's last stable
+   * offset (the first offset of the earliest open transaction), and records of aborted
+   * transactions are skipped; with no transactions the last stable offset is the
+   * high-watermark, so it costs nothing. 'read_uncommitted': everything up to the
+   * high-watermark, aborted and open transactions included. Neither hands out transaction
+   * markers (control batches); both move their position and committed offsets past them.
+   */
+  isolation?: IsolationLevel;
 }
+
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
 const consumerOptionNames: OptionNames<ConsumerOptions> = {
   groupId: true, fromBeginning: true, autoOffsetReset: true, autoCommit: true,
   maxBatchBytes: true, maxWaitMs: true, sessionTimeoutMs: true, assignor: true,
   heartbeatIntervalMs: true, rebalanceTimeoutMs: true, maxBatchRecords: true,
-  checkCrcs: true,
+  checkCrcs: true, isolation: true,
 };
 
 export type AutoCommit = { kind: 'off' } | { kind: 'after-processing' } |
@@ -89,6 +101,7 @@ export interface ConsumerConfig {
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
   checkCrcs: boolean;
+  isolation: IsolationLevel;
 }
 
 /** `run` with callbacks in this thread. */
@@ -164,7 +177,11 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
   rejectUnknownOptions(options, consumerOptionNames);
   const { groupId, fromBeginning = false, autoOffsetReset = 'earliest' } = options;
-  const { checkCrcs = true } = options;
+  const { checkCrcs = true, isolation = 'read_committed' } = options;
+  if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') {
+    throw invalidConfig('options.isolation', isolation,
+      "'read_committed' or 'read_uncommitted'");
+  }
   if (groupId !== undefined) checkGroupId(groupId);
   if (typeof checkCrcs !== 'boolean') {
     throw invalidConfig('options.checkCrcs', checkCrcs, 'a boolean');
@@ -201,6 +218,7 @@ export function resolveConsumerOptions(options: unknown = {}): ConsumerConfig {
     rebalanceTimeoutMs: integer('options.rebalanceTimeoutMs', options.rebalanceTimeoutMs,
       rebalanceTimeoutMsDefault, 1, 3_600_000),
     checkCrcs,
+    isolation: isolation as IsolationLevel,
   };
 }
 

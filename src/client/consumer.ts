@@ -34,7 +34,7 @@ import { EventEmitter } from 'node:events';
 import { timestampScanBytes } from '../constants.js';
 import { ControlBlock, SharedHistogram } from '../shm/index.js';
 import { MambaError, closed, handlerFailed, invalidConfig, unknownTopic } from '../errors.js';
-import { LogReader } from '../segments/index.js';
+import { LogReader, readAbortedTransactions } from '../segments/index.js';
 import { TopicDirectory, type TopicLocation } from '../shm/index.js';
 import { GroupMember, type GroupClient, type RevocationReason } from './groups/index.js';
 import type { TopicPartition } from '../coordinator/index.js';
@@ -46,7 +46,7 @@ import {
 } from './consumer-fetcher.js';
 import { channelGroupClient, type ConsumerHandle } from './consumer-handle.js';
 import {
-  decodeChunk, firstOffsetAtTimestamp, type ConsumedBatch, type ConsumedMessage,
+  decodeChunk, firstOffsetAtTimestamp, type AbortedLookup, type ConsumedBatch, type ConsumedMessage,
   type DecodedChunk,
 } from './consumer-message.js';
 import { initCompression } from '../records/index.js';
@@ -172,6 +172,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       onReset: (reset) => this.emit('offset-reset', reset),
       onTopicRecreated: (topic) => this.followRecreatedTopic(topic),
       maxWaitMs: this.config.maxWaitMs, autoOffsetReset: this.config.autoOffsetReset,
+      isolation: this.config.isolation,
     });
     const autoCommit = this.config.autoCommit;
     if (autoCommit.kind === 'interval' && this.config.groupId !== undefined) {
@@ -474,7 +475,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     const fromStart = this.config.fromBeginning ||
       this.subscribedTopicIds.get(location.topic) !== location.topicId;
     const start = this.pendingSeeks.get(key) ?? committed ??
-      (fromStart ? block.logStartOffset(slot) : block.highWatermark(slot));
+      (fromStart ? block.logStartOffset(slot) : this.latestOffset(slot));
     this.pendingSeeks.delete(key);
     const cursor = this.fetcher.add(location.topic, partition, slot, location.topicId, start,
       committed);
@@ -713,6 +714,22 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       partition));
   }
 
+  /** Where a partition read from its end starts: the last stable offset for read_committed. */
+  private latestOffset(slot: number): number {
+    const block = this.context.controlBlock;
+    return this.config.isolation === 'read_committed' ? block.lastStableOffset(slot)
+      : block.highWatermark(slot);
+  }
+
+  /** For read_committed: the aborted transactions a chunk may hold (its partition's index). */
+  private abortedLookup(chunk: Chunk): AbortedLookup | undefined {
+    if (this.config.isolation !== 'read_committed') return undefined;
+    const { topic, partition } = chunk.cursor;
+    const toOffset = chunk.readLimit ?? chunk.highWatermark;
+    return () => readAbortedTransactions(
+      partitionDirectory(this.context.dataDir, topic, partition), chunk.fromOffset, toOffset);
+  }
+
   /**
    * The records of a fetched chunk, each batch checked first (`checkCrcs`). Throws
    * `CORRUPT_LOG` for a bad batch at the chunk's start, and tells 'error' listeners.
@@ -721,7 +738,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   decode(chunk: Chunk): DecodedChunk {
     const cursor = chunk.cursor;
     const decoded = decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset,
-      this.config.checkCrcs, chunk, this.filters.get(cursor.topic));
+      this.config.checkCrcs, chunk, this.filters.get(cursor.topic), this.abortedLookup(chunk));
     if (decoded.filteredCount > 0) {
       this.filteredCounts.set(cursor.key,
         (this.filteredCounts.get(cursor.key) ?? 0) + decoded.filteredCount);
