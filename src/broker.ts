@@ -31,7 +31,8 @@ import {
   DataDirLock, LogCleaner, SessionFactory, Supervisor, TopicRegistry, type CompactionResult,
 } from './supervisor/index.js';
 import {
-  Consumer, Producer, ProducerSession, listDeadLetters, localGroupClient, replayDeadLetters,
+  Consumer, Producer, ProducerSession, listDeadLetters, localGroupClient, partitionDirectory,
+  replayDeadLetters,
   resolveConsumerOptions, type ConsumedMessageJson, type DeadLetterQuery, type ReplayOptions,
   type ReplayResult, type ScanContext,
   serveGroupChannel, type ConsumerHandle, type ConsumerOptions, type ProducerHandle,
@@ -47,8 +48,12 @@ import {
 } from './ops/index.js';
 import { DelayService, type DelayStats } from './delay/index.js';
 import {
+  TransactionCoordinator, emptyTransactionLog, loadTransactionLog,
+  type TransactionDescription, type TransactionLogWriter,
+} from './transactions/index.js';
+import {
   delayedRetentionMs, delayedSegmentSizeBytes, delayedTopicName, internalTopicPrefix,
-  recordSizeBytesMax,
+  recordSizeBytesMax, transactionLogSegmentSizeBytes, transactionLogTopicName,
 } from './constants.js';
 
 export interface PartitionDescription {
@@ -90,6 +95,11 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   // Metrics, the HTTP port and alert rules (src/ops/).
   private ops!: BrokerOps;
   private delayService: DelayService | undefined;
+  // Transactions (src/transactions/): the coordinator, and the producer and topic of its log,
+  // both made on the first transactional call.
+  private transactions!: TransactionCoordinator;
+  private transactionLogProducer: Producer | undefined;
+  private transactionLogReady: Promise<void> | undefined;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -132,6 +142,7 @@ export class Broker extends EventEmitter<BrokerEventMap> {
       broker.mainSession = new ProducerSession(broker.sessions.create());
       await topics.openAll();
       await broker.clampCommittedOffsets();
+      broker.startTransactions();
       if (config.delayedDelivery) await broker.startDelayService();
       return broker;
     } catch (error) {
@@ -251,11 +262,15 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     };
   }
 
-  /** A producer on the main thread. */
+  /**
+   * A producer on the main thread. With `transactionalId` it is transactional:
+   * `await producer.transaction()` (client/transaction.ts).
+   */
   producer(options?: ProducerOptions): Producer {
     this.checkOpen();
     assert(this.mainSession !== undefined, 'main session exists once open');
-    const producer = new Producer(this.mainSession, this.directory, options, false);
+    const producer = new Producer(this.mainSession, this.directory, options, false,
+      this.transactions);
     this.producers.add(producer);
     return producer;
   }
@@ -268,6 +283,10 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   producerHandle(options: ProducerHandleOptions = {}): ProducerHandle {
     this.checkOpen();
     resolveProducerOptions(options);
+    if (options.transactionalId !== undefined) {
+      throw invalidConfig('options.transactionalId', options.transactionalId,
+        'absent: transactional producers are made by broker.producer() on this thread');
+    }
     if (typeof options.partitioner === 'function') {
       throw invalidConfig('options.partitioner', 'a function',
         "'murmur2' or 'round-robin' for a producer in another thread");
@@ -345,6 +364,48 @@ export class Broker extends EventEmitter<BrokerEventMap> {
   private scanContext(): ScanContext {
     return { controlBlock: this.controlBlock, directory: this.directory,
       dataDir: this.config.dataDir };
+  }
+
+  /** A transactional id's state at the transaction coordinator (undefined if never seen). */
+  describeTransaction(transactionalId: string): Promise<TransactionDescription | undefined> {
+    this.checkOpen();
+    return this.transactions.describe(transactionalId);
+  }
+
+  /**
+   * The transaction coordinator over its log: loaded from the internal compacted topic if
+   * it exists (the coordinator then finishes what a crash left in Prepare* and times out
+   * what stayed Ongoing), else empty; the topic is created on the first write.
+   */
+  private startTransactions(): void {
+    const location = this.directory.lookup(transactionLogTopicName);
+    const block = this.controlBlock;
+    const loaded = location === undefined ? emptyTransactionLog() : loadTransactionLog(
+      partitionDirectory(this.config.dataDir, transactionLogTopicName, 0),
+      block.logStartOffset(location.firstSlot), block.highWatermark(location.firstSlot));
+    const log: TransactionLogWriter = {
+      append: async (records) => {
+        await (this.transactionLogReady ??= this.createTransactionLog());
+        await this.transactionLogProducer!.sendBatch(transactionLogTopicName,
+          records.map(({ key, value }) => ({ key, value, partition: 0 })));
+      },
+    };
+    this.transactions = TransactionCoordinator.start({
+      log, loaded, markers: this.supervisor, offsets: this.offsets,
+      partitionCount: (topic) => this.directory.lookup(topic)?.partitionCount,
+    });
+  }
+
+  private async createTransactionLog(): Promise<void> {
+    if (this.topics.find(transactionLogTopicName) === undefined) {
+      await this.topics.create(transactionLogTopicName, resolveTopicOptions({
+        partitions: 1, cleanupPolicy: 'compact', segmentBytes: transactionLogSegmentSizeBytes,
+        maxRecordBytes: recordSizeBytesMax,
+      }, this.config.maxRecordBytes));
+    }
+    // Kept apart from `producers`: it closes after the coordinator, which writes through it.
+    this.transactionLogProducer = new Producer(this.mainSession!, this.directory,
+      { acks: 'all', idempotent: true, lingerMs: 0 }, false);
   }
 
   /** The offset a group committed for a partition (the next record it will read), if any. */
@@ -538,6 +599,8 @@ export class Broker extends EventEmitter<BrokerEventMap> {
     });
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
     await Promise.allSettled([...this.producers].map((producer) => producer.close()));
+    await this.transactions.close();
+    await this.transactionLogProducer?.close();
     this.isClosed = true;
     this.mainSession?.close();
     this.groups.close();

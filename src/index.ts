@@ -41,6 +41,10 @@ export type {
   HandlerContext, HandlerFunction, HandlerMessage, HandlerRecord,
 } from './client/index.js';
 export type { OffsetEntry } from './coordinator/index.js';
+export type { SendOffsetsOptions, Transaction } from './client/index.js';
+export type {
+  TransactionDescription, TransactionStateName, TopicPartitionRef,
+} from './transactions/index.js';
 export type { RevocationReason } from './client/index.js';
 export type { AssignorName, TopicPartition } from './coordinator/index.js';
 // Delivery features (issue 13): retries, dead letters, retry topics, filters, routing.

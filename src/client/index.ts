@@ -32,3 +32,6 @@ export {
 } from './dead-letter-replay.js';
 export { PartitionChooser } from './partitioner.js';
 export * from './delayed-message.js';
+export {
+  Transaction, type OffsetsConsumer, type SendOffsetsOptions, type TransactionLink,
+} from './transaction.js';

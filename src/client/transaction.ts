@@ -136,7 +136,8 @@ export class TransactionManager {
     const open = this.open;
     if (open === undefined || open.ending) {
       return new MambaError('INVALID_TXN_STATE',
-        `producer ${JSON.stringify(this.transactionalId)} is transactional: send inside a transaction (await producer.transaction())`,
+        `producer ${JSON.stringify(this.transactionalId)} is transactional: send inside a ` +
+        'transaction (await producer.transaction())',
       { detail: { transactionalId: this.transactionalId } });
     }
     if (messages.some(hasDelay)) {
