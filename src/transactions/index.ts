@@ -17,3 +17,6 @@ export {
   TRANSACTION_STATES, decodeEntry, encodeValue, transactionKey,
   type PendingOffset, type TopicPartitionRef, type TransactionRecord, type TransactionStateName,
 } from './transaction-log-layout.js';
+export {
+  setTransactionStepHook, type TransactionStepPoint,
+} from './transaction-step-hook.js';

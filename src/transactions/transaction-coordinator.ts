@@ -40,6 +40,7 @@ import {
   type TransactionStateName,
 } from './transaction-log-layout.js';
 import type { LoadedTransactionLog, TransactionLogWriter } from './transaction-log.js';
+import { transactionStep } from './transaction-step-hook.js';
 
 /** A commit or abort marker for one partition (what `Supervisor.writeTxnMarker` takes). */
 export interface TxnMarker {
@@ -409,6 +410,7 @@ export class TransactionCoordinator {
     };
     if (!commit) prepared.offsets = {};
     await this.write(prepared);
+    transactionStep('prepared');
     this.cancelTimeout(record.transactionalId);
     return this.complete(prepared);
   }
@@ -449,6 +451,7 @@ export class TransactionCoordinator {
       if (count === undefined || partition.partition >= count) return;
       try {
         await this.context.markers.writeTxnMarker(partition.topic, partition.partition, marker);
+        transactionStep('marker-written');
         return;
       } catch (error) {
         if (this.isClosed) throw error;
