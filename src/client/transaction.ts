@@ -231,7 +231,9 @@ export class TransactionManager {
       if (touched) {
         const { producerId, producerEpoch } = this.identity!;
         await this.link.endTxn(this.transactionalId, producerId, producerEpoch,
-          commit && failure === undefined);
+          commit && failure === undefined).catch((error: unknown) => {
+          throw this.noteFenced(error);
+        });
       }
       if (failure !== undefined) {
         this.needsNewEpoch = true;
@@ -239,7 +241,7 @@ export class TransactionManager {
       }
     } catch (error) {
       if (MambaError.is(error, 'INVALID_PRODUCER_EPOCH')) this.needsNewEpoch = true;
-      throw this.noteFenced(error);
+      throw error;
     } finally {
       this.open = undefined;
     }
@@ -252,12 +254,15 @@ export class TransactionManager {
     await this.end(open, false).catch(() => undefined);
   }
 
+  /**
+   * A send's failure fails the transaction but does not by itself fence the producer: a
+   * partition refuses an old epoch (PRODUCER_FENCED) both after another producer took over and
+   * after the coordinator's timeout aborted the transaction; the coordinator's answer at the
+   * end tells the two apart.
+   */
   private trackIn<T>(transaction: Transaction, promise: Promise<T>): Promise<T> {
     transaction.sends.add(promise);
-    promise.then(() => undefined, (error: unknown) => {
-      transaction.failure ??= error;
-      this.noteFenced(error);
-    });
+    promise.then(() => undefined, (error: unknown) => { transaction.failure ??= error; });
     return promise;
   }
 
@@ -270,7 +275,7 @@ export class TransactionManager {
     this.producer.setIdentity(identity.producerId, identity.producerEpoch);
   }
 
-  /** A PRODUCER_FENCED error fences this producer for good; returns the error. */
+  /** A PRODUCER_FENCED answer of the coordinator fences this producer for good. */
   private noteFenced(error: unknown): unknown {
     if (MambaError.is(error, 'PRODUCER_FENCED')) this.fenced ??= error;
     return error;

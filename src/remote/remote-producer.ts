@@ -17,7 +17,7 @@
  * Memory: records count against `maxBufferedBytes` from `send` until they settle; a send that
  * finds it full waits (up to `requestTimeoutMs`, then TIMEOUT).
  */
-import { MambaError, closed, unknownTopic } from '../errors.js';
+import { MambaError, closed, invalidConfig, unknownTopic } from '../errors.js';
 import { resolveProducerOptions, type ProducerConfig, type ProducerOptions } from '../options.js';
 import {
   codecNamed, compressBatch, encodeBatch, initCompression, type CompressionCodec,
@@ -68,6 +68,11 @@ export class RemoteProducer {
   constructor(private readonly cluster: Cluster, options: ProducerOptions | undefined,
     private readonly onClose: () => void) {
     this.config = resolveProducerOptions(options);
+    if (this.config.transactionalId !== undefined) {
+      // Transactions over Broker.connect are not built yet: refused rather than ignored.
+      throw invalidConfig('options.transactionalId', this.config.transactionalId,
+        'absent: transactional producers are embedded only (broker.producer() on Broker.open)');
+    }
     this.chooser = new PartitionChooser(this.config.partitioner);
     this.codec = codecNamed(this.config.compression);
   }

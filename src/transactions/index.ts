@@ -5,6 +5,8 @@
  * API is client/transaction.ts; the Kafka door calls the coordinator through its broker link.
  */
 export { TransactionCoordinator } from './transaction-coordinator.js';
+/** @internal Crash tests kill the broker process inside a transaction's end. */
+export { setTransactionStepHook, type TxnStepPoint } from './transaction-coordinator.js';
 export type {
   ProducerIdAndEpoch, TransactionCoordinatorContext, TransactionDescription, TxnMarker,
   TxnMarkerWriter, TxnMember, TxnOffsetSink,
@@ -17,6 +19,3 @@ export {
   TRANSACTION_STATES, decodeEntry, encodeValue, transactionKey,
   type PendingOffset, type TopicPartitionRef, type TransactionRecord, type TransactionStateName,
 } from './transaction-log-layout.js';
-export {
-  setTransactionStepHook, type TransactionStepPoint,
-} from './transaction-step-hook.js';

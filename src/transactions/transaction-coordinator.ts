@@ -40,7 +40,6 @@ import {
   type TransactionStateName,
 } from './transaction-log-layout.js';
 import type { LoadedTransactionLog, TransactionLogWriter } from './transaction-log.js';
-import { transactionStep } from './transaction-step-hook.js';
 
 /** A commit or abort marker for one partition (what `Supervisor.writeTxnMarker` takes). */
 export interface TxnMarker {
@@ -96,6 +95,18 @@ export interface TransactionDescription {
   /** Groups whose offsets the open transaction commits, with the pending offsets. */
   offsets: Record<string, PendingOffset[]>;
   startedAtMs: number;
+}
+
+/** Points inside ending a transaction, for crash tests that kill the process there. */
+export type TxnStepPoint = 'prepared' | 'marker-written' | 'offsets-applied';
+
+let stepHook: ((point: TxnStepPoint, transactionalId: string) => void) | undefined;
+
+/** @internal Crash tests: called at each point of every transaction end in this thread. */
+export function setTransactionStepHook(
+  hook: ((point: TxnStepPoint, transactionalId: string) => void) | undefined,
+): void {
+  stepHook = hook;
 }
 
 const wallClock: Clock = {
@@ -410,7 +421,7 @@ export class TransactionCoordinator {
     };
     if (!commit) prepared.offsets = {};
     await this.write(prepared);
-    transactionStep('prepared');
+    stepHook?.('prepared', record.transactionalId);
     this.cancelTimeout(record.transactionalId);
     return this.complete(prepared);
   }
@@ -423,13 +434,18 @@ export class TransactionCoordinator {
       producerId: prepared.producerId, producerEpoch: prepared.producerEpoch, commit,
       coordinatorEpoch: this.coordinatorEpoch,
     };
-    await Promise.all(prepared.partitions.map((p) => this.writeMarker(p, marker)));
+    const id = prepared.transactionalId;
+    await Promise.all(prepared.partitions.map(async (p) => {
+      await this.writeMarker(p, marker);
+      stepHook?.('marker-written', id);
+    }));
     if (commit) {
       for (const [groupId, entries] of Object.entries(prepared.offsets)) {
         if (entries.length === 0) continue;
         await this.context.offsets.commit(groupId, entries.map(
           ({ topic, partition, offset }) => ({ topic, partition, offset })));
       }
+      stepHook?.('offsets-applied', id);
     }
     const completed: TransactionRecord = {
       ...prepared, state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [],
@@ -451,7 +467,6 @@ export class TransactionCoordinator {
       if (count === undefined || partition.partition >= count) return;
       try {
         await this.context.markers.writeTxnMarker(partition.topic, partition.partition, marker);
-        transactionStep('marker-written');
         return;
       } catch (error) {
         if (this.isClosed) throw error;

@@ -92,7 +92,7 @@ describe('unknown options are rejected with INVALID_CONFIG', () => {
     expect(shown(() => broker.producer({ zzzzzzzz: 1 } as never))).toBe(
       'INVALID_CONFIG: unknown option zzzzzzzz (valid options: acks, idempotent, lingerMs, ' +
       'batchBytes, partitioner, requestTimeoutMs, maxBufferedBytes, compression, retry, ' +
-      'routing)');
+      'routing, transactionalId, transactionTimeoutMs)');
   });
 
   it('says why a kafkajs option has no Mamba counterpart', async () => {
