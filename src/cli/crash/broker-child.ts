@@ -6,9 +6,9 @@
  * to the harness: acks, each with the partitions' durable offsets read after the acks arrived,
  * and consumed records. It kills actors when told to, and on `stop` drains the producers, lets
  * the consumers catch up with the final high-watermarks, and closes the broker cleanly. With
- * `--delayed` and `--dead-letters` it also runs those workloads (delayed-load.ts,
- * dead-letter-load.ts) on its main thread, and for the latter may be told to SIGKILL itself
- * inside its next dead-letter step.
+ * `--delayed`, `--dead-letters` and `--transactions` it also runs those workloads
+ * (delayed-load.ts, dead-letter-load.ts, txn-load.ts) on its main thread, and for the last two
+ * may be told to SIGKILL itself inside its next dead-letter step or transaction.
  *
  * The harness may SIGKILL this process at any moment: nothing here depends on running to the
  * end, and whatever it reported before it died is all the harness counts as acknowledged.

@@ -21,7 +21,8 @@
  *
  * The harness may SIGKILL the process at a step of a transaction (`killAt`): between the two
  * sends, between sendOffsets and commit, or inside the commit after the coordinator's Prepare
- * record or after a marker is durable (the coordinator's step hook).
+ * record is durable, after a marker is, or after the offsets are applied (the coordinator's
+ * step hook, `setTransactionStepHook`).
  */
 import type { Broker } from '../../broker.js';
 import type { ConsumedBatch, Consumer, Producer } from '../../client/index.js';
@@ -50,9 +51,10 @@ const reportIntervalMs = 100;
 const retryDelayMs = 50;
 
 /** Where a kill lands inside a transaction. */
-export type TxnStepPoint = 'between-sends' | 'offsets-sent' | 'prepared' | 'marker-written';
+export type TxnStepPoint =
+  'between-sends' | 'offsets-sent' | 'prepared' | 'marker-written' | 'offsets-applied';
 export const TXN_STEP_POINTS: readonly TxnStepPoint[] =
-  ['between-sends', 'offsets-sent', 'prepared', 'marker-written'];
+  ['between-sends', 'offsets-sent', 'prepared', 'marker-written', 'offsets-applied'];
 
 export interface TxnTopics {
   input: string;
@@ -118,7 +120,7 @@ export class TxnLoad {
 
   /** SIGKILLs this process at `point` of the next transaction that reaches it. */
   killAt(point: TxnStepPoint): void {
-    if (point === 'prepared' || point === 'marker-written') {
+    if (point === 'prepared' || point === 'marker-written' || point === 'offsets-applied') {
       setTransactionStepHook((reached) => {
         if (reached === point) process.kill(process.pid, 'SIGKILL');
       });
