@@ -9,7 +9,8 @@ import { MambaError } from '../errors.js';
 import { initCompression } from '../records/index.js';
 import { segmentFileName } from '../segments/index.js';
 import {
-  DataDirView, compressionName, dumpBatches, dumpRecords, readWholeFile, verdictText,
+  DataDirView, compressionName, dumpBatches, dumpMarker, dumpRecords, readWholeFile,
+  verdictText,
   type DumpedBatch,
 } from '../ops/index.js';
 import { parseCommandLine } from './command-line.js';
@@ -24,8 +25,10 @@ const usage = `usage: mamba dump <segment .log file> [options]
   --json             JSON on stdout
 
 Each batch: base and last offset, record count, byte position and size, max timestamp,
-producer id, epoch and base sequence, compression, CRC, and its verdict. The walk ends at
-the first all-zero header (the end of the data in a pre-sized segment).
+producer id, epoch and base sequence, compression, the transactional and control bits, CRC,
+and its verdict; a transaction marker (a control batch) also shows its type (endTxnMarker:
+COMMIT or ABORT) and coordinator epoch. The walk ends at the first all-zero header (the end
+of the data in a pre-sized segment).
 
 ${ADMIN_EXIT_CODES}`;
 
@@ -96,12 +99,20 @@ function dumpFile(file: string, values: Values): FileDump {
     endBytePosition: last === undefined ? 0 : last.bytePosition + last.header.sizeBytes,
     batches: batches.map((batch) => ({
       ...batchFields(batch), verdict: batch.verdict,
+      ...markerFields(bytes, batch),
       ...(values.records === true && batch.verdict === 'valid'
         ? { records: dumpRecords(bytes, batch, preview) } : {}),
     })),
   };
   if (values.json !== true) printDump(dump, batches);
   return dump;
+}
+
+/** A transaction marker's type and coordinator epoch (a control batch only). */
+function markerFields(bytes: Uint8Array, batch: DumpedBatch): Record<string, unknown> {
+  const marker = dumpMarker(bytes, batch);
+  return marker === undefined ? {} : { marker: marker.type,
+    coordinatorEpoch: marker.coordinatorEpoch };
 }
 
 function batchFields(batch: DumpedBatch): Record<string, unknown> {
@@ -125,8 +136,15 @@ function printDump(dump: FileDump, batches: DumpedBatch[]): void {
       `${h.recordCount} position: ${batch.bytePosition} size: ${h.sizeBytes} ` +
       `maxTimestamp: ${new Date(h.maxTimestamp).toISOString()} producerId: ${h.producerId} ` +
       `producerEpoch: ${h.producerEpoch} baseSequence: ${h.baseSequence} ` +
-      `compression: ${compressionName(h.compression)} crc: 0x${h.crc.toString(16)
+      `compression: ${compressionName(h.compression)} ` +
+      `isTransactional: ${h.transactional} isControl: ${h.control} crc: 0x${h.crc.toString(16)
         .padStart(8, '0')} ${verdictText(batch.verdict)}`);
+    const marker = dump.batches[index].marker as string | undefined;
+    if (marker !== undefined) {
+      console.log(`| offset: ${h.baseOffset} endTxnMarker: ${marker} coordinatorEpoch: ` +
+        `${String(dump.batches[index].coordinatorEpoch)}`);
+      continue;
+    }
     const records = dump.batches[index].records as
       Array<{ offset: number; timestamp: number; keyPreview: string | null;
         valuePreview: string | null; valueSizeBytes: number; headerCount: number }> | undefined;

@@ -35,7 +35,7 @@ import {
   forEachRecord, indexBatch, RecordIndex, RecordView, batchIsControl, batchIsTransactional,
   batchProducerId,
 } from '../records/index.js';
-import type { AbortedTransaction } from '../segments/index.js';
+import { isAbortedBatch, type AbortedTransaction } from '../segments/index.js';
 
 /** Whether a consumer's filter keeps a record (record-filter.ts). */
 type RecordPredicate = (record: RecordView) => boolean;
@@ -222,22 +222,6 @@ export interface ChunkOrigin {
 export type AbortedLookup = () => readonly AbortedTransaction[];
 
 /**
- * Whether the transactional batch of `producerId` at `baseOffset` belongs to an aborted
- * transaction: Kafka's consumer skips a producer's batches from an aborted transaction's first
- * offset up to its abort marker.
- */
-function isAborted(aborted: readonly AbortedTransaction[], producerId: number,
-  baseOffset: number): boolean {
-  for (const entry of aborted) {
-    if (entry.producerId === producerId && entry.firstOffset <= baseOffset &&
-      baseOffset <= entry.lastOffset) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/**
  * The records at or above `fromOffset` in `bytes`, whole batches as a `LogReader` returns them
  * (the first may start below `fromOffset`; gap markers hold no records). Each batch is checked
  * (`checkBatch`, with its CRC when `checkCrcs`) before its records are decoded. A bad batch
@@ -276,7 +260,7 @@ export function decodeChunk(
       skip = batchIsControl(view, position);
       if (!skip && aborted !== undefined) {
         abortedList ??= aborted();
-        skip = isAborted(abortedList, batchProducerId(view, position), baseOffset);
+        skip = isAbortedBatch(abortedList, batchProducerId(view, position), baseOffset);
       }
     }
     if (!skip && lastOffset >= fromOffset && batchRecordCount(view, position) > 0) {

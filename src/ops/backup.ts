@@ -11,10 +11,12 @@
  * |   | its longest valid prefix          | then, and every record below it is in the segment  |
  * |   |                                   | files already, so step 3 reads it                  |
  * | 3 | per partition: the checkpoint,    | the checkpoint's recovery point is flushed data,   |
- * |   | then the segments, oldest first;  | which the segments read after it all hold; a       |
- * |   | each cut after its last valid     | batch is copied only whole and CRC-valid, so the   |
- * |   | batch (CRC-checked)               | copy is a prefix of the log, whatever the writer   |
- * |   |                                   | is doing meanwhile                                 |
+ * |   | the aborted-transaction index,    | which the segments read after it all hold; an      |
+ * |   | then the segments, oldest first;  | abort's index entry is written before its marker,  |
+ * |   | each cut after its last valid     | so the index covers the checkpoint's transaction   |
+ * |   | batch (CRC-checked)               | state; a batch is copied only whole and CRC-valid, |
+ * |   |                                   | so the copy is a prefix of the log, whatever the   |
+ * |   |                                   | writer is doing meanwhile                          |
  *
  * Every batch written to a segment before the backup started (every acknowledged `acks: 1` or
  * `acks: 'all'` record) is complete in the page cache, so it is in the copy. A committed
@@ -34,7 +36,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MambaError, fromIoError, invalidConfig } from '../errors.js';
 import { GROUPS_DIR_NAME, parseLog } from '../coordinator/index.js';
-import { CHECKPOINT_FILE_NAME, segmentFileName } from '../segments/index.js';
+import {
+  ABORTED_INDEX_FILE_NAME, CHECKPOINT_FILE_NAME, segmentFileName,
+} from '../segments/index.js';
 import { MANIFEST_FILE_NAME, readManifest } from '../supervisor/index.js';
 import {
   BACKUP_DATA_DIR_NAME, BACKUP_MANIFEST_FILE_NAME, encodeBackupManifest, newManifest,
@@ -222,6 +226,14 @@ async function backupPartition(writer: BackupWriter, which: PartitionId):
   const checkpoint = await readIfPresent(path.join(dir, CHECKPOINT_FILE_NAME));
   if (checkpoint !== undefined) {
     await writer.store(`${relativeDir}/${CHECKPOINT_FILE_NAME}`, checkpoint);
+  }
+  // After the checkpoint, before the segments: every abort whose marker lies below the
+  // checkpoint's transaction state has its entry in the index by then (an entry is written
+  // before its marker), and recovery re-adds the aborts it finds after that state; entries
+  // past the copied log end are dropped when the restore opens.
+  const aborted = await readIfPresent(path.join(dir, ABORTED_INDEX_FILE_NAME));
+  if (aborted !== undefined) {
+    await writer.store(`${relativeDir}/${ABORTED_INDEX_FILE_NAME}`, aborted);
   }
   const baseOffsets = (await namesIn(dir)).flatMap((name) => {
     const match = /^(\d{20})\.log$/.exec(name);

@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import {
-  BATCH_HEADER_SIZE_BYTES, BATCH_VERDICT_REASONS, COMPRESSION_NAMES, STORED_BATCH,
+  BATCH_HEADER_SIZE_BYTES, BATCH_VERDICT_REASONS, COMPRESSION_NAMES, CONTROL_TYPE_ABORT,
+  CONTROL_TYPE_COMMIT, STORED_BATCH, controlCoordinatorEpochAt, controlTypeAt,
   batchLastOffset, batchSizeBytesAt, checkBatch, dataViewOf, decodeBatch, readBatchHeader,
   type BatchHeader, type BatchVerdict,
 } from '../records/index.js';
@@ -116,6 +117,22 @@ export function dumpRecords(bytes: Uint8Array, batch: DumpedBatch, previewChars:
     valueSizeBytes: record.value?.length ?? 0,
     headerCount: record.headers.length,
   }));
+}
+
+/** What a transaction marker (a valid control batch) says, as Kafka's dump shows it. */
+export interface DumpedMarker {
+  /** `COMMIT`, `ABORT`, or `UNKNOWN(<type>)` for another control type. */
+  type: string;
+  coordinatorEpoch: number;
+}
+
+/** The marker of a valid control batch; undefined for any other batch. */
+export function dumpMarker(bytes: Uint8Array, batch: DumpedBatch): DumpedMarker | undefined {
+  if (!batch.header.control || batch.verdict !== 'valid') return undefined;
+  const type = controlTypeAt(bytes, batch.bytePosition);
+  const name = type === CONTROL_TYPE_COMMIT ? 'COMMIT'
+    : type === CONTROL_TYPE_ABORT ? 'ABORT' : `UNKNOWN(${type})`;
+  return { type: name, coordinatorEpoch: controlCoordinatorEpochAt(bytes, batch.bytePosition) };
 }
 
 export function compressionName(codec: number): string {

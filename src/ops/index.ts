@@ -13,7 +13,8 @@ export {
   readBackupManifest, type BackupFile, type BackupManifest, type BackupPartition,
 } from './backup-manifest.js';
 export {
-  compressionName, dumpBatches, dumpRecords, readWholeFile, verdictText, walkSegment,
+  compressionName, dumpBatches, dumpMarker, dumpRecords, readWholeFile, verdictText, walkSegment,
+  type DumpedMarker,
   type DumpedBatch, type DumpedRecord, type SegmentEnd,
 } from './dump-segment.js';
 export {

@@ -23,7 +23,8 @@ import { initCompression } from '../records/index.js';
 import type { Cluster, TopicMetadata } from './cluster.js';
 import { RemoteGroupMember } from './remote-group-member.js';
 import {
-  EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, RemoteFetcher, listOffset, partitionKeyOf,
+  EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, RemoteFetcher, isolationLevelOf, listOffset,
+  partitionKeyOf,
   type RemoteChunk, type RemoteCursor,
 } from './remote-fetcher.js';
 
@@ -61,7 +62,7 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
     this.fetcher = new RemoteFetcher(cluster, {
       lane: `${this.lane}-fetch`,
       maxBatchBytes: this.config.maxBatchBytes, maxWaitMs: this.config.maxWaitMs,
-      autoOffsetReset: this.config.autoOffsetReset,
+      autoOffsetReset: this.config.autoOffsetReset, isolation: this.config.isolation,
       onReset: (reset) => this.emit('offset-reset', reset),
       onError: (error) => {
         this.fatal ??= error;
@@ -231,8 +232,11 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
   /** @internal */
   decode(chunk: RemoteChunk): DecodedChunk {
     const cursor = chunk.cursor;
+    const aborted = chunk.aborted;
+    const lookup = this.config.isolation === 'read_committed' && aborted !== undefined
+      ? () => aborted : undefined;
     return decodeChunk(chunk.bytes, cursor.topic, cursor.partition, chunk.fromOffset,
-      this.config.checkCrcs, chunk);
+      this.config.checkCrcs, chunk, undefined, lookup);
   }
 
   private async closeOnce(): Promise<void> {
@@ -281,7 +285,8 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
     committed: number | undefined): Promise<void> {
     const key = partitionKeyOf(topic.name, partition);
     const start = this.pendingSeeks.get(key) ?? committed ?? await listOffset(this.cluster,
-      topic.name, partition, this.config.fromBeginning ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP);
+      topic.name, partition, this.config.fromBeginning ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
+      isolationLevelOf(this.config.isolation));
     this.pendingSeeks.delete(key);
     const cursor = this.fetcher.add(topic.name, partition, start, committed);
     cursor.paused = this.isPaused(topic.name, partition);

@@ -16,10 +16,12 @@
  */
 import { MambaError } from '../errors.js';
 import {
-  BATCH_LENGTH_EXCLUDED_BYTES, BATCH_LENGTH_OFFSET, PARTITION_LEADER_EPOCH_OFFSET,
-  STORED_LEADER_EPOCH,
+  BATCH_LENGTH_EXCLUDED_BYTES, BATCH_LENGTH_OFFSET, CONTROL_TYPE_ABORT,
+  PARTITION_LEADER_EPOCH_OFFSET, STORED_LEADER_EPOCH, batchBaseOffset, batchIsControl,
+  batchProducerId, batchSizeBytesAt, controlTypeAt,
 } from '../records/index.js';
 import type { OffsetReset } from '../client/index.js';
+import type { AbortedTransaction } from '../segments/index.js';
 import {
   ApiKey, type FetchResponse, type ListOffsetsResponse,
 } from '../protocol/index.js';
@@ -54,6 +56,8 @@ export interface RemoteChunk {
   /** For the corruption errors the shared decoder raises. */
   path: string;
   bytePosition: number;
+  /** read_committed: the Fetch answer's aborted transactions, closed at their markers. */
+  aborted?: AbortedTransaction[];
 }
 
 export interface RemoteFetcherConfig {
@@ -62,6 +66,8 @@ export interface RemoteFetcherConfig {
   maxBatchBytes: number;
   maxWaitMs: number;
   autoOffsetReset: 'earliest' | 'latest';
+  /** Sent in each Fetch and ListOffsets (Kafka's isolation_level 1 or 0). */
+  isolation: 'read_committed' | 'read_uncommitted';
   onReset(reset: OffsetReset): void;
   onError(error: unknown): void;
 }
@@ -212,7 +218,8 @@ export class RemoteFetcher {
     try {
       response = await connection.request<FetchResponse>(ApiKey.FETCH, {
         replicaId: -1, maxWaitMs: this.config.maxWaitMs, minBytes: 1, maxBytes: fetchBytesMax,
-        isolationLevel: 0, sessionId: 0, sessionEpoch: -1, rackId: '',
+        isolationLevel: isolationLevelOf(this.config.isolation), sessionId: 0,
+        sessionEpoch: -1, rackId: '',
         topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list.map((c) => ({
           partition: c.partition, fetchOffset: BigInt(c.position), currentLeaderEpoch: -1,
           logStartOffset: -1n, partitionMaxBytes: this.config.maxBatchBytes,
@@ -239,7 +246,8 @@ export class RemoteFetcher {
         if (bytes.length === 0) continue;
         cursor.ready = { cursor, bytes, fromOffset: cursor.position, epoch: cursor.epoch,
           highWatermark: cursor.highWatermark, path: `${topic.topic}/${cursor.partition}@` +
-          `${this.cluster.addressOf(nodeId) ?? nodeId}`, bytePosition: 0 };
+          `${this.cluster.addressOf(nodeId) ?? nodeId}`, bytePosition: 0,
+          aborted: closeAborted(bytes, data.abortedTransactions) };
       }
     }
     if (refresh.length > 0) await this.cluster.refreshMetadata();
@@ -276,18 +284,52 @@ export class RemoteFetcher {
 
   /** ListOffsets for one partition: a timestamp, or EARLIEST/LATEST. */
   async listOffset(topic: string, partition: number, timestamp: bigint): Promise<number> {
-    return listOffset(this.cluster, topic, partition, timestamp);
+    return listOffset(this.cluster, topic, partition, timestamp,
+      isolationLevelOf(this.config.isolation));
   }
 }
 
+/** Kafka's isolation_level field: 0 read_uncommitted, 1 read_committed. */
+export function isolationLevelOf(isolation: 'read_committed' | 'read_uncommitted'): number {
+  return isolation === 'read_committed' ? 1 : 0;
+}
+
+/**
+ * A Fetch answer names each aborted transaction by (producerId, firstOffset) only; its end is
+ * the producer's first abort marker at or after firstOffset in the data (Kafka's consumer
+ * algorithm), or beyond this chunk when the marker is not in it.
+ */
+function closeAborted(bytes: Uint8Array,
+  list: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }> | null):
+  AbortedTransaction[] | undefined {
+  if (list === null || list.length === 0) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return list.map((entry) => {
+    const producerId = Number(entry.producerId);
+    const firstOffset = Number(entry.firstOffset);
+    let lastOffset = Number.MAX_SAFE_INTEGER;
+    for (let position = 0; position < bytes.length;
+      position += batchSizeBytesAt(view, position)) {
+      const baseOffset = batchBaseOffset(view, position);
+      if (baseOffset < firstOffset || !batchIsControl(view, position) ||
+        batchProducerId(view, position) !== producerId) continue;
+      if (controlTypeAt(bytes, position) === CONTROL_TYPE_ABORT) {
+        lastOffset = baseOffset;
+        break;
+      }
+    }
+    return { producerId, firstOffset, lastOffset };
+  });
+}
+
 export async function listOffset(cluster: Cluster, topic: string, partition: number,
-  timestamp: bigint): Promise<number> {
+  timestamp: bigint, isolationLevel = 0): Promise<number> {
   const what = `ListOffsets ${topic}/${partition}`;
   return cluster.retrying(what, async () => {
     const metadata = await cluster.topic(topic);
     const connection = await cluster.connectionTo(cluster.leaderOf(metadata, partition));
     const response = await connection.request<ListOffsetsResponse>(ApiKey.LIST_OFFSETS, {
-      replicaId: -1, isolationLevel: 0,
+      replicaId: -1, isolationLevel,
       topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp,
         currentLeaderEpoch: -1 }] }],
     });

@@ -177,6 +177,31 @@ export class AbortedIndex {
   }
 }
 
+/**
+ * The whole aborted index of the log in `dir` through `storage` (the log cleaner's view, on
+ * either storage): the entries before any damage, none when there is no file.
+ */
+export function readAbortedIndex(storage: SegmentStorage, dir: string): AbortedTransaction[] {
+  const bytes = storage.readFile(nodePath.join(dir, ABORTED_INDEX_FILE_NAME));
+  return bytes === undefined ? [] : decodeAbortedIndex(bytes).entries;
+}
+
+/**
+ * Whether the transactional batch of `producerId` at `baseOffset` belongs to one of the
+ * `aborted` transactions (Kafka's rule: a producer's batches from an aborted transaction's
+ * first offset up to its abort marker).
+ */
+export function isAbortedBatch(aborted: readonly AbortedTransaction[], producerId: number,
+  baseOffset: number): boolean {
+  for (const entry of aborted) {
+    if (entry.producerId === producerId && entry.firstOffset <= baseOffset &&
+      baseOffset <= entry.lastOffset) {
+      return true;
+    }
+  }
+  return false;
+}
+
 interface CachedIndex {
   ino: number;
   sizeBytes: number;

@@ -26,7 +26,7 @@ export { cleanSegments, type CleanResult, type CleanSegmentSpec, type CleanTask 
   './segment-cleaner.js';
 export { CLEAN_SWAP_FILE_NAME } from './clean-swap.js';
 export {
-  ABORTED_INDEX_FILE_NAME, readAbortedTransactions,
+  ABORTED_INDEX_FILE_NAME, isAbortedBatch, readAbortedTransactions,
 } from './aborted-index.js';
 export {
   TransactionState, type AbortedTransaction, type TransactionEntry,

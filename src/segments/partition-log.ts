@@ -350,6 +350,8 @@ export class PartitionLog {
    * bytes of those not cleaned since the log opened over bytes of all of them. Only segments
    * wholly below the last checkpoint's recovery point qualify: recovery then adopts them without
    * a scan, and the checkpoint never names a byte position inside one (a swap moves bytes).
+   * Nor does any segment at or above the last stable offset: an open transaction's records are
+   * neither aborted nor committed yet, so no key's latest value is known there.
    * `rollActive` seals the active segment first (if it holds data) and writes a full checkpoint,
    * so that every record so far can be cleaned: `broker.compact(topic)`.
    */
@@ -365,6 +367,8 @@ export class PartitionLog {
     for (let i = 0; i < this.segments.length - 1; i += 1) {
       const segment = this.segments[i];
       if (segment.nextOffset > this.checkpointedRecoveryPoint) break;
+      // Data of an open transaction is not cleaned: its fate (and so its keys') is open.
+      if (segment.nextOffset > this.lastStableOffset) break;
       segments.push({ baseOffset: segment.baseOffset, endPosition: segment.endPosition,
         nextOffset: segment.nextOffset });
       totalBytes += segment.endPosition;

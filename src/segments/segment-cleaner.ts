@@ -9,8 +9,9 @@
  *
  * | original batch                         | cleaned                                          |
  * | -------------------------------------- | ------------------------------------------------ |
- * | control batch (a gap marker; later,    | copied as it is: kept until Mamba has a          |
- * | transaction markers)                   | transaction story (see docs/ARCHITECTURE.md)     |
+ * | control batch (a gap marker, or a      | copied as it is (transaction markers are kept:   |
+ * | transaction marker)                    | the simplest correct subset of Kafka's rule)     |
+ * | batch of an aborted transaction        | dropped; its offsets join a gap marker           |
  * | every record kept                      | copied as it is                                  |
  * | some records kept                      | the same header (baseOffset, lastOffsetDelta,    |
  * |                                        | timestamps, producer fields, codec) with only    |
@@ -27,6 +28,13 @@
  * still starts at its base offset and ends where the next begins: recovery, the offset index
  * and every reader see the same chain of batches they always did.
  *
+ * Transactions: a batch of an aborted transaction (the partition's aborted index,
+ * aborted-index.ts) takes no part in choosing the latest record of a key, and is removed,
+ * records and all, as Kafka's cleaner does. The actor offers only segments below the last stable
+ * offset (PartitionLog.cleanPlan), so every transaction in them is decided and every abort
+ * among them is in the index. Markers stay (Kafka drops one `deleteRetentionMs` after its
+ * transaction's data is gone; keeping it costs one small batch and is always correct).
+ *
  * Memory is bounded: the key map holds at most `cleanerKeysMax` keys; when the segments hold
  * more, only a prefix of them is cleaned (the rest waits for the next round).
  */
@@ -35,7 +43,7 @@ import {
   ATTRIBUTES_OFFSET, ATTRIBUTE_COMPRESSION_MASK, BATCH_HEADER_SIZE_BYTES,
   BATCH_LENGTH_EXCLUDED_BYTES, BATCH_LENGTH_OFFSET, CRC_OFFSET, CRC_SPAN_START, RECORDS_OFFSET,
   RECORD_COUNT_OFFSET, STORED_BATCH, STORED_BATCH_NO_CRC, batchBaseOffset, batchBaseTimestamp,
-  batchCompression, batchIsControl,
+  batchCompression, batchIsControl, batchIsTransactional, batchProducerId,
   batchIsLogAppendTime, batchLastOffset, batchMaxTimestamp, batchRecordCount, batchSizeBytesAt,
   checkBatch, codecOf, compressBatch, crc32c, dataViewOf, decompressRecords, readVarint,
   readVarlong, type VarintCursor,
@@ -48,6 +56,8 @@ import {
   indexFileSizeBytes,
 } from './offset-index.js';
 import { writeGapBatch } from './stored-batch.js';
+import { isAbortedBatch, readAbortedIndex } from './aborted-index.js';
+import type { AbortedTransaction } from './transaction-state.js';
 import {
   CLEANED_INDEX_SUFFIX, CLEANED_LOG_SUFFIX, LOG_SUFFIX, segmentFileName,
 } from './segment.js';
@@ -80,6 +90,8 @@ export interface CleanResult {
   recordsBefore: number;
   recordsAfter: number;
   tombstonesRemoved: number;
+  /** Records of aborted transactions removed. */
+  abortedRecordsRemoved?: number;
   /** Batch bytes of the segments cleaned, before and after. */
   bytesBefore: number;
   bytesAfter: number;
@@ -103,6 +115,9 @@ export function cleanSegments(storage: SegmentStorage, task: CleanTask): CleanRe
     bytes: storage.mapReadOnly(nodePath.join(task.dir, segmentFileName(spec.baseOffset,
       LOG_SUFFIX))),
   }));
+  const last = task.segments[task.segments.length - 1];
+  const aborted = readAbortedIndex(storage, task.dir).filter((entry) =>
+    entry.lastOffset >= task.segments[0].baseOffset && entry.firstOffset < last.nextOffset);
   const latest = new Map<string, number>();
   const keysMax = task.keysMax ?? cleanerKeysMax;
   let cleanCount = 0;
@@ -110,7 +125,9 @@ export function cleanSegments(storage: SegmentStorage, task: CleanTask): CleanRe
   // `keysMax` keys the rest waits for a later round (memory: keysMax + one segment's keys).
   while (cleanCount < sources.length && latest.size < keysMax) {
     const source = sources[cleanCount];
-    forEachBatch(source.bytes, source.spec, source.path, (_position, records) => {
+    const view = dataViewOf(source.bytes);
+    forEachBatch(source.bytes, source.spec, source.path, (position, records) => {
+      if (isAborted(view, position, aborted)) return;
       for (const record of records) {
         if (record.key !== null) latest.set(record.key, record.offset);
       }
@@ -119,12 +136,12 @@ export function cleanSegments(storage: SegmentStorage, task: CleanTask): CleanRe
   }
   const result: CleanResult = {
     segments: [], keyCount: latest.size, recordsBefore: 0, recordsAfter: 0,
-    tombstonesRemoved: 0, bytesBefore: 0, bytesAfter: 0,
+    tombstonesRemoved: 0, abortedRecordsRemoved: 0, bytesBefore: 0, bytesAfter: 0,
   };
   try {
     for (const source of sources.slice(0, cleanCount)) {
       const cleaned = rewriteSegment(source.bytes, source.spec, source.path, latest, task,
-        result);
+        result, aborted);
       result.segments.push(source.spec);
       writeCleanedFiles(storage, task, source.spec, cleaned);
       result.bytesBefore += source.spec.endPosition;
@@ -224,7 +241,7 @@ function recordSpans(bytes: Uint8Array, view: DataView, position: number, path: 
 /** The cleaned batches of one segment, end to end (see the table at the top). */
 function rewriteSegment(
   bytes: Uint8Array, spec: CleanSegmentSpec, path: string, latest: Map<string, number>,
-  task: CleanTask, result: CleanResult,
+  task: CleanTask, result: CleanResult, aborted: readonly AbortedTransaction[],
 ): Uint8Array {
   // Kept batches are never larger than they were, and a gap marker only replaces a dropped
   // batch (which held a header and a record, more than a marker's header), so the cleaned data
@@ -242,8 +259,15 @@ function rewriteSegment(
   };
   forEachBatch(bytes, spec, path, (position, records, recordBytes) => {
     const sizeBytes = batchSizeBytesAt(view, position);
-    const kept = batchIsControl(view, position) ? undefined
-      : records.filter((record) => keeps(record, latest, task, result));
+    let kept: RecordSpan[] | undefined;
+    if (batchIsControl(view, position)) {
+      kept = undefined;
+    } else if (isAborted(view, position, aborted)) {
+      kept = [];
+      result.abortedRecordsRemoved = (result.abortedRecordsRemoved ?? 0) + records.length;
+    } else {
+      kept = records.filter((record) => keeps(record, latest, task, result));
+    }
     result.recordsBefore += records.length;
     if (kept !== undefined && kept.length === 0) return;
     coverGap(batchBaseOffset(view, position));
@@ -261,6 +285,14 @@ function rewriteSegment(
   coverGap(spec.nextOffset);
   assert(outEnd <= out.length, 'cleaned data fits its bound');
   return out.subarray(0, outEnd);
+}
+
+/** Whether the (data) batch at `position` belongs to an aborted transaction. */
+function isAborted(view: DataView, position: number,
+  aborted: readonly AbortedTransaction[]): boolean {
+  return aborted.length > 0 && batchIsTransactional(view, position) &&
+    !batchIsControl(view, position) &&
+    isAbortedBatch(aborted, batchProducerId(view, position), batchBaseOffset(view, position));
 }
 
 function keeps(

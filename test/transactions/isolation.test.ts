@@ -4,7 +4,7 @@
  * both move their position and committed offset past markers, so lag reaches 0.
  */
 import { describe, expect, it } from 'vitest';
-import { Broker, type Consumer, type ConsumedMessage } from '../../src/index.js';
+import { Broker, Consumer, type ConsumedMessage } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TxnSender, highWatermark, lastStableOffset } from './helpers.js';
 
@@ -88,6 +88,12 @@ describe('consumer isolation', () => {
           [0, 'p0'], [1, 'a1'], [2, 'a2'], [3, 'b1'], [4, 'p1'], [7, 'p2'], [8, 'c1'], [9, 'p3'],
         ]);
         expect(uncommitted.nextOffset).toBe(10);
+        // A consumer attached from a handle (another thread's way in) takes the option too.
+        const attached = collect(Consumer.attach(broker.consumerHandle({ fromBeginning: true,
+          isolation: 'read_uncommitted' })));
+        await attached.until(8);
+        expect(attached.records).toEqual(uncommitted.records);
+        await attached.stop();
 
         await c.marker('iso', 0, true);
         await committed.until(7);
@@ -136,4 +142,44 @@ describe('consumer isolation', () => {
         await broker.close();
       }
     });
+});
+
+describe('remote consumer (Broker.connect) and markers', () => {
+  it('never hands out a marker and moves its position past them', async () => {
+    const broker = await Broker.open({ dataDir: tempDir(), actors: 1, delayedDelivery: false });
+    const { port } = (await broker.listen({ host: '127.0.0.1', port: 0 })).address();
+    const remote = await Broker.connect({ brokers: [`127.0.0.1:${port}`] });
+    try {
+      await broker.createTopic('iso', { partitions: 1 });
+      const a = new TxnSender(broker, 601);
+      const plain = broker.producer({ acks: 'all' });
+      await a.send('iso', 0, ['a1']);
+      await a.marker('iso', 0, true);
+      await plain.send('iso', { value: 'p1', partition: 0 });
+      await a.send('iso', 0, ['a2']);
+      await a.marker('iso', 0, true);
+      for (const isolation of ['read_committed', 'read_uncommitted'] as const) {
+        const consumer = remote.consumer({ fromBeginning: true, isolation });
+        await consumer.subscribe('iso');
+        const seen: Array<[number, string]> = [];
+        let nextOffset = -1;
+        let resolveAll: () => void = () => undefined;
+        const all = new Promise<void>((resolve) => { resolveAll = resolve; });
+        const running = consumer.run({
+          eachBatch: (batch) => {
+            for (const m of batch.messages) seen.push([m.offset, valueOf(m)]);
+            nextOffset = batch.nextOffset;
+            if (nextOffset === 5) resolveAll();
+          },
+        });
+        await all;
+        await consumer.close();
+        await running;
+        expect(seen).toEqual([[0, 'a1'], [2, 'p1'], [3, 'a2']]);
+      }
+    } finally {
+      await remote.close();
+      await broker.close();
+    }
+  });
 });
