@@ -18,9 +18,11 @@
  * Fencing: a second producer with the same transactionalId bumps the epoch at the coordinator,
  * which aborts this producer's open transaction with the new epoch; this producer's next send
  * or commit then fails with PRODUCER_FENCED (the coordinator refuses its old epoch, and so do
- * the partitions that saw the abort marker), and so does every later call: a fenced producer is
- * done. A transaction aborted by the coordinator's timeout fails its commit with
- * INVALID_PRODUCER_EPOCH; the producer asks for a new epoch and may start the next one.
+ * the partitions that saw the abort marker); once the coordinator has said so, every later
+ * call does too: a fenced producer is done. A transaction aborted by the coordinator's timeout
+ * fails its commit with INVALID_PRODUCER_EPOCH (its partitions refuse later sends with
+ * PRODUCER_FENCED too, which is why only the coordinator's answer fences the producer); the
+ * producer asks for a new epoch and may start the next one.
  */
 import { MambaError } from '../errors.js';
 import type {

@@ -15,7 +15,8 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const decoder = new TextDecoder();
 
-async function runChildUntilKilled(dataDir: string, point: TxnStepPoint): Promise<string[]> {
+async function runChildUntilKilled(dataDir: string, point: TxnStepPoint | 'ongoing'):
+Promise<string[]> {
   const entry = fileURLToPath(workerUrl('./fixtures/txn-crash-child.js', import.meta.url));
   const child = fork(entry, [dataDir, point], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const said: string[] = [];
@@ -44,7 +45,7 @@ describe('the transaction coordinator across a SIGKILL inside a commit', () => {
     'completes the commit on reopen when killed at %s', async (point) => {
       const dataDir = tempDir();
       expect(await runChildUntilKilled(dataDir, point)).toEqual(['committing']);
-      const broker = await Broker.open({ dataDir, actors: 2 });
+      const broker = await Broker.open({ dataDir, actors: 1 });
       try {
         const deadline = Date.now() + 15_000;
         while ((await broker.describeTransaction('crash-tx'))?.state !== 'CompleteCommit') {
@@ -74,4 +75,22 @@ describe('the transaction coordinator across a SIGKILL inside a commit', () => {
         await broker.close();
       }
     });
+
+  it('aborts on reopen a transaction left open by the kill once its timeout passed', async () => {
+    const dataDir = tempDir();
+    expect(await runChildUntilKilled(dataDir, 'ongoing')).toEqual([]);
+    const broker = await Broker.open({ dataDir, actors: 1 });
+    try {
+      const deadline = Date.now() + 15_000;
+      while ((await broker.describeTransaction('crash-tx'))?.state !== 'CompleteAbort') {
+        if (Date.now() > deadline) throw new Error('the open transaction was not aborted');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(broker.committedOffset('g', 'in', 0)).toBeUndefined();
+      await broker.producer().send('out', { partition: 2, value: 'after' });
+      expect(await readCommitted(broker, 'out', 1)).toEqual(['after']);
+    } finally {
+      await broker.close();
+    }
+  });
 });
