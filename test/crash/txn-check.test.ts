@@ -16,13 +16,14 @@ import { tempDir } from '../helpers/temp-dir.js';
 const runId = 77;
 const inputProducer = 7;
 
-function output(sequence: number, outputIndex: number, txnNumber: number): string {
+function output(sequence: number, outputIndex: number, txnNumber: number):
+  { key: string; value: string } {
   const id: OutputIdentity = {
     inputPartition: 0, outputIndex, inputOffset: sequence, inputProducerId: inputProducer,
     inputSequence: sequence, incarnation: 0, worker: 0, txnNumber, txnRecords: 2,
   };
   // TxnSender takes strings; Buffer.from copies a Uint8Array's bytes just the same.
-  return encodeOutputValue(runId, id) as unknown as string;
+  return { key: `out-${sequence}`, value: encodeOutputValue(runId, id) as unknown as string };
 }
 
 describe('the transaction checker', () => {

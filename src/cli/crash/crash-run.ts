@@ -150,7 +150,7 @@ const progressIntervalMs = 250;
 /** How long a kill aimed at a dead-letter step waits for one before it kills anyway. */
 const deadLetterStepWaitMs = 2_000;
 /** The same for a kill aimed at a step of a transaction. */
-const txnStepWaitMs = 2_000;
+const txnStepWaitMs = 5_000;
 /** The share of `--transactions` process kills aimed inside a transaction (the rest: any time). */
 const txnStepKillShare = 0.8;
 
