@@ -13,6 +13,7 @@ export const knownSuites = [
   'records', 'segments', 'ringbuffer', 'produce', 'consume', 'matrix', 'peers', 'scale', 'kafka',
   'metrics',
   'delay',
+  'transactions',
 ] as const;
 
 interface SuiteModule {

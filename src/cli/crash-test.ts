@@ -9,7 +9,7 @@
  *                  [--producers 2] [--consumers 3] [--acks all|1]
  *                  [--seed N] [--data-dir DIR] [--json] [--verify-with consumer-group|log]
  *                  [--calm 10s] [--actors 4] [--segment-bytes N] [--value-bytes 64]
- *                  [--delayed] [--dead-letters]
+ *                  [--delayed] [--dead-letters] [--transactions]
  * ```
  */
 import { MambaError, invalidConfig } from '../errors.js';
@@ -37,6 +37,10 @@ export const crashTestUsage = `usage: mamba crash-test [options]
   --dead-letters          also run a group whose handler always fails for a seeded subset of
                           the records (1 retry, then <topic>.DLQ) and check each acknowledged
                           failing record is dead-lettered exactly once
+  --transactions          also run consume-transform-produce workers (read an input topic,
+                          write derived records to two output topics and commit the input's
+                          offsets in one transaction) and check atomicity, exactly-once
+                          output and that no read_committed reader saw an aborted record
   --json                  print the result as JSON
   -h, --help              print this help`;
 
@@ -49,6 +53,7 @@ const argOptions = {
   'segment-bytes': { type: 'string' }, 'value-bytes': { type: 'string' },
   'verify-with': { type: 'string' }, 'delayed': { type: 'boolean' },
   'dead-letters': { type: 'boolean' },
+  'transactions': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
 } as const;
 
@@ -88,6 +93,7 @@ export function parseCrashTestArgs(args: readonly string[]): CrashTestOptions & 
     dataDir: values['data-dir'],
     delayed: values.delayed,
     deadLetters: values['dead-letters'],
+    transactions: values.transactions,
     json: values.json ?? false,
     help: values.help ?? false,
   };

@@ -242,7 +242,10 @@ export class TransactionManager {
         if (commit) throw failure;
       }
     } catch (error) {
-      if (MambaError.is(error, 'INVALID_PRODUCER_EPOCH')) this.needsNewEpoch = true;
+      // The coordinator's transaction may still be Ongoing (its Prepare record failed) or
+      // completing: the next transaction asks for a new epoch, which has the coordinator
+      // abort or finish this one first, instead of continuing it with the next one's records.
+      this.needsNewEpoch = true;
       throw error;
     } finally {
       this.open = undefined;

@@ -6,9 +6,9 @@
  * to the harness: acks, each with the partitions' durable offsets read after the acks arrived,
  * and consumed records. It kills actors when told to, and on `stop` drains the producers, lets
  * the consumers catch up with the final high-watermarks, and closes the broker cleanly. With
- * `--delayed` and `--dead-letters` it also runs those workloads (delayed-load.ts,
- * dead-letter-load.ts) on its main thread, and for the latter may be told to SIGKILL itself
- * inside its next dead-letter step.
+ * `--delayed`, `--dead-letters` and `--transactions` it also runs those workloads
+ * (delayed-load.ts, dead-letter-load.ts, txn-load.ts) on its main thread, and for the last two
+ * may be told to SIGKILL itself inside its next dead-letter step or transaction.
  *
  * The harness may SIGKILL this process at any moment: nothing here depends on running to the
  * end, and whatever it reported before it died is all the harness counts as acknowledged.
@@ -22,6 +22,7 @@ import { workerLaunchOptions } from '../../worker-exec-argv.js';
 import { ConsumerMembers, committedOffset } from './consumer-members.js';
 import { DelayedLoad } from './delayed-load.js';
 import { DeadLetterLoad } from './dead-letter-load.js';
+import { TxnLoad, txnTopics } from './txn-load.js';
 import { setForwardStepHook, type ForwardStepPoint } from '../../client/index.js';
 import type {
   AckReport, ChildConfig, ChildToParent, ChildToWorker, ParentToChild, ProducerWorkerData,
@@ -54,6 +55,7 @@ class BrokerChild {
   readonly consumers: ConsumerMembers;
   private readonly delayed: DelayedLoad | undefined;
   readonly deadLetters: DeadLetterLoad | undefined;
+  readonly txn: TxnLoad | undefined;
 
   constructor(private readonly broker: Broker, private readonly config: ChildConfig) {
     this.consumers = new ConsumerMembers(broker, config, send);
@@ -64,6 +66,10 @@ class BrokerChild {
     if (config.deadLetters) {
       this.deadLetters = new DeadLetterLoad(broker, config.topicNames, config.partitions,
         config.groupId, config.runId, send);
+    }
+    if (config.transactions) {
+      this.txn = new TxnLoad(broker, txnTopics(topicPrefix(config.runId)), config.groupId,
+        config.runId, config.incarnation, send);
     }
     broker.on('actor-ready', (event: { actorIndex: number; epoch: number; recoveryMs: number }) =>
       this.readyRecoveryMs.set(`${event.actorIndex}:${event.epoch}`, event.recoveryMs));
@@ -154,10 +160,15 @@ class BrokerChild {
     }
     await this.broker.settled();
     const highWatermarks = await this.highWatermarks();
-    const [consumers, deadLettersDrained] = await Promise.all([
-      this.consumers.stop(highWatermarks), this.deadLetters?.stop(highWatermarks)]);
+    const [consumers, deadLettersDrained, txnDrained] = await Promise.all([
+      this.consumers.stop(highWatermarks), this.deadLetters?.stop(highWatermarks),
+      this.txn?.stop()]);
     if (deadLettersDrained === false) {
       send({ kind: 'fatal', message: 'the dead-letter group did not reach the high-watermarks' });
+    }
+    if (txnDrained === false) {
+      send({ kind: 'fatal', message: 'the transaction workers or their live reader did not ' +
+        'reach the high-watermarks' });
     }
     await this.broker.close();
     send({ kind: 'stopped', highWatermarks, consumers }, () => process.exit(0));
@@ -182,6 +193,11 @@ class BrokerChild {
   }
 }
 
+/** The workload topics' common prefix, as the harness names them (crash-run.ts). */
+function topicPrefix(runId: number): string {
+  return `crash-${runId.toString(16).padStart(8, '0')}`;
+}
+
 /** The process dies at `point` of the next dead-letter step: a crash inside the step. */
 function killAt(point: ForwardStepPoint): void {
   setForwardStepHook((reached) => {
@@ -203,14 +219,19 @@ async function main(): Promise<void> {
       partitions: config.partitions, segmentBytes: config.segmentBytes,
     });
   }
-  const openMs = performance.now() - startedMs;
   const child = new BrokerChild(broker, config);
+  await child.txn?.createTopics(config.segmentBytes);
+  const openMs = performance.now() - startedMs;
   const highWatermarks = await child.highWatermarks();
   const committedOffsets = highWatermarks.map((_, slot) =>
     committedOffset(broker, config, slot) ?? -1);
   process.on('message', (message: ParentToChild) => {
     if (message.kind === 'kill-in-dead-letter-step') {
       killAt(message.point);
+      return;
+    }
+    if (message.kind === 'kill-in-txn-step') {
+      child.txn?.killAt(message.point);
       return;
     }
     const work = message.kind === 'crash' ? child.crash(message.mode, message.pick) : child.stop();
@@ -221,8 +242,11 @@ async function main(): Promise<void> {
   // one that looks after new records filled those offsets would pass over them. So then the
   // members join first; otherwise members and producers start side by side. The dead-letter
   // group (whose commits this does not read) always joins first.
-  const joined = Promise.all([child.consumers.start(), child.deadLetters?.start()]);
-  if (config.deadLetters ||
+  // The transaction workers settle their transactional ids (the coordinator finishes what the
+  // last process left) and join before any input is written.
+  const joined = Promise.all([child.consumers.start(), child.deadLetters?.start(),
+    child.txn?.start()]);
+  if (config.deadLetters || config.transactions ||
     committedOffsets.some((committed, slot) => committed > highWatermarks[slot])) await joined;
   await Promise.all([joined, child.startProducers()]);
   send({ kind: 'ready', openMs, highWatermarks, committedOffsets });

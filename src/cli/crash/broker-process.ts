@@ -13,6 +13,7 @@ import type {
 } from './messages.js';
 import type { ActorKillMode } from './options.js';
 import type { ForwardStepPoint } from '../../client/index.js';
+import type { TxnCounters, TxnStepPoint } from './txn-load.js';
 
 export interface BrokerProcessHandlers {
   acks(report: AckReport, durableOffsets: number[]): void;
@@ -22,6 +23,9 @@ export interface BrokerProcessHandlers {
   delayedAcks(ids: number[], dueMs: number[]): void;
   deadLetterRestart(message: string): void;
   deadLetterDrained(drainMs: number): void;
+  txnInputAcks(message: Extract<ChildToParent, { kind: 'txn-input-acks' }>): void;
+  txnReport(seen: Float64Array, counters: TxnCounters): void;
+  txnDrained(drainMs: number): void;
   /** Something that must not happen: an actor given up, a producer or the process failing. */
   failure(message: string): void;
 }
@@ -122,8 +126,20 @@ export class BrokerProcess {
    * no step reaches it within `waitMs`, a plain SIGKILL. Resolves true when it died in the step.
    */
   async killInDeadLetterStep(point: ForwardStepPoint, waitMs: number): Promise<boolean> {
+    return this.killInStep({ kind: 'kill-in-dead-letter-step', point }, waitMs);
+  }
+
+  /**
+   * `--transactions`: the process SIGKILLs itself at `point` of its next transaction; if none
+   * reaches it within `waitMs`, a plain SIGKILL. Resolves true when it died in the step.
+   */
+  async killInTxnStep(point: TxnStepPoint, waitMs: number): Promise<boolean> {
+    return this.killInStep({ kind: 'kill-in-txn-step', point }, waitMs);
+  }
+
+  private async killInStep(message: ParentToChild, waitMs: number): Promise<boolean> {
     this.expectingExit = true;
-    this.post({ kind: 'kill-in-dead-letter-step', point });
+    this.post(message);
     let timer: NodeJS.Timeout | undefined;
     const inStep = await Promise.race([this.exited.then(() => true),
       new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), waitMs); })]);
@@ -159,6 +175,9 @@ export class BrokerProcess {
       case 'delayed-acks': this.handlers.delayedAcks(message.ids, message.dueMs); break;
       case 'dead-letter-restart': this.handlers.deadLetterRestart(message.message); break;
       case 'dead-letter-drained': this.handlers.deadLetterDrained(message.drainMs); break;
+      case 'txn-input-acks': this.handlers.txnInputAcks(message); break;
+      case 'txn-report': this.handlers.txnReport(message.seen, message.counters); break;
+      case 'txn-drained': this.handlers.txnDrained(message.drainMs); break;
       case 'crashed': this.crashWaiter?.(message.actorIndex); break;
       case 'actor-failed':
         this.handlers.failure(`actor ${message.actorIndex} given up: ${message.reason}`);

@@ -33,6 +33,11 @@ import type { RecordSource, WorkloadLayout } from './record-source.js';
 import { damageUnflushedTail, type TailDamage } from './torn-tail.js';
 import { checkDelayed, type DelayedCheck } from './delayed-check.js';
 import { checkDeadLetters, type DeadLetterCheck } from './dead-letter-check.js';
+import { SequenceTable } from './sequence-table.js';
+import { checkTransactions, type TxnCheck } from './txn-check.js';
+import {
+  TXN_STEP_POINTS, txnTopics, type TxnCounters, type TxnTopics,
+} from './txn-load.js';
 
 export type CrashTestPhase = 'calm' | 'chaos' | 'check';
 
@@ -109,7 +114,18 @@ export interface CrashTestResult {
   delayed: DelayedCheck | undefined;
   /** `--dead-letters`: the dead letters' check; undefined without it. */
   deadLetters: DeadLetterResult | undefined;
+  /** `--transactions`: the transaction workload's check; undefined without it. */
+  transactions: TransactionsResult | undefined;
   violationCount: number;
+}
+
+export interface TransactionsResult extends TxnCheck {
+  /** The workers' transactions over the run, as they counted them (all processes). */
+  counters: TxnCounters;
+  /** Broker process kills made inside a transaction, per step. */
+  stepKills: Record<string, number>;
+  /** How long the workers and the live reader took, at the last clean stop, to drain. */
+  drainMs: number;
 }
 
 export interface DeadLetterResult extends DeadLetterCheck {
@@ -133,6 +149,10 @@ export interface LiveConsumersResult extends ConsumptionCheck {
 const progressIntervalMs = 250;
 /** How long a kill aimed at a dead-letter step waits for one before it kills anyway. */
 const deadLetterStepWaitMs = 2_000;
+/** The same for a kill aimed at a step of a transaction. */
+const txnStepWaitMs = 5_000;
+/** The share of `--transactions` process kills aimed inside a transaction (the rest: any time). */
+const txnStepKillShare = 0.8;
 
 /** Runs the crash test; resolves with the result (see `violationCount`), rejects on bad options. */
 export async function runCrashTest(options: CrashTestOptions = {},
@@ -177,6 +197,14 @@ class CrashRun {
   /** Process kills that landed inside a dead-letter step. */
   private stepKills = 0;
   private deadLetterDrainMs = 0;
+  private readonly txnTopics: TxnTopics | undefined;
+  private readonly txnInputAcks = new Map<number, SequenceTable>();
+  private readonly txnLiveSeen: Float64Array[] = [];
+  /** The workers' counters: those of earlier processes plus the latest of the current one. */
+  private readonly txnCountersDone: TxnCounters = { committed: 0, failed: 0, restarts: 0 };
+  private txnCountersNow: TxnCounters = { committed: 0, failed: 0, restarts: 0 };
+  private readonly txnStepKills: Record<string, number> = {};
+  private txnDrainMs = 0;
 
   constructor(private readonly config: CrashTestConfig, private readonly dataDir: string,
     private readonly hooks: CrashTestHooks) {
@@ -186,6 +214,7 @@ class CrashRun {
     this.ledger = new AckLedger(slotCount(config), config.acks);
     this.groupId = `crash-live-${hex}`;
     this.delayedTopic = config.delayed ? `crash-${hex}-delayed` : undefined;
+    this.txnTopics = config.transactions ? txnTopics(`crash-${hex}`) : undefined;
     this.consumption = new ConsumptionLedger(this.ledger, (slot) =>
       `${this.topicNames[Math.floor(slot / config.partitions)]}-${slot % config.partitions}`);
   }
@@ -216,7 +245,25 @@ class CrashRun {
       restarts: this.deadLetterRestarts, stepKills: this.stepKills,
       drainMs: this.deadLetterDrainMs,
     };
-    return this.result(calm, chaos, check, delayed, deadLetters);
+    this.foldTxnCounters();
+    const transactions = this.txnTopics === undefined ? undefined : {
+      ...await checkTransactions(this.dataDir, this.txnTopics, this.runId, {
+        inputAcks: this.txnInputAcks, liveSeen: this.txnLiveSeen,
+        counters: this.txnCountersDone,
+      }),
+      counters: this.txnCountersDone, stepKills: this.txnStepKills, drainMs: this.txnDrainMs,
+    };
+    return this.result(calm, chaos, check, delayed, deadLetters, transactions);
+  }
+
+  /** A broker process ended: its workers' last counters join the run's. */
+  private foldTxnCounters(): void {
+    const done = this.txnCountersDone;
+    const now = this.txnCountersNow;
+    done.committed += now.committed;
+    done.failed += now.failed;
+    done.restarts += now.restarts;
+    this.txnCountersNow = { committed: 0, failed: 0, restarts: 0 };
   }
 
   private layout(): WorkloadLayout {
@@ -277,7 +324,15 @@ class CrashRun {
       return broker;
     }
     const killedAtMs = performance.now();
-    if (mode === 'process' && this.config.deadLetters) {
+    if (mode === 'process' && this.config.transactions && step.pick < txnStepKillShare) {
+      // Most of these kills land inside a transaction: between its sends, between its
+      // sendOffsets and its commit, or inside the commit (after Prepare, after a marker).
+      const point = TXN_STEP_POINTS[
+        Math.floor((step.pick / txnStepKillShare) * TXN_STEP_POINTS.length)];
+      if (await broker.killInTxnStep(point, txnStepWaitMs)) {
+        this.txnStepKills[point] = (this.txnStepKills[point] ?? 0) + 1;
+      }
+    } else if (mode === 'process' && this.config.deadLetters) {
       // Half of these kills land inside a dead-letter step: after its mark, or after its append.
       const point = step.pick < 0.25 ? 'marked' : step.pick < 0.5 ? 'appended' : undefined;
       if (point === undefined) await broker.kill();
@@ -309,6 +364,7 @@ class CrashRun {
   }
 
   private async startBroker(): Promise<BrokerProcess> {
+    this.foldTxnCounters();
     this.incarnation++;
     const producerIdBase = 1 + this.incarnation * this.config.producers;
     this.ledger.registerProducers(producerIdBase, this.config.producers, this.incarnation);
@@ -320,7 +376,7 @@ class CrashRun {
       recordsPerRound: this.config.recordsPerRound, consumers: this.config.consumers,
       consumerIdBase: this.incarnation * this.config.consumers, groupId: this.groupId,
       delayedTopic: this.delayedTopic, incarnation: this.incarnation,
-      deadLetters: this.config.deadLetters,
+      deadLetters: this.config.deadLetters, transactions: this.config.transactions,
     };
     const broker = await BrokerProcess.start(childConfig, this.handlers());
     broker.openHighWatermarks.forEach((highWatermark, slot) => this.consumption.addStaleCommit(
@@ -345,6 +401,19 @@ class CrashRun {
       delayedAcks: (ids, dueMs) => ids.forEach((id, i) => this.delayedAcks.set(id, dueMs[i])),
       deadLetterRestart: () => this.deadLetterRestarts++,
       deadLetterDrained: (drainMs) => { this.deadLetterDrainMs = drainMs; },
+      txnInputAcks: (message) => {
+        let table = this.txnInputAcks.get(message.producerId);
+        if (table === undefined) {
+          this.txnInputAcks.set(message.producerId, table = new SequenceTable());
+        }
+        message.sequences.forEach((sequence, i) =>
+          table.record(sequence, message.partitions[i], message.offsets[i]));
+      },
+      txnReport: (seen, counters) => {
+        if (seen.length > 0) this.txnLiveSeen.push(seen);
+        this.txnCountersNow = counters;
+      },
+      txnDrained: (drainMs) => { this.txnDrainMs = drainMs; },
     };
   }
 
@@ -379,8 +448,8 @@ class CrashRun {
 
   private result(calm: { ackedCount: number; elapsedMs: number },
     chaos: { ackedCount: number; elapsedMs: number }, check: CheckResult,
-    delayed: DelayedCheck | undefined, deadLetters: DeadLetterResult | undefined):
-    CrashTestResult {
+    delayed: DelayedCheck | undefined, deadLetters: DeadLetterResult | undefined,
+    transactions: TransactionsResult | undefined): CrashTestResult {
     const calmRate = calm.elapsedMs > 0 ? (calm.ackedCount * 1000) / calm.elapsedMs : 0;
     const chaosRate = (chaos.ackedCount * 1000) / chaos.elapsedMs;
     if (this.ledger.duplicateAckCount > 0) {
@@ -389,7 +458,7 @@ class CrashRun {
     const consumers = this.consumersResult();
     const violationCount = check.violationCount + consumers.violationCount +
       this.failures.length + (delayed?.violationCount ?? 0) +
-      (deadLetters?.violationCount ?? 0);
+      (deadLetters?.violationCount ?? 0) + (transactions?.violationCount ?? 0);
     const dataDirKept = this.config.dataDir !== undefined || violationCount > 0;
     if (!dataDirKept) fs.rmSync(this.dataDir, { recursive: true, force: true });
     return {
@@ -416,7 +485,8 @@ class CrashRun {
         bytesDamaged: this.damages.reduce((sum, d) => sum + d.bytePositionEnd - d.bytePosition, 0),
         list: this.damages,
       },
-      check, consumers, failures: this.failures, delayed, deadLetters, violationCount,
+      check, consumers, failures: this.failures, delayed, deadLetters, transactions,
+      violationCount,
     };
   }
 

@@ -2,7 +2,7 @@
 export { runCrashTest } from './crash-run.js';
 export type {
   CrashTestHooks, CrashTestPhase, CrashTestProgress, CrashTestResult, LiveConsumersResult,
-  RestartRecord, DeadLetterResult,
+  RestartRecord, DeadLetterResult, TransactionsResult,
 } from './crash-run.js';
 export type { CheckResult, PartitionVerdict, ViolationKind } from './checker.js';
 export { VIOLATION_KINDS } from './checker.js';
@@ -24,3 +24,4 @@ export {
 export { startProgressDisplay } from './progress-display.js';
 export type { DelayedCheck } from './delayed-check.js';
 export type { DeadLetterCheck } from './dead-letter-check.js';
+export type { TxnCheck } from './txn-check.js';

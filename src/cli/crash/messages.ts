@@ -11,6 +11,7 @@ import type { ConsumerHandle } from '../../client/index.js';
 import type { ProducerHandle } from '../../client/index.js';
 import type { ActorKillMode } from './options.js';
 import type { ForwardStepPoint } from '../../client/index.js';
+import type { TxnCounters, TxnStepPoint } from './txn-load.js';
 
 /** Where a broker process runs its workload: fixed for one process. */
 export interface ChildConfig {
@@ -38,6 +39,8 @@ export interface ChildConfig {
   incarnation: number;
   /** `--dead-letters`: run the dead-letter group (dead-letter-load.ts). */
   deadLetters: boolean;
+  /** `--transactions`: run the consume-transform-produce workload (txn-load.ts). */
+  transactions: boolean;
 }
 
 export interface ProducerWorkerData {
@@ -131,6 +134,8 @@ export type ParentToChild =
   | { kind: 'crash'; mode: ActorKillMode; pick: number }
   /** `--dead-letters`: SIGKILL this process at `point` of its next dead-letter step. */
   | { kind: 'kill-in-dead-letter-step'; point: ForwardStepPoint }
+  /** `--transactions`: SIGKILL this process at `point` of its next transaction. */
+  | { kind: 'kill-in-txn-step'; point: TxnStepPoint }
   | { kind: 'stop' };
 
 export interface RestartReport {
@@ -165,4 +170,13 @@ export type ChildToParent =
   | { kind: 'dead-letter-restart'; message: string }
   /** The dead-letter group at a clean stop: how long it took to reach the high-watermarks. */
   | { kind: 'dead-letter-drained'; drained: boolean; drainMs: number }
+  /** `--transactions`: acknowledged input records (txn-load.ts), one entry per record. */
+  | { kind: 'txn-input-acks'; producerId: number; sequences: number[]; partitions: number[];
+    offsets: number[]; sentCount: number; failedCount: number }
+  /**
+   * `--transactions`: (output slot, offset) pairs the live read_committed group was handed
+   * since the last report, and the workers' transaction counters.
+   */
+  | { kind: 'txn-report'; seen: Float64Array; counters: TxnCounters }
+  | { kind: 'txn-drained'; drained: boolean; drainMs: number }
   | { kind: 'fatal'; message: string };

@@ -68,6 +68,13 @@ export interface CrashTestOptions {
    * record is dead-lettered exactly once (dead-letter-check.ts). Default false.
    */
   deadLetters?: boolean;
+  /**
+   * Also run consume-transform-produce workers: an input topic read by a group whose members
+   * write each input batch's derived records to two output topics and commit the batch's
+   * offsets in one transaction; checked for atomicity, exactly-once output and no aborted
+   * record read committed (txn-check.ts). Default false.
+   */
+  transactions?: boolean;
 }
 
 /** Each option with the `mamba crash-test` flag that sets it (for messages on the CLI). */
@@ -77,7 +84,7 @@ export const CRASH_TEST_FLAGS: OptionNames<CrashTestOptions> = {
   verifyWith: '--verify-with', acks: '--acks', seed: '--seed', dataDir: '--data-dir',
   calmMs: '--calm', actors: '--actors', segmentBytes: '--segment-bytes',
   valueBytes: '--value-bytes', recordsPerRound: 'recordsPerRound', delayed: '--delayed',
-  deadLetters: '--dead-letters',
+  deadLetters: '--dead-letters', transactions: '--transactions',
 };
 
 /**
@@ -116,6 +123,7 @@ export interface CrashTestConfig {
   recordsPerRound: number;
   delayed: boolean;
   deadLetters: boolean;
+  transactions: boolean;
 }
 
 /** Value header (20 bytes) plus checksum (4): see record-value.ts. */
@@ -180,6 +188,7 @@ export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTe
       recordsPerRoundMax),
     delayed: resolveFlag('options.delayed', options.delayed),
     deadLetters: resolveFlag('options.deadLetters', options.deadLetters),
+    transactions: resolveFlag('options.transactions', options.transactions),
   };
 }
 

@@ -60,6 +60,7 @@ export function formatTable(result: CrashTestResult): string {
       [`live ${kind}`, String(consumers[kind])]),
     ...delayedRows(result),
     ...deadLetterRows(result),
+    ...transactionRows(result),
     ['reader', check.source],
     ...VIOLATION_KINDS.map((kind): [string, string] => [kind, String(check.totals[kind])]),
     ['verdict', result.violationCount === 0
@@ -77,7 +78,8 @@ export function formatTable(result: CrashTestResult): string {
     }
   }
   for (const line of [...check.examples, ...consumers.examples, ...result.failures,
-    ...(result.delayed?.examples ?? []), ...(result.deadLetters?.examples ?? [])]) {
+    ...(result.delayed?.examples ?? []), ...(result.deadLetters?.examples ?? []),
+    ...(result.transactions?.examples ?? [])]) {
     lines.push(`  ! ${line}`);
   }
   if (result.dataDirKept) lines.push(`data directory: ${result.dataDir}`);
@@ -116,6 +118,39 @@ function deadLetterRows(result: CrashTestResult): Array<[string, string]> {
     ['dlq wrong', String(dlq.wrong)],
     ['dlq misplaced', String(dlq.misplaced)],
     ['dlq other', String(dlq.unexpected)],
+  ];
+}
+
+/**
+ * `--transactions`: each transaction all or nothing, each input's outputs exactly once, no
+ * record of an aborted transaction handed to a read_committed reader, no input lost.
+ */
+function transactionRows(result: CrashTestResult): Array<[string, string]> {
+  const txn = result.transactions;
+  if (txn === undefined) return [];
+  const kills = Object.entries(txn.stepKills).map(([point, n]) => `${point} ${n}`).join(', ');
+  const verdict = (count: number) => (count === 0 ? 'OK' : `FAILED (${count})`);
+  return [
+    ['transactions', `${integer.format(txn.committedTransactions)} committed ` +
+      `(${integer.format(txn.committedRecords)} records), ` +
+      `${integer.format(txn.abortedTransactions)} aborted ` +
+      `(${integer.format(txn.abortedRecords)} records); workers: ` +
+      `${integer.format(txn.counters.failed)} failed, ${txn.counters.restarts} restarts; ` +
+      `process kills inside a transaction: ${kills === '' ? 'none' : kills}; drained in ` +
+      `${ms(txn.drainMs)}`],
+    ['txn input', `${integer.format(txn.inputAcknowledged)} acknowledged, ` +
+      `${integer.format(txn.inputStored)} stored; lost ${txn.inputLost}, duplicated ` +
+      `${txn.inputDuplicated}`],
+    ['txn atomicity', `${verdict(txn.partial + txn.openAtEnd)}: partial ${txn.partial}, ` +
+      `open at end ${txn.openAtEnd}`],
+    ['txn exactly-once', `${verdict(txn.duplicated + txn.missing + txn.misplaced + txn.orphan)}` +
+      `: duplicated ${txn.duplicated}, missing ${txn.missing}, misplaced ${txn.misplaced}, ` +
+      `orphan ${txn.orphan}`],
+    ['txn read_committed', `${verdict(txn.liveAbortedSeen + txn.finalAbortedSeen +
+      txn.finalCommittedUnseen)}: live reader handed ${integer.format(txn.liveSeen)}, not ` +
+      `committed ${txn.liveAbortedSeen}; final reader handed ${integer.format(txn.finalSeen)}, ` +
+      `not committed ${txn.finalAbortedSeen}, committed unseen ${txn.finalCommittedUnseen}`],
+    ['txn other', String(txn.unexpected)],
   ];
 }
 
