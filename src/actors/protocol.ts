@@ -80,7 +80,11 @@ export type CrashMode = 'throw' | 'exit' | 'hang' | 'hang-wait';
 export const CRASH_MODES: readonly CrashMode[] = ['throw', 'exit', 'hang', 'hang-wait'];
 
 export type ActorCommand =
-  | { kind: 'open-partition'; spec: PartitionSpec }
+  /**
+   * `reopen`: the partition was open in this process before (an actor restart), so its log is
+   * recovered from the recovery point only (PartitionLogOptions.reopenInProcess).
+   */
+  | { kind: 'open-partition'; spec: PartitionSpec; reopen?: boolean }
   | { kind: 'close-partition'; slot: number }
   | { kind: 'delete-partition'; slot: number }
   | { kind: 'add-session'; session: ActorSessionSpec }
@@ -91,7 +95,9 @@ export type ActorCommand =
   | { kind: 'clean-plan'; slot: number; rollActive: boolean }
   | { kind: 'swap-segments'; slot: number; segments: CleanSegmentSpec[] }
   | { kind: 'crash'; mode: CrashMode }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  /** To a warm standby worker: become the actor's `epoch` (standby-endpoint.ts). */
+  | { kind: 'adopt'; epoch: number };
 
 export interface ActorReplies {
   'open-partition': PartitionRecovered;
@@ -107,6 +113,7 @@ export interface ActorReplies {
   'swap-segments': boolean;
   'crash': null;
   'shutdown': null;
+  'adopt': null;
 }
 
 export type ActorReply<K extends ActorCommand['kind']> =
@@ -123,4 +130,6 @@ export interface ActorWorkerData {
   actorIndex: number;
   epoch: number;
   controlBlock: SharedArrayBuffer;
+  /** A warm standby: loads its modules, then waits for `adopt` (epoch is 0 until then). */
+  standby?: boolean;
 }

@@ -23,7 +23,7 @@ import { withFlagNames } from './crash/options.js';
 export const crashTestUsage = `usage: mamba crash-test [options]
   --duration 30s          length of the chaos phase
   --kill-every 500ms      mean time between kills
-  --modes LIST            terminate,throw,exit,process,torn,hang (default: all)
+  --modes LIST            terminate,throw,exit,process,torn,hang (default: all), hang-wait
   --topics 1 --partitions 8 --producers 2
   --consumers 3           members of the live consumer group (and of the final reader)
   --verify-with WHAT      final read-back: consumer-group (default) or log (the log files)

@@ -127,6 +127,8 @@ export class PartitionLog {
       lostRanges: result.lostRanges,
     };
     const log = new PartitionLog(dir, config, result.segments, result.producers, report);
+    // Recovery left the tail after the recovery point to the next flush (reopenInProcess).
+    if (result.durableOffset !== undefined) log.durable = result.durableOffset;
     if (result.tornTail !== undefined || result.lostRanges.length > 0) {
       storage.syncDirectory(dir);
       log.checkpointAfterRecovery();

@@ -13,6 +13,8 @@ import type { RestartConfig } from '../options.js';
 const stableRunMs = 10_000;
 const windowMs = 60_000;
 
+type RestartLimits = Pick<RestartConfig, 'backoffMsMin' | 'backoffMsMax' | 'restartsPerMinuteMax'>;
+
 export interface RestartDecision {
   restart: boolean;
   delayMs: number;
@@ -25,7 +27,7 @@ export class RestartPolicy {
   private lastStartMs = -Infinity;
 
   constructor(
-    private readonly limits: RestartConfig = {
+    private readonly limits: RestartLimits = {
       backoffMsMin: restartBackoffMsMin,
       backoffMsMax: restartBackoffMsMax,
       restartsPerMinuteMax,

@@ -141,6 +141,8 @@ export interface RestartReport {
   downtimeMs: number;
   /** From the successor's start to ready (its partitions recovered, sessions attached). */
   recoveryMs: number;
+  /** How the harness killed it; undefined when it died on its own. */
+  mode?: ActorKillMode;
 }
 
 export type ChildToParent =
