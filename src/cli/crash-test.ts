@@ -37,6 +37,7 @@ export const crashTestUsage = `usage: mamba crash-test [options]
   --dead-letters          also run a group whose handler always fails for a seeded subset of
                           the records (1 retry, then <topic>.DLQ) and check each acknowledged
                           failing record is dead-lettered exactly once
+  --no-standby            restart actors without warm standby workers (an A/B of downtime)
   --json                  print the result as JSON
   -h, --help              print this help`;
 
@@ -48,6 +49,7 @@ const argOptions = {
   'calm': { type: 'string' }, 'actors': { type: 'string' },
   'segment-bytes': { type: 'string' }, 'value-bytes': { type: 'string' },
   'verify-with': { type: 'string' }, 'delayed': { type: 'boolean' },
+  'no-standby': { type: 'boolean' },
   'dead-letters': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
 } as const;
@@ -88,6 +90,7 @@ export function parseCrashTestArgs(args: readonly string[]): CrashTestOptions & 
     dataDir: values['data-dir'],
     delayed: values.delayed,
     deadLetters: values['dead-letters'],
+    noStandby: values['no-standby'],
     json: values.json ?? false,
     help: values.help ?? false,
   };

@@ -487,6 +487,7 @@ export class Supervisor extends EventEmitter {
     }
     if (record.epoch !== epoch || record.lifecycle !== 'starting') return;
     this.transition(record, 'ready');
+    record.policy.ready(Date.now());
     record.everReady = true;
     record.markReady();
     const recoveryMs = Date.now() - startedAt;

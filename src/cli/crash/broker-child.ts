@@ -199,6 +199,7 @@ async function main(): Promise<void> {
   const startedMs = performance.now();
   const broker = await Broker.open({
     dataDir: config.dataDir, actors: config.actors, heartbeatDeadlineMs: hungActorDeadlineMs,
+    restart: { standby: !config.noStandby },
   });
   const existing = new Set(broker.listTopics());
   const delayedTopics = config.delayedTopic === undefined ? [] : [config.delayedTopic];

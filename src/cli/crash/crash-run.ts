@@ -322,7 +322,7 @@ class CrashRun {
       recordsPerRound: this.config.recordsPerRound, consumers: this.config.consumers,
       consumerIdBase: this.incarnation * this.config.consumers, groupId: this.groupId,
       delayedTopic: this.delayedTopic, incarnation: this.incarnation,
-      deadLetters: this.config.deadLetters,
+      deadLetters: this.config.deadLetters, noStandby: this.config.noStandby,
     };
     const broker = await BrokerProcess.start(childConfig, this.handlers());
     broker.openHighWatermarks.forEach((highWatermark, slot) => this.consumption.addStaleCommit(

@@ -38,6 +38,8 @@ export interface ChildConfig {
   incarnation: number;
   /** `--dead-letters`: run the dead-letter group (dead-letter-load.ts). */
   deadLetters: boolean;
+  /** `--no-standby`: the broker keeps no warm standby actors. */
+  noStandby: boolean;
 }
 
 export interface ProducerWorkerData {

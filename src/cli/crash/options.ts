@@ -72,6 +72,11 @@ export interface CrashTestOptions {
    * record is dead-lettered exactly once (dead-letter-check.ts). Default false.
    */
   deadLetters?: boolean;
+  /**
+   * Run the broker without warm standby actors (`restart.standby: false`), to measure what
+   * they save: an A/B of restart downtime on one build. Default false.
+   */
+  noStandby?: boolean;
 }
 
 /** Each option with the `mamba crash-test` flag that sets it (for messages on the CLI). */
@@ -81,7 +86,7 @@ export const CRASH_TEST_FLAGS: OptionNames<CrashTestOptions> = {
   verifyWith: '--verify-with', acks: '--acks', seed: '--seed', dataDir: '--data-dir',
   calmMs: '--calm', actors: '--actors', segmentBytes: '--segment-bytes',
   valueBytes: '--value-bytes', recordsPerRound: 'recordsPerRound', delayed: '--delayed',
-  deadLetters: '--dead-letters',
+  deadLetters: '--dead-letters', noStandby: '--no-standby',
 };
 
 /**
@@ -120,6 +125,7 @@ export interface CrashTestConfig {
   recordsPerRound: number;
   delayed: boolean;
   deadLetters: boolean;
+  noStandby: boolean;
 }
 
 /** Value header (20 bytes) plus checksum (4): see record-value.ts. */
@@ -184,6 +190,7 @@ export function resolveCrashTestOptions(options: CrashTestOptions = {}): CrashTe
       recordsPerRoundMax),
     delayed: resolveFlag('options.delayed', options.delayed),
     deadLetters: resolveFlag('options.deadLetters', options.deadLetters),
+    noStandby: resolveFlag('options.noStandby', options.noStandby),
   };
 }
 
