@@ -3,18 +3,11 @@
  * gets a typed payload and a misspelled name (`'partition-recoverd'`) does not compile.
  */
 import type {
-  ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionFailedEvent,
-  PartitionRecoveredEvent,
+  ActorExitEvent, ActorFailedEvent, ActorReadyEvent, ActorRestartEvent, PartitionFailedEvent,
+  PartitionRecoveredEvent, StandbyReadyEvent,
 } from './supervisor/index.js';
 
-export type { PartitionFailedEvent };
-
-/** A worker restarted and recovered every partition it serves. */
-export interface ActorReadyEvent {
-  actorIndex: number;
-  epoch: number;
-  recoveryMs: number;
-}
+export type { ActorReadyEvent, PartitionFailedEvent, StandbyReadyEvent };
 
 export interface BrokerEventMap {
   'actor-exit': [event: ActorExitEvent];
@@ -23,6 +16,7 @@ export interface BrokerEventMap {
   'actor-failed': [event: ActorFailedEvent];
   'partition-recovered': [event: PartitionRecoveredEvent];
   'partition-failed': [event: PartitionFailedEvent];
+  'standby-ready': [event: StandbyReadyEvent];
 }
 
 export type BrokerEvent = keyof BrokerEventMap;
@@ -30,5 +24,5 @@ export type BrokerEvent = keyof BrokerEventMap;
 /** Every event name, for forwarding them from the supervisor. */
 export const BROKER_EVENTS: readonly BrokerEvent[] = [
   'actor-exit', 'actor-restart', 'actor-ready', 'actor-failed', 'partition-recovered',
-  'partition-failed',
+  'partition-failed', 'standby-ready',
 ];

@@ -78,6 +78,12 @@ export const restartsPerMinuteMax = 20;
  * comes before any heartbeat, and on a busy 2-core machine it has taken over a second.
  */
 export const actorLoadDeadlineMs = 30_000;
+/**
+ * How long an actor runs ready before the supervisor starts its warm standby worker: the
+ * standby's module load does not compete with the recovery and catch-up of the actor it backs,
+ * and a broker opened for a moment (an admin command, a test) never starts one.
+ */
+export const standbyDelayMs = 500;
 /** An actor that never became ready is given up after this many deaths (not the storm guard). */
 export const bootstrapFailuresMax = 3;
 /** How long a given-up actor stays down before the supervisor starts it afresh. */

@@ -4,6 +4,7 @@ export type { PartitionDescription, TopicDescription } from './broker.js';
 export type {
   ActorReadyEvent, BrokerEvent, BrokerEventMap, PartitionFailedEvent,
 } from './broker-events.js';
+export type { StandbyReadyEvent } from './broker-events.js';
 export { Producer } from './client/index.js';
 export type {
   Message, ProducerHandle, ProducerHandleOptions, SendResult,

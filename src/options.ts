@@ -42,6 +42,11 @@ export interface BrokerOptions {
     backoffMsMax?: number;
     /** Past this many restarts in a minute an actor is given up. Default 20. */
     maxPerMinute?: number;
+    /**
+     * Keep a warm standby worker per actor (modules loaded, idle) that takes over when the actor
+     * dies, so a restart skips the thread start and module load. Default true.
+     */
+    standby?: boolean;
   };
   /** An actor whose heartbeat stalls this long (and is not recovering) is restarted. */
   heartbeatDeadlineMs?: number;
@@ -78,13 +83,15 @@ const brokerOptionNames: OptionNames<BrokerOptions> = {
   maxRequestBytes: true, delayedDelivery: true, idle: true,
 };
 const restartOptionNames: OptionNames<NonNullable<BrokerOptions['restart']>> = {
-  backoffMsMin: true, backoffMsMax: true, maxPerMinute: true,
+  backoffMsMin: true, backoffMsMax: true, maxPerMinute: true, standby: true,
 };
 
 export interface RestartConfig {
   backoffMsMin: number;
   backoffMsMax: number;
   restartsPerMinuteMax: number;
+  /** Whether each actor keeps a warm standby worker (supervisor.ts). */
+  standby: boolean;
 }
 
 export interface BrokerConfig {
@@ -291,6 +298,7 @@ function resolveRestart(restart: unknown): RestartConfig {
     backoffMsMax,
     restartsPerMinuteMax: optionalInteger('options.restart.maxPerMinute', restart.maxPerMinute,
       restartsPerMinuteMax, 1, 10_000),
+    standby: optionalBoolean('options.restart.standby', restart.standby, true),
   };
 }
 

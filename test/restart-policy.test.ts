@@ -25,6 +25,22 @@ describe('RestartPolicy', () => {
     expect(policy.crashed(60_010).restart).toBe(true);
   });
 
+  it('restarts an actor that served a second at the minimum backoff; not one that did not',
+    () => {
+      const policy = new RestartPolicy(limits);
+      policy.started(0);
+      policy.ready(50);
+      expect(policy.crashed(100).delayMs).toBe(10); // served 50 ms: a loop, so it doubles
+      policy.started(110);
+      policy.ready(150);
+      expect(policy.crashed(200).delayMs).toBe(20);
+      policy.started(220);
+      policy.ready(260);
+      expect(policy.crashed(1_300).delayMs).toBe(10); // served over a second: not a loop
+      policy.started(1_310);
+      expect(policy.crashed(2_400).delayMs).toBe(20); // never ready again: doubles
+    });
+
   it('resets the backoff after a stable run', () => {
     const policy = new RestartPolicy(limits);
     policy.started(0);

@@ -176,7 +176,7 @@ export class PartitionActor implements ActorEndpoint {
 
   private handle(command: ActorCommand): ActorReplies[ActorCommand['kind']] {
     switch (command.kind) {
-      case 'open-partition': return this.openPartition(command.spec);
+      case 'open-partition': return this.openPartition(command.spec, command.reopen === true);
       case 'close-partition': return this.closePartition(command.slot, false);
       case 'delete-partition': return this.closePartition(command.slot, true);
       case 'add-session': return this.addSession(command.session);
@@ -189,11 +189,12 @@ export class PartitionActor implements ActorEndpoint {
       case 'crash': this.crashMode = command.mode; this.ringSelf(); return null;
       case 'write-marker': throw new MambaError('ILLEGAL_STATE', 'write-marker is asynchronous');
       case 'shutdown': this.shutdown(); return null;
+      case 'adopt': throw new MambaError('ILLEGAL_STATE', `actor ${this.actorIndex} runs already`);
       default: return assertNever(command, 'actor command');
     }
   }
 
-  private openPartition(spec: PartitionSpec): PartitionRecovered {
+  private openPartition(spec: PartitionSpec, reopen = false): PartitionRecovered {
     const startedAt = performance.now();
     const existing = this.partitions.get(spec.slot);
     if (existing !== undefined) existing.log.close();
@@ -209,6 +210,7 @@ export class PartitionActor implements ActorEndpoint {
       retentionMs: spec.config.retentionMs < 0 || compactOnly ? undefined
         : spec.config.retentionMs,
       flushPolicy: spec.config.flush,
+      reopenInProcess: reopen,
       // Recovery is synchronous, so the heartbeat cannot tick: the progress word tells the
       // supervisor this actor is slow, not stuck.
       onRecoveryProgress: () => Atomics.add(this.i32, this.word(ACTOR_PROGRESS), 1),

@@ -80,7 +80,11 @@ export type CrashMode = 'throw' | 'exit' | 'hang' | 'hang-wait';
 export const CRASH_MODES: readonly CrashMode[] = ['throw', 'exit', 'hang', 'hang-wait'];
 
 export type ActorCommand =
-  | { kind: 'open-partition'; spec: PartitionSpec }
+  /**
+   * `reopen`: the partition was open in this process before (an actor restart), so its log is
+   * recovered from the recovery point only (PartitionLogOptions.reopenInProcess).
+   */
+  | { kind: 'open-partition'; spec: PartitionSpec; reopen?: boolean }
   | { kind: 'close-partition'; slot: number }
   | { kind: 'delete-partition'; slot: number }
   | { kind: 'add-session'; session: ActorSessionSpec }
@@ -95,7 +99,9 @@ export type ActorCommand =
     kind: 'write-marker'; slot: number; producerId: number; producerEpoch: number;
     commit: boolean; coordinatorEpoch: number;
   }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  /** To a warm standby worker: become the actor's `epoch` (standby-endpoint.ts). */
+  | { kind: 'adopt'; epoch: number };
 
 export interface ActorReplies {
   'open-partition': PartitionRecovered;
@@ -113,6 +119,7 @@ export interface ActorReplies {
   /** The marker's offset, once it is durable. */
   'write-marker': { offset: number };
   'shutdown': null;
+  'adopt': null;
 }
 
 export type ActorReply<K extends ActorCommand['kind']> =
@@ -131,4 +138,6 @@ export interface ActorWorkerData {
   controlBlock: SharedArrayBuffer;
   /** How the drain loop waits when its rings are empty. */
   idle: IdleConfig;
+  /** A warm standby: loads its modules, then waits for `adopt` (epoch is 0 until then). */
+  standby?: boolean;
 }

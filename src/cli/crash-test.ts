@@ -23,7 +23,7 @@ import { withFlagNames } from './crash/options.js';
 export const crashTestUsage = `usage: mamba crash-test [options]
   --duration 30s          length of the chaos phase
   --kill-every 500ms      mean time between kills
-  --modes LIST            terminate,throw,exit,process,torn,hang (default: all)
+  --modes LIST            terminate,throw,exit,process,torn,hang (default: all), hang-wait
   --topics 1 --partitions 8 --producers 2
   --consumers 3           members of the live consumer group (and of the final reader)
   --verify-with WHAT      final read-back: consumer-group (default) or log (the log files)
@@ -41,6 +41,7 @@ export const crashTestUsage = `usage: mamba crash-test [options]
                           write derived records to two output topics and commit the input's
                           offsets in one transaction) and check atomicity, exactly-once
                           output and that no read_committed reader saw an aborted record
+  --no-standby            restart actors without warm standby workers (an A/B of downtime)
   --json                  print the result as JSON
   -h, --help              print this help`;
 
@@ -52,6 +53,7 @@ const argOptions = {
   'calm': { type: 'string' }, 'actors': { type: 'string' },
   'segment-bytes': { type: 'string' }, 'value-bytes': { type: 'string' },
   'verify-with': { type: 'string' }, 'delayed': { type: 'boolean' },
+  'no-standby': { type: 'boolean' },
   'dead-letters': { type: 'boolean' },
   'transactions': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
@@ -94,6 +96,7 @@ export function parseCrashTestArgs(args: readonly string[]): CrashTestOptions & 
     delayed: values.delayed,
     deadLetters: values['dead-letters'],
     transactions: values.transactions,
+    noStandby: values['no-standby'],
     json: values.json ?? false,
     help: values.help ?? false,
   };

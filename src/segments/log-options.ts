@@ -40,6 +40,14 @@ export interface PartitionLogOptions {
   repair?: boolean;
   /** Scan (CRC) every segment on open, not only from the recovery segment. */
   verifyAll?: boolean;
+  /**
+   * The log is reopened by the process that wrote it (an actor restart): its bytes below the
+   * checkpoint's recovery point were validated at the process's first open or checked as they
+   * were appended, so recovery validates only what follows the recovery point, and leaves what it
+   * keeps there to the next flush instead of syncing it (the durable offset starts at the
+   * recovery point). Default false: a scan of the whole recovery segment, synced.
+   */
+  reopenInProcess?: boolean;
   /** Milliseconds since the epoch; tests pass a fake clock. Default `Date.now`. */
   clockMs?: () => number;
   /** Called while recovery scans (every few hundred batches): a sign of life, not of speed. */
@@ -60,6 +68,7 @@ export interface LogConfig {
   prepareAtFraction: number;
   repair: boolean;
   verifyAll: boolean;
+  reopenInProcess: boolean;
   clockMs: () => number;
   log: (line: string) => void;
   onRecoveryProgress: () => void;
@@ -90,6 +99,7 @@ export function validateLogOptions(options: PartitionLogOptions = {}): LogConfig
     prepareAtFraction: fraction('options.prepareAtFraction', options.prepareAtFraction, 0),
     repair: flag('options.repair', options.repair, false),
     verifyAll: flag('options.verifyAll', options.verifyAll, false),
+    reopenInProcess: flag('options.reopenInProcess', options.reopenInProcess, false),
     clockMs: options.clockMs ?? Date.now,
     onRecoveryProgress: options.onRecoveryProgress ?? (() => undefined),
     log: options.log ?? ((line: string) => console.warn(`mamba segments: ${line}`)),

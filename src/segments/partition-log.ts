@@ -137,6 +137,8 @@ export class PartitionLog {
     };
     const log = new PartitionLog(dir, config, result.segments, result.producers, report);
     log.openTransactions(true);
+    // Recovery left the tail after the recovery point to the next flush (reopenInProcess).
+    if (result.durableOffset !== undefined) log.durable = result.durableOffset;
     if (result.tornTail !== undefined || result.lostRanges.length > 0) {
       storage.syncDirectory(dir);
       log.checkpointAfterRecovery();

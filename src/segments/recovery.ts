@@ -37,6 +37,13 @@
  * | 7 | case 3, 5 or 6 below the checkpoint's recovery   | CORRUPT_LOG (durable data is damaged   |
  * |   | point                                            | or missing); `repair` proceeds as 5/6  |
  *
+ * With `reopenInProcess` (an actor restart: the process that wrote the log reopens it) what the
+ * scan keeps is not synced at the end: its bytes are in the page cache, and syncing the dirty
+ * tail of the last second on the reopening thread was most of an actor's recovery time. The
+ * durable offset then starts at the checkpoint's recovery point and the writer's next flush
+ * moves it. A torn tail or a repair still syncs everything, as below. The scan itself is the
+ * same: damage below the recovery point in the recovery segment is still CORRUPT_LOG.
+ *
  * Case 6 covers what other brokers get wrong: truncating at the first bad batch throws away
  * every acknowledged batch after it. A power cut whose writeback reached a later page but not
  * an earlier one looks the same, and gets the same treatment: an operator decides to repair.
@@ -63,6 +70,8 @@ export interface RecoveryOptions {
   log: (line: string) => void;
   /** Called every few hundred batches scanned, so a supervisor can tell slow from stuck. */
   onRecoveryProgress: () => void;
+  /** Leave the scanned tail unsynced: an actor restart (see the file comment). */
+  reopenInProcess?: boolean;
 }
 
 const progressEveryBatches = 256;
@@ -98,6 +107,11 @@ export interface RecoveryResult {
   checkpointProblem: string | undefined;
   tornTail: TornTail | undefined;
   lostRanges: LostRange[];
+  /**
+   * Set when recovery left the kept tail unsynced (`reopenInProcess`): every offset below this
+   * is durable, not necessarily the rest. Undefined: everything kept was synced.
+   */
+  durableOffset?: number;
 }
 
 interface Cursor {
@@ -137,6 +151,7 @@ export function recoverLog(
   for (let i = 0; i < start; i += 1) adoptSegment(segments[i], segments[i + 1]);
   const scan = new Scan(storage, segments, options, producers, recoveryPoint, recoveryCursor);
   scan.run(start);
+  const unsynced = scan.leftUnsynced;
   return {
     segments: scan.segments,
     logEndOffset: scan.segments[scan.segments.length - 1].nextOffset,
@@ -144,6 +159,7 @@ export function recoverLog(
     checkpointProblem,
     tornTail: scan.tornTail,
     lostRanges: scan.lostRanges,
+    ...(unsynced ? { durableOffset: recoveryPoint } : {}),
   };
 }
 
@@ -204,6 +220,9 @@ class Scan {
 
   private scannedBatches = 0;
 
+  /** The kept tail was left to the writer's next flush (`reopenInProcess`). */
+  leftUnsynced = false;
+
   run(startIndex: number): void {
     let segmentIndex = startIndex;
     let expected = this.segments[segmentIndex].baseOffset;
@@ -239,7 +258,27 @@ class Scan {
       segmentIndex = this.repairGap(end, expected, found, detail.reason);
       expected = this.segments[segmentIndex].nextOffset;
     }
+    if (this.options.reopenInProcess === true && this.recoveryPoint >= 0 &&
+      this.tornTail === undefined && this.lostRanges.length === 0) {
+      this.leaveUnsynced(startIndex);
+      return;
+    }
     for (let i = startIndex; i < this.segments.length; i += 1) this.segments[i].syncAll();
+  }
+
+  /**
+   * Leaves what the scan kept to the writer's next flush: each scanned segment counts as
+   * flushed only up to the recovery position (all of a segment before it), so the log's next
+   * flush syncs the rest, and its index entries are flushed with it.
+   */
+  private leaveUnsynced(startIndex: number): void {
+    const recovery = this.recoveryCursor;
+    for (let i = startIndex; i < this.segments.length; i += 1) {
+      const segment = this.segments[i];
+      segment.flushedPosition = i < recovery.segmentIndex ? segment.endPosition
+        : i === recovery.segmentIndex ? Math.min(recovery.position, segment.endPosition) : 0;
+    }
+    this.leftUnsynced = true;
   }
 
   /** Takes valid batches from `segment.endPosition` on; returns why the run stopped. */

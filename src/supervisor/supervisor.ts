@@ -25,6 +25,14 @@
  * terminated and restarted — unless it is recovering and its progress word moves, since a large
  * log can take longer to recover than a heartbeat deadline. A new worker that has not answered
  * yet (it is still loading its modules) gets `actorLoadDeadlineMs` instead.
+ *
+ * Warm standbys (`restart.standby`, on by default): once an actor has been ready for
+ * `standbyDelayMs`, a second worker is started for it with `standby: true`; it loads every
+ * module and waits, touching no shared memory. When the actor's worker has exited (never before:
+ * the rings and logs have one writer), the restart takes the standby (`adopt` with the new
+ * epoch) instead of starting a thread, and the next standby is started once the new actor has
+ * been ready for `standbyDelayMs`. A standby that dies before it answered is not replaced until
+ * its actor is ready again, so a worker that cannot start never loops here.
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
@@ -32,7 +40,8 @@ import type { Remote } from 'comlink';
 import { assert } from '../assert.js';
 import { MambaError, fromWire } from '../errors.js';
 import {
-  actorLoadDeadlineMs, bootstrapFailuresMax, heartbeatIntervalMs, txnMarkerTimeoutMs,
+  actorLoadDeadlineMs, bootstrapFailuresMax, heartbeatIntervalMs, standbyDelayMs,
+  txnMarkerTimeoutMs,
 } from '../constants.js';
 import type { RestartConfig } from '../options.js';
 import {
@@ -77,6 +86,22 @@ export interface ActorRestartEvent {
   recoveryMs: number;
 }
 
+/** A worker (re)started and recovered every partition it serves. */
+export interface ActorReadyEvent {
+  actorIndex: number;
+  epoch: number;
+  /** From the worker's start (or its adoption) to ready. */
+  recoveryMs: number;
+  /** The worker was the actor's warm standby, adopted instead of started. */
+  standby: boolean;
+}
+
+/** A warm standby loaded its modules and waits to take over (`threadId`: its worker). */
+export interface StandbyReadyEvent {
+  actorIndex: number;
+  threadId: number;
+}
+
 export interface PartitionRecoveredEvent extends PartitionRecovered {
   actorIndex: number;
   epoch: number;
@@ -103,6 +128,18 @@ export interface PartitionFailedEvent {
   error: Error;
 }
 
+/** A worker loaded ahead of need for one actor (see the file comment). */
+interface Standby {
+  worker: Worker;
+  remote: Remote<ActorEndpoint>;
+  /** It answered a ping: its modules are loaded. */
+  loaded: boolean;
+  /** Its listeners while it waits, removed when it is adopted. */
+  onExit: (code: number) => void;
+  onError: (error: Error) => void;
+  error: Error | undefined;
+}
+
 interface ActorRecord {
   index: number;
   lifecycle: Lifecycle;
@@ -111,6 +148,12 @@ interface ActorRecord {
   epoch: number;
   policy: RestartPolicy;
   partitions: Map<number, PartitionSpec>;
+  /**
+   * Slots whose log recovered in this process (fully, at their first open): a restart reopens
+   * them from their recovery point. A slot whose recovery failed is not here, so its next open
+   * validates its whole recovery segment again instead of passing over the damage.
+   */
+  recovered: Set<number>;
   /** Resolves when the actor is ready; replaced on each (re)start. */
   ready: Promise<void>;
   markReady: () => void;
@@ -130,6 +173,9 @@ interface ActorRecord {
   /** Why the actor was given up, while it is `failed`. */
   failure: MambaError | undefined;
   retryTimer: NodeJS.Timeout | undefined;
+  /** The warm standby, when one is started; `standbyTimer`: it is about to be. */
+  standby: Standby | undefined;
+  standbyTimer: NodeJS.Timeout | undefined;
 }
 
 export class Supervisor extends EventEmitter {
@@ -168,12 +214,14 @@ export class Supervisor extends EventEmitter {
     this.controlBlock.setPartitionState(spec.slot, PartitionState.RECOVERING);
     record.partitions.set(spec.slot, spec);
     let recovered: PartitionRecovered;
+    record.recovered.delete(spec.slot);
     try {
       recovered = await this.call(record, { kind: 'open-partition', spec });
     } catch (error) {
       this.controlBlock.setPartitionState(spec.slot, PartitionState.FAILED);
       throw error;
     }
+    record.recovered.add(spec.slot);
     this.emit('partition-recovered', { ...recovered, actorIndex, epoch: record.epoch });
     return recovered;
   }
@@ -181,6 +229,7 @@ export class Supervisor extends EventEmitter {
   async closePartition(actorIndex: number, slot: number, remove: boolean): Promise<void> {
     const record = this.actors[actorIndex];
     record.partitions.delete(slot);
+    record.recovered.delete(slot);
     if (record.lifecycle === 'failed') return;
     if (remove) await this.call(record, { kind: 'delete-partition', slot });
     else await this.call(record, { kind: 'close-partition', slot });
@@ -348,6 +397,10 @@ export class Supervisor extends EventEmitter {
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     await Promise.all(this.actors.map(async (record) => {
       clearTimeout(record.retryTimer);
+      clearTimeout(record.standbyTimer);
+      const standby = record.standby;
+      record.standby = undefined;
+      if (standby !== undefined) await standby.worker.terminate();
       const wasReady = record.lifecycle === 'ready';
       this.transition(record, 'stopped');
       if (wasReady) {
@@ -361,11 +414,12 @@ export class Supervisor extends EventEmitter {
   private newRecord(index: number): ActorRecord {
     const record = {
       index, lifecycle: 'starting', worker: undefined, remote: undefined, epoch: 0,
-      policy: new RestartPolicy(this.limits.restart), partitions: new Map(), exitWaiters: [],
+      policy: new RestartPolicy(this.limits.restart), partitions: new Map(),
+      recovered: new Set(), exitWaiters: [],
       lastHeartbeat: 0, lastProgress: 0, lastSignOfLifeMs: Date.now(),
       terminateReason: undefined, workerError: undefined, loaded: false, everReady: false,
       startFailures: 0,
-      failure: undefined, retryTimer: undefined,
+      failure: undefined, retryTimer: undefined, standby: undefined, standbyTimer: undefined,
     } as unknown as ActorRecord;
     this.resetReady(record);
     return record;
@@ -383,16 +437,13 @@ export class Supervisor extends EventEmitter {
     const i32 = this.controlBlock.i32;
     Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_EPOCH), record.epoch);
     Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_STATE), ActorState.STARTING);
-    const workerData: ActorWorkerData = {
-      actorIndex: record.index, epoch: record.epoch, controlBlock: this.controlBlock.buffer,
-      idle: this.limits.idle,
-    };
-    const worker = new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
-      { workerData, name: `mamba-actor-${record.index}`, ...workerLaunchOptions() });
+    const standby = this.takeStandby(record);
+    const worker = standby?.worker ?? this.newWorker(record.index, record.epoch, false);
     record.worker = worker;
-    record.workerError = undefined;
+    record.workerError = standby?.error;
     record.loaded = false;
-    record.remote = wrapActor(worker, () => this.controlBlock.ringActor(record.index));
+    record.remote = standby?.remote ??
+      wrapActor(worker, () => this.controlBlock.ringActor(record.index));
     record.lastSignOfLifeMs = Date.now();
     record.policy.started(Date.now());
     record.exited = new Promise<never>((_, reject) => {
@@ -406,32 +457,93 @@ export class Supervisor extends EventEmitter {
       record.workerError = error;
       record.terminateReason ??= String(error);
     });
-    void this.bootstrap(record);
+    void this.bootstrap(record, standby !== undefined);
   }
 
-  /** Brings a fresh worker up to its assignment, then marks it ready. */
-  private async bootstrap(record: ActorRecord): Promise<void> {
+  private newWorker(actorIndex: number, epoch: number, standby: boolean): Worker {
+    const workerData: ActorWorkerData = {
+      actorIndex, epoch, controlBlock: this.controlBlock.buffer, idle: this.limits.idle,
+      ...(standby ? { standby } : {}),
+    };
+    const name = `mamba-actor-${actorIndex}${standby ? '-standby' : ''}`;
+    return new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
+      { workerData, name, ...workerLaunchOptions() });
+  }
+
+  /** Starts the actor's standby `standbyDelayMs` after it became ready, if it is still ready. */
+  private scheduleStandby(record: ActorRecord): void {
+    if (!this.limits.restart.standby || record.standby !== undefined) return;
+    clearTimeout(record.standbyTimer);
+    const epoch = record.epoch;
+    record.standbyTimer = setTimeout(() => {
+      record.standbyTimer = undefined;
+      if (this.stopping || record.epoch !== epoch || record.lifecycle !== 'ready') return;
+      if (record.standby === undefined) this.startStandby(record);
+    }, standbyDelayMs);
+    record.standbyTimer.unref();
+  }
+
+  private startStandby(record: ActorRecord): void {
+    const worker = this.newWorker(record.index, 0, true);
+    const standby: Standby = {
+      // Rings the actor's doorbell after each post, like the actor's own remote: once adopted,
+      // this worker's drain loop may be parked in Atomics.wait.
+      worker, remote: wrapActor(worker, () => this.controlBlock.ringActor(record.index)),
+      loaded: false, error: undefined,
+      onExit: () => {
+        if (record.standby === standby) record.standby = undefined;
+      },
+      onError: (error) => { standby.error = error; },
+    };
+    worker.once('exit', standby.onExit);
+    worker.on('error', standby.onError);
+    record.standby = standby;
+    standby.remote.call({ kind: 'ping' }).then(() => {
+      standby.loaded = true;
+      if (record.standby !== standby) return;
+      this.emit('standby-ready',
+        { actorIndex: record.index, threadId: worker.threadId } satisfies StandbyReadyEvent);
+    }, () => undefined);
+  }
+
+  /** The actor's standby, detached from its waiting listeners, if it has one still alive. */
+  private takeStandby(record: ActorRecord): Standby | undefined {
+    const standby = record.standby;
+    if (standby === undefined) return undefined;
+    record.standby = undefined;
+    standby.worker.off('exit', standby.onExit);
+    standby.worker.off('error', standby.onError);
+    return standby;
+  }
+
+  /**
+   * Brings a fresh worker — or an adopted standby — up to its assignment, then marks it ready.
+   * The partitions are reopened and the sessions attached with every command sent at once: the
+   * actor handles them in order, and no round trip waits on another.
+   */
+  private async bootstrap(record: ActorRecord, adopt: boolean): Promise<void> {
     const startedAt = Date.now();
     const epoch = record.epoch;
     try {
       // An answer proves the worker loaded and runs: only then can it count as having started.
-      await this.callRaw(record, { kind: 'ping' });
+      await this.callRaw(record, adopt ? { kind: 'adopt', epoch } : { kind: 'ping' });
       if (record.epoch === epoch) record.loaded = true;
-      for (const spec of [...record.partitions.values()]) {
-        await this.reopenPartition(record, spec, epoch);
-      }
-      for (const specs of this.sessions.values()) {
-        await this.callRaw(record, { kind: 'add-session', session: specs[record.index] });
-      }
+      await Promise.all([...record.partitions.values()]
+        .map((spec) => this.reopenPartition(record, spec, epoch)));
+      await Promise.all([...this.sessions.values()].map((specs) =>
+        this.callRaw(record, { kind: 'add-session', session: specs[record.index] })));
     } catch {
       return; // The worker died while starting; onExit decides what comes next.
     }
     if (record.epoch !== epoch || record.lifecycle !== 'starting') return;
     this.transition(record, 'ready');
+    record.policy.ready(Date.now());
     record.everReady = true;
     record.markReady();
     const recoveryMs = Date.now() - startedAt;
-    this.emit('actor-ready', { actorIndex: record.index, epoch, recoveryMs });
+    this.emit('actor-ready',
+      { actorIndex: record.index, epoch, recoveryMs, standby: adopt } satisfies ActorReadyEvent);
+    this.scheduleStandby(record);
   }
 
   /**
@@ -441,11 +553,14 @@ export class Supervisor extends EventEmitter {
    */
   private async reopenPartition(record: ActorRecord, spec: PartitionSpec, epoch: number):
     Promise<void> {
+    const reopen = record.recovered.has(spec.slot);
     try {
-      const recovered = await this.callRaw(record, { kind: 'open-partition', spec });
+      const recovered = await this.callRaw(record, { kind: 'open-partition', spec, reopen });
+      record.recovered.add(spec.slot);
       this.emit('partition-recovered', { ...recovered, actorIndex: record.index, epoch });
     } catch (error) {
       if (MambaError.is(error, 'ACTOR_UNAVAILABLE')) throw error;
+      record.recovered.delete(spec.slot);
       this.controlBlock.setPartitionState(spec.slot, PartitionState.FAILED);
       this.emit('partition-failed', {
         actorIndex: record.index, topic: spec.topic, partition: spec.partition,

@@ -43,11 +43,13 @@ function expectClean(result: CrashTestResult, mode: KillMode): void {
 }
 
 describe('crash test, one mode at a time', () => {
-  it.each(['terminate', 'throw', 'exit', 'hang'] as const)('%s: actors killed, nothing lost',
-    async (mode) => {
+  it.each(['terminate', 'throw', 'exit', 'hang', 'hang-wait'] as const)(
+    '%s: actors killed, nothing lost', async (mode) => {
       const result = await run(mode, 1, 200);
       expectClean(result, mode);
       expect(result.restarts.actor).toBeGreaterThan(0);
+      // Every actor restart is reported under the mode that caused it.
+      expect(result.restarts.byMode[mode]?.downtimeMs.count).toBe(result.restarts.actor);
       expect(result.check.totals.lostUnflushed).toBe(0);
     });
 

@@ -51,6 +51,8 @@ class BrokerChild {
   private readonly down = new Set<number>();
   private readonly killTimesMs = new Map<number, number[]>();
   private readonly readyRecoveryMs = new Map<string, number>();
+  /** The mode of each actor's last kill, for its restart's report. */
+  private readonly killModes = new Map<number, ActorKillMode>();
   private durableTimer: NodeJS.Timeout | undefined;
   readonly consumers: ConsumerMembers;
   private readonly delayed: DelayedLoad | undefined;
@@ -78,9 +80,11 @@ class BrokerChild {
       const key = `${event.actorIndex}:${event.epoch}`;
       const recoveryMs = this.readyRecoveryMs.get(key) ?? event.downtimeMs;
       this.readyRecoveryMs.delete(key);
+      const mode = this.killModes.get(event.actorIndex);
+      this.killModes.delete(event.actorIndex);
       send({
         kind: 'restart', actorIndex: event.actorIndex, epoch: event.epoch,
-        downtimeMs: event.downtimeMs, recoveryMs,
+        downtimeMs: event.downtimeMs, recoveryMs, ...(mode === undefined ? {} : { mode }),
       });
     });
     broker.on('actor-exit', (event: { actorIndex: number }) => this.down.add(event.actorIndex));
@@ -134,6 +138,7 @@ class BrokerChild {
     const actorIndex = eligible[Math.floor(pick * eligible.length)];
     this.down.add(actorIndex);
     this.killTimesMs.get(actorIndex)!.push(nowMs);
+    this.killModes.set(actorIndex, mode);
     try {
       await this.broker.crashActor(actorIndex, mode);
     } catch (error) {
@@ -210,6 +215,7 @@ async function main(): Promise<void> {
   const startedMs = performance.now();
   const broker = await Broker.open({
     dataDir: config.dataDir, actors: config.actors, heartbeatDeadlineMs: hungActorDeadlineMs,
+    restart: { standby: !config.noStandby },
   });
   const existing = new Set(broker.listTopics());
   const delayedTopics = config.delayedTopic === undefined ? [] : [config.delayedTopic];

@@ -93,6 +93,8 @@ export interface CrashTestResult {
     process: number;
     recoveryMs: Quantiles;
     downtimeMs: Quantiles;
+    /** The same, per kill mode (actor restarts without a kill of the harness: `other`). */
+    byMode: Record<string, { recoveryMs: Quantiles; downtimeMs: Quantiles }>;
     list: RestartRecord[];
   };
   throughput: {
@@ -377,6 +379,7 @@ class CrashRun {
       consumerIdBase: this.incarnation * this.config.consumers, groupId: this.groupId,
       delayedTopic: this.delayedTopic, incarnation: this.incarnation,
       deadLetters: this.config.deadLetters, transactions: this.config.transactions,
+      noStandby: this.config.noStandby,
     };
     const broker = await BrokerProcess.start(childConfig, this.handlers());
     broker.openHighWatermarks.forEach((highWatermark, slot) => this.consumption.addStaleCommit(
@@ -395,7 +398,7 @@ class CrashRun {
         this.consumption.addReport(this.hooks.tamperConsumed?.(report) ?? report),
       restart: (report: RestartReport) => this.restarts.push({
         kind: 'actor', actorIndex: report.actorIndex, downtimeMs: report.downtimeMs,
-        recoveryMs: report.recoveryMs,
+        recoveryMs: report.recoveryMs, ...(report.mode === undefined ? {} : { mode: report.mode }),
       }),
       failure: (message) => this.failures.push(message),
       delayedAcks: (ids, dueMs) => ids.forEach((id, i) => this.delayedAcks.set(id, dueMs[i])),
@@ -469,6 +472,7 @@ class CrashRun {
         process: this.restarts.filter((r) => r.kind === 'process').length,
         recoveryMs: quantiles(this.restarts.map((r) => r.recoveryMs)),
         downtimeMs: quantiles(this.restarts.map((r) => r.downtimeMs)),
+        byMode: restartsByMode(this.restarts),
         list: this.restarts,
       },
       throughput: {
@@ -500,6 +504,19 @@ class CrashRun {
       drainMs: drain?.drainMs ?? 0, drained: drain?.drained ?? false,
     };
   }
+}
+
+function restartsByMode(restarts: readonly RestartRecord[]):
+  Record<string, { recoveryMs: Quantiles; downtimeMs: Quantiles }> {
+  const groups = new Map<string, RestartRecord[]>();
+  for (const restart of restarts) {
+    const mode = restart.mode ?? 'other';
+    groups.set(mode, [...(groups.get(mode) ?? []), restart]);
+  }
+  return Object.fromEntries([...groups].map(([mode, list]) => [mode, {
+    recoveryMs: quantiles(list.map((r) => r.recoveryMs)),
+    downtimeMs: quantiles(list.map((r) => r.downtimeMs)),
+  }]));
 }
 
 function sleep(ms: number): Promise<void> {

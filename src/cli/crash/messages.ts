@@ -41,6 +41,8 @@ export interface ChildConfig {
   deadLetters: boolean;
   /** `--transactions`: run the consume-transform-produce workload (txn-load.ts). */
   transactions: boolean;
+  /** `--no-standby`: the broker keeps no warm standby actors. */
+  noStandby: boolean;
 }
 
 export interface ProducerWorkerData {
@@ -146,6 +148,8 @@ export interface RestartReport {
   downtimeMs: number;
   /** From the successor's start to ready (its partitions recovered, sessions attached). */
   recoveryMs: number;
+  /** How the harness killed it; undefined when it died on its own. */
+  mode?: ActorKillMode;
 }
 
 export type ChildToParent =

@@ -39,6 +39,9 @@ export function formatTable(result: CrashTestResult): string {
     ['restarts', `${restarts.actor} actor, ${restarts.process} process`],
     ['recovery', quantileCells(restarts.recoveryMs)],
     ['downtime', quantileCells(restarts.downtimeMs)],
+    ...Object.entries(restarts.byMode).map(([mode, q]): [string, string] =>
+      [`  ${mode}`, `downtime ${quantileCells(q.downtimeMs)}  (n ${q.downtimeMs.count}; ` +
+        `recovery p50 ${ms(q.recoveryMs.p50)})`]),
     ['throughput', `calm ${integer.format(throughput.calmMessagesPerSec)} msgs/s, chaos ` +
       `${integer.format(throughput.chaosMessagesPerSec)} msgs/s${ratio}`],
     ['records', `sent ${integer.format(result.records.sent)}, acknowledged ` +
