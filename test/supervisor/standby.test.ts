@@ -27,7 +27,8 @@ function nextStandby(broker: Broker): Promise<StandbyReadyEvent> {
 describe('warm standby actors', () => {
   it('the standby takes over a killed actor, the partition accepts, a new standby follows',
     async () => {
-      const broker = await Broker.open({ dataDir: tempDir(), actors: 1 });
+      const broker = await Broker.open({ dataDir: tempDir(), actors: 1,
+        restart: { standby: true } });
       const firstStandby = nextStandby(broker);
       await broker.createTopic('s', { partitions: 2, segmentBytes: 1 << 20 });
       const producer = broker.producer({ acks: 1 });
@@ -84,7 +85,7 @@ describe('warm standby actors', () => {
     const program = `
       import { Broker } from ${JSON.stringify(brokerUrl)};
       const broker = await Broker.open({ dataDir: ${JSON.stringify(path.join(dir, 'data'))},
-        actors: 1 });
+        actors: 1, restart: { standby: true } });
       await broker.createTopic('t', { partitions: 1, segmentBytes: 1 << 20 });
       const producer = broker.producer({ acks: 1 });
       await producer.send('t', { value: 'a' });
