@@ -109,6 +109,8 @@ export class PartitionActor implements ActorEndpoint {
   private readonly sessions = new Map<number, AttachedSession>();
   private readonly i32: Int32Array;
   private crashMode: CrashMode | undefined;
+  /** write-marker commands waiting for their flush (see writeMarker). */
+  private markerFlushesInFlight = 0;
   private lastCheckpointMs = Date.now();
   private lastRetentionMs = 0;
   private lastLogGaugesMs = 0;
@@ -289,7 +291,15 @@ export class PartitionActor implements ActorEndpoint {
       commit: command.commit, coordinatorEpoch: command.coordinatorEpoch,
     });
     this.publish(command.slot, hosted.log);
-    await hosted.log.flushAsync();
+    // Counted as a flush in flight, so the drain loop waits without blocking the event loop
+    // that delivers the flush's completion (a blocking park would hold the reply up to
+    // heartbeatIntervalMs).
+    this.markerFlushesInFlight++;
+    try {
+      await hosted.log.flushAsync();
+    } finally {
+      this.markerFlushesInFlight--;
+    }
     if (this.partitions.get(command.slot) === hosted) this.publish(command.slot, hosted.log);
     return { offset: result.baseOffset };
   }
@@ -628,6 +638,7 @@ export class PartitionActor implements ActorEndpoint {
 
   /** A flush lands through the event loop, which a blocking wait would hold up. */
   private anyFlushInFlight(): boolean {
+    if (this.markerFlushesInFlight > 0) return true;
     for (const hosted of this.partitions.values()) if (hosted.flushInFlight) return true;
     return false;
   }
