@@ -13,6 +13,7 @@
 import path from 'node:path';
 import {
   STORED_BATCH, batchSizeBytesAt, checkBatch, dataViewOf, forEachRecord, readBatchHeader,
+  type BatchHeader,
 } from '../../records/index.js';
 import {
   MmapStorage, listSegmentBaseOffsets, segmentFileName, type SegmentStorage,
@@ -38,6 +39,18 @@ export class LogFileSource implements RecordSource {
 function readPartition(
   storage: SegmentStorage, dir: string, slot: number, visit: RecordVisitor,
 ): void {
+  walkStoredBatches(storage, dir, (_header, bytes, position) => {
+    forEachRecord(bytes, position, (record) => visit(slot, record.offset, record.value));
+  });
+}
+
+/**
+ * Visits, read-only, the batches of one partition directory that recovery would keep without
+ * repair (see the file comment): each valid batch continuing the offsets before it, across
+ * clean rolls only.
+ */
+export function walkStoredBatches(storage: SegmentStorage, dir: string,
+  visit: (header: BatchHeader, bytes: Uint8Array, position: number) => void): void {
   const baseOffsets = listSegmentBaseOffsets(storage, dir);
   if (baseOffsets.length === 0) return;
   let expected = baseOffsets[0];
@@ -51,7 +64,7 @@ function readPartition(
       if (verdict !== 'valid') break;
       const header = readBatchHeader(bytes, position);
       if (header.baseOffset !== expected) return;
-      forEachRecord(bytes, position, (record) => visit(slot, record.offset, record.value));
+      visit(header, bytes, position);
       position += batchSizeBytesAt(view, position);
       expected = header.baseOffset + header.lastOffsetDelta + 1;
     }

@@ -26,12 +26,10 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Broker } from '../../broker.js';
 import {
-  CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT, STORED_BATCH, batchSizeBytesAt, checkBatch,
-  controlTypeAt, dataViewOf, forEachRecord, readBatchHeader, type BatchHeader,
+  CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT, controlTypeAt, forEachRecord,
 } from '../../records/index.js';
-import {
-  MmapStorage, listSegmentBaseOffsets, segmentFileName, type SegmentStorage,
-} from '../../segments/index.js';
+import { MmapStorage, type SegmentStorage } from '../../segments/index.js';
+import { walkStoredBatches } from './log-file-source.js';
 import { decodeIdentity, valueProblem } from './record-value.js';
 import { SequenceTable } from './sequence-table.js';
 import {
@@ -192,7 +190,8 @@ function scanInput(storage: SegmentStorage, dataDir: string, topic: string, runI
   check: TxnCheck, note: (line: string) => void): Map<number, SequenceTable> {
   const inputs = new Map<number, SequenceTable>();
   for (let partition = 0; partition < TXN_PARTITIONS; partition++) {
-    walkLog(storage, path.join(dataDir, `${topic}-${partition}`), (header, bytes, position) => {
+    const dir = path.join(dataDir, `${topic}-${partition}`);
+    walkStoredBatches(storage, dir, (header, bytes, position) => {
       if (header.control) return;
       forEachRecord(bytes, position, (record) => {
         const problem = valueProblem(record.value, runId);
@@ -226,7 +225,7 @@ function scanOutput(storage: SegmentStorage, dir: string, runId: number, check: 
   const pending = new Map<bigint, Array<{ id: OutputIdentity; offset: number }>>();
   const decided: Array<{ id: OutputIdentity; offset: number; outcome: number }> = [];
   let end = 0;
-  walkLog(storage, dir, (header, bytes, position) => {
+  walkStoredBatches(storage, dir, (header, bytes, position) => {
     end = header.baseOffset + header.lastOffsetDelta + 1;
     const list = pending.get(header.producerId) ?? [];
     if (header.control) {
@@ -366,30 +365,4 @@ function outcomeOf(outcomes: Outcomes, slot: number, offset: number): number {
 
 function slotName(topics: TxnTopics, slot: number): string {
   return `${topics.outputs[Math.floor(slot / TXN_PARTITIONS)]}-${slot % TXN_PARTITIONS}`;
-}
-
-/**
- * Every valid batch of a partition's log, in offset order, read-only (as log-file-source.ts
- * reads: it stops at the first batch that is not valid, or a hole between segments).
- */
-function walkLog(storage: SegmentStorage, dir: string,
-  visit: (header: BatchHeader, bytes: Uint8Array, position: number) => void): void {
-  const baseOffsets = listSegmentBaseOffsets(storage, dir);
-  if (baseOffsets.length === 0) return;
-  let expected = baseOffsets[0];
-  for (const baseOffset of baseOffsets) {
-    if (baseOffset !== expected) return;
-    const bytes = storage.mapReadOnly(path.join(dir, segmentFileName(baseOffset, '.log')));
-    const view = dataViewOf(bytes);
-    let position = 0;
-    for (;;) {
-      const verdict = checkBatch(bytes, view, position, bytes.length, -1, STORED_BATCH);
-      if (verdict !== 'valid') break;
-      const header = readBatchHeader(bytes, position);
-      if (header.baseOffset !== expected) return;
-      visit(header, bytes, position);
-      position += batchSizeBytesAt(view, position);
-      expected = header.baseOffset + header.lastOffsetDelta + 1;
-    }
-  }
 }
