@@ -64,36 +64,34 @@ function messagesOf(options: Options): Array<{ partition: number; value: Buffer 
   }));
 }
 
-async function transactionalRound(producers: Producer[], topic: string, options: Options):
-  Promise<Round> {
-  const messages = messagesOf(options);
+/** Each producer runs `options.transactions` steps one after another, timing each. */
+async function round(producers: Producer[], options: Options,
+  step: (producer: Producer) => Promise<unknown>): Promise<Round> {
   const latenciesMs: number[] = [];
   const startedMs = performance.now();
   await Promise.all(producers.map(async (producer) => {
     for (let n = 0; n < options.transactions; n++) {
       const beganMs = performance.now();
-      const tx = await producer.transaction();
-      await tx.sendBatch(topic, messages);
-      await tx.commit();
+      await step(producer);
       latenciesMs.push(performance.now() - beganMs);
     }
   }));
   return finish(startedMs, latenciesMs, options);
 }
 
-async function plainRound(producers: Producer[], topic: string, options: Options):
+function transactionalRound(producers: Producer[], topic: string, options: Options):
   Promise<Round> {
   const messages = messagesOf(options);
-  const latenciesMs: number[] = [];
-  const startedMs = performance.now();
-  await Promise.all(producers.map(async (producer) => {
-    for (let n = 0; n < options.transactions; n++) {
-      const beganMs = performance.now();
-      await producer.sendBatch(topic, messages);
-      latenciesMs.push(performance.now() - beganMs);
-    }
-  }));
-  return finish(startedMs, latenciesMs, options);
+  return round(producers, options, async (producer) => {
+    const tx = await producer.transaction();
+    await tx.sendBatch(topic, messages);
+    await tx.commit();
+  });
+}
+
+function plainRound(producers: Producer[], topic: string, options: Options): Promise<Round> {
+  const messages = messagesOf(options);
+  return round(producers, options, (producer) => producer.sendBatch(topic, messages));
 }
 
 function finish(startedMs: number, latenciesMs: number[], options: Options): Round {
