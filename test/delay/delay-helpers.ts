@@ -2,10 +2,8 @@
  * Test helpers for delayed delivery: read a topic's records with their headers and timestamps
  * straight from a closed data directory, and wait for the delay service to run dry.
  */
-import path from 'node:path';
 import type { Broker } from '../../src/index.js';
-import { PartitionLog } from '../../src/segments/index.js';
-import { forEachRecord, readBatchHeader } from '../../src/records/index.js';
+import { forEachStoredRecord } from '../helpers/log-contents.js';
 
 export interface DeliveredRecord {
   partition: number;
@@ -22,29 +20,14 @@ export function readDelivered(dataDir: string, topic: string, partitions: number
 DeliveredRecord[] {
   const records: DeliveredRecord[] = [];
   for (let partition = 0; partition < partitions; partition++) {
-    const log = PartitionLog.open(path.join(dataDir, `${topic}-${partition}`), { log: () => {} });
-    try {
-      let offset = log.logStartOffset;
-      while (offset < log.logEndOffset) {
-        const bytes = log.read(offset, 1 << 20);
-        let position = 0;
-        while (position < bytes.length) {
-          const header = readBatchHeader(bytes, position);
-          forEachRecord(bytes, position, (record) => {
-            records.push({
-              partition, offset: record.offset, timestamp: record.timestamp,
-              key: record.key === null ? null : decoder.decode(record.key),
-              value: decoder.decode(record.value ?? new Uint8Array(0)),
-              headers: Object.fromEntries(record.headers.map(([k, v]) => [k, decoder.decode(v)])),
-            });
-          });
-          position += header.sizeBytes;
-          offset = header.baseOffset + header.lastOffsetDelta + 1;
-        }
-      }
-    } finally {
-      log.close();
-    }
+    forEachStoredRecord(dataDir, topic, partition, (record) => {
+      records.push({
+        partition, offset: record.offset, timestamp: record.timestamp,
+        key: record.key === null ? null : decoder.decode(record.key),
+        value: decoder.decode(record.value ?? new Uint8Array(0)),
+        headers: Object.fromEntries(record.headers.map(([k, v]) => [k, decoder.decode(v)])),
+      });
+    });
   }
   return records;
 }

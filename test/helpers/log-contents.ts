@@ -4,7 +4,9 @@
  */
 import path from 'node:path';
 import { PartitionLog } from '../../src/segments/index.js';
-import { forEachRecord, readBatchHeader } from '../../src/records/index.js';
+import {
+  forEachRecord, readBatchHeader, type DecodedRecord,
+} from '../../src/records/index.js';
 
 export interface StoredRecord {
   partition: number;
@@ -15,9 +17,10 @@ export interface StoredRecord {
 
 const decoder = new TextDecoder();
 
-export function readPartition(dataDir: string, topic: string, partition: number): StoredRecord[] {
+/** Visits every record of one partition of a closed data directory, in offset order. */
+export function forEachStoredRecord(dataDir: string, topic: string, partition: number,
+  visit: (record: DecodedRecord) => void): void {
   const log = PartitionLog.open(path.join(dataDir, `${topic}-${partition}`), { log: () => {} });
-  const records: StoredRecord[] = [];
   try {
     let offset = log.logStartOffset;
     while (offset < log.logEndOffset) {
@@ -25,13 +28,7 @@ export function readPartition(dataDir: string, topic: string, partition: number)
       let position = 0;
       while (position < bytes.length) {
         const header = readBatchHeader(bytes, position);
-        forEachRecord(bytes, position, (record) => {
-          records.push({
-            partition, offset: record.offset,
-            key: record.key === null ? null : decoder.decode(record.key),
-            value: decoder.decode(record.value ?? new Uint8Array(0)),
-          });
-        });
+        forEachRecord(bytes, position, visit);
         position += header.sizeBytes;
         offset = header.baseOffset + header.lastOffsetDelta + 1;
       }
@@ -39,6 +36,17 @@ export function readPartition(dataDir: string, topic: string, partition: number)
   } finally {
     log.close();
   }
+}
+
+export function readPartition(dataDir: string, topic: string, partition: number): StoredRecord[] {
+  const records: StoredRecord[] = [];
+  forEachStoredRecord(dataDir, topic, partition, (record) => {
+    records.push({
+      partition, offset: record.offset,
+      key: record.key === null ? null : decoder.decode(record.key),
+      value: decoder.decode(record.value ?? new Uint8Array(0)),
+    });
+  });
   return records;
 }
 
