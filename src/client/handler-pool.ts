@@ -23,7 +23,7 @@ import {
 import { MambaError, closed, fromWire, handlerFailed, invalidConfig } from '../errors.js';
 import type { WireError } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
-import { workerLaunchOptions } from '../worker-exec-argv.js';
+import { poolLaunchOptions } from '../worker-exec-argv.js';
 import { systemClock } from '../coordinator/index.js';
 import type { Clock } from '../coordinator/index.js';
 import { packBatch, recordTaskBytes, transferListOf } from './handler-task.js';
@@ -84,7 +84,7 @@ export class HandlerPool {
     const pool = new Piscina({
       filename: workerUrl('./handler-worker.js', import.meta.url).href,
       minThreads: 1, maxThreads: filled.concurrency, concurrentTasksPerWorker: 1, workerData,
-      ...workerLaunchOptions(),
+      ...poolLaunchOptions(),
     });
     const probe = await pool.run({ kind: 'probe' } satisfies HandlerTask) as HandlerTaskResult;
     if (!probe.ok) {

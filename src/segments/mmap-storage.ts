@@ -12,7 +12,7 @@ import mmapModule from '@riaskov/mmap-io';
 import { Piscina } from 'piscina';
 import { workerUrl } from '../worker-url.js';
 import { assert, assertNever } from '../assert.js';
-import { workerLaunchOptions } from '../worker-exec-argv.js';
+import { poolLaunchOptions } from '../worker-exec-argv.js';
 import { atomicReplacePlan, runPlan, runPlanAsync, type FileStep } from './atomic-file.js';
 import type {
   AppendFile, MappedFile, PreparedFile, PreparedFileState, SegmentStorage,
@@ -39,7 +39,7 @@ function pool(): Piscina {
     minThreads: 0,
     maxThreads: 1,
     idleTimeout: 10_000,
-    ...workerLaunchOptions(),
+    ...poolLaunchOptions(),
   });
   return preparePool;
 }

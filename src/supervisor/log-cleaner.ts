@@ -19,7 +19,7 @@ import { MambaError } from '../errors.js';
 import { isCompacted } from '../options.js';
 import type { CleanResult, CleanTask } from '../segments/index.js';
 import { workerUrl } from '../worker-url.js';
-import { workerLaunchOptions } from '../worker-exec-argv.js';
+import { poolLaunchOptions } from '../worker-exec-argv.js';
 import type { Supervisor } from './supervisor.js';
 import type { TopicRecord } from './manifest.js';
 import type { TopicRegistry } from './topic-registry.js';
@@ -125,7 +125,7 @@ export class LogCleaner {
     if (this.closed) throw new MambaError('BROKER_CLOSED', 'broker is closed');
     this.pool ??= new Piscina({
       filename: workerUrl('../segments/cleaner-worker.js', import.meta.url).href,
-      minThreads: 0, maxThreads: 1, idleTimeout: poolIdleTimeoutMs, ...workerLaunchOptions(),
+      minThreads: 0, maxThreads: 1, idleTimeout: poolIdleTimeoutMs, ...poolLaunchOptions(),
     });
     return this.pool;
   }

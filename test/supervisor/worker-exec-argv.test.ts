@@ -4,9 +4,14 @@
  * (loaders, preloads, source maps, …) is kept. The end-to-end case, a broker opened from
  * `node --input-type=module -e`, is in actor-start.test.ts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { describe, expect, it } from 'vitest';
-import { workerLaunchOptions } from '../../src/worker-exec-argv.js';
+import { poolLaunchOptions, workerLaunchOptions } from '../../src/worker-exec-argv.js';
 
 describe('workerLaunchOptions', () => {
   it('drops main-entry options with their values, inline or in the next word', () => {
@@ -60,5 +65,35 @@ describe('workerLaunchOptions', () => {
     });
     expect(seen).toEqual(['--enable-source-maps', '--no-warnings']);
     await worker.terminate();
+  });
+
+  it('starts pool threads that load ES task files with import(), never require()', async () => {
+    // require() of an ES module instantiates it synchronously, and Node 20 aborts the whole
+    // process when a thread is terminated in the middle of that; import() ends cleanly.
+    const options = poolLaunchOptions(['--experimental-require-module', '--enable-source-maps']);
+    expect(options.execArgv).toEqual(['--enable-source-maps', '--no-experimental-require-module']);
+    const dir = mkdtempSync(join(tmpdir(), 'mamba-pool-argv-'));
+    try {
+      const task = join(dir, 'task.mjs');
+      writeFileSync(task, 'export default () => process.execArgv;\n');
+      const probe = new Worker(`try { require(${JSON.stringify(task)}); ` +
+        'require("node:worker_threads").parentPort.postMessage("required") } catch (error) { ' +
+        'require("node:worker_threads").parentPort.postMessage(error.code) }',
+      { eval: true, ...options });
+      const outcome = await new Promise((resolve, reject) => {
+        probe.once('message', resolve);
+        probe.once('error', reject);
+      });
+      expect(outcome).toBe('ERR_REQUIRE_ESM');
+      await probe.terminate();
+      const pool = new Piscina({ filename: pathToFileURL(task).href, ...options });
+      try {
+        expect(await pool.run(null)).toEqual(options.execArgv);
+      } finally {
+        await pool.destroy();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
