@@ -137,6 +137,9 @@ export const classicInitialRebalanceDelayMs = 1_000;
 export const classicJoinPhaseMsMax = 25_000;
 /** The most (topic, partition) entries one commit may carry. */
 export const commitEntryCountMax = partitionsPerBrokerMax;
+/** The most bytes of metadata a commit may store per partition (Kafka's
+ * `offset.metadata.max.bytes` default). */
+export const offsetMetadataBytesMax = 4096;
 /** An offset log is rewritten as a snapshot once it passes this size (and twice its snapshot). */
 export const offsetLogCompactBytes = 1 * MiB;
 /** The largest offset log accepted on open; a larger file is refused, not read into memory. */
@@ -226,6 +229,8 @@ assert(authFailureDelayMsMin <= authFailureDelayMsMax, 'auth failure delay min b
 export const delayedTopicName = '__mamba_delayed';
 /** Topic names with this prefix are the broker's own: hidden from listings, not creatable. */
 export const internalTopicPrefix = '__mamba';
+/** The longest delay `setTimeout` keeps: it runs a longer one after 1 ms (with a warning). */
+export const timerDelayMsMax = 2 ** 31 - 1;
 /** The longest delay a message may ask for (`delayMs`, or `deliverAt` minus now): 30 days. */
 export const delayMsMax = 30 * 24 * 3600 * 1000;
 /**

@@ -30,7 +30,7 @@
 import { assert } from '../assert.js';
 import {
   batchBytesDefault, delayedCheckpointIntervalMs, delayedInFlightCountMax,
-  delayedScanRecordCountMax, delayedTopicName, inFlightBatchesPerPartitionMax,
+  delayedScanRecordCountMax, delayedTopicName, inFlightBatchesPerPartitionMax, timerDelayMsMax,
 } from '../constants.js';
 import { MambaError } from '../errors.js';
 import { MmapStorage, LogReader, type SegmentStorage } from '../segments/index.js';
@@ -292,10 +292,12 @@ export class DelayService {
     if (wakeMs !== undefined && wakeMs < this.wakeAtMs) {
       clearTimeout(this.wakeTimer);
       this.wakeAtMs = wakeMs;
+      // A delay of up to 30 days is longer than a timer keeps (24.8 days); a timer that fires
+      // before anything is due re-arms for what is left.
       this.wakeTimer = setTimeout(() => {
         this.wakeAtMs = Infinity;
         this.tick();
-      }, Math.max(0, wakeMs - Date.now()));
+      }, Math.min(timerDelayMsMax, Math.max(0, wakeMs - Date.now())));
       this.wakeTimer.unref();
     }
     if (this.waitArmed) return;
