@@ -28,6 +28,8 @@ const RETRIABLE = {
   DISK_FULL: true,
   CORRUPT_LOG: false,
   OFFSET_OUT_OF_RANGE: false,
+  /** Commit metadata longer than `offsetMetadataBytesMax` (4096 bytes, Kafka's default). */
+  OFFSET_METADATA_TOO_LARGE: false,
   /** An offset given to `seek` or `commit` that is not a non-negative safe integer. */
   INVALID_OFFSET: false,
   PARTITION_FAILED: false,

@@ -40,6 +40,7 @@ import { GroupMember, type GroupClient, type RevocationReason } from './groups/i
 import type { TopicPartition } from '../coordinator/index.js';
 import { HandlerPool } from './handler-pool.js';
 import type { OffsetEntry } from '../coordinator/index.js';
+import { checkCommitMetadata } from '../coordinator/index.js';
 import {
   ConsumerFetcher, partitionDirectory, partitionKeyOf, type Chunk, type OffsetReset,
   type PartitionCursor,
@@ -576,6 +577,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       const location = this.locate(entry?.topic);
       checkPartition(location, entry.partition);
       checkOffset(entry.offset);
+      checkCommitMetadata(entry);
       const highWatermark = this.context.controlBlock.highWatermark(
         location.firstSlot + entry.partition);
       if (entry.offset > highWatermark) {
@@ -587,7 +589,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
           { detail: { topic: entry.topic, partition: entry.partition, offset: entry.offset,
             highWatermark } });
       }
-      return { topic: entry.topic, partition: entry.partition, offset: entry.offset };
+      return { topic: entry.topic, partition: entry.partition, offset: entry.offset,
+        ...(entry.metadata === undefined ? {} : { metadata: entry.metadata }) };
     });
   }
 

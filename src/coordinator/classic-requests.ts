@@ -129,9 +129,8 @@ function commit(registry: GroupRegistry, groupId: string, member: ClassicMemberR
 function fetchOffsets(registry: GroupRegistry, groupId: string,
   partitions: TopicPartition[] | null): OffsetEntry[] {
   if (partitions === null) return registry.offsets.committedOffsets(groupId);
-  return partitions.map((tp) => ({
-    ...tp, offset: registry.offsets.committed(groupId, tp.topic, tp.partition) ?? -1,
-  }));
+  return partitions.map((tp) =>
+    registry.offsets.committedEntry(groupId, tp.topic, tp.partition) ?? { ...tp, offset: -1 });
 }
 
 function describe(registry: GroupRegistry, groupId: string): ClassicDescription {

@@ -18,6 +18,7 @@ import type { OffsetCommitter } from './group-coordinator.js';
 /** The offset store as the registry uses it: commits, and the groups' offsets as a whole. */
 export interface OffsetBook extends OffsetCommitter {
   committedOffsets(groupId: string): OffsetEntry[];
+  committedEntry(groupId: string, topic: string, partition: number): OffsetEntry | undefined;
   groups(): string[];
   deleteGroup(groupId: string): Promise<void>;
 }

@@ -32,5 +32,7 @@ export type {
 } from './classic-requests.js';
 export { serveGroupRequest, unwrapReply } from './group-protocol.js';
 export type { GroupReply, GroupReplyValues, GroupRequest } from './group-protocol.js';
-export { GROUPS_DIR_NAME, OffsetStore, checkGroupId, parseLog } from './offset-store.js';
+export {
+  GROUPS_DIR_NAME, OffsetStore, checkCommitMetadata, checkGroupId, parseLog,
+} from './offset-store.js';
 export type { OffsetEntry } from './offset-store.js';

@@ -12,7 +12,8 @@
  * record
  *   0      4   length     u32 LE  bytes of the body (type + payload)
  *   4      4   crc        u32 LE  CRC32C of the body
- *   8      2   type       u16 LE  GROUP | COMMIT | DELETE_TOPIC     ┐
+ *   8      2   type       u16 LE  GROUP | COMMIT | DELETE_TOPIC |    ┐
+ *                                  COMMIT_WITH_METADATA              │
  *  10      2   reserved   u16     0                                 │ body
  *  12      …   payload                                              ┘
  *
@@ -21,7 +22,15 @@
  *   COMMIT        entryCount u32, then per entry:
  *                 topicLength u16, partition u32, logOffset f64, topic utf8
  *   DELETE_TOPIC  utf8 topic
+ *   COMMIT_WITH_METADATA  entryCount u32, then per entry:
+ *                 topicLength u16, partition u32, logOffset f64, metadataLength u16,
+ *                 topic utf8, metadata utf8
  * ```
+ *
+ * A commit whose entries carry no metadata (the embedded consumers' commits, most Kafka
+ * clients') is written as COMMIT, the layout every earlier build reads; only a commit with
+ * metadata (Kafka's OffsetCommit `committed_metadata`, at most `offsetMetadataBytesMax` bytes)
+ * takes the longer COMMIT_WITH_METADATA record. Both decode to a COMMIT record.
  *
  * A commit of many partitions is one record, so it is recovered whole or not at all. Log
  * offsets are stored as float64, which holds every integer up to 2^53 exactly (asserted).
@@ -50,18 +59,25 @@ export const ENTRY_TOPIC_LENGTH_OFFSET = 0;
 export const ENTRY_PARTITION_OFFSET = ENTRY_TOPIC_LENGTH_OFFSET + 2;
 export const ENTRY_LOG_OFFSET_OFFSET = ENTRY_PARTITION_OFFSET + 4;
 export const ENTRY_TOPIC_OFFSET = ENTRY_LOG_OFFSET_OFFSET + 8;
+/** In a COMMIT_WITH_METADATA entry: the metadata's length, then topic and metadata. */
+export const ENTRY_METADATA_LENGTH_OFFSET = ENTRY_LOG_OFFSET_OFFSET + 8;
+export const ENTRY_WITH_METADATA_TOPIC_OFFSET = ENTRY_METADATA_LENGTH_OFFSET + 2;
 const COMMIT_COUNT_SIZE_BYTES = 4;
 
 /** The largest record body accepted when reading; anything larger is a torn or corrupt length. */
 export const RECORD_BODY_SIZE_BYTES_MAX = 16 * 1024 * 1024;
 
-export const RecordType = { GROUP: 1, COMMIT: 2, DELETE_TOPIC: 3 } as const;
+export const RecordType = {
+  GROUP: 1, COMMIT: 2, DELETE_TOPIC: 3, COMMIT_WITH_METADATA: 4,
+} as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 export interface OffsetEntry {
   topic: string;
   partition: number;
   offset: number;
+  /** What the committer stored with the offset (Kafka's `committed_metadata`); '' for none. */
+  metadata?: string;
 }
 
 export type OffsetLogRecord =
@@ -95,8 +111,20 @@ function payloadOf(record: OffsetLogRecord): Uint8Array {
   switch (record.type) {
     case RecordType.GROUP: return encoder.encode(record.groupId);
     case RecordType.DELETE_TOPIC: return encoder.encode(record.topic);
-    case RecordType.COMMIT: return encodeEntries(record.entries);
+    case RecordType.COMMIT:
+      return hasMetadata(record.entries) ?
+        encodeEntriesWithMetadata(record.entries) : encodeEntries(record.entries);
   }
+}
+
+function hasMetadata(entries: readonly OffsetEntry[]): boolean {
+  return entries.some((entry) => entry.metadata !== undefined && entry.metadata !== '');
+}
+
+/** The type word a record is written with. */
+function typeOf(record: OffsetLogRecord): RecordType {
+  return record.type === RecordType.COMMIT && hasMetadata(record.entries) ?
+    RecordType.COMMIT_WITH_METADATA : record.type;
 }
 
 function encodeEntries(entries: readonly OffsetEntry[]): Uint8Array {
@@ -119,6 +147,34 @@ function encodeEntries(entries: readonly OffsetEntry[]): Uint8Array {
   return bytes;
 }
 
+function encodeEntriesWithMetadata(entries: readonly OffsetEntry[]): Uint8Array {
+  const topics = entries.map((e) => encoder.encode(e.topic));
+  const metadata = entries.map((e) => encoder.encode(e.metadata ?? ''));
+  let size = COMMIT_COUNT_SIZE_BYTES;
+  entries.forEach((_, i) => {
+    size += ENTRY_WITH_METADATA_TOPIC_OFFSET + topics[i].byteLength + metadata[i].byteLength;
+  });
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, entries.length, true);
+  let position = COMMIT_COUNT_SIZE_BYTES;
+  entries.forEach((entry, i) => {
+    assert(Number.isSafeInteger(entry.offset), 'a log offset is a safe integer');
+    assert(topics[i].byteLength <= 0xffff, 'a topic name fits its u16 length');
+    assert(metadata[i].byteLength <= 0xffff, 'commit metadata fits its u16 length');
+    view.setUint16(position + ENTRY_TOPIC_LENGTH_OFFSET, topics[i].byteLength, true);
+    view.setUint32(position + ENTRY_PARTITION_OFFSET, entry.partition, true);
+    view.setFloat64(position + ENTRY_LOG_OFFSET_OFFSET, entry.offset, true);
+    view.setUint16(position + ENTRY_METADATA_LENGTH_OFFSET, metadata[i].byteLength, true);
+    position += ENTRY_WITH_METADATA_TOPIC_OFFSET;
+    bytes.set(topics[i], position);
+    position += topics[i].byteLength;
+    bytes.set(metadata[i], position);
+    position += metadata[i].byteLength;
+  });
+  return bytes;
+}
+
 /** One record, framed and checksummed, ready to append. */
 export function encodeRecord(record: OffsetLogRecord): Uint8Array {
   const payload = payloadOf(record);
@@ -127,7 +183,7 @@ export function encodeRecord(record: OffsetLogRecord): Uint8Array {
   const bytes = new Uint8Array(RECORD_HEADER_SIZE_BYTES + payload.byteLength);
   const view = new DataView(bytes.buffer);
   view.setUint32(RECORD_LENGTH_OFFSET, bodySize, true);
-  view.setUint16(RECORD_TYPE_OFFSET, record.type, true);
+  view.setUint16(RECORD_TYPE_OFFSET, typeOf(record), true);
   bytes.set(payload, RECORD_PAYLOAD_OFFSET);
   view.setUint32(RECORD_CRC_OFFSET, crc32c(bytes.subarray(RECORD_BODY_OFFSET)), true);
   return bytes;
@@ -168,6 +224,7 @@ function decodePayload(type: number, payload: Uint8Array): OffsetLogRecord | str
       case RecordType.GROUP: return { type, groupId: decoder.decode(payload) };
       case RecordType.DELETE_TOPIC: return { type, topic: decoder.decode(payload) };
       case RecordType.COMMIT: return decodeEntries(payload);
+      case RecordType.COMMIT_WITH_METADATA: return decodeEntriesWithMetadata(payload);
       default: return `unknown record type ${type}`;
     }
   } catch (error) {
@@ -194,6 +251,35 @@ function decodeEntries(payload: Uint8Array): OffsetLogRecord | string {
       offset,
     });
     position = topicEnd;
+  }
+  if (position !== payload.byteLength) return 'trailing bytes after commit entries';
+  return { type: RecordType.COMMIT, entries };
+}
+
+function decodeEntriesWithMetadata(payload: Uint8Array): OffsetLogRecord | string {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (payload.byteLength < COMMIT_COUNT_SIZE_BYTES) return 'short commit payload';
+  const count = view.getUint32(0, true);
+  const entries: OffsetEntry[] = [];
+  let position = COMMIT_COUNT_SIZE_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (payload.byteLength - position < ENTRY_WITH_METADATA_TOPIC_OFFSET) {
+      return 'short commit entry';
+    }
+    const topicStart = position + ENTRY_WITH_METADATA_TOPIC_OFFSET;
+    const topicEnd = topicStart + view.getUint16(position + ENTRY_TOPIC_LENGTH_OFFSET, true);
+    const metadataEnd = topicEnd +
+      view.getUint16(position + ENTRY_METADATA_LENGTH_OFFSET, true);
+    if (metadataEnd > payload.byteLength) return 'commit entry runs past the payload';
+    const offset = view.getFloat64(position + ENTRY_LOG_OFFSET_OFFSET, true);
+    if (!Number.isSafeInteger(offset) || offset < 0) return `bad log offset ${offset}`;
+    entries.push({
+      topic: decoder.decode(payload.subarray(topicStart, topicEnd)),
+      partition: view.getUint32(position + ENTRY_PARTITION_OFFSET, true),
+      offset,
+      metadata: decoder.decode(payload.subarray(topicEnd, metadataEnd)),
+    });
+    position = metadataEnd;
   }
   if (position !== payload.byteLength) return 'trailing bytes after commit entries';
   return { type: RecordType.COMMIT, entries };

@@ -32,7 +32,7 @@ import path from 'node:path';
 import { assert } from '../assert.js';
 import {
   commitEntryCountMax, groupIdLengthMax, offsetLogCompactBytes, offsetLogSizeBytesMax,
-  topicNameLengthMax,
+  offsetMetadataBytesMax, topicNameLengthMax,
 } from '../constants.js';
 import { MambaError, closed, invalidConfig } from '../errors.js';
 import {
@@ -67,7 +67,13 @@ export interface OffsetStoreOptions {
   storage?: SegmentStorage;
 }
 
-type Offsets = Map<string, Map<number, number>>;
+/** A committed position and what the committer stored with it ('' for nothing). */
+interface Committed {
+  offset: number;
+  metadata: string;
+}
+
+type Offsets = Map<string, Map<number, Committed>>;
 
 interface PendingCommit {
   bytes: Uint8Array;
@@ -135,7 +141,13 @@ export class OffsetStore {
 
   /** The committed offset (the next record to read), if the group committed one. */
   committed(groupId: string, topic: string, partition: number): number | undefined {
-    return this.logs.get(groupId)?.offsets.get(topic)?.get(partition);
+    return this.logs.get(groupId)?.offsets.get(topic)?.get(partition)?.offset;
+  }
+
+  /** The committed entry (offset and metadata), if the group committed one. */
+  committedEntry(groupId: string, topic: string, partition: number): OffsetEntry | undefined {
+    const committed = this.logs.get(groupId)?.offsets.get(topic)?.get(partition);
+    return committed === undefined ? undefined : entryOf(topic, partition, committed);
   }
 
   /** Every committed offset of a group, sorted by topic then partition. */
@@ -146,7 +158,7 @@ export class OffsetStore {
     for (const topic of [...offsets.keys()].sort()) {
       const partitions = offsets.get(topic)!;
       for (const partition of [...partitions.keys()].sort((a, b) => a - b)) {
-        result.push({ topic, partition, offset: partitions.get(partition)! });
+        result.push(entryOf(topic, partition, partitions.get(partition)!));
       }
     }
     return result;
@@ -162,8 +174,9 @@ export class OffsetStore {
     checkGroupId(groupId);
     checkEntries(entries);
     if (entries.length === 0) return;
-    const copied = entries.map(
-      (e) => ({ topic: e.topic, partition: e.partition, offset: e.offset }));
+    const copied = entries.map((e) => ({
+      topic: e.topic, partition: e.partition, offset: e.offset, metadata: e.metadata ?? '',
+    }));
     const bytes = encodeRecord({ type: RecordType.COMMIT, entries: copied });
     const log = await this.logFor(groupId);
     await new Promise<void>((resolve, reject) => {
@@ -398,14 +411,22 @@ function applyEntries(offsets: Offsets, entries: readonly OffsetEntry[]): void {
   for (const entry of entries) {
     let partitions = offsets.get(entry.topic);
     if (partitions === undefined) offsets.set(entry.topic, partitions = new Map());
-    partitions.set(entry.partition, entry.offset);
+    partitions.set(entry.partition, { offset: entry.offset, metadata: entry.metadata ?? '' });
   }
+}
+
+/** The entry as callers see it: `metadata` only when there is some. */
+function entryOf(topic: string, partition: number, committed: Committed): OffsetEntry {
+  return committed.metadata === '' ? { topic, partition, offset: committed.offset } :
+    { topic, partition, offset: committed.offset, metadata: committed.metadata };
 }
 
 function snapshotRecords(log: GroupLog): Uint8Array {
   const entries: OffsetEntry[] = [];
   for (const [topic, partitions] of log.offsets) {
-    for (const [partition, offset] of partitions) entries.push({ topic, partition, offset });
+    for (const [partition, committed] of partitions) {
+      entries.push(entryOf(topic, partition, committed));
+    }
   }
   const parts = [
     encodeFileHeader(), encodeRecord({ type: RecordType.GROUP, groupId: log.groupId }),
@@ -416,7 +437,11 @@ function snapshotRecords(log: GroupLog): Uint8Array {
 
 function snapshotSizeBytes(log: GroupLog): number {
   let size = FILE_HEADER_SIZE_BYTES + 64 + log.groupId.length * 3;
-  for (const [topic, partitions] of log.offsets) size += partitions.size * (14 + topic.length * 3);
+  for (const [topic, partitions] of log.offsets) {
+    for (const committed of partitions.values()) {
+      size += 16 + topic.length * 3 + committed.metadata.length * 3;
+    }
+  }
   return size;
 }
 
@@ -458,7 +483,7 @@ function checkEntries(entries: readonly OffsetEntry[]): void {
     throw invalidConfig('entries', entries?.length, `an array of at most ${commitEntryCountMax}`);
   }
   for (const entry of entries) {
-    const { topic, partition, offset } = entry;
+    const { topic, partition, offset, metadata } = entry;
     if (typeof topic !== 'string' || topic.length === 0 || topic.length > topicNameLengthMax) {
       throw invalidConfig('entry.topic', topic, 'a topic name');
     }
@@ -470,5 +495,23 @@ function checkEntries(entries: readonly OffsetEntry[]): void {
         detail: { topic, partition, offset },
       });
     }
+    checkCommitMetadata({ topic, partition, metadata });
+  }
+}
+
+/**
+ * Commit metadata is absent (undefined or null) or a string of at most
+ * `offsetMetadataBytesMax` bytes of UTF-8; anything else is OFFSET_METADATA_TOO_LARGE (Kafka's
+ * code for it, as its broker answers).
+ */
+export function checkCommitMetadata(
+  entry: { topic: string; partition: number; metadata?: unknown },
+): void {
+  const { metadata } = entry;
+  if (metadata === undefined || metadata === null) return;
+  if (typeof metadata !== 'string' || Buffer.byteLength(metadata) > offsetMetadataBytesMax) {
+    throw new MambaError('OFFSET_METADATA_TOO_LARGE',
+      `commit metadata is a string of at most ${offsetMetadataBytesMax} bytes`,
+      { detail: { topic: entry.topic, partition: entry.partition } });
   }
 }

@@ -182,7 +182,9 @@ export class DataDirView {
       if (parsed.groupId === undefined) continue;
       const offsets: OffsetEntry[] = [];
       for (const [topic, partitions] of parsed.offsets) {
-        for (const [partition, offset] of partitions) offsets.push({ topic, partition, offset });
+        for (const [partition, { offset }] of partitions) {
+          offsets.push({ topic, partition, offset });
+        }
       }
       views.push({
         groupId: parsed.groupId, file, problem: parsed.reason,

@@ -357,7 +357,8 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
           `past its log end ${end}`, { detail: { topic: entry.topic,
             partition: entry.partition, offset: entry.offset, highWatermark: end } });
       }
-      return { topic: entry.topic, partition: entry.partition, offset: entry.offset };
+      return { topic: entry.topic, partition: entry.partition, offset: entry.offset,
+        ...(entry.metadata === undefined ? {} : { metadata: entry.metadata }) };
     }));
   }
 

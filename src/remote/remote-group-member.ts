@@ -221,7 +221,7 @@ export class RemoteGroupMember {
         memberId: this.memberId, groupInstanceId: null, retentionTimeMs: -1n,
         topics: [...byTopic].map(([name, list]) => ({ name, partitions: list.map((e) => ({
           partitionIndex: e.partition, committedOffset: BigInt(e.offset),
-          committedLeaderEpoch: -1, committedMetadata: null,
+          committedLeaderEpoch: -1, committedMetadata: e.metadata ?? null,
         })) })),
       });
       for (const topic of response.topics) {

@@ -33,7 +33,7 @@ import {
   transactionalProducerIdBase,
 } from '../constants.js';
 import { MambaError, closed } from '../errors.js';
-import { checkGroupId, type Clock } from '../coordinator/index.js';
+import { checkCommitMetadata, checkGroupId, type Clock } from '../coordinator/index.js';
 import {
   COORDINATOR_EPOCH_KEY, PRODUCER_ID_BLOCK_KEY, encodeValue, transactionKey,
   type PendingOffset, type TopicPartitionRef, type TransactionRecord,
@@ -443,7 +443,9 @@ export class TransactionCoordinator {
       for (const [groupId, entries] of Object.entries(prepared.offsets)) {
         if (entries.length === 0) continue;
         await this.context.offsets.commit(groupId, entries.map(
-          ({ topic, partition, offset }) => ({ topic, partition, offset })));
+          ({ topic, partition, offset, metadata }) => ({
+            topic, partition, offset, ...(metadata ? { metadata } : {}),
+          })));
       }
       stepHook?.('offsets-applied', id);
     }
@@ -601,6 +603,7 @@ function checkOffsets(offsets: unknown): asserts offsets is PendingOffset[] {
       throw new MambaError('INVALID_OFFSET', `cannot commit offset ${entry.offset}`,
         { detail: { topic: entry.topic, partition: entry.partition, offset: entry.offset } });
     }
+    checkCommitMetadata(entry);
   }
 }
 

@@ -94,3 +94,26 @@ it('shares a group between an embedded and a kafkajs consumer, either one leadin
   await second.consumer.close();
   await second.running;
 }, 120_000);
+
+it('keeps the metadata an embedded consumer commits, for a Kafka admin to read', async () => {
+  broker = await openBroker();
+  await broker.createTopic('noted', { partitions: 2 });
+  const { port } = (await broker.listen({ host: '127.0.0.1', port: 0 })).address();
+  await produce(broker, 'noted', 2, 6, 'n');
+  const consumer = broker.consumer({ groupId: 'noting', fromBeginning: true });
+  await consumer.subscribe('noted');
+  await consumer.commit([{ topic: 'noted', partition: 0, offset: 2, metadata: 'batch 41' },
+    { topic: 'noted', partition: 1, offset: 1 }]);
+  await expect(consumer.commit([{ topic: 'noted', partition: 0, offset: 3,
+    metadata: 'm'.repeat(5000) }])).rejects.toMatchObject({ code: 'OFFSET_METADATA_TOO_LARGE' });
+  await consumer.close();
+
+  const kafka = new Kafka({ clientId: 'admin', brokers: [`127.0.0.1:${port}`],
+    logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const [offsets] = await admin.fetchOffsets({ groupId: 'noting', topics: ['noted'] });
+  await admin.disconnect();
+  expect(offsets.partitions.map((p) => [p.partition, p.offset, p.metadata]).sort())
+    .toEqual([[0, '2', 'batch 41'], [1, '1', null]]);
+}, 60_000);

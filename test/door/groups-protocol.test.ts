@@ -27,6 +27,7 @@ const INCONSISTENT_GROUP_PROTOCOL = 23;
 const INVALID_SESSION_TIMEOUT = 26;
 const FENCED_INSTANCE_ID = 82;
 const KAFKA_STORAGE_ERROR = 56;
+const OFFSET_METADATA_TOO_LARGE = 12;
 
 let broker: Broker;
 let port: number;
@@ -208,5 +209,40 @@ describe('the group coordinator over the wire', () => {
       expect(await Promise.race([commit(client, 'g5', '', -1, 1), closed]))
         .toBe(KAFKA_STORAGE_ERROR);
       expect(await heartbeat(client, 'g5', 'nobody', 1)).toBe(UNKNOWN_MEMBER_ID);
+    });
+
+  it('stores commit metadata with the offset, across a restart, and refuses one too large',
+    async () => {
+      const client = await connect();
+      const commitWithMetadata = (partitionIndex: number, offset: bigint, meta: string | null) =>
+        client.call<{ topics: { partitions: { errorCode: number }[] }[] }>(
+          ApiKey.OFFSET_COMMIT, 8, { groupId: 'g6', generationIdOrMemberEpoch: -1, memberId: '',
+            groupInstanceId: null, topics: [{ name: 't', partitions: [{ partitionIndex,
+              committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: meta }] }] });
+      const fetched = async () => {
+        const response = await client.call<OffsetFetchResponse>(ApiKey.OFFSET_FETCH, 7, {
+          groupId: 'g6', topics: null, requireStable: false });
+        return response.topics.flatMap((t) => t.partitions.map(
+          (p) => [p.partitionIndex, p.committedOffset, p.metadata]));
+      };
+      const meta = 'consumer-7 ✓ '.repeat(20);
+      expect((await commitWithMetadata(0, 0n, meta)).topics[0].partitions[0].errorCode).toBe(0);
+      expect((await commitWithMetadata(1, 0n, null)).topics[0].partitions[0].errorCode).toBe(0);
+      const tooLarge = await commitWithMetadata(0, 0n, 'x'.repeat(4097));
+      expect(tooLarge.topics[0].partitions[0].errorCode).toBe(OFFSET_METADATA_TOO_LARGE);
+      expect(await fetched()).toEqual([[0, 0n, meta], [1, 0n, '']]);
+      // A later commit replaces the partition's metadata along with its offset.
+      expect((await commitWithMetadata(1, 0n, 'again')).topics[0].partitions[0].errorCode)
+        .toBe(0);
+
+      client.close();
+      clients.splice(0);
+      await broker.close();
+      broker = await Broker.open({ dataDir, actors: 1 });
+      port = (await broker.listen({ host: '127.0.0.1', port: 0 })).address().port;
+      const reopened = await connect();
+      const response = await reopened.call<OffsetFetchResponse>(ApiKey.OFFSET_FETCH, 4, {
+        groupId: 'g6', topics: [{ name: 't', partitionIndexes: [0, 1] }] });
+      expect(response.topics[0].partitions.map((p) => p.metadata)).toEqual([meta, 'again']);
     });
 });

@@ -23,6 +23,10 @@ class MemoryOffsets {
   committed(groupId: string, topic: string, partition: number): number | undefined {
     return this.map.get(`${groupId}/${topic}/${partition}`);
   }
+  committedEntry(groupId: string, topic: string, partition: number): OffsetEntry | undefined {
+    const offset = this.committed(groupId, topic, partition);
+    return offset === undefined ? undefined : { topic, partition, offset };
+  }
   committedOffsets(): OffsetEntry[] {
     return [];
   }

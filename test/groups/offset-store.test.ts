@@ -87,6 +87,41 @@ describe('OffsetStore', () => {
     await reopened.close();
   });
 
+  it('keeps commit metadata through reopen and compaction; commits without it stay COMMIT',
+    async () => {
+      const store = await OffsetStore.open(dataDir, { compactBytes: 4096 });
+      await store.commit('g', [{ topic: 't', partition: 0, offset: 1 }]);
+      const plain = await readFile(await onlyLogFile(dataDir));
+      // The last record is the commit (12 bytes of record header, a 4-byte count, one 14-byte
+      // entry, a 1-byte topic); its type word (at 8) is COMMIT (2), the layout every earlier
+      // build reads.
+      const commitStart = plain.length - (12 + 4 + 14 + 1);
+      expect(plain.readUInt16LE(commitStart + 8)).toBe(2);
+      expect(plain.readUInt32LE(commitStart)).toBe(4 + 4 + 14 + 1);
+      await store.commit('g', [{ topic: 't', partition: 0, offset: 2, metadata: 'ünïcode' },
+        { topic: 't', partition: 1, offset: 5 }]);
+      expect(store.committedEntry('g', 't', 0)).toEqual(
+        { topic: 't', partition: 0, offset: 2, metadata: 'ünïcode' });
+      expect(store.committedEntry('g', 't', 1)).toEqual({ topic: 't', partition: 1, offset: 5 });
+      await store.close();
+      const reopened = await OffsetStore.open(dataDir, { compactBytes: 4096 });
+      expect(reopened.recovery).toEqual([]);
+      expect(reopened.committedOffsets('g')).toEqual([
+        { topic: 't', partition: 0, offset: 2, metadata: 'ünïcode' },
+        { topic: 't', partition: 1, offset: 5 },
+      ]);
+      // Enough commits to compact the log into a snapshot: the metadata goes with it.
+      for (let i = 0; i < 200; i++) {
+        await reopened.commit('g', [{ topic: 't', partition: 2, offset: i }]);
+      }
+      expect((await stat(await onlyLogFile(dataDir))).size).toBeLessThanOrEqual(4096 + 1024);
+      await reopened.close();
+      const third = await OffsetStore.open(dataDir);
+      expect(third.committedEntry('g', 't', 0)?.metadata).toBe('ünïcode');
+      expect(third.committed('g', 't', 2)).toBe(199);
+      await third.close();
+    });
+
   it('stays bounded: the log is compacted into a snapshot', async () => {
     const store = await OffsetStore.open(dataDir, { compactBytes: 4096 });
     for (let round = 0; round < 40; round++) {
@@ -129,6 +164,8 @@ describe('OffsetStore', () => {
       ['g', [{ topic: 't', partition: -1, offset: 1 }], 'INVALID_CONFIG'],
       ['g', [{ topic: 't', partition: 0, offset: -1 }], 'OFFSET_OUT_OF_RANGE'],
       ['g', [{ topic: 't', partition: 0, offset: 1.5 }], 'OFFSET_OUT_OF_RANGE'],
+      ['g', [{ topic: 't', partition: 0, offset: 1, metadata: 'é'.repeat(2049) }],
+        'OFFSET_METADATA_TOO_LARGE'],
     ];
     for (const [group, entries, code] of bad) {
       await expect(store.commit(group, entries)).rejects.toSatisfy(

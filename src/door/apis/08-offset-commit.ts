@@ -1,15 +1,18 @@
 /**
  * OffsetCommit (key 8): a group's committed offsets, stored by the broker's offset store (the
  * one embedded consumers commit to). The coordinator checks member, generation and state
- * (coordinator/classic-group.ts); this handler checks each partition exists. Leader epochs and
- * commit metadata are not kept (OffsetFetch answers -1 and ""), nor retention times: offsets
- * stay until the group or the topic is deleted.
+ * (coordinator/classic-group.ts); this handler checks each partition exists. Commit metadata is
+ * stored with the offset (at most `offsetMetadataBytesMax`, 4096 bytes, Kafka's default: a
+ * longer one fails its partition with OFFSET_METADATA_TOO_LARGE) and OffsetFetch answers it.
+ * Leader epochs are not kept (OffsetFetch answers -1), nor retention times: offsets stay until
+ * the group or the topic is deleted.
  *
  * Kafka stores any offset, and kafkajs's admin `resetOffsets` commits the sentinels -2
  * (earliest) and -1 (latest) for its consumers to resolve later. Mamba's offset store keeps
  * real offsets only, so the sentinels are resolved here, at commit time, to the partition's log
  * start and high-watermark; other negative offsets are refused.
  */
+import { offsetMetadataBytesMax } from '../../constants.js';
 import type { OffsetEntry } from '../../coordinator/index.js';
 import {
   ApiKey, kafkaErrorCode, type OffsetCommitRequest, type OffsetCommitResponse,
@@ -93,11 +96,14 @@ async function checkTopic(context: DoorContext, topic: Topic, entries: OffsetEnt
       offset = BigInt(offset === EARLIEST ? context.controlBlock.logStartOffset(slot) :
         context.controlBlock.highWatermark(slot));
     }
+    const metadata = partition.committedMetadata ?? '';
     if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
       answer.errorCode = kafkaErrorCode('OFFSET_OUT_OF_RANGE');
+    } else if (Buffer.byteLength(metadata) > offsetMetadataBytesMax) {
+      answer.errorCode = kafkaErrorCode('OFFSET_METADATA_TOO_LARGE');
     } else {
       entries.push({ topic: topic.name, partition: partition.partitionIndex,
-        offset: Number(offset) });
+        offset: Number(offset), ...(metadata === '' ? {} : { metadata }) });
       pending.push(answer);
     }
   }

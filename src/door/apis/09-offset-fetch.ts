@@ -1,7 +1,8 @@
 /**
  * OffsetFetch (key 9): a group's committed offsets, in any group state; -1 where none was
  * committed. v0–7 ask for one group (all of its topics when the list is null, v2+), v8+ for a
- * batch of groups. Leader epochs are always -1 (the door advertises none).
+ * batch of groups. Leader epochs are always -1 (the door advertises none); the metadata is what
+ * the commit stored ('' for none).
  */
 import type { TopicPartition } from '../../coordinator/index.js';
 import {
@@ -53,7 +54,7 @@ async function fetchGroup(context: DoorContext, groupId: string,
     }
     topic.partitions.push({
       partitionIndex: entry.partition, committedOffset: BigInt(entry.offset),
-      committedLeaderEpoch: -1, metadata: '', errorCode: 0,
+      committedLeaderEpoch: -1, metadata: entry.metadata ?? '', errorCode: 0,
     });
   }
   // Topics asked for with no partitions still get their (empty) entry back.
