@@ -229,6 +229,8 @@ assert(authFailureDelayMsMin <= authFailureDelayMsMax, 'auth failure delay min b
 export const delayedTopicName = '__mamba_delayed';
 /** Topic names with this prefix are the broker's own: hidden from listings, not creatable. */
 export const internalTopicPrefix = '__mamba';
+/** The door closes a connection idle this long (Kafka's `connections.max.idle.ms`). */
+export const connectionsMaxIdleMsDefault = 600_000;
 /** The longest delay `setTimeout` keeps: it runs a longer one after 1 ms (with a warning). */
 export const timerDelayMsMax = 2 ** 31 - 1;
 /** The longest delay a message may ask for (`delayMs`, or `deliverAt` minus now): 30 days. */

@@ -9,6 +9,7 @@
  * `allow.everyone.if.no.acl.found=false`.
  */
 import tls from 'node:tls';
+import { connectionsMaxIdleMsDefault, timerDelayMsMax } from './constants.js';
 import { invalidConfig } from './errors.js';
 import {
   isObject, optionalInteger, parseHostPort, type BrokerConfig,
@@ -44,6 +45,12 @@ export interface ListenOptions {
   sasl?: { mechanisms?: SaslMechanismName[] };
   /** Principals (`User:admin`) allowed everything, whatever the ACLs say. */
   superUsers?: string[];
+  /**
+   * A connection with no request in flight that sends nothing for this long is closed
+   * (Kafka's `connections.max.idle.ms`, default 600000: 10 minutes). A client that has not
+   * logged in yet is held to it too, so an unauthenticated connection cannot stay forever.
+   */
+  connectionsMaxIdleMs?: number;
 }
 
 export interface ListenerConfig {
@@ -65,9 +72,11 @@ export interface ListenConfig {
   autoCreateTopics: boolean;
   defaultPartitions: number;
   maxRequestBytes: number;
+  connectionsMaxIdleMs: number;
 }
 
-const listenOptionNames = ['host', 'port', 'listeners', 'advertise', 'tls', 'sasl', 'superUsers'];
+const listenOptionNames = ['host', 'port', 'listeners', 'advertise', 'tls', 'sasl', 'superUsers',
+  'connectionsMaxIdleMs'];
 
 export function resolveListenOptions(options: unknown, broker: BrokerConfig): ListenConfig {
   if (!isObject(options)) throw invalidConfig('options', options, 'an object');
@@ -89,6 +98,8 @@ export function resolveListenOptions(options: unknown, broker: BrokerConfig): Li
     autoCreateTopics: broker.autoCreateTopics,
     defaultPartitions: broker.defaultPartitions,
     maxRequestBytes: broker.maxRequestBytes,
+    connectionsMaxIdleMs: optionalInteger('options.connectionsMaxIdleMs',
+      options.connectionsMaxIdleMs, connectionsMaxIdleMsDefault, 100, timerDelayMsMax),
   };
 }
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Broker } from '../broker.js';
 import { MambaError, invalidConfig } from '../errors.js';
-import { actorsMax, partitionsPerTopicMax } from '../constants.js';
+import { actorsMax, partitionsPerTopicMax, timerDelayMsMax } from '../constants.js';
 import { parseHostPort } from '../options.js';
 import type { ListenOptions, SaslMechanismName } from '../listen-options.js';
 
@@ -25,6 +25,7 @@ const serveOptions = {
   'super-users': { type: 'string' },
   http: { type: 'string' },
   alerts: { type: 'string' },
+  'connections-max-idle-ms': { type: 'string' },
 } as const;
 
 const serveUsage = `usage: mamba serve [--data-dir ./data] [--listen 127.0.0.1:9092] [--actors N]
@@ -33,6 +34,7 @@ const serveUsage = `usage: mamba serve [--data-dir ./data] [--listen 127.0.0.1:9
                    [--sasl-mechanisms PLAIN,SCRAM-SHA-256,SCRAM-SHA-512]
                    [--super-users User:admin;User:ops]
                    [--http 127.0.0.1:9644] [--alerts alerts.yaml]
+                   [--connections-max-idle-ms 600000]
   --listen takes host:port, or Kafka's listeners: PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093
   (also SSL and SASL_PLAINTEXT). With a listener other than PLAINTEXT every request is checked
   against the ACLs (mamba acls); users are managed with mamba users. --http serves /metrics,
@@ -99,6 +101,10 @@ function listenOptions(values: Values): ListenOptions {
       mechanisms: values['sasl-mechanisms'].split(',').map((m) => m.trim()) as
         SaslMechanismName[],
     };
+  }
+  if (values['connections-max-idle-ms'] !== undefined) {
+    options.connectionsMaxIdleMs = integerArg('--connections-max-idle-ms',
+      values['connections-max-idle-ms'], 100, timerDelayMsMax);
   }
   if (values['super-users'] !== undefined) {
     // Kafka's super.users is `;`-separated, since a certificate's name holds commas.

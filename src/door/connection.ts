@@ -18,6 +18,9 @@
  * `saslTokenBytesMax`; any other request closes the connection, as Kafka does. After a v0
  * handshake the next frames are raw SASL tokens, answered by raw tokens. A failed login is
  * answered, then the connection is closed.
+ *
+ * A connection with no request in flight that sends nothing for `connectionsMaxIdleMs` is closed
+ * (Kafka's `connections.max.idle.ms`), logged in or not.
  */
 import type { Socket } from 'node:net';
 import { MambaError } from '../errors.js';
@@ -65,6 +68,13 @@ export class Connection {
     socket.on('drain', () => this.pump());
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.destroy());
+    // Fires after that long without a byte read or written (and again after the next quiet
+    // period: `on`, not setTimeout's one-time callback); a request still being answered (a
+    // long-polling Fetch, a join parked for its rebalance) keeps the connection.
+    socket.setTimeout(context.config.connectionsMaxIdleMs);
+    socket.on('timeout', () => {
+      if (this.slots.length === 0) this.destroy();
+    });
   }
 
   /** Stops reading requests; resolves once those in flight are answered (or after `graceMs`). */

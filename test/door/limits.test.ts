@@ -2,7 +2,8 @@
  * Limits of a connection: a frame over maxRequestBytes or with an unknown API key closes that
  * connection only; an ApiVersions version the door does not know gets UNSUPPORTED_VERSION in
  * the v0 layout; a client that pipelines requests and never reads its responses is paused
- * (bounded memory) while another connection is served normally.
+ * (bounded memory) while another connection is served normally. A connection idle for
+ * `connectionsMaxIdleMs` is closed, one with a request in flight is not.
  */
 import net from 'node:net';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -109,3 +110,27 @@ it('pauses a client that never reads while another connection is served', async 
   expect(reader.writableLength).toBeGreaterThan(pushedBackBytesMin);
   reader.destroy();
 });
+
+it('closes a connection idle for connectionsMaxIdleMs, not one waiting for its answer',
+  async () => {
+    const door = await broker.listen({ port: 0, connectionsMaxIdleMs: 300 });
+    const quiet = await WireClient.connect(door.address().port);
+    const polling = await WireClient.connect(door.address().port);
+    clients.push(quiet, polling);
+    let quietClosedFirst = false;
+    void quiet.closed.then(() => { quietClosedFirst = true; });
+    // A Fetch that waits for data longer than the idle limit is answered, not cut off.
+    const fetched = await polling.call<{ responses: { partitions: { errorCode: number }[] }[] }>(
+      ApiKey.FETCH, 11, {
+        replicaId: -1, maxWaitMs: 1500, minBytes: 1, maxBytes: 1024, isolationLevel: 0,
+        sessionId: 0, sessionEpoch: -1, rackId: '', forgottenTopicsData: [],
+        topics: [{ topic: 'l', partitions: [{ partition: 0, currentLeaderEpoch: -1,
+          fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 }] }],
+      });
+    expect(fetched.responses[0].partitions[0].errorCode).toBe(0);
+    // The quiet connection, which sent nothing, was closed while the Fetch waited; the
+    // polling one is closed once it has been quiet as long after its answer.
+    expect(quietClosedFirst).toBe(true);
+    await polling.closed;
+    await door.close();
+  });

@@ -15,12 +15,13 @@ it('fills the door defaults and rejects bad values', () => {
   }
   expect(resolveListenOptions({}, broker)).toMatchObject({
     listeners: [{ protocol: 'PLAINTEXT', host: '127.0.0.1', port: 9092 }],
-    authorization: false,
+    authorization: false, connectionsMaxIdleMs: 600_000,
   });
   expect(resolveListenOptions({ port: 0, advertise: 'kafka.local:19092' }, broker))
     .toMatchObject({ listeners: [{ port: 0, advertisedHost: 'kafka.local',
       advertisedPort: 19092 }] });
-  for (const bad of [{ port: 70_000 }, { host: '' }, { advertise: 'nohost' }, { tls: true }]) {
+  for (const bad of [{ port: 70_000 }, { host: '' }, { advertise: 'nohost' }, { tls: true },
+    { connectionsMaxIdleMs: 0 }, { connectionsMaxIdleMs: 2 ** 31 }, { connectionsMaxIdleMs: '5' }]) {
     expect(() => resolveListenOptions(bad, broker), JSON.stringify(bad))
       .toThrow(/INVALID_CONFIG|must be/);
   }
