@@ -21,7 +21,8 @@ it('fills the door defaults and rejects bad values', () => {
     .toMatchObject({ listeners: [{ port: 0, advertisedHost: 'kafka.local',
       advertisedPort: 19092 }] });
   for (const bad of [{ port: 70_000 }, { host: '' }, { advertise: 'nohost' }, { tls: true },
-    { connectionsMaxIdleMs: 0 }, { connectionsMaxIdleMs: 2 ** 31 }, { connectionsMaxIdleMs: '5' }]) {
+    { connectionsMaxIdleMs: 0 }, { connectionsMaxIdleMs: 2 ** 31 },
+    { connectionsMaxIdleMs: '5' }]) {
     expect(() => resolveListenOptions(bad, broker), JSON.stringify(bad))
       .toThrow(/INVALID_CONFIG|must be/);
   }
