@@ -245,6 +245,21 @@ export class ClassicGroup {
     return null;
   }
 
+  /**
+   * Whether a transactional offset commit (TxnOffsetCommit v3+, KIP-447) comes from a live
+   * member of this generation: Kafka's checks, so a zombie's commit is refused. An empty
+   * member id with generation -1 is a producer outside the group (older clients): allowed.
+   */
+  checkTxnCommitter(ref: ClassicMemberRef): ClassicError {
+    if (this.stateName === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
+    if (this.isFenced(ref)) return 'FENCED_INSTANCE_ID';
+    if (ref.memberId !== '' && !this.members.has(ref.memberId)) return 'UNKNOWN_MEMBER_ID';
+    if (ref.generation >= 0 && ref.generation !== this.generationNumber) {
+      return 'ILLEGAL_GENERATION';
+    }
+    return null;
+  }
+
   describe(): ClassicDescription {
     const stable = this.stateName === 'Stable';
     return {

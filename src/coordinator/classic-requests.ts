@@ -22,6 +22,7 @@ export type ClassicRequest =
   | { type: 'heartbeat'; groupId: string; member: ClassicMemberRef }
   | { type: 'leave'; groupId: string; members: { memberId: string; instanceId: string | null }[] }
   | { type: 'commit'; groupId: string; member: ClassicMemberRef; entries: OffsetEntry[] }
+  | { type: 'check-txn-committer'; groupId: string; member: ClassicMemberRef }
   | { type: 'fetch-offsets'; groupId: string; partitions: TopicPartition[] | null }
   | { type: 'describe'; groupIds: string[] }
   | { type: 'list' }
@@ -39,6 +40,7 @@ export interface ClassicReplies {
   'heartbeat': ClassicError;
   'leave': ClassicError[];
   'commit': ClassicError;
+  'check-txn-committer': ClassicError;
   /** Requested partitions in order (offset -1: none committed), or every committed one. */
   'fetch-offsets': OffsetEntry[];
   'describe': (ClassicDescription & { groupId: string })[];
@@ -79,6 +81,8 @@ Promise<ClassicReplies[ClassicRequest['type']]> {
     }
     case 'commit':
       return commit(registry, request.groupId, request.member, request.entries);
+    case 'check-txn-committer':
+      return checkTxnCommitter(registry, request.groupId, request.member);
     case 'fetch-offsets':
       return fetchOffsets(registry, request.groupId, request.partitions);
     case 'describe':
@@ -124,6 +128,14 @@ function commit(registry: GroupRegistry, groupId: string, member: ClassicMemberR
     return Promise.resolve('UNKNOWN_MEMBER_ID');
   }
   return registry.offsets.commit(groupId, entries).then(() => null);
+}
+
+/** A transactional commit names a member: one of the live classic group, or none at all. */
+function checkTxnCommitter(registry: GroupRegistry, groupId: string,
+  member: ClassicMemberRef): ClassicError {
+  const group = registry.findClassic(groupId);
+  if (group !== undefined) return group.checkTxnCommitter(member);
+  return member.memberId === '' ? null : 'UNKNOWN_MEMBER_ID';
 }
 
 function fetchOffsets(registry: GroupRegistry, groupId: string,

@@ -12,7 +12,8 @@ import {
   ApiKey, kafkaErrorCode, type AddPartitionsToTxnResponse, type ApiVersionsResponse,
   type DescribeTransactionsResponse, type EndTxnResponse, type FetchResponse,
   type FindCoordinatorResponse, type InitProducerIdResponse, type ListOffsetsResponse,
-  type ListTransactionsResponse, type ProduceResponse,
+  type JoinGroupResponse, type ListTransactionsResponse, type OffsetFetchResponse,
+  type ProduceResponse, type TxnOffsetCommitResponse,
 } from '../../src/protocol/index.js';
 import {
   ATTRIBUTE_CONTROL, ATTRIBUTE_TRANSACTIONAL, encodeBatch,
@@ -233,4 +234,41 @@ describe('transactions on the wire', () => {
       waiter.close();
     }
   });
+
+  it("refuses a zombie member's transactional offsets (TxnOffsetCommit v3, KIP-447)",
+    async () => {
+      const { producerId, producerEpoch } = await init('eos');
+      const added = await client!.call<{ errorCode: number }>(ApiKey.ADD_OFFSETS_TO_TXN, 3, {
+        transactionalId: 'eos', producerId, producerEpoch, groupId: 'readers' });
+      expect(added.errorCode).toBe(0);
+      const joined = await client!.call<JoinGroupResponse>(ApiKey.JOIN_GROUP, 5, {
+        groupId: 'readers', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '',
+        groupInstanceId: null, protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 116, 0,
+          0, 0, 0]) }] });
+      expect(joined.errorCode).toBe(0);
+      const synced = await client!.call<{ errorCode: number }>(ApiKey.SYNC_GROUP, 3, {
+        groupId: 'readers', generationId: joined.generationId, memberId: joined.memberId,
+        groupInstanceId: null, assignments: [] });
+      expect(synced.errorCode).toBe(0);
+      const txnCommit = async (memberId: string, generationId: number, offset: bigint) => {
+        const response = await client!.call<TxnOffsetCommitResponse>(
+          ApiKey.TXN_OFFSET_COMMIT, 3, {
+            transactionalId: 'eos', groupId: 'readers', producerId, producerEpoch,
+            generationId, memberId, groupInstanceId: null,
+            topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: offset,
+              committedLeaderEpoch: -1, committedMetadata: null }] }] });
+        return response.topics[0].partitions[0].errorCode;
+      };
+      expect(await txnCommit(joined.memberId, joined.generationId + 1, 9n))
+        .toBe(code('ILLEGAL_GENERATION'));
+      expect(await txnCommit('gone-member', joined.generationId, 8n))
+        .toBe(code('UNKNOWN_MEMBER_ID'));
+      expect(await txnCommit(joined.memberId, joined.generationId, 0n)).toBe(0);
+      expect(await endTxn('eos', producerId, producerEpoch, true)).toBe(0);
+      // Only the live member's offset was committed with the transaction.
+      const fetched = await client!.call<OffsetFetchResponse>(ApiKey.OFFSET_FETCH, 4, {
+        groupId: 'readers', topics: [{ name: 't', partitionIndexes: [0] }] });
+      expect(fetched.topics[0].partitions[0].committedOffset).toBe(0n);
+    });
 });

@@ -5,8 +5,10 @@
  * group (GROUP_AUTHORIZATION_FAILED everywhere), Read on each topic (TOPIC_AUTHORIZATION_FAILED
  * for its partitions), the topic exists (UNKNOWN_TOPIC_OR_PARTITION); the partitions that pass
  * go to the coordinator in one call, whose answer is theirs. From v3 the member's id and
- * generation come along (a zombie member's commit is refused). Producer fencing answers
- * INVALID_PRODUCER_EPOCH in every version, as Kafka does for this API.
+ * generation come along: a member the group no longer has (UNKNOWN_MEMBER_ID), an older
+ * generation (ILLEGAL_GENERATION) or a fenced static member (FENCED_INSTANCE_ID) is refused
+ * before anything is recorded (KIP-447: a zombie's offsets never commit). Producer fencing
+ * answers INVALID_PRODUCER_EPOCH in every version, as Kafka does for this API.
  */
 import {
   ApiKey, kafkaErrorCode, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse,
@@ -14,7 +16,7 @@ import {
 import type { DoorContext } from '../door-context.js';
 import type { TxnMember, TxnOffset } from '../door-protocol.js';
 import { apiHandler } from './api-handler.js';
-import { isValidGroupId } from './group-call.js';
+import { callGroups, errorCodeOf, isValidGroupId } from './group-call.js';
 import { callTxn, txnOutcome, txnProducer } from './txn-call.js';
 
 const neverFenced = Infinity;
@@ -60,6 +62,15 @@ async function commit(context: DoorContext, request: TxnOffsetCommitRequest,
     memberId: request.memberId, generationId: request.generationId,
     groupInstanceId: request.groupInstanceId,
   } : undefined;
+  if (member !== undefined) {
+    const refused = errorCodeOf(await callGroups(context, {
+      type: 'check-txn-committer', groupId: request.groupId, member: {
+        memberId: member.memberId, generation: member.generationId,
+        instanceId: member.groupInstanceId ?? null,
+      },
+    }));
+    if (refused !== 0) return codes.map((code) => code === 0 ? refused : code);
+  }
   const outcome = await txnOutcome(callTxn(context, {
     kind: 'txn-offset-commit', groupId: request.groupId, offsets,
     producer: txnProducer(request.transactionalId, request.producerId, request.producerEpoch),
