@@ -114,7 +114,10 @@ async function actorHeapsOf(system: BenchSystem): Promise<ActorHeaps | undefined
     actorStats?: () => Promise<{ heap: { residentBytes: number } }[]>;
   };
   if (withStats.actorStats === undefined) return undefined;
-  const stats = await withStats.actorStats().catch(() => undefined);
+  const stats = await withStats.actorStats().catch((error: unknown) => {
+    console.log(`    (actor stats: ${String(error)})`);
+    return undefined;
+  });
   if (stats === undefined) return undefined;
   return {
     residentBytes: stats.reduce((sum, actor) => sum + actor.heap.residentBytes, 0),
@@ -180,13 +183,14 @@ class PhasePeaks {
 }
 
 /** Moves `peaks` from phase to phase as the runner calls the system's setup and teardown. */
-function trackPhases(system: BenchSystem, peaks: PhasePeaks): void {
+function trackPhases(system: BenchSystem, peaks: PhasePeaks, onRun: () => void): void {
   const setup = system.setup.bind(system);
   const teardown = system.teardown.bind(system);
   system.setup = async (scenario: Scenario) => {
     await setup(scenario);
     peaks.sample();
     peaks.phase = 'run';
+    onRun();
   };
   system.teardown = async () => {
     peaks.sample();
@@ -201,12 +205,15 @@ async function measuredRun(factory: BenchSystemFactory, scenario: Scenario,
   const system = factory.create(scenario.acks);
   if (system === undefined) return 0;
   const peaks = new PhasePeaks(20);
-  trackPhases(system, peaks);
+  // Taken at 60 % of the measured window, counted from the end of the setup.
   const midRunMs = scenario.warmupMs + scenario.durationMs * 0.6;
   let during: Promise<Breakdown> | undefined;
-  const timer = setTimeout(() => {
-    during = actorHeapsOf(system).then((actors) => breakdown(actors));
-  }, midRunMs);
+  let timer: NodeJS.Timeout | undefined;
+  trackPhases(system, peaks, () => {
+    timer = setTimeout(() => {
+      during = actorHeapsOf(system).then((actors) => breakdown(actors));
+    }, midRunMs);
+  });
   const result = await runScenario(system, scenario);
   clearTimeout(timer);
   peaks.stop();
