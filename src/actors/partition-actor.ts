@@ -21,6 +21,7 @@
  * Lifecycle: starting → ready → draining → stopped, with asserted transitions.
  */
 import v8 from 'node:v8';
+import { resourceLimits } from 'node:worker_threads';
 import { assert, assertNever } from '../assert.js';
 import { MambaError, toWire, type MambaErrorCode } from '../errors.js';
 import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from '../constants.js';
@@ -746,6 +747,7 @@ function heapStats(): ActorHeapStats {
   return {
     usedBytes: heap.used_heap_size, residentBytes: heap.total_physical_size,
     externalBytes: heap.external_memory,
+    youngGenerationSizeMbMax: resourceLimits.maxYoungGenerationSizeMb ?? 0,
   };
 }
 

@@ -81,6 +81,8 @@ export interface ActorHeapStats {
   residentBytes: number;
   /** Bytes the embedder reported as held by JS objects outside the heap (ArrayBuffers). */
   externalBytes: number;
+  /** The young generation's bound this worker was started with (`resourceLimits`). */
+  youngGenerationSizeMbMax: number;
 }
 
 /**
