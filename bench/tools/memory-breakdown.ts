@@ -12,9 +12,11 @@
  * - rest: every other anonymous mapping (the heaps of workers not measured here, thread stacks,
  *   SharedArrayBuffer rings, large mallocs mmapped on their own, code pages).
  *
- * The last column, after a teardown, is what the next run starts on: memory a finished run
- * leaves behind. `--gc` collects the main heap before each after-teardown figure, to tell
- * garbage not yet collected from memory kept.
+ * Rows per run: mid-run (60 % into the measured window), at the run's RssAnon peak (sampled
+ * every 20 ms; the actors' heaps are in `rest` there, since asking them takes a round trip),
+ * and after the teardown: what the next run starts on, memory a finished run leaves behind.
+ * `--gc` collects the main heap before each after-teardown figure, to tell garbage not yet
+ * collected from memory kept.
  *
  *   npm run build && node dist/bench/tools/memory-breakdown.js [--seconds 3] [--gc]
  *     [--systems mamba,postmessage,writesync] [--maps 10 (the largest mappings after each run)]
@@ -79,7 +81,7 @@ function statusField(text: string, field: string): number {
 /** Actor isolates as `stats()` reports them, where the system is a mamba broker. */
 interface ActorHeaps { residentBytes: number; count: number }
 
-async function breakdown(actors: ActorHeaps | undefined): Promise<Breakdown> {
+function breakdown(actors: ActorHeaps | undefined): Breakdown {
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   let mallocMain = 0;
   let mallocThreads = 0;
@@ -164,6 +166,8 @@ type Phase = 'setup' | 'run' | 'teardown';
 class PhasePeaks {
   phase: Phase = 'setup';
   readonly peakBytes: Record<Phase, number> = { setup: 0, run: 0, teardown: 0 };
+  /** The breakdown taken when the run phase sampled its highest RssAnon (actors unknown). */
+  runPeak: Breakdown | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(intervalMs: number) {
@@ -178,6 +182,8 @@ class PhasePeaks {
 
   sample(): void {
     const anon = readResident()?.anon ?? 0;
+    // Only a new high of the run reads /proc/self/smaps, so sampling stays cheap.
+    if (this.phase === 'run' && anon > this.peakBytes.run) this.runPeak = breakdown(undefined);
     this.peakBytes[this.phase] = Math.max(this.peakBytes[this.phase], anon);
   }
 }
@@ -224,7 +230,8 @@ async function measuredRun(factory: BenchSystemFactory, scenario: Scenario,
   }
   if (during !== undefined) console.log(row(`${label} (running)`, await during));
   if (gc) collectGarbage();
-  console.log(row(`${label} (after teardown)`, await breakdown(undefined)));
+  if (peaks.runPeak !== undefined) console.log(row(`${label} (at the run's peak)`, peaks.runPeak));
+  console.log(row(`${label} (after teardown)`, breakdown(undefined)));
   const { setup, run, teardown } = peaks.peakBytes;
   console.log(`    RssAnon peak: setup ${mebibytes(setup)}, run ${mebibytes(run)}, ` +
     `teardown ${mebibytes(teardown)} MiB`);
@@ -248,7 +255,7 @@ export async function main(args: string[]): Promise<void> {
   const factories = [mambaFactory, ...inProcessFactories].filter((factory) =>
     prefixes.some((prefix) => factory.name.startsWith(prefix)));
   console.log(`${'MiB'.padEnd(52)} ${columns.join('  ')}`);
-  console.log(row('start', await breakdown(undefined)));
+  console.log(row('start', breakdown(undefined)));
   const peakBytesBySystem = new Map<string, number>();
   for (const scenario of scenarios) {
     for (const factory of factories) {
