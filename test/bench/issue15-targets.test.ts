@@ -38,7 +38,8 @@ describe('issue 15 target checks', () => {
     expect(checks[7]!.detail).toContain('crash-test');
     expect(checks[10]!.detail).toContain('RssFile peak 300MiB');
     // The anonymous peak is the process's: the row names the baselines that shared it.
-    expect(checks[9]!.target).toContain('mamba + writesync-log in-process');
+    expect(checks[9]!.target).toContain('(mamba + 1 in-process)');
+    expect(checks[9]!.detail).toContain('shared with writesync-log');
   });
 
   it('labels the anonymous peak as Mamba\'s own when Mamba ran alone', () => {
