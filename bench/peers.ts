@@ -23,7 +23,7 @@ import { checkIssue15Targets } from './harness/issue15-targets.js';
 import { MemorySampler } from './harness/memory-sampler.js';
 import { inProcessFactories, mambaFactory, peerFactories } from './systems/index.js';
 
-const defaults: SuiteOptions = {
+export const peersDefaults: SuiteOptions = {
   messageSizesBytes: [100],
   producerCounts: [1],
   partitionCounts: [1],
@@ -111,7 +111,7 @@ async function idleCpuOf(systems: readonly string[]) {
 export const help = suiteHelp('peers');
 
 export async function run(args: string[]): Promise<void> {
-  const options = parseSuiteOptions('peers', args, defaults);
+  const options = parseSuiteOptions('peers', args, peersDefaults);
   if (options === undefined) return;
   const paced = latencyScenarios(options);
   const scenarios = [...scenarioMatrix(options), ...paced];

@@ -20,6 +20,7 @@
  * | `--enable-source-maps`, `--conditions`, `--no-warnings`, … |                             |
  */
 import type { ResourceLimits } from 'node:worker_threads';
+import { actorYoungGenerationSizeMbMax } from './constants.js';
 
 export interface WorkerLaunchOptions {
   execArgv: string[];
@@ -107,6 +108,22 @@ function valueOfDropped(name: string): boolean | undefined {
 /** V8 spells options with `_` or `-` alike; Node's own options use `-`. */
 function normalise(name: string): string {
   return name.startsWith('--') ? `--${name.slice(2).replaceAll('_', '-')}` : name;
+}
+
+/**
+ * What an actor worker starts with: `workerLaunchOptions` with its young generation bounded to
+ * `actorYoungGenerationSizeMbMax`, unless the process's own `--max-semi-space-size` says
+ * otherwise (then that wins, as for every worker).
+ */
+export function actorLaunchOptions(execArgv: readonly string[] = process.execArgv):
+  WorkerLaunchOptions {
+  const options = workerLaunchOptions(execArgv);
+  return {
+    ...options,
+    resourceLimits: {
+      maxYoungGenerationSizeMb: actorYoungGenerationSizeMbMax, ...options.resourceLimits,
+    },
+  };
 }
 
 /**

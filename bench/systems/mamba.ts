@@ -33,6 +33,7 @@ interface MambaBroker {
   producer(options: { acks: AcksLevel; lingerMs: number; batchBytes: number }): MambaProducer;
   consumer(options: { groupId: string; fromBeginning: boolean; idle?: unknown }): MambaConsumer;
   close(): Promise<void>;
+  stats(): Promise<unknown[]>;
 }
 interface MambaProducer {
   sendBatch(topic: string, records: readonly MambaRecord[]): Promise<unknown>;
@@ -149,6 +150,11 @@ class MambaSystem implements BenchSystem {
         else await consumer.stop?.();
       },
     };
+  }
+
+  /** The actors' counters and heaps, for bench/tools/memory-breakdown.ts. */
+  async actorStats(): Promise<unknown[]> {
+    return this.broker === undefined ? [] : this.broker.stats();
   }
 
   async teardown(): Promise<void> {

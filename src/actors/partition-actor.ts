@@ -20,6 +20,8 @@
  *
  * Lifecycle: starting → ready → draining → stopped, with asserted transitions.
  */
+import v8 from 'node:v8';
+import { resourceLimits } from 'node:worker_threads';
 import { assert, assertNever } from '../assert.js';
 import { MambaError, toWire, type MambaErrorCode } from '../errors.js';
 import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from '../constants.js';
@@ -38,7 +40,8 @@ import {
   PRODUCE_HEADER_SIZE_BYTES, PRODUCE_SLOT, errorToWireCode, writeAck,
 } from '../shm/index.js';
 import type {
-  ActorCommand, ActorEndpoint, ActorReplies, ActorReply, ActorSessionSpec, ActorStats,
+  ActorCommand, ActorEndpoint, ActorHeapStats, ActorReplies, ActorReply, ActorSessionSpec,
+  ActorStats,
   CleanPlan, CrashMode, PartitionRecovered,
   PartitionSpec,
 } from './protocol.js';
@@ -317,6 +320,7 @@ export class PartitionActor implements ActorEndpoint {
     return {
       actorIndex: this.actorIndex, epoch: this.epoch, ...this.counters,
       sessions: this.sessions.size,
+      heap: heapStats(),
       partitions: [...this.partitions.values()].map(({ spec, log }) => ({
         slot: spec.slot, topic: spec.topic, partition: spec.partition,
         logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset,
@@ -735,6 +739,16 @@ function checkpointKey(log: PartitionLog): string {
   const { segmentCount, sizeBytes } = log.stats();
   return `${log.logEndOffset}:${log.durableOffset}:${log.logStartOffset}:${segmentCount}:` +
     `${sizeBytes}`;
+}
+
+/** This thread's isolate, for `stats()`: a memory breakdown needs each worker's own heap. */
+function heapStats(): ActorHeapStats {
+  const heap = v8.getHeapStatistics();
+  return {
+    usedBytes: heap.used_heap_size, residentBytes: heap.total_physical_size,
+    externalBytes: heap.external_memory,
+    youngGenerationSizeMbMax: resourceLimits.maxYoungGenerationSizeMb ?? 0,
+  };
 }
 
 function pick(stats: { segmentCount: number; sizeBytes: number }) {

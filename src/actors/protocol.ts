@@ -68,7 +68,21 @@ export interface ActorStats {
   /** Checkpoints that could not be written (a full disk); the last good one stays. */
   checkpointFailures: number;
   sessions: number;
+  /** The actor thread's own V8 isolate (each worker has one): what its heap holds now. */
+  heap: ActorHeapStats;
   partitions: PartitionStats[];
+}
+
+/** From `v8.getHeapStatistics()` inside the actor's thread. */
+export interface ActorHeapStats {
+  /** Bytes of live and not yet collected objects. */
+  usedBytes: number;
+  /** Bytes of heap pages resident (committed and touched): the isolate's share of RSS. */
+  residentBytes: number;
+  /** Bytes the embedder reported as held by JS objects outside the heap (ArrayBuffers). */
+  externalBytes: number;
+  /** The young generation's bound this worker was started with (`resourceLimits`). */
+  youngGenerationSizeMbMax: number;
 }
 
 /**

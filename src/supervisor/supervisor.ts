@@ -57,7 +57,7 @@ import { SpscRing, ringUsedBytes, type IdleConfig } from '../ringbuffer/index.js
 import { wakeSession } from '../shm/index.js';
 import type { CleanSegmentSpec } from '../segments/index.js';
 import { workerUrl } from '../worker-url.js';
-import { workerLaunchOptions } from '../worker-exec-argv.js';
+import { actorLaunchOptions } from '../worker-exec-argv.js';
 import { RestartPolicy } from './restart-policy.js';
 
 type Lifecycle = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
@@ -467,7 +467,7 @@ export class Supervisor extends EventEmitter {
     };
     const name = `mamba-actor-${actorIndex}${standby ? '-standby' : ''}`;
     return new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
-      { workerData, name, ...workerLaunchOptions() });
+      { workerData, name, ...actorLaunchOptions() });
   }
 
   /** Starts the actor's standby `standbyDelayMs` after it became ready, if it is still ready. */

@@ -37,6 +37,16 @@ describe('issue 15 target checks', () => {
     expect(checks[5]!.detail).toContain('p50 40.0µs');
     expect(checks[7]!.detail).toContain('crash-test');
     expect(checks[10]!.detail).toContain('RssFile peak 300MiB');
+    // The anonymous peak is the process's: the row names the baselines that shared it.
+    expect(checks[9]!.target).toContain('(mamba + 1 in-process)');
+    expect(checks[9]!.detail).toContain('shared with writesync-log');
+  });
+
+  it('labels the anonymous peak as Mamba\'s own when Mamba ran alone', () => {
+    const checks = checkIssue15Targets(scenarios, [result(acks1.name, 'mamba', 5e6, 100)],
+      { idleCpu, memory });
+    expect(checks[9]).toMatchObject({ verdict: 'MET' });
+    expect(checks[9]!.target).toContain('(mamba alone)');
   });
 
   it('says NOT MEASURED with the reason when a side or a figure is missing', () => {

@@ -11,7 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { describe, expect, it } from 'vitest';
-import { poolLaunchOptions, workerLaunchOptions } from '../../src/worker-exec-argv.js';
+import { actorYoungGenerationSizeMbMax } from '../../src/constants.js';
+import {
+  actorLaunchOptions, poolLaunchOptions, workerLaunchOptions,
+} from '../../src/worker-exec-argv.js';
 
 describe('workerLaunchOptions', () => {
   it('drops main-entry options with their values, inline or in the next word', () => {
@@ -95,5 +98,19 @@ describe('workerLaunchOptions', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('actorLaunchOptions', () => {
+  it('bounds an actor\'s young generation by default (its heap, issue 15 anonymous memory)', () => {
+    expect(actorLaunchOptions([]).resourceLimits).toEqual({
+      maxYoungGenerationSizeMb: actorYoungGenerationSizeMbMax,
+    });
+  });
+
+  it('lets the process\'s own --max-semi-space-size win, as for every worker', () => {
+    const options = actorLaunchOptions(['--max-semi-space-size=8', '--enable-source-maps']);
+    expect(options.resourceLimits).toEqual({ maxYoungGenerationSizeMb: 24 });
+    expect(options.execArgv).toEqual(['--enable-source-maps']);
   });
 });
