@@ -31,9 +31,9 @@ import { inspect } from 'node:util';
 import { corruptRead, MambaError } from '../errors.js';
 import {
   BATCH_VERDICT_REASONS, STORED_BATCH, STORED_BATCH_NO_CRC, batchBaseOffset, batchLastOffset,
-  batchMaxTimestamp, batchRecordCount, batchSizeBytesAt, checkBatch, dataViewOf, decodeHeaders,
+  batchMaxTimestamp, batchRecordCount, batchSizeBytesAt, checkBatch, dataViewOf, readVarint,
   forEachRecord, indexBatch, RecordIndex, RecordView, batchIsControl, batchIsTransactional,
-  batchProducerId,
+  batchProducerId, type VarintCursor,
 } from '../records/index.js';
 import { isAbortedBatch, type AbortedTransaction } from '../segments/index.js';
 
@@ -188,14 +188,71 @@ class MappedMessage implements ConsumedMessage {
   }
 }
 
+/**
+ * A record's headers as an object of Buffer views, read straight from the record bytes: one view
+ * per header and the name from `headerNames`. (Through `decodeHeaders` each header cost a
+ * `[name, view]` pair, a `subarray`, the view made again as a Buffer, and the name built one
+ * character at a time; the structure was checked by `indexBatch` already.)
+ */
 function headersOf(records: Uint8Array, position: number, count: number,
 ): Record<string, Buffer> {
   const headers: Record<string, Buffer> = {};
-  for (const [name, value] of decodeHeaders(records, position, count)) {
-    headers[name] = bufferView(value.buffer, value.byteOffset, value.byteLength);
+  const buffer = records.buffer;
+  const base = records.byteOffset;
+  const cursor = headerCursor;
+  cursor.position = position;
+  for (let i = 0; i < count; i++) {
+    const nameSizeBytes = readVarint(records, cursor);
+    const name = headerNames.name(records, cursor.position, nameSizeBytes);
+    cursor.position += nameSizeBytes;
+    const valueSizeBytes = readVarint(records, cursor);
+    // A null header value is handed out as an empty Buffer, as decodeHeaders does.
+    const sizeBytes = valueSizeBytes < 0 ? 0 : valueSizeBytes;
+    headers[name] = bufferView(buffer, base + cursor.position, sizeBytes);
+    cursor.position += sizeBytes;
   }
   return headers;
 }
+
+const headerCursor: VarintCursor = { position: 0 };
+
+/**
+ * The header names last seen, as strings: a consumer sees the same few names on every record,
+ * and comparing a short ASCII name's bytes with a cached string costs less than decoding it.
+ * Bounded (`HEADER_NAMES_CACHED_MAX`, replaced round-robin); names that are not ASCII are
+ * decoded every time.
+ */
+class HeaderNames {
+  private readonly names: string[] = [];
+  private nextSlot = 0;
+
+  name(bytes: Uint8Array, start: number, sizeBytes: number): string {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) {
+      if (sameAscii(names[i], bytes, start, sizeBytes)) return names[i];
+    }
+    const name = utf8.decode(bytes.subarray(start, start + sizeBytes));
+    // A UTF-8 name is ASCII exactly when it has as many characters as bytes.
+    if (name.length === sizeBytes && sizeBytes <= HEADER_NAME_CACHED_BYTES_MAX) {
+      names[this.nextSlot] = name;
+      this.nextSlot = (this.nextSlot + 1) % HEADER_NAMES_CACHED_MAX;
+    }
+    return name;
+  }
+}
+
+function sameAscii(name: string, bytes: Uint8Array, start: number, sizeBytes: number): boolean {
+  if (name.length !== sizeBytes) return false;
+  for (let i = 0; i < sizeBytes; i++) {
+    if (name.charCodeAt(i) !== bytes[start + i]) return false;
+  }
+  return true;
+}
+
+const HEADER_NAMES_CACHED_MAX = 16;
+const HEADER_NAME_CACHED_BYTES_MAX = 64;
+const utf8 = new TextDecoder();
+const headerNames = new HeaderNames();
 
 export interface DecodedChunk {
   messages: ConsumedMessage[];

@@ -71,6 +71,26 @@ describe('consumed messages', () => {
     expect(spread.headers.trace.toString()).toBe('abc');
   });
 
+  it('decode header names of every kind, however many records share them', async () => {
+    // More distinct names than the consumer's name cache holds (16), names of one length that
+    // differ in a byte, a non-ASCII name and an empty one, each record's names in its order.
+    const names = Array.from({ length: 20 }, (_, i) => `h${String(i).padStart(2, '0')}`);
+    const sent = Array.from({ length: 60 }, (_, i) => ({
+      value: `v${i}`,
+      headers: {
+        [names[i % names.length]]: `a${i}`, type: 't', tape: `p${i}`, 'größe': 'ß', '': 'empty',
+        [names[(i * 7) % names.length]]: `b${i}`,
+      } as Record<string, string>,
+    }));
+    const got = await consumeAll(sent.length, sent);
+    for (let i = 0; i < sent.length; i++) {
+      const headers = Object.fromEntries(Object.entries(got[i].headers)
+        .map(([name, value]) => [name, value.toString()]));
+      expect(headers).toEqual(sent[i].headers);
+      expect(Object.keys(got[i].headers)).toEqual(Object.keys(sent[i].headers));
+    }
+  });
+
   it('long values print as a preview with their size', async () => {
     const [m] = await consumeAll(1, [{ value: 'x'.repeat(10_000) }]);
     const printed = inspect(m);
