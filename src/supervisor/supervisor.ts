@@ -717,6 +717,10 @@ export class Supervisor extends EventEmitter {
       // A worker still loading its modules cannot beat yet: it gets the longer load deadline.
       const deadlineMs = record.loaded ? this.limits.heartbeatDeadlineMs
         : Math.max(this.limits.heartbeatDeadlineMs, actorLoadDeadlineMs);
+      // A quiet actor parks for up to actorIdleParkMsMax between beats, which may be as long
+      // as the shortest deadline: ask for a sign of life half-way. This rings only an actor
+      // parked in its drain loop; a hung one (spinning, or blocked elsewhere) is not woken.
+      if (now - record.lastSignOfLifeMs >= deadlineMs / 2) block.ringActor(record.index);
       if (now - record.lastSignOfLifeMs < deadlineMs) continue;
       record.terminateReason = `no heartbeat for ${now - record.lastSignOfLifeMs} ms`;
       void record.worker.terminate();
