@@ -97,6 +97,15 @@ export const bootstrapFailuresMax = 3;
 export const actorRetryCooldownMsDefault = 30_000;
 export const checkpointIntervalMs = 1_000;
 /**
+ * How long an actor with nothing to do parks between looks once it has been quiet (no frames,
+ * commands or flushes) for `actorQuietAfterMs`; until then, and while acks wait or an interval
+ * flush is pending, it parks for `heartbeatIntervalMs` as before. An idle actor woke 10 times a
+ * second for nothing (issue 15: idle CPU). Liveness does not rest on this cap: the supervisor
+ * rings the doorbell of a parked actor whose heartbeat has not moved for half its deadline.
+ */
+export const actorIdleParkMsMax = 1_000;
+export const actorQuietAfterMs = 3 * checkpointIntervalMs;
+/**
  * How long `Supervisor.writeTxnMarker` waits for a partition's actor (through restarts) before
  * it fails with a retriable TIMEOUT; the coordinator re-sends (a duplicate marker is harmless).
  */

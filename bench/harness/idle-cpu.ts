@@ -28,7 +28,7 @@ interface IdleBroker {
 }
 
 /** The broker class of the package's public surface, loaded as the mamba system loads it. */
-interface IdleBrokerClass {
+export interface IdleBrokerClass {
   open(options: { dataDir: string; idle?: unknown }): Promise<IdleBroker>;
 }
 
@@ -40,13 +40,29 @@ const partitionsPerTopic = 2;
  */
 const settleMs = 8_000;
 
-export async function measureIdleCpu(Broker: IdleBrokerClass, windowMs: number,
-  idle: unknown): Promise<IdleCpuFigure> {
+/** The idle scenario, opened and settled: `close` ends the consumers, the broker and the dir. */
+export interface IdleScenario {
+  readonly consumerCount: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a broker with `topicCount` topics and a consumer waiting on each, and waits until
+ * startup work is over. Shared by the figure below and `bench/tools/idle-profile.ts`.
+ */
+export async function openIdleScenario(Broker: IdleBrokerClass, idle: unknown):
+  Promise<IdleScenario> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mamba-idle-'));
   const idleOption = idle === undefined ? {} : { idle };
   const broker = await Broker.open({ dataDir, ...idleOption });
   const consumers: ReturnType<IdleBroker['consumer']>[] = [];
   const running: Promise<void>[] = [];
+  const close = async (): Promise<void> => {
+    for (const consumer of consumers) await consumer.close();
+    await Promise.allSettled(running);
+    await broker.close();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  };
   try {
     for (let t = 0; t < topicCount; t++) {
       await broker.createTopic(`idle-${t}`, { partitions: partitionsPerTopic });
@@ -56,20 +72,28 @@ export async function measureIdleCpu(Broker: IdleBrokerClass, windowMs: number,
       consumers.push(consumer);
     }
     await new Promise((resolve) => setTimeout(resolve, settleMs));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { consumerCount: consumers.length, close };
+}
+
+export async function measureIdleCpu(Broker: IdleBrokerClass, windowMs: number,
+  idle: unknown): Promise<IdleCpuFigure> {
+  const scenario = await openIdleScenario(Broker, idle);
+  try {
     const cpuStart = process.cpuUsage();
     const startedAt = performance.now();
     await new Promise((resolve) => setTimeout(resolve, windowMs));
     const cpu = process.cpuUsage(cpuStart);
     const elapsedMs = performance.now() - startedAt;
     return {
-      topicCount, consumerCount: consumers.length, windowMs: Math.round(elapsedMs),
+      topicCount, consumerCount: scenario.consumerCount, windowMs: Math.round(elapsedMs),
       coreShare: (cpu.user + cpu.system) / 1000 / elapsedMs,
       idle: idle === undefined ? 'default' : JSON.stringify(idle),
     };
   } finally {
-    for (const consumer of consumers) await consumer.close();
-    await Promise.allSettled(running);
-    await broker.close();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await scenario.close();
   }
 }

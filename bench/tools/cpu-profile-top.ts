@@ -7,6 +7,8 @@
  * `--cpu-prof` writes one profile per thread (main thread, each partition actor, each producer
  * thread); each is summarised on its own, its busiest frames first, with their share of the
  * thread's sampled time (idle and the garbage collector are frames too).
+ * `--window FROM:TO` (µs of the monotonic clock, as `bench/tools/idle-profile.ts` prints them)
+ * keeps only the samples taken in that span.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +24,7 @@ interface ProfileNode {
 
 interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
 }
@@ -39,13 +42,22 @@ function frameName(node: ProfileNode): string {
   return `${functionName === '' ? '(anonymous)' : functionName}${file}`;
 }
 
-/** Self time per frame (functions with the same name and place added up), busiest first. */
-export function selfTimes(profile: CpuProfile): FrameShare[] {
+/** A span of the profiler's clock (µs of CLOCK_MONOTONIC, as `process.hrtime` counts). */
+export interface SampleWindow { readonly fromUs: number; readonly toUs: number }
+
+/**
+ * Self time per frame (functions with the same name and place added up), busiest first; with
+ * a window, only the samples taken inside it.
+ */
+export function selfTimes(profile: CpuProfile, window?: SampleWindow): FrameShare[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<string, number>();
   let totalUs = 0;
+  let atUs = profile.startTime;
   profile.samples.forEach((id, index) => {
     const deltaUs = profile.timeDeltas[index] ?? 0;
+    atUs += deltaUs;
+    if (window !== undefined && (atUs < window.fromUs || atUs > window.toUs)) return;
     const node = byId.get(id);
     if (node === undefined) return;
     const name = frameName(node);
@@ -64,7 +76,12 @@ function profileFiles(paths: readonly string[]): string[] {
     : [item]));
 }
 
-function main(args: readonly string[]): void {
+function main(allArgs: readonly string[]): void {
+  const windowAt = allArgs.indexOf('--window');
+  const [fromUs, toUs] = windowAt < 0 ? [] : allArgs[windowAt + 1].split(':').map(Number);
+  const window = windowAt < 0 ? undefined : { fromUs, toUs };
+  const args = windowAt < 0 ? allArgs
+    : [...allArgs.slice(0, windowAt), ...allArgs.slice(windowAt + 2)];
   const topCount = args.length > 1 && /^\d+$/.test(args.at(-1)!) ? Number(args.at(-1)) : 15;
   const paths = args.length > 1 && /^\d+$/.test(args.at(-1)!) ? args.slice(0, -1) : args;
   if (paths.length === 0) {
@@ -73,7 +90,7 @@ function main(args: readonly string[]): void {
     return;
   }
   for (const file of profileFiles(paths)) {
-    const frames = selfTimes(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile);
+    const frames = selfTimes(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, window);
     const totalMs = frames.reduce((sum, frame) => sum + frame.selfMs, 0);
     console.log(`${path.basename(file)}: ${totalMs.toFixed(0)} ms sampled`);
     for (const frame of frames.slice(0, topCount)) {

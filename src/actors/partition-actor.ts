@@ -24,7 +24,10 @@ import v8 from 'node:v8';
 import { resourceLimits } from 'node:worker_threads';
 import { assert, assertNever } from '../assert.js';
 import { MambaError, toWire, type MambaErrorCode } from '../errors.js';
-import { checkpointIntervalMs, heartbeatIntervalMs, ringReadFrameCountMax } from '../constants.js';
+import {
+  actorIdleParkMsMax, actorQuietAfterMs, checkpointIntervalMs, heartbeatIntervalMs,
+  ringReadFrameCountMax,
+} from '../constants.js';
 import {
   SpscRing, FULL, CLOSED, IdleStrategy, spinUntil, waitForChange, type IdleConfig,
 } from '../ringbuffer/index.js';
@@ -117,6 +120,8 @@ export class PartitionActor implements ActorEndpoint {
   private lastCheckpointMs = Date.now();
   private lastRetentionMs = 0;
   private lastLogGaugesMs = 0;
+  /** When frames, a command or a flush last came (performance.now()): see parkCapMs. */
+  private lastActiveMs = performance.now();
   private readonly counters = {
     framesProcessed: 0, batchesAppended: 0, duplicatesSkipped: 0, flushCount: 0,
     checkpointFailures: 0,
@@ -131,6 +136,7 @@ export class PartitionActor implements ActorEndpoint {
   }
 
   async call(command: ActorCommand): Promise<ActorReply<ActorCommand['kind']>> {
+    this.lastActiveMs = performance.now();
     try {
       if (command.kind === 'delete-partition') {
         await this.partitions.get(command.slot)?.log.preparationSettled();
@@ -155,6 +161,7 @@ export class PartitionActor implements ActorEndpoint {
       if (this.crashMode !== undefined) this.crashNow();
       this.periodic(Date.now());
       if (frames > 0) {
+        this.lastActiveMs = performance.now();
         this.idle.busy();
         if (++passes % passesBetweenYields === 0) await yieldToEventLoop();
         continue;
@@ -471,6 +478,7 @@ export class PartitionActor implements ActorEndpoint {
       hosted.flushError = error instanceof MambaError ? error.code : 'IO_ERROR';
     }).finally(() => {
       hosted.flushInFlight = false;
+      this.lastActiveMs = performance.now();
       if (this.partitions.get(slot) !== hosted) return;
       this.publish(slot, hosted.log);
       if (hosted.flushAgain) {
@@ -632,12 +640,34 @@ export class PartitionActor implements ActorEndpoint {
       if (this.anyFlushInFlight()) {
         await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
       } else {
-        Atomics.wait(this.i32, doorbell, seen, heartbeatIntervalMs);
+        Atomics.wait(this.i32, doorbell, seen, this.parkCapMs(performance.now()));
         blocked = true;
       }
     }
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 0);
     if (blocked) await yieldToEventLoop();
+  }
+
+  /**
+   * The longest blocking park: the heartbeat interval while the actor was active lately (the
+   * periodic flush, checkpoint and gauges that follow traffic keep their timing), while acks
+   * wait for room in their ring, or while an interval flush is pending; once all is quiet,
+   * `actorIdleParkMsMax`. Work that comes rings the doorbell whatever the cap: producers when
+   * the sleeping word is set, the supervisor after each command and when the heartbeat has
+   * not moved for half its deadline (Supervisor.checkHeartbeats). Retention by time on a quiet
+   * actor runs up to that cap later.
+   */
+  private parkCapMs(nowMs: number): number {
+    if (nowMs - this.lastActiveMs < actorQuietAfterMs) return heartbeatIntervalMs;
+    for (const session of this.sessions.values()) {
+      if (session.acks.length > 0) return heartbeatIntervalMs;
+    }
+    for (const hosted of this.partitions.values()) {
+      const flush = hosted.spec.config.flush;
+      if (flush === 'none' || flush === 'batch') continue;
+      if (hosted.log.durableOffset < hosted.log.logEndOffset) return heartbeatIntervalMs;
+    }
+    return actorIdleParkMsMax;
   }
 
   /** A flush lands through the event loop, which a blocking wait would hold up. */

@@ -21,10 +21,14 @@
  * frames the dead actor had read but not released are read again (invariant 2).
  *
  * Heartbeats: the actor bumps its heartbeat word on every loop turn and at least every
- * `heartbeatIntervalMs`. An actor whose heartbeat has not moved for `heartbeatDeadlineMs` is
- * terminated and restarted — unless it is recovering and its progress word moves, since a large
- * log can take longer to recover than a heartbeat deadline. A new worker that has not answered
- * yet (it is still loading its modules) gets `actorLoadDeadlineMs` instead.
+ * `heartbeatIntervalMs` (every `actorIdleParkMsMax` once quiet; the watchdog rings a parked
+ * actor at half the deadline). The watchdog looks every tenth of the deadline (100–500 ms): a
+ * hang is noticed that much after the deadline at most, and an idle broker's main thread does
+ * not wake 10 times a second for it. An actor whose heartbeat has not moved for
+ * `heartbeatDeadlineMs` is terminated and restarted — unless it is recovering and its progress
+ * word moves, since a large log can take longer to recover than a heartbeat deadline. A new
+ * worker that has not answered yet (it is still loading its modules) gets `actorLoadDeadlineMs`
+ * instead.
  *
  * Warm standbys (`restart.standby`, on by default): once an actor has been ready for
  * `standbyDelayMs`, a second worker is started for it with `standby: true`; it loads every
@@ -59,6 +63,8 @@ import type { CleanSegmentSpec } from '../segments/index.js';
 import { workerUrl } from '../worker-url.js';
 import { actorLaunchOptions } from '../worker-exec-argv.js';
 import { RestartPolicy } from './restart-policy.js';
+
+const watchdogIntervalMsMax = 500;
 
 type Lifecycle = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
 
@@ -201,7 +207,8 @@ export class Supervisor extends EventEmitter {
       this.actors.push(record);
       this.spawn(record);
     }
-    this.watchdog = setInterval(() => this.checkHeartbeats(), heartbeatIntervalMs);
+    this.watchdog = setInterval(() => this.checkHeartbeats(), watchdogIntervalMs(
+      this.limits.heartbeatDeadlineMs));
     this.watchdog.unref();
     await Promise.all(this.actors.map((record) => this.untilReady(record)));
   }
@@ -717,9 +724,18 @@ export class Supervisor extends EventEmitter {
       // A worker still loading its modules cannot beat yet: it gets the longer load deadline.
       const deadlineMs = record.loaded ? this.limits.heartbeatDeadlineMs
         : Math.max(this.limits.heartbeatDeadlineMs, actorLoadDeadlineMs);
+      // A quiet actor parks for up to actorIdleParkMsMax between beats, which may be as long
+      // as the shortest deadline: ask for a sign of life half-way. This rings only an actor
+      // parked in its drain loop; a hung one (spinning, or blocked elsewhere) is not woken.
+      if (now - record.lastSignOfLifeMs >= deadlineMs / 2) block.ringActor(record.index);
       if (now - record.lastSignOfLifeMs < deadlineMs) continue;
       record.terminateReason = `no heartbeat for ${now - record.lastSignOfLifeMs} ms`;
       void record.worker.terminate();
     }
   }
+}
+
+/** How often the watchdog looks at heartbeats: a tenth of the deadline, 100 to 500 ms. */
+export function watchdogIntervalMs(heartbeatDeadlineMs: number): number {
+  return Math.min(watchdogIntervalMsMax, Math.max(heartbeatIntervalMs, heartbeatDeadlineMs / 10));
 }

@@ -1,9 +1,10 @@
 /**
  * No lost wake-ups under any idle strategy: an actor and a consumer that have gone to sleep
  * (parked) wake for a single record. The consumer's `maxWaitMs` is far longer than the test, so
- * only the actor's notify can wake it. A parked actor blocks for at most the heartbeat interval
- * (100 ms) at a time, so for the actor this checks delivery and the doorbell the supervisor rings
- * after each command (a blocked actor must still take its commands).
+ * only the actor's notify can wake it. A parked actor blocks for up to the heartbeat interval
+ * (100 ms) at a time while recently active, up to 1 s once quiet, so for the actor this checks
+ * delivery and the doorbell the supervisor rings after each command (a blocked actor must still
+ * take its commands).
  */
 import { describe, expect, it } from 'vitest';
 import { Broker, type Consumer, type IdleStrategyName } from '../../src/index.js';
