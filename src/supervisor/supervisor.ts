@@ -52,7 +52,7 @@ import type {
   ActorCommand, ActorEndpoint, ActorReplies, ActorSessionSpec, ActorWorkerData, CrashMode,
   PartitionRecovered, PartitionSpec,
 } from '../actors/index.js';
-import { wrapActor } from '../actors/index.js';
+import { countPosted, newControlPosted, wrapActor } from '../actors/index.js';
 import { SpscRing, ringUsedBytes, type IdleConfig } from '../ringbuffer/index.js';
 import { wakeSession } from '../shm/index.js';
 import type { CleanSegmentSpec } from '../segments/index.js';
@@ -84,6 +84,25 @@ export interface ActorRestartEvent {
   /** From the old worker's exit to the new one having recovered every partition. */
   downtimeMs: number;
   recoveryMs: number;
+  /** Where the downtime went (issue 15): the phases add up to `downtimeMs`, within 1 ms. */
+  phasesMs: RestartPhases;
+  /**
+   * The standby at the restart: `loaded` (adopted ready), `loading` (adopted, its modules still
+   * loading: the adoption waited for them), or `none` (a fresh worker was started).
+   */
+  standby: 'loaded' | 'loading' | 'none';
+}
+
+/** An actor restart's downtime by phase, in ms (ActorRestartEvent). */
+export interface RestartPhases {
+  /** The exit event to the spawn: the restart policy's backoff and the timer's lateness. */
+  backoffMs: number;
+  /** The spawn to the worker's answer to `adopt` (a standby) or `ping` (a fresh worker). */
+  startMs: number;
+  /** The answer to every partition reopened (segment-log recovery from the checkpoint). */
+  reopenMs: number;
+  /** Every partition reopened to the sessions attached and the actor marked ready. */
+  attachMs: number;
 }
 
 /** A worker (re)started and recovered every partition it serves. */
@@ -176,6 +195,16 @@ interface ActorRecord {
   /** The warm standby, when one is started; `standbyTimer`: it is about to be. */
   standby: Standby | undefined;
   standbyTimer: NodeJS.Timeout | undefined;
+  /** The current (re)start's phase marks, `performance.now()` clock (RestartPhases). */
+  marks: StartMarks;
+}
+
+interface StartMarks {
+  spawnedAtMs: number;
+  answeredAtMs: number;
+  reopenedAtMs: number;
+  readyAtMs: number;
+  standby: ActorRestartEvent['standby'];
 }
 
 export class Supervisor extends EventEmitter {
@@ -420,6 +449,7 @@ export class Supervisor extends EventEmitter {
       terminateReason: undefined, workerError: undefined, loaded: false, everReady: false,
       startFailures: 0,
       failure: undefined, retryTimer: undefined, standby: undefined, standbyTimer: undefined,
+      marks: newMarks('none'),
     } as unknown as ActorRecord;
     this.resetReady(record);
     return record;
@@ -438,12 +468,12 @@ export class Supervisor extends EventEmitter {
     Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_EPOCH), record.epoch);
     Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_STATE), ActorState.STARTING);
     const standby = this.takeStandby(record);
-    const worker = standby?.worker ?? this.newWorker(record.index, record.epoch, false);
+    record.marks = newMarks(standby === undefined ? 'none' : standby.loaded ? 'loaded' : 'loading');
+    const { worker, remote } = standby ?? this.newWorker(record.index, record.epoch, false);
     record.worker = worker;
     record.workerError = standby?.error;
     record.loaded = false;
-    record.remote = standby?.remote ??
-      wrapActor(worker, () => this.controlBlock.ringActor(record.index));
+    record.remote = remote;
     record.lastSignOfLifeMs = Date.now();
     record.policy.started(Date.now());
     record.exited = new Promise<never>((_, reject) => {
@@ -460,14 +490,27 @@ export class Supervisor extends EventEmitter {
     void this.bootstrap(record, standby !== undefined);
   }
 
-  private newWorker(actorIndex: number, epoch: number, standby: boolean): Worker {
+  /**
+   * A worker for an actor slot, and its remote. After each post the remote counts the message
+   * (actors/control-inbox.ts) and rings the actor's doorbell: a parked actor blocks its thread
+   * (partition-actor.ts, sleepUntilWork), and either sees the count or is woken to take it.
+   */
+  private newWorker(actorIndex: number, epoch: number, standby: boolean):
+    { worker: Worker; remote: Remote<ActorEndpoint> } {
+    const controlPosted = newControlPosted();
     const workerData: ActorWorkerData = {
       actorIndex, epoch, controlBlock: this.controlBlock.buffer, idle: this.limits.idle,
-      ...(standby ? { standby } : {}),
+      controlPosted, ...(standby ? { standby } : {}),
     };
     const name = `mamba-actor-${actorIndex}${standby ? '-standby' : ''}`;
-    return new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
+    const worker = new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
       { workerData, name, ...workerLaunchOptions() });
+    const posted = new Int32Array(controlPosted);
+    const remote = wrapActor(worker, () => {
+      countPosted(posted);
+      this.controlBlock.ringActor(actorIndex);
+    });
+    return { worker, remote };
   }
 
   /** Starts the actor's standby `standbyDelayMs` after it became ready, if it is still ready. */
@@ -484,12 +527,11 @@ export class Supervisor extends EventEmitter {
   }
 
   private startStandby(record: ActorRecord): void {
-    const worker = this.newWorker(record.index, 0, true);
+    // Its remote counts and rings like the actor's own: once adopted, this worker's drain loop
+    // may be parked in Atomics.wait.
+    const { worker, remote } = this.newWorker(record.index, 0, true);
     const standby: Standby = {
-      // Rings the actor's doorbell after each post, like the actor's own remote: once adopted,
-      // this worker's drain loop may be parked in Atomics.wait.
-      worker, remote: wrapActor(worker, () => this.controlBlock.ringActor(record.index)),
-      loaded: false, error: undefined,
+      worker, remote, loaded: false, error: undefined,
       onExit: () => {
         if (record.standby === standby) record.standby = undefined;
       },
@@ -526,12 +568,16 @@ export class Supervisor extends EventEmitter {
     const epoch = record.epoch;
     try {
       // An answer proves the worker loaded and runs: only then can it count as having started.
+      const marks = record.marks;
       await this.callRaw(record, adopt ? { kind: 'adopt', epoch } : { kind: 'ping' });
+      marks.answeredAtMs = performance.now();
       if (record.epoch === epoch) record.loaded = true;
       await Promise.all([...record.partitions.values()]
         .map((spec) => this.reopenPartition(record, spec, epoch)));
+      marks.reopenedAtMs = performance.now();
       await Promise.all([...this.sessions.values()].map((specs) =>
         this.callRaw(record, { kind: 'add-session', session: specs[record.index] })));
+      marks.readyAtMs = performance.now();
     } catch {
       return; // The worker died while starting; onExit decides what comes next.
     }
@@ -597,15 +643,18 @@ export class Supervisor extends EventEmitter {
 
   private restartLater(record: ActorRecord, delayMs: number, exitAtMs: number,
     restartsInWindow: number): void {
+    const exitedAtMs = performance.now();
     setTimeout(() => {
       if (this.stopping || record.lifecycle !== 'restarting') return;
       this.transition(record, 'starting');
       this.spawn(record);
+      const marks = record.marks;
       void this.untilReady(record).then(() => {
         this.emit('actor-restart', {
           actorIndex: record.index, epoch: record.epoch, restartsInWindow,
           downtimeMs: Date.now() - exitAtMs, recoveryMs: Date.now() - record.lastSignOfLifeMs,
-        } as ActorRestartEvent);
+          phasesMs: phasesOf(marks, exitedAtMs), standby: marks.standby,
+        } satisfies ActorRestartEvent);
       }, () => undefined);
     }, delayMs);
   }
@@ -722,4 +771,20 @@ export class Supervisor extends EventEmitter {
       void record.worker.terminate();
     }
   }
+}
+
+function newMarks(standby: StartMarks['standby']): StartMarks {
+  const nowMs = performance.now();
+  return { spawnedAtMs: nowMs, answeredAtMs: nowMs, reopenedAtMs: nowMs, readyAtMs: nowMs,
+    standby };
+}
+
+function phasesOf(marks: StartMarks, exitedAtMs: number): RestartPhases {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    backoffMs: round(marks.spawnedAtMs - exitedAtMs),
+    startMs: round(marks.answeredAtMs - marks.spawnedAtMs),
+    reopenMs: round(marks.reopenedAtMs - marks.answeredAtMs),
+    attachMs: round(marks.readyAtMs - marks.reopenedAtMs),
+  };
 }
