@@ -95,7 +95,10 @@ export interface ActorRestartEvent {
 
 /** An actor restart's downtime by phase, in ms (ActorRestartEvent). */
 export interface RestartPhases {
-  /** The exit event to the spawn: the restart policy's backoff and the timer's lateness. */
+  /**
+   * The exit event to the spawn: the restart policy's backoff and the timer's lateness (and a
+   * successor that died while starting, if one did).
+   */
   backoffMs: number;
   /** The spawn to the worker's answer to `adopt` (a standby) or `ping` (a fresh worker). */
   startMs: number;
@@ -560,23 +563,38 @@ export class Supervisor extends EventEmitter {
 
   /**
    * Brings a fresh worker — or an adopted standby — up to its assignment, then marks it ready.
-   * The partitions are reopened and the sessions attached with every command sent at once: the
-   * actor handles them in order, and no round trip waits on another.
+   * The first command (`adopt` or `ping`), the partitions' reopening and the sessions' attaching
+   * are all sent at once: the worker's port keeps them in order until it listens, the actor
+   * handles them in order (the sessions after every partition is open), and no round trip waits
+   * on another (issue 15: each was one more wake-up of two threads on a loaded machine).
    */
   private async bootstrap(record: ActorRecord, adopt: boolean): Promise<void> {
     const startedAt = Date.now();
     const epoch = record.epoch;
+    const marks = record.marks;
+    const answered = this.callRaw(record, adopt ? { kind: 'adopt', epoch } : { kind: 'ping' });
+    const reopened = Promise.all([...record.partitions.values()]
+      .map((spec) => this.reopenPartition(record, spec, epoch)));
+    const attached = Promise.all([...this.sessions.values()].map((specs) =>
+      this.callRaw(record, { kind: 'add-session', session: specs[record.index] })));
+    // A worker that dies rejects all three; the first awaited says so, the others are dropped.
+    reopened.catch(() => undefined);
+    attached.catch(() => undefined);
     try {
       // An answer proves the worker loaded and runs: only then can it count as having started.
-      const marks = record.marks;
-      await this.callRaw(record, adopt ? { kind: 'adopt', epoch } : { kind: 'ping' });
+      await answered;
       marks.answeredAtMs = performance.now();
-      if (record.epoch === epoch) record.loaded = true;
-      await Promise.all([...record.partitions.values()]
-        .map((spec) => this.reopenPartition(record, spec, epoch)));
+      if (record.epoch === epoch) {
+        // The answer is a sign of life, and the heartbeat deadline applies from now on: the
+        // reopen commands were queued behind it, so the actor may recover before its loop
+        // turns (and beats) once, and a worker that took seconds to load must not be judged
+        // by the heartbeat it had before it could beat.
+        record.loaded = true;
+        record.lastSignOfLifeMs = Date.now();
+      }
+      await reopened;
       marks.reopenedAtMs = performance.now();
-      await Promise.all([...this.sessions.values()].map((specs) =>
-        this.callRaw(record, { kind: 'add-session', session: specs[record.index] })));
+      await attached;
       marks.readyAtMs = performance.now();
     } catch {
       return; // The worker died while starting; onExit decides what comes next.
@@ -648,8 +666,9 @@ export class Supervisor extends EventEmitter {
       if (this.stopping || record.lifecycle !== 'restarting') return;
       this.transition(record, 'starting');
       this.spawn(record);
-      const marks = record.marks;
       void this.untilReady(record).then(() => {
+        // The marks of the worker that became ready: one that died starting is in `backoffMs`.
+        const marks = record.marks;
         this.emit('actor-restart', {
           actorIndex: record.index, epoch: record.epoch, restartsInWindow,
           downtimeMs: Date.now() - exitAtMs, recoveryMs: Date.now() - record.lastSignOfLifeMs,
