@@ -21,6 +21,7 @@ export type {
 } from './options.js';
 export type {
   ActorExitEvent, ActorFailedEvent, ActorRestartEvent, PartitionRecoveredEvent,
+  RestartPhases,
 } from './supervisor/index.js';
 export type { ActorStats, CrashMode, PartitionStats } from './actors/index.js';
 export { Consumer } from './client/index.js';

@@ -25,7 +25,7 @@ describe('RestartPolicy', () => {
     expect(policy.crashed(60_010).restart).toBe(true);
   });
 
-  it('restarts an actor that served a second at the minimum backoff; not one that did not',
+  it('restarts an actor that served a second at once, then at the minimum; not one that did not',
     () => {
       const policy = new RestartPolicy(limits);
       policy.started(0);
@@ -36,9 +36,11 @@ describe('RestartPolicy', () => {
       expect(policy.crashed(200).delayMs).toBe(20);
       policy.started(220);
       policy.ready(260);
-      expect(policy.crashed(1_300).delayMs).toBe(10); // served over a second: not a loop
-      policy.started(1_310);
-      expect(policy.crashed(2_400).delayMs).toBe(20); // never ready again: doubles
+      expect(policy.crashed(1_300).delayMs).toBe(0); // served over a second: not a loop
+      policy.started(1_300);
+      expect(policy.crashed(2_400).delayMs).toBe(10); // never ready again: the minimum
+      policy.started(2_410);
+      expect(policy.crashed(2_500).delayMs).toBe(20); // and then it doubles
     });
 
   it('resets the backoff after a stable run', () => {

@@ -8,16 +8,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../assert.js';
 import { ControlBlock } from '../shm/index.js';
+import { ControlInbox } from './control-inbox.js';
 import type { ActorWorkerData } from './protocol.js';
 import { exposeActor } from './rpc.js';
 import { StandbyEndpoint } from './standby-endpoint.js';
 
 assert(parentPort !== null, 'actor-main runs in a worker thread');
 const data = workerData as ActorWorkerData;
+const inbox = new ControlInbox(data.controlPosted);
+parentPort.on('message', () => inbox.dispatched());
 const endpoint = new StandbyEndpoint(data.actorIndex, new ControlBlock(data.controlBlock),
-  data.idle);
+  data.idle, inbox);
 if (data.standby !== true) endpoint.adopt(data.epoch);
 exposeActor(endpoint, parentPort);
-const actor = await endpoint.adopted;
-await actor.run();
+await endpoint.runWhenAdopted();
 parentPort.close();

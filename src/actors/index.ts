@@ -4,3 +4,4 @@
  */
 export * from './protocol.js';
 export * from './rpc.js';
+export * from './control-inbox.js';

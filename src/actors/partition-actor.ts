@@ -42,6 +42,7 @@ import {
   ACK_SIZE_BYTES, ACKS_ALL, FRAME_ACK, FRAME_PRODUCE, PRODUCE_BATCH, PRODUCE_CORRELATION,
   PRODUCE_HEADER_SIZE_BYTES, PRODUCE_SLOT, errorToWireCode, writeAck,
 } from '../shm/index.js';
+import type { ControlInbox } from './control-inbox.js';
 import type {
   ActorCommand, ActorEndpoint, ActorHeapStats, ActorReplies, ActorReply, ActorSessionSpec,
   ActorStats,
@@ -130,7 +131,7 @@ export class PartitionActor implements ActorEndpoint {
   private readonly idle: IdleStrategy;
 
   constructor(readonly actorIndex: number, readonly epoch: number,
-    private readonly block: ControlBlock, idle: IdleConfig) {
+    private readonly block: ControlBlock, idle: IdleConfig, private readonly inbox: ControlInbox) {
     this.i32 = block.i32;
     this.idle = new IdleStrategy(idle);
   }
@@ -628,24 +629,27 @@ export class PartitionActor implements ActorEndpoint {
    * With nothing pending on its event loop (no flush in flight) the actor blocks in
    * `Atomics.wait`: a producer's notify then wakes this thread directly, tens of microseconds
    * sooner than a `waitAsync`, whose wake-up goes through the event loop. Control messages need
-   * that loop, so the supervisor rings the doorbell after posting one (rpc.ts), and the loop
-   * gets a turn after every block (a block ends by the heartbeat interval, as the wait did).
+   * that loop, so the supervisor rings the doorbell after posting one (rpc.ts), the actor does
+   * not block while one it was posted waits undispatched (control-inbox.ts has the protocol),
+   * and the loop gets a turn after every block (a block ends by `parkCapMs`).
    */
   private async sleepUntilWork(): Promise<void> {
     const doorbell = this.word(ACTOR_DOORBELL);
     const seen = Atomics.load(this.i32, doorbell);
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 1);
-    let blocked = false;
+    let turn = false;
     if (!this.anyFrames()) {
       if (this.anyFlushInFlight()) {
         await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
+      } else if (this.inbox.pending) {
+        turn = true;
       } else {
         Atomics.wait(this.i32, doorbell, seen, this.parkCapMs(performance.now()));
-        blocked = true;
+        turn = true;
       }
     }
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 0);
-    if (blocked) await yieldToEventLoop();
+    if (turn) await yieldToEventLoop();
   }
 
   /**

@@ -154,4 +154,6 @@ export interface ActorWorkerData {
   idle: IdleConfig;
   /** A warm standby: loads its modules, then waits for `adopt` (epoch is 0 until then). */
   standby?: boolean;
+  /** The supervisor's count of control messages posted to this worker (control-inbox.ts). */
+  controlPosted: SharedArrayBuffer;
 }

@@ -17,8 +17,8 @@ export function exposeActor(endpoint: ActorEndpoint, port: MessagePort): void {
 
 /**
  * `afterPost` runs after every message posted to the actor: a parked actor blocks its thread
- * (partition-actor.ts, sleepUntilWork), so the supervisor rings its doorbell to let the message
- * in.
+ * (partition-actor.ts, sleepUntilWork), so the supervisor counts the message and rings its
+ * doorbell to let it in (control-inbox.ts).
  */
 export function wrapActor(worker: Worker, afterPost?: () => void): Comlink.Remote<ActorEndpoint> {
   const endpoint = nodeEndpoint(worker) as Parameters<typeof Comlink.wrap>[0];

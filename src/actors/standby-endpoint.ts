@@ -6,8 +6,9 @@
  * downtime before standbys. A worker started as the actor itself adopts at once.
  */
 import { MambaError, toWire } from '../errors.js';
-import type { IdleConfig } from '../ringbuffer/index.js';
+import { yieldToEventLoop, type IdleConfig } from '../ringbuffer/index.js';
 import type { ControlBlock } from '../shm/index.js';
+import type { ControlInbox } from './control-inbox.js';
 import { PartitionActor } from './partition-actor.js';
 import type { ActorCommand, ActorEndpoint, ActorReply } from './protocol.js';
 
@@ -19,7 +20,7 @@ export class StandbyEndpoint implements ActorEndpoint {
 
   constructor(
     private readonly actorIndex: number, private readonly block: ControlBlock,
-    private readonly idle: IdleConfig,
+    private readonly idle: IdleConfig, private readonly inbox: ControlInbox,
   ) {}
 
   /** Makes this worker the actor's `epoch`; a second adoption is a supervisor bug. */
@@ -27,8 +28,20 @@ export class StandbyEndpoint implements ActorEndpoint {
     if (this.actor !== undefined) {
       throw new MambaError('ILLEGAL_STATE', `actor ${this.actorIndex} was adopted already`);
     }
-    this.actor = new PartitionActor(this.actorIndex, epoch, this.block, this.idle);
+    this.actor = new PartitionActor(this.actorIndex, epoch, this.block, this.idle, this.inbox);
     this.markAdopted(this.actor);
+  }
+
+  /**
+   * Runs the actor's drain loop once this worker is adopted; returns when the actor stopped.
+   * `adopt` resolves `adopted` before its reply is posted (comlink posts it a few microtasks
+   * later), so the loop starts after one event-loop turn: its first park blocks the thread,
+   * and held the reply — and with it the whole restart — for the park's 100 ms (issue 15).
+   */
+  async runWhenAdopted(): Promise<void> {
+    const actor = await this.adopted;
+    await yieldToEventLoop();
+    await actor.run();
   }
 
   async call(command: ActorCommand): Promise<ActorReply<ActorCommand['kind']>> {

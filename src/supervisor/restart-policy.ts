@@ -3,10 +3,11 @@
  *
  * Backoff doubles from `restartBackoffMsMin` up to `restartBackoffMsMax` with each crash that
  * comes soon after the previous restart, and falls back to the minimum once an actor has run
- * steadily for a while, or has served (been ready) for `servedRunMs` before it crashed: that
- * actor is not in a crash loop (which dies starting, or right after it is ready, as on a
- * poison frame), and doubling its backoff only added downtime (issue 15: ~70 ms of a restart
- * under crash-test load, where each actor dies every few seconds).
+ * steadily for a while. An actor that served (was ready) for `servedRunMs` before it crashed
+ * is not in a crash loop (which dies starting, or right after it is ready, as on a poison
+ * frame): it restarts at once, and a second crash soon after gets the minimum. Waiting, or
+ * doubling, only added downtime (issue 15: ~70 ms of a restart under crash-test load, where
+ * each actor dies every few seconds; the minimum's 10 ms timer took 10-70 ms there).
  *
  * The storm guard counts restarts in a sliding minute: past `restartsPerMinuteMax` the actor
  * is given up and its partitions are marked failed, so that a bug that crashes every start
@@ -63,8 +64,8 @@ export class RestartPolicy {
     if (served || nowMs - this.lastStartMs >= stableRunMs) {
       this.backoffMs = this.limits.backoffMsMin;
     }
-    const delayMs = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.limits.backoffMsMax);
+    const delayMs = served ? 0 : this.backoffMs;
+    if (!served) this.backoffMs = Math.min(this.backoffMs * 2, this.limits.backoffMsMax);
     this.restartTimesMs.push(nowMs);
     return { restart: true, delayMs, restartsInWindow: this.restartTimesMs.length };
   }

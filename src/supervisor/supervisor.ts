@@ -56,7 +56,7 @@ import type {
   ActorCommand, ActorEndpoint, ActorReplies, ActorSessionSpec, ActorWorkerData, CrashMode,
   PartitionRecovered, PartitionSpec,
 } from '../actors/index.js';
-import { wrapActor } from '../actors/index.js';
+import { countPosted, newControlPosted, wrapActor } from '../actors/index.js';
 import { SpscRing, ringUsedBytes, type IdleConfig } from '../ringbuffer/index.js';
 import { wakeSession } from '../shm/index.js';
 import type { CleanSegmentSpec } from '../segments/index.js';
@@ -90,6 +90,28 @@ export interface ActorRestartEvent {
   /** From the old worker's exit to the new one having recovered every partition. */
   downtimeMs: number;
   recoveryMs: number;
+  /** Where the downtime went (issue 15): the phases add up to `downtimeMs`, within 1 ms. */
+  phasesMs: RestartPhases;
+  /**
+   * The standby at the restart: `loaded` (adopted ready), `loading` (adopted, its modules still
+   * loading: the adoption waited for them), or `none` (a fresh worker was started).
+   */
+  standby: 'loaded' | 'loading' | 'none';
+}
+
+/** An actor restart's downtime by phase, in ms (ActorRestartEvent). */
+export interface RestartPhases {
+  /**
+   * The exit event to the spawn: the restart policy's backoff and the timer's lateness (and a
+   * successor that died while starting, if one did).
+   */
+  backoffMs: number;
+  /** The spawn to the worker's answer to `adopt` (a standby) or `ping` (a fresh worker). */
+  startMs: number;
+  /** The answer to every partition reopened (segment-log recovery from the checkpoint). */
+  reopenMs: number;
+  /** Every partition reopened to the sessions attached and the actor marked ready. */
+  attachMs: number;
 }
 
 /** A worker (re)started and recovered every partition it serves. */
@@ -182,6 +204,16 @@ interface ActorRecord {
   /** The warm standby, when one is started; `standbyTimer`: it is about to be. */
   standby: Standby | undefined;
   standbyTimer: NodeJS.Timeout | undefined;
+  /** The current (re)start's phase marks, `performance.now()` clock (RestartPhases). */
+  marks: StartMarks;
+}
+
+interface StartMarks {
+  spawnedAtMs: number;
+  answeredAtMs: number;
+  reopenedAtMs: number;
+  readyAtMs: number;
+  standby: ActorRestartEvent['standby'];
 }
 
 export class Supervisor extends EventEmitter {
@@ -427,6 +459,7 @@ export class Supervisor extends EventEmitter {
       terminateReason: undefined, workerError: undefined, loaded: false, everReady: false,
       startFailures: 0,
       failure: undefined, retryTimer: undefined, standby: undefined, standbyTimer: undefined,
+      marks: newMarks('none'),
     } as unknown as ActorRecord;
     this.resetReady(record);
     return record;
@@ -445,12 +478,12 @@ export class Supervisor extends EventEmitter {
     Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_EPOCH), record.epoch);
     Atomics.store(i32, this.controlBlock.actorWord(record.index, ACTOR_STATE), ActorState.STARTING);
     const standby = this.takeStandby(record);
-    const worker = standby?.worker ?? this.newWorker(record.index, record.epoch, false);
+    record.marks = newMarks(standby === undefined ? 'none' : standby.loaded ? 'loaded' : 'loading');
+    const { worker, remote } = standby ?? this.newWorker(record.index, record.epoch, false);
     record.worker = worker;
     record.workerError = standby?.error;
     record.loaded = false;
-    record.remote = standby?.remote ??
-      wrapActor(worker, () => this.controlBlock.ringActor(record.index));
+    record.remote = remote;
     record.lastSignOfLifeMs = Date.now();
     record.policy.started(Date.now());
     record.exited = new Promise<never>((_, reject) => {
@@ -467,14 +500,27 @@ export class Supervisor extends EventEmitter {
     void this.bootstrap(record, standby !== undefined);
   }
 
-  private newWorker(actorIndex: number, epoch: number, standby: boolean): Worker {
+  /**
+   * A worker for an actor slot, and its remote. After each post the remote counts the message
+   * (actors/control-inbox.ts) and rings the actor's doorbell: a parked actor blocks its thread
+   * (partition-actor.ts, sleepUntilWork), and either sees the count or is woken to take it.
+   */
+  private newWorker(actorIndex: number, epoch: number, standby: boolean):
+    { worker: Worker; remote: Remote<ActorEndpoint> } {
+    const controlPosted = newControlPosted();
     const workerData: ActorWorkerData = {
       actorIndex, epoch, controlBlock: this.controlBlock.buffer, idle: this.limits.idle,
-      ...(standby ? { standby } : {}),
+      controlPosted, ...(standby ? { standby } : {}),
     };
     const name = `mamba-actor-${actorIndex}${standby ? '-standby' : ''}`;
-    return new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
+    const worker = new Worker(workerUrl('../actors/actor-main.js', import.meta.url),
       { workerData, name, ...actorLaunchOptions() });
+    const posted = new Int32Array(controlPosted);
+    const remote = wrapActor(worker, () => {
+      countPosted(posted);
+      this.controlBlock.ringActor(actorIndex);
+    });
+    return { worker, remote };
   }
 
   /** Starts the actor's standby `standbyDelayMs` after it became ready, if it is still ready. */
@@ -491,12 +537,11 @@ export class Supervisor extends EventEmitter {
   }
 
   private startStandby(record: ActorRecord): void {
-    const worker = this.newWorker(record.index, 0, true);
+    // Its remote counts and rings like the actor's own: once adopted, this worker's drain loop
+    // may be parked in Atomics.wait.
+    const { worker, remote } = this.newWorker(record.index, 0, true);
     const standby: Standby = {
-      // Rings the actor's doorbell after each post, like the actor's own remote: once adopted,
-      // this worker's drain loop may be parked in Atomics.wait.
-      worker, remote: wrapActor(worker, () => this.controlBlock.ringActor(record.index)),
-      loaded: false, error: undefined,
+      worker, remote, loaded: false, error: undefined,
       onExit: () => {
         if (record.standby === standby) record.standby = undefined;
       },
@@ -525,20 +570,39 @@ export class Supervisor extends EventEmitter {
 
   /**
    * Brings a fresh worker — or an adopted standby — up to its assignment, then marks it ready.
-   * The partitions are reopened and the sessions attached with every command sent at once: the
-   * actor handles them in order, and no round trip waits on another.
+   * The first command (`adopt` or `ping`), the partitions' reopening and the sessions' attaching
+   * are all sent at once: the worker's port keeps them in order until it listens, the actor
+   * handles them in order (the sessions after every partition is open), and no round trip waits
+   * on another (issue 15: each was one more wake-up of two threads on a loaded machine).
    */
   private async bootstrap(record: ActorRecord, adopt: boolean): Promise<void> {
     const startedAt = Date.now();
     const epoch = record.epoch;
+    const marks = record.marks;
+    const answered = this.callRaw(record, adopt ? { kind: 'adopt', epoch } : { kind: 'ping' });
+    const reopened = Promise.all([...record.partitions.values()]
+      .map((spec) => this.reopenPartition(record, spec, epoch)));
+    const attached = Promise.all([...this.sessions.values()].map((specs) =>
+      this.callRaw(record, { kind: 'add-session', session: specs[record.index] })));
+    // A worker that dies rejects all three; the first awaited says so, the others are dropped.
+    reopened.catch(() => undefined);
+    attached.catch(() => undefined);
     try {
       // An answer proves the worker loaded and runs: only then can it count as having started.
-      await this.callRaw(record, adopt ? { kind: 'adopt', epoch } : { kind: 'ping' });
-      if (record.epoch === epoch) record.loaded = true;
-      await Promise.all([...record.partitions.values()]
-        .map((spec) => this.reopenPartition(record, spec, epoch)));
-      await Promise.all([...this.sessions.values()].map((specs) =>
-        this.callRaw(record, { kind: 'add-session', session: specs[record.index] })));
+      await answered;
+      marks.answeredAtMs = performance.now();
+      if (record.epoch === epoch) {
+        // The answer is a sign of life, and the heartbeat deadline applies from now on: the
+        // reopen commands were queued behind it, so the actor may recover before its loop
+        // turns (and beats) once, and a worker that took seconds to load must not be judged
+        // by the heartbeat it had before it could beat.
+        record.loaded = true;
+        record.lastSignOfLifeMs = Date.now();
+      }
+      await reopened;
+      marks.reopenedAtMs = performance.now();
+      await attached;
+      marks.readyAtMs = performance.now();
     } catch {
       return; // The worker died while starting; onExit decides what comes next.
     }
@@ -604,15 +668,19 @@ export class Supervisor extends EventEmitter {
 
   private restartLater(record: ActorRecord, delayMs: number, exitAtMs: number,
     restartsInWindow: number): void {
+    const exitedAtMs = performance.now();
     setTimeout(() => {
       if (this.stopping || record.lifecycle !== 'restarting') return;
       this.transition(record, 'starting');
       this.spawn(record);
       void this.untilReady(record).then(() => {
+        // The marks of the worker that became ready: one that died starting is in `backoffMs`.
+        const marks = record.marks;
         this.emit('actor-restart', {
           actorIndex: record.index, epoch: record.epoch, restartsInWindow,
           downtimeMs: Date.now() - exitAtMs, recoveryMs: Date.now() - record.lastSignOfLifeMs,
-        } as ActorRestartEvent);
+          phasesMs: phasesOf(marks, exitedAtMs), standby: marks.standby,
+        } satisfies ActorRestartEvent);
       }, () => undefined);
     }, delayMs);
   }
@@ -738,4 +806,20 @@ export class Supervisor extends EventEmitter {
 /** How often the watchdog looks at heartbeats: a tenth of the deadline, 100 to 500 ms. */
 export function watchdogIntervalMs(heartbeatDeadlineMs: number): number {
   return Math.min(watchdogIntervalMsMax, Math.max(heartbeatIntervalMs, heartbeatDeadlineMs / 10));
+}
+
+function newMarks(standby: StartMarks['standby']): StartMarks {
+  const nowMs = performance.now();
+  return { spawnedAtMs: nowMs, answeredAtMs: nowMs, reopenedAtMs: nowMs, readyAtMs: nowMs,
+    standby };
+}
+
+function phasesOf(marks: StartMarks, exitedAtMs: number): RestartPhases {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    backoffMs: round(marks.spawnedAtMs - exitedAtMs),
+    startMs: round(marks.answeredAtMs - marks.spawnedAtMs),
+    reopenMs: round(marks.reopenedAtMs - marks.answeredAtMs),
+    attachMs: round(marks.readyAtMs - marks.reopenedAtMs),
+  };
 }

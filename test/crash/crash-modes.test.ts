@@ -50,6 +50,16 @@ describe('crash test, one mode at a time', () => {
       expect(result.restarts.actor).toBeGreaterThan(0);
       // Every actor restart is reported under the mode that caused it.
       expect(result.restarts.byMode[mode]?.downtimeMs.count).toBe(result.restarts.actor);
+      // Each is split into phases, and says which standby it found.
+      expect(result.restarts.phasesMs.reopenMs.count).toBe(result.restarts.actor);
+      const { loaded, loading, none } = result.restarts.standby;
+      expect(loaded + loading + none).toBe(result.restarts.actor);
+      for (const restart of result.restarts.list) {
+        const phases = Object.values(restart.phasesMs ?? {});
+        const sum = phases.reduce((total, ms) => total + ms, 0);
+        expect(phases).toHaveLength(4);
+        expect(Math.abs(sum - restart.downtimeMs)).toBeLessThanOrEqual(phases.length + 2);
+      }
       expect(result.check.totals.lostUnflushed).toBe(0);
     });
 

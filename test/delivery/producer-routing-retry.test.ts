@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { scanPartition } from '../../src/client/partition-scan.js';
+import { ACTOR_EPOCH, ACTOR_HEARTBEAT, type ControlBlock } from '../../src/shm/index.js';
 
 function valuesOf(broker: Broker, topic: string, partition: number): string[] {
   const internal = broker as unknown as { controlBlock: never; directory: never };
@@ -81,22 +82,33 @@ describe('routing rules', () => {
 });
 
 describe('producer retries', () => {
-  /** Hangs actor 0 and waits (bounded) until its heartbeat word stops moving. */
-  async function hangActor(broker: Broker): Promise<Promise<void>> {
-    const block = (broker as unknown as { controlBlock: { actorWord(i: number, f: number):
-      number } }).controlBlock;
+  const controlBlockOf = (broker: Broker) =>
+    (broker as unknown as { controlBlock: ControlBlock }).controlBlock;
+  /** Actor 0's epoch: the supervisor bumps it at each (re)start. */
+  const epochOf = (broker: Broker) =>
+    Atomics.load(controlBlockOf(broker).i32, controlBlockOf(broker).actorWord(0, ACTOR_EPOCH));
+
+  /**
+   * Hangs actor 0 and waits (bounded) until its heartbeat word stops moving. The crash promise
+   * comes back inside an object: an async function that returned it bare would adopt it, and the
+   * caller's await would last until the hung actor was terminated and restarted (with a warm
+   * standby, fast enough that a send after it succeeded instead of timing out).
+   */
+  async function hangActor(broker: Broker): Promise<{ crashed: Promise<void> }> {
+    const block = controlBlockOf(broker);
+    const heartbeat = block.actorWord(0, ACTOR_HEARTBEAT);
     const crashed = broker.crashActor(0, 'hang');
     const deadline = Date.now() + 5_000;
-    let last = block.actorWord(0, 0);
+    let last = Atomics.load(block.i32, heartbeat);
     let still = 0;
     while (still < 4) {
       if (Date.now() > deadline) throw new Error('the actor did not hang');
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const now = block.actorWord(0, 0);
+      const now = Atomics.load(block.i32, heartbeat);
       still = now === last ? still + 1 : 0;
       last = now;
     }
-    return crashed;
+    return { crashed };
   }
 
   it('retry a TIMEOUT until the actor is back, appending the record once', async () => {
@@ -107,12 +119,15 @@ describe('producer retries', () => {
       const plain = broker.producer({ acks: 1, lingerMs: 0, requestTimeoutMs: 100 });
       const retrying = broker.producer({ acks: 1, lingerMs: 0, requestTimeoutMs: 100,
         retry: { retries: 100, initialRetryTimeMs: 50, maxRetryTimeMs: 200 } });
-      const crashed = await hangActor(broker);
+      const epoch = epochOf(broker);
+      const { crashed } = await hangActor(broker);
       const failed = plain.send('t', { value: 'plain' }).then(() => undefined,
         (e: unknown) => e);
       const sent = retrying.send('t', { value: 'retried' });
       expect(MambaError.is(await failed, 'TIMEOUT')).toBe(true);
       const result = await sent;
+      // Landed through the restarted actor, the hung one having timed out the plain send.
+      expect(epochOf(broker)).toBeGreaterThan(epoch);
       await crashed;
       expect(result.offset).toBeGreaterThanOrEqual(0);
       const values = valuesOf(broker, 't', 0);
@@ -132,10 +147,13 @@ describe('producer retries', () => {
       await broker.createTopic('t', { partitions: 1 });
       const producer = broker.producer({ acks: 1, lingerMs: 0, requestTimeoutMs: 50,
         retry: { retries: 2, initialRetryTimeMs: 10 } });
-      const crashed = await hangActor(broker);
+      const epoch = epochOf(broker);
+      const { crashed } = await hangActor(broker);
       const error = await producer.send('t', { value: 'v' }).then(() => undefined,
         (e: unknown) => e);
       expect(MambaError.is(error, 'TIMEOUT')).toBe(true);
+      // The send gave up against the hung actor, not after its restart.
+      expect(epochOf(broker)).toBe(epoch);
       await crashed;
       await producer.close();
     } finally {

@@ -84,7 +84,8 @@ class BrokerChild {
       this.killModes.delete(event.actorIndex);
       send({
         kind: 'restart', actorIndex: event.actorIndex, epoch: event.epoch,
-        downtimeMs: event.downtimeMs, recoveryMs, ...(mode === undefined ? {} : { mode }),
+        downtimeMs: event.downtimeMs, recoveryMs, phasesMs: event.phasesMs,
+        standby: event.standby, ...(mode === undefined ? {} : { mode }),
       });
     });
     broker.on('actor-exit', (event: { actorIndex: number }) => this.down.add(event.actorIndex));

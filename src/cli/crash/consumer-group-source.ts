@@ -29,7 +29,8 @@ export class ConsumerGroupSource implements RecordSource {
   stalled = false;
 
   async readAll(layout: WorkloadLayout, visit: RecordVisitor): Promise<void> {
-    const broker = await Broker.open({ dataDir: layout.dataDir });
+    // A checker's broker never restarts an actor: no warm standbys to load.
+    const broker = await Broker.open({ dataDir: layout.dataDir, restart: { standby: false } });
     try {
       await this.read(broker, layout, visit);
     } finally {

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { invalidConfig } from '../../errors.js';
+import type { ActorRestartEvent, RestartPhases } from '../../supervisor/index.js';
 import { AckLedger } from './ack-ledger.js';
 import { BrokerProcess, type BrokerProcessHandlers } from './broker-process.js';
 import { ChaosSchedule, type ChaosStep } from './chaos-schedule.js';
@@ -77,6 +78,9 @@ export interface RestartRecord {
   actorIndex: number;
   downtimeMs: number;
   recoveryMs: number;
+  /** Actor restarts: where the downtime went, and the standby found (ActorRestartEvent). */
+  phasesMs?: RestartPhases;
+  standby?: ActorRestartEvent['standby'];
 }
 
 export interface CrashTestResult {
@@ -95,6 +99,9 @@ export interface CrashTestResult {
     downtimeMs: Quantiles;
     /** The same, per kill mode (actor restarts without a kill of the harness: `other`). */
     byMode: Record<string, { recoveryMs: Quantiles; downtimeMs: Quantiles }>;
+    /** Actor restarts' downtime by phase (RestartPhases), and the standbys they found. */
+    phasesMs: Record<keyof RestartPhases, Quantiles>;
+    standby: Record<ActorRestartEvent['standby'], number>;
     list: RestartRecord[];
   };
   throughput: {
@@ -398,7 +405,8 @@ class CrashRun {
         this.consumption.addReport(this.hooks.tamperConsumed?.(report) ?? report),
       restart: (report: RestartReport) => this.restarts.push({
         kind: 'actor', actorIndex: report.actorIndex, downtimeMs: report.downtimeMs,
-        recoveryMs: report.recoveryMs, ...(report.mode === undefined ? {} : { mode: report.mode }),
+        recoveryMs: report.recoveryMs, phasesMs: report.phasesMs, standby: report.standby,
+        ...(report.mode === undefined ? {} : { mode: report.mode }),
       }),
       failure: (message) => this.failures.push(message),
       delayedAcks: (ids, dueMs) => ids.forEach((id, i) => this.delayedAcks.set(id, dueMs[i])),
@@ -473,6 +481,7 @@ class CrashRun {
         recoveryMs: quantiles(this.restarts.map((r) => r.recoveryMs)),
         downtimeMs: quantiles(this.restarts.map((r) => r.downtimeMs)),
         byMode: restartsByMode(this.restarts),
+        ...restartPhases(this.restarts),
         list: this.restarts,
       },
       throughput: {
@@ -517,6 +526,21 @@ function restartsByMode(restarts: readonly RestartRecord[]):
     recoveryMs: quantiles(list.map((r) => r.recoveryMs)),
     downtimeMs: quantiles(list.map((r) => r.downtimeMs)),
   }]));
+}
+
+function restartPhases(restarts: readonly RestartRecord[]):
+  Pick<CrashTestResult['restarts'], 'phasesMs' | 'standby'> {
+  const actor = restarts.filter((r) => r.phasesMs !== undefined);
+  const phase = (name: keyof RestartPhases) => quantiles(actor.map((r) => r.phasesMs![name]));
+  const count = (standby: ActorRestartEvent['standby']) =>
+    actor.filter((r) => r.standby === standby).length;
+  return {
+    phasesMs: {
+      backoffMs: phase('backoffMs'), startMs: phase('startMs'), reopenMs: phase('reopenMs'),
+      attachMs: phase('attachMs'),
+    },
+    standby: { loaded: count('loaded'), loading: count('loading'), none: count('none') },
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -58,7 +58,8 @@ export async function checkDeadLetters(dataDir: string, ledger: AckLedger,
     unexpected: 0, lostUnflushed: 0, unacknowledgedFound: 0, violationCount: 0, examples,
   };
   const letters = new Map<number, SequenceTable>();
-  const broker = await Broker.open({ dataDir });
+  // A checker's broker never restarts an actor: no warm standbys to load.
+  const broker = await Broker.open({ dataDir, restart: { standby: false } });
   try {
     const existing = new Set(broker.listTopics());
     for (const topic of layout.topicNames.map(deadLetterTopic)) {

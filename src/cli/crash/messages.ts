@@ -10,6 +10,7 @@
 import type { ConsumerHandle } from '../../client/index.js';
 import type { ProducerHandle } from '../../client/index.js';
 import type { ActorKillMode } from './options.js';
+import type { ActorRestartEvent, RestartPhases } from '../../supervisor/index.js';
 import type { ForwardStepPoint } from '../../client/index.js';
 import type { TxnCounters, TxnStepPoint } from './txn-load.js';
 
@@ -150,6 +151,9 @@ export interface RestartReport {
   recoveryMs: number;
   /** How the harness killed it; undefined when it died on its own. */
   mode?: ActorKillMode;
+  /** Where the downtime went, and the standby the restart found (ActorRestartEvent). */
+  phasesMs: RestartPhases;
+  standby: ActorRestartEvent['standby'];
 }
 
 export type ChildToParent =

@@ -42,6 +42,10 @@ export function formatTable(result: CrashTestResult): string {
     ...Object.entries(restarts.byMode).map(([mode, q]): [string, string] =>
       [`  ${mode}`, `downtime ${quantileCells(q.downtimeMs)}  (n ${q.downtimeMs.count}; ` +
         `recovery p50 ${ms(q.recoveryMs.p50)})`]),
+    ['  phases p50', `backoff ${ms(restarts.phasesMs.backoffMs.p50)}, start ` +
+      `${ms(restarts.phasesMs.startMs.p50)}, reopen ${ms(restarts.phasesMs.reopenMs.p50)}, ` +
+      `attach ${ms(restarts.phasesMs.attachMs.p50)}; standby loaded ${restarts.standby.loaded}, ` +
+      `loading ${restarts.standby.loading}, none ${restarts.standby.none}`],
     ['throughput', `calm ${integer.format(throughput.calmMessagesPerSec)} msgs/s, chaos ` +
       `${integer.format(throughput.chaosMessagesPerSec)} msgs/s${ratio}`],
     ['records', `sent ${integer.format(result.records.sent)}, acknowledged ` +

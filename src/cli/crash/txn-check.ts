@@ -142,7 +142,8 @@ export async function checkTransactions(dataDir: string, topics: TxnTopics, runI
 /** The final reader: a fresh read_committed group over the outputs, to their ends. */
 async function readCommitted(dataDir: string, topics: TxnTopics): Promise<Map<number, number[]>> {
   const seen = new Map<number, number[]>();
-  const broker = await Broker.open({ dataDir });
+  // A checker's broker never restarts an actor: no warm standbys to load.
+  const broker = await Broker.open({ dataDir, restart: { standby: false } });
   try {
     const groupId = `crash-txn-check-${randomUUID()}`;
     const ends: Array<{ topic: string; partition: number; end: number }> = [];
