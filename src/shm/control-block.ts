@@ -19,6 +19,7 @@
  *    12  sleeping      i32  1 while about to wait
  *   line 1, written by the supervisor
  *   128  epoch         i32  ++ on every start
+ *   132  mail          i32  ++ after every message posted to the actor's thread
  *   line 2, written by producer threads (any of them, with Atomics.add)
  *   256  doorbell      i32  ++ to wake the actor
  *
@@ -68,7 +69,8 @@ const ACTOR_LINE_OF_ACTOR_END = ACTOR_SLEEPING + i32;
 // Line 1: the supervisor's word.
 const ACTOR_LINE_OF_SUPERVISOR = ACTOR_LINE_OF_ACTOR + LINE_SIZE_BYTES;
 export const ACTOR_EPOCH = ACTOR_LINE_OF_SUPERVISOR;
-const ACTOR_LINE_OF_SUPERVISOR_END = ACTOR_EPOCH + i32;
+export const ACTOR_MAIL = ACTOR_EPOCH + i32;
+const ACTOR_LINE_OF_SUPERVISOR_END = ACTOR_MAIL + i32;
 // Line 2: the producers' word.
 const ACTOR_LINE_OF_PRODUCERS = ACTOR_LINE_OF_SUPERVISOR + LINE_SIZE_BYTES;
 export const ACTOR_DOORBELL = ACTOR_LINE_OF_PRODUCERS;
@@ -226,6 +228,22 @@ export class ControlBlock {
    * value, sees the change either way: no wakeup can be lost.
    */
   ringActor(actorIndex: number): void {
+    this.ringIfSleeping(actorIndex);
+  }
+
+  /**
+   * Supervisor side, after posting a message to an actor's thread: bumps the actor's mail word,
+   * then rings. The actor gives its event loop a turn (where the message is handled) when the
+   * word moved, and counts it as work before it parks: it stores `sleeping` and then loads the
+   * mail word, this thread bumps the mail word and then loads `sleeping`, so one of the two
+   * sees the other and the message never waits out a park.
+   */
+  mailActor(actorIndex: number): void {
+    Atomics.add(this.i32, this.actorWord(actorIndex, ACTOR_MAIL), 1);
+    this.ringIfSleeping(actorIndex);
+  }
+
+  private ringIfSleeping(actorIndex: number): void {
     if (Atomics.load(this.i32, this.actorWord(actorIndex, ACTOR_SLEEPING)) === 0) return;
     const doorbell = this.actorWord(actorIndex, ACTOR_DOORBELL);
     Atomics.add(this.i32, doorbell, 1);

@@ -443,7 +443,7 @@ export class Supervisor extends EventEmitter {
     record.workerError = standby?.error;
     record.loaded = false;
     record.remote = standby?.remote ??
-      wrapActor(worker, () => this.controlBlock.ringActor(record.index));
+      wrapActor(worker, () => this.controlBlock.mailActor(record.index));
     record.lastSignOfLifeMs = Date.now();
     record.policy.started(Date.now());
     record.exited = new Promise<never>((_, reject) => {
@@ -488,7 +488,7 @@ export class Supervisor extends EventEmitter {
     const standby: Standby = {
       // Rings the actor's doorbell after each post, like the actor's own remote: once adopted,
       // this worker's drain loop may be parked in Atomics.wait.
-      worker, remote: wrapActor(worker, () => this.controlBlock.ringActor(record.index)),
+      worker, remote: wrapActor(worker, () => this.controlBlock.mailActor(record.index)),
       loaded: false, error: undefined,
       onExit: () => {
         if (record.standby === standby) record.standby = undefined;
