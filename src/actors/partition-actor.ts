@@ -99,8 +99,6 @@ interface AttachedSession {
 
 const ackFrameBytes = 8 + ACK_SIZE_BYTES;
 const passesBetweenYields = 8;
-/** The longest a fed or woken actor goes without an event-loop turn nothing asked for. */
-const turnIntervalMs = 5;
 const retentionIntervalMs = 1_000;
 /** How often the log size and segment count gauges are published for the metrics. */
 const logGaugesIntervalMs = 250;
@@ -122,9 +120,8 @@ export class PartitionActor implements ActorEndpoint {
   };
 
   private readonly idle: IdleStrategy;
-  /** The mail word as of the last event-loop turn (see turnDue). */
+  /** The mail word as of the last event-loop turn (see mailMoved). */
   private mailSeen = 0;
-  private lastTurnMs = 0;
 
   constructor(readonly actorIndex: number, readonly epoch: number,
     private readonly block: ControlBlock, idle: IdleConfig) {
@@ -158,10 +155,10 @@ export class PartitionActor implements ActorEndpoint {
       this.periodic(Date.now());
       if (frames > 0) {
         this.idle.busy();
-        if (++passes % passesBetweenYields === 0 || this.turnDue()) await this.takeTurn();
+        if (++passes % passesBetweenYields === 0 || this.mailMoved()) await this.takeTurn();
         continue;
       }
-      if (this.turnDue()) {
+      if (this.mailMoved()) {
         await this.takeTurn();
         continue;
       }
@@ -170,22 +167,17 @@ export class PartitionActor implements ActorEndpoint {
   }
 
   /**
-   * Whether the event loop needs a turn: a message was posted to this thread since the last
-   * one (the supervisor bumps the mail word, ControlBlock.mailActor), or `turnIntervalMs`
-   * passed (what else comes through the loop: segment preparations, timers). A parked actor
-   * that a frame wakes goes from the wake-up straight to the drain pass and back to its park,
-   * with no turn before or after the pass that nothing asked for (issue 15: a turn cost
-   * 4–20 µs on the way in, and on the way out it kept a core from the consumer's wake-up).
+   * Whether a message was posted to this thread since its event loop's last turn (the
+   * supervisor bumps the mail word, ControlBlock.mailActor): the loop then gets a turn before
+   * the actor parks, and a park does not start while one waits (see anyFrames).
    */
-  private turnDue(): boolean {
-    return Atomics.load(this.i32, this.word(ACTOR_MAIL)) !== this.mailSeen ||
-      performance.now() - this.lastTurnMs >= turnIntervalMs;
+  private mailMoved(): boolean {
+    return Atomics.load(this.i32, this.word(ACTOR_MAIL)) !== this.mailSeen;
   }
 
   private async takeTurn(): Promise<void> {
     // Read before the turn: a message posted during it moves the word again, for the next one.
     this.mailSeen = Atomics.load(this.i32, this.word(ACTOR_MAIL));
-    this.lastTurnMs = performance.now();
     await yieldToEventLoop();
   }
 
@@ -646,24 +638,33 @@ export class PartitionActor implements ActorEndpoint {
    * `Atomics.wait`: a producer's notify then wakes this thread directly, tens of microseconds
    * sooner than a `waitAsync`, whose wake-up goes through the event loop. Control messages need
    * that loop, so the supervisor rings the doorbell after posting one (rpc.ts), and the loop
-   * gets a turn when one was posted (a block ends by the heartbeat interval, as the wait did,
-   * and the loop gets a turn at least every turnIntervalMs: see turnDue).
+   * gets a turn after every block (a block ends by the heartbeat interval, as the wait did).
+   * A message posted just before the park counts as work (the mail word, see mailMoved), so it
+   * never waits out the park.
    */
   private async sleepUntilWork(): Promise<void> {
     const doorbell = this.word(ACTOR_DOORBELL);
     const seen = Atomics.load(this.i32, doorbell);
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 1);
+    let blocked = false;
     if (!this.anyFrames()) {
       if (this.anyFlushInFlight()) {
         await waitForChange(this.i32, doorbell, seen, heartbeatIntervalMs);
-      } else if (Atomics.wait(this.i32, doorbell, seen, heartbeatIntervalMs) === 'timed-out' &&
-        this.anyFrames() && Atomics.load(this.i32, doorbell) === seen) {
-        // Work arrived and no one rang: every frame committed after `sleeping` was stored
-        // rings, and the look above catches every frame committed before (counted for tests).
-        this.counters.lostWakeups++;
+      } else {
+        if (Atomics.wait(this.i32, doorbell, seen, heartbeatIntervalMs) === 'timed-out' &&
+          (this.anyFrames() || this.mailMoved()) && Atomics.load(this.i32, doorbell) === seen) {
+          // Work arrived and no one rang: every frame or message posted after `sleeping` was
+          // stored rings, and the look above catches every one posted before (for tests).
+          this.counters.lostWakeups++;
+        }
+        blocked = true;
       }
     }
     Atomics.store(this.i32, this.word(ACTOR_SLEEPING), 0);
+    // The loop's turn after every block (the messages, and what else comes through it). Taking
+    // it after the drain pass instead, or only when mail moved, measured worse at 10 k msgs/s
+    // in the bench's A/B (bench/README.md, "End-to-end latency").
+    if (blocked) await this.takeTurn();
   }
 
   /** A flush lands through the event loop, which a blocking wait would hold up. */

@@ -6,9 +6,13 @@
  * that last look; without it the actor would wait out its park (100 ms) with the frame in the
  * ring, which the actor counts in `lostWakeups`.
  *
- * The stress: thousands of one-record batches with a small, seeded-random number in flight
- * and random pauses (none, a microtask, an event-loop turn), so commits land at every point of
- * the actor's way from its last pass to its park, on a real actor thread with `idle: 'park'`.
+ * The supervisor's control messages take the same way: it bumps the actor's mail word and then
+ * rings, and the actor counts a moved mail word as work in that last look.
+ *
+ * The stress: thousands of one-record batches (or control messages) with a small, seeded-random
+ * number in flight and random pauses (none, a microtask, an event-loop turn), so commits land at
+ * every point of the actor's way from its last pass to its park, on a real actor thread with
+ * `idle: 'park'`.
  */
 import { describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
@@ -28,6 +32,7 @@ function prng(seed: number): () => number {
 
 const batchCount = 10_000;
 const inFlightMax = 3;
+const messageCount = 3000;
 
 describe('doorbell handshake', () => {
   it('never leaves a parked actor asleep with a frame in its ring', async () => {
@@ -55,6 +60,32 @@ describe('doorbell handshake', () => {
       expect(stats!.partitions[0]!.logEndOffset).toBe(batchCount);
       // Concurrent sends may share a batch; most go one by one, each a park and a wake-up.
       expect(stats!.batchesAppended).toBeGreaterThan(batchCount / 2);
+      expect(stats!.lostWakeups).toBe(0);
+    } finally {
+      await broker.close();
+    }
+  }, 120_000);
+
+  it('never leaves a parked actor asleep with a control message posted to it', async () => {
+    const broker = await Broker.open({
+      dataDir: tempDir(), actors: 1, idle: 'park', delayedDelivery: false,
+    });
+    try {
+      await broker.createTopic('t', { partitions: 1 });
+      const random = prng(7);
+      const inFlight = new Set<Promise<unknown>>();
+      for (let index = 0; index < messageCount; index++) {
+        const answered = broker.stats();
+        inFlight.add(answered);
+        void answered.finally(() => inFlight.delete(answered));
+        const limit = 1 + Math.floor(random() * inFlightMax);
+        while (inFlight.size >= limit) await Promise.race(inFlight);
+        const pause = random();
+        if (pause < 0.3) await new Promise((resolve) => setImmediate(resolve));
+        else if (pause < 0.6) await Promise.resolve();
+      }
+      await Promise.all(inFlight);
+      const [stats] = await broker.stats();
       expect(stats!.lostWakeups).toBe(0);
     } finally {
       await broker.close();
