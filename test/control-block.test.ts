@@ -60,3 +60,15 @@ describe('control block layout', () => {
     expect(block.metrics.doorWord(DOOR_ERRORS, 127) * 4 + 4).toBe(METRICS_REGION_SIZE_BYTES);
   });
 });
+
+describe('waking an actor', () => {
+  it('rings the doorbell of a sleeping actor only: a fed actor costs producers no notify', () => {
+    const block = ControlBlock.create();
+    const doorbell = () => Atomics.load(block.i32, block.actorWord(3, ACTOR_DOORBELL));
+    block.ringActor(3);
+    expect(doorbell()).toBe(0);
+    Atomics.store(block.i32, block.actorWord(3, ACTOR_SLEEPING), 1);
+    block.ringActor(3);
+    expect(doorbell()).toBe(1);
+  });
+});

@@ -67,6 +67,13 @@ export interface ActorStats {
   flushCount: number;
   /** Checkpoints that could not be written (a full disk); the last good one stays. */
   checkpointFailures: number;
+  /**
+   * Parks that ran out their time while work waited that nobody rang for: a lost wake-up, a bug
+   * in the doorbell handshake (ControlBlock.ringActor, PartitionActor.sleepUntilWork). Stays 0,
+   * but for a park whose time runs out in the microseconds between a producer's commit and its
+   * ring (the ring is a microtask after the commit).
+   */
+  lostWakeups: number;
   sessions: number;
   /** The actor thread's own V8 isolate (each worker has one): what its heap holds now. */
   heap: ActorHeapStats;
