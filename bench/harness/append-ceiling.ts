@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { segmentSizeBytesDefault } from '../../src/constants.js';
 import { CRC_SPAN_START, crc32c } from '../../src/records/index.js';
@@ -37,7 +38,14 @@ export interface AppendCeiling {
   readonly preparedRollCount: number;
 }
 
-export interface Pass { batches: number; elapsedMs: number; cpuMs: number }
+export interface Pass {
+  batches: number;
+  elapsedMs: number;
+  cpuMs: number;
+  /** Pauses of the garbage collector during the measured part (ms), and how many were major. */
+  gcMs: number;
+  majorGcCount: number;
+}
 
 const appendsPerYield = 256;
 const nsPerMs = 1e6;
@@ -55,11 +63,11 @@ function threadCpuMs(): number {
 }
 
 /**
- * Calls `step` (one batch) for `durationMs` after `warmupMs`, yielding every
- * `appendsPerYield` calls; counts the measured batches, their wall and CPU time.
+ * Calls `step` (one batch) for `durationMs` after `warmupMs` (or until `stepsMax` calls),
+ * yielding every `appendsPerYield` calls; counts the measured batches, their wall and CPU time.
  */
 export async function timedPass(step: () => void, warmupMs: number, durationMs: number,
-): Promise<Pass> {
+  stepsMax = Number.POSITIVE_INFINITY): Promise<Pass> {
   const startNs = nowNs();
   const measureStartNs = startNs + warmupMs * nsPerMs;
   const endNs = measureStartNs + durationMs * nsPerMs;
@@ -67,18 +75,53 @@ export async function timedPass(step: () => void, warmupMs: number, durationMs: 
   let countedFromNs = 0;
   let cpuFromMs = 0;
   let now = startNs;
-  while (now < endNs) {
+  let steps = 0;
+  const gc = watchGc();
+  while (now < endNs && steps + appendsPerYield <= stepsMax) {
     const counting = now >= measureStartNs;
     if (counting && countedFromNs === 0) {
       countedFromNs = now;
       cpuFromMs = threadCpuMs();
+      gc.reset();
     }
     for (let index = 0; index < appendsPerYield; index++) step();
+    steps += appendsPerYield;
     if (counting) batches += appendsPerYield;
     await yieldToEventLoop();
     now = nowNs();
   }
-  return { batches, elapsedMs: (now - countedFromNs) / nsPerMs, cpuMs: threadCpuMs() - cpuFromMs };
+  const cpuMs = threadCpuMs() - cpuFromMs;
+  const { gcMs, majorGcCount } = await gc.stop();
+  return { batches, elapsedMs: (now - countedFromNs) / nsPerMs, cpuMs, gcMs, majorGcCount };
+}
+
+/**
+ * The collector's pauses on this thread from now (or from `reset`) on. Mapping a 64 MiB segment
+ * reports 64 MiB of external memory to V8, which is what starts a major collection at a roll.
+ */
+function watchGc(): { reset(): void; stop(): Promise<{ gcMs: number; majorGcCount: number }> } {
+  let gcMs = 0;
+  let majorGcCount = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorGcCount++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    reset(): void {
+      observer.takeRecords();
+      gcMs = 0;
+      majorGcCount = 0;
+    },
+    async stop() {
+      await yieldToEventLoop(); // Entries are delivered on a later turn.
+      observer.disconnect();
+      return { gcMs, majorGcCount };
+    },
+  };
 }
 
 /** Copy + CRC32C of `batch` into memory touched beforehand: what an append cannot skip. */

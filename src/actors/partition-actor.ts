@@ -596,7 +596,10 @@ export class PartitionActor implements ActorEndpoint {
       // durable offset, and the next checkpoint records it as the recovery point.
       if (!full) this.startFlush(slot, hosted);
       try {
-        hosted.log.checkpoint(full);
+        // Explicitly not full when periodic: the log's default for flush 'batch' is a blocking
+        // msync of the whole tail, which stalled the actor every second (its group commits on
+        // the I/O pool already make every acknowledged batch durable).
+        hosted.log.checkpoint(full === true);
         hosted.checkpointedKey = key;
       } catch (error) {
         if (!(error instanceof MambaError)) throw error;

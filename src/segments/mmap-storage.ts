@@ -29,7 +29,9 @@ const pageSizeBytes = mmap.PAGESIZE;
 
 /**
  * One small pool per thread for background file preparation. Its idle workers are unref'd by
- * piscina, so the pool never keeps a process alive.
+ * piscina, so the pool never keeps a process alive. Two tasks share its one thread: a task
+ * publishes its file before its fsync and awaits the fsync, and the next preparation must not
+ * queue behind that wait (segment-prepare-worker.ts).
  */
 let preparePool: Piscina | undefined;
 
@@ -38,6 +40,7 @@ function pool(): Piscina {
     filename: workerUrl('./segment-prepare-worker.js', import.meta.url).href,
     minThreads: 0,
     maxThreads: 1,
+    concurrentTasksPerWorker: 2,
     idleTimeout: 10_000,
     ...poolLaunchOptions(),
   });
@@ -46,7 +49,7 @@ function pool(): Piscina {
 
 export class MmapStorage implements SegmentStorage {
   createFile(path: string, sizeBytes: number): void {
-    createZeroFilledFile(path, sizeBytes, false);
+    createZeroFilledFile(path, sizeBytes);
   }
 
   prepareFile(path: string, sizeBytes: number): PreparedFile {

@@ -13,9 +13,11 @@
  *
  * Entry 0 is always (0, 0): the first batch of a segment is indexed. Every later entry has a
  * larger byte position, so an entry i > 0 whose byte position is 0 marks the end of the entries
- * (the file is zero-filled). Entries are flushed with the log bytes they point into; on open,
- * entries are trusted only after checking that each points at the batch header it names, and
- * recovery rebuilds them from the batches for the segments it scans.
+ * (the file is zero-filled). Entries are flushed with the log bytes they point into by a
+ * blocking flush, and by a checkpoint for every segment below its recovery segment (the
+ * asynchronous group commits leave them to it); on open, entries are trusted only after checking
+ * that each points at the batch header it names, and recovery rebuilds them from the batches
+ * for the segments it scans.
  */
 import { assert } from '../assert.js';
 import { pageSizeBytes } from '../constants.js';

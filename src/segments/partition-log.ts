@@ -332,6 +332,13 @@ export class PartitionLog {
     this.assertOpen();
     if (full) this.flush();
     const recovery = this.recoverySegmentAt(this.durable);
+    // Recovery adopts the segments below the recovery segment by their index entries, which
+    // the asynchronous flushes leave unsynced (Segment.flushAsync): each such segment is sealed,
+    // so this msyncs its index once, at the first checkpoint past it.
+    for (const segment of this.segments) {
+      if (segment === recovery.segment) break;
+      segment.flushIndex();
+    }
     writeCheckpoint(this.config.storage, this.dir, {
       recoveryPoint: this.durable,
       recoverySegmentBaseOffset: recovery.segment.baseOffset,

@@ -17,7 +17,8 @@
  *   survive a power cut only once `sync` covered them; bytes appended to an `AppendFile` only
  *   once its `sync` ran after them;
  * - `createFile` and `prepareFile` leave a file at full size and zero-filled (`prepareFile`
- *   also fsyncs it, off the caller's thread); its bytes become durable as `sync` covers them;
+ *   also fsyncs the zeros, off the caller's thread, after reporting the file ready); its bytes
+ *   become durable as `sync` covers them;
  * - a name (made by `createFile`, `prepareFile`, `rename`, or removed by `unlink`) changes on
  *   disk only once `syncDirectory` ran on its directory; until then a power cut undoes it;
  * - `writeFileAtomic` (and its async twin) is durable, all or nothing, when it returns: a power
@@ -82,7 +83,10 @@ export interface AppendFile {
 export interface SegmentStorage {
   /** Creates a file of `sizeBytes` zero bytes; fails if the file exists. */
   createFile(path: string, sizeBytes: number): void;
-  /** Starts creating a zero-filled file in the background (same result as `createFile`). */
+  /**
+   * Starts creating a zero-filled file in the background (same result as `createFile`). It is
+   * 'ready' once zero-filled; `settled` resolves after the background fsync of its zeros.
+   */
   prepareFile(path: string, sizeBytes: number): PreparedFile;
   mapReadWrite(path: string): MappedFile;
   /** A read-only view of the whole file; it stays valid after the file is unlinked. */

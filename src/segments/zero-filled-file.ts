@@ -1,14 +1,14 @@
 /**
- * Creating a segment file at its full size filled with zeros (fsynced when `durable`).
+ * Creating a segment file at its full size filled with zeros.
  * Writing the zeros (instead of leaving a sparse file from ftruncate) makes the filesystem
- * allocate every block up front: first writes through a mapping then run at ~5.8 GB/s instead
- * of ~0.3 GB/s (DESIGN.md §5), and a full disk shows up here, as `DISK_FULL`, not as SIGBUS on
- * a later store.
- * The writer thread skips the fsync (it would wait for every dirty page the journal orders
- * before it: 30-200 ms measured here); the data's durability comes from msync at flush, which
- * also commits the file's size, and the name's from the directory fsync at flush.
+ * allocate (or, with delayed allocation, reserve) every block up front: first writes through a
+ * mapping then run at ~5.8 GB/s instead of ~0.3 GB/s (DESIGN.md §5), and a full disk shows up
+ * here, as `DISK_FULL`, not as SIGBUS on a later store.
+ * Neither form fsyncs the zeros on the caller's thread (that would wait for every dirty page the
+ * journal orders before it: 30-200 ms measured here); the data's durability comes from msync at
+ * flush, which also commits the file's size, and the name's from the directory fsync at flush.
  * Used on the writer thread (`MmapStorage.createFile`) and in the background preparation
- * worker (segment-prepare-worker.ts).
+ * worker (segment-prepare-worker.ts), which fsyncs the zeros after publishing the file.
  */
 import fs from 'node:fs';
 import { MambaError } from '../errors.js';
@@ -17,7 +17,15 @@ import { MiB } from '../constants.js';
 const zeroChunkSizeBytes = 1 * MiB;
 let zeroChunk: Buffer | undefined;
 
-export function createZeroFilledFile(path: string, sizeBytes: number, durable: boolean): void {
+export function createZeroFilledFile(path: string, sizeBytes: number): void {
+  fs.closeSync(openZeroFilledFile(path, sizeBytes));
+}
+
+/**
+ * Creates the zero-filled file and returns its open descriptor, for a caller that goes on
+ * with it (the preparation worker fsyncs it) and closes it. On failure no file is left.
+ */
+export function openZeroFilledFile(path: string, sizeBytes: number): number {
   zeroChunk ??= Buffer.alloc(zeroChunkSizeBytes);
   let fd: number;
   try {
@@ -30,8 +38,7 @@ export function createZeroFilledFile(path: string, sizeBytes: number, durable: b
       const length = Math.min(zeroChunkSizeBytes, sizeBytes - position);
       writeFully(fd, zeroChunk, length, position);
     }
-    if (durable) fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    return fd;
   } catch (error) {
     fs.closeSync(fd);
     fs.rmSync(path, { force: true });
