@@ -125,29 +125,3 @@ export function actorLaunchOptions(execArgv: readonly string[] = process.execArg
     },
   };
 }
-
-/**
- * Node's option that turns off `require()` of ES modules, when this Node has it (20.17 and
- * later; on by default since 20.19 and 22.12).
- */
-const noRequireModule = '--no-experimental-require-module';
-
-/**
- * What a piscina pool's threads start with: `workerLaunchOptions` with `require()` of ES modules
- * turned off. piscina loads a task file with `require()` first and falls back to `import()`; our
- * task files are ES modules, so `require()` goes through Node's synchronous ES-module path, and a
- * thread terminated while that path instantiates the module graph (an actor killed in a crash
- * test while its segment-preparation thread starts; a pool destroyed at close while a thread
- * loads) aborts the whole process in Node 20 (`v8::Module::IsGraphAsync … must be used on an
- * instantiated module`). With the option off, `require()` throws `ERR_REQUIRE_ESM` and piscina
- * takes `import()`, which a termination ends cleanly. A CommonJS handler module still loads
- * with `require()`.
- */
-export function poolLaunchOptions(execArgv: readonly string[] = process.execArgv):
-  WorkerLaunchOptions {
-  const options = workerLaunchOptions(execArgv);
-  if (!process.allowedNodeEnvironmentFlags.has(noRequireModule)) return options;
-  const kept = options.execArgv
-    .filter((word) => normalise(word) !== '--experimental-require-module');
-  return { ...options, execArgv: [...kept, noRequireModule] };
-}

@@ -23,7 +23,7 @@ import {
 import { MambaError, closed, fromWire, handlerFailed, invalidConfig } from '../errors.js';
 import type { WireError } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
-import { poolLaunchOptions } from '../worker-exec-argv.js';
+import { workerLaunchOptions } from '../worker-exec-argv.js';
 import { systemClock } from '../coordinator/index.js';
 import type { Clock } from '../coordinator/index.js';
 import { packBatch, recordTaskBytes, transferListOf } from './handler-task.js';
@@ -82,9 +82,9 @@ export class HandlerPool {
       handlerUrl: filled.handlerUrl, handlerData: filled.handlerData,
     };
     const pool = new Piscina({
-      filename: workerUrl('./handler-worker.js', import.meta.url).href,
+      filename: workerUrl('./handler-entry.cjs', import.meta.url).href,
       minThreads: 1, maxThreads: filled.concurrency, concurrentTasksPerWorker: 1, workerData,
-      ...poolLaunchOptions(),
+      ...workerLaunchOptions(),
     });
     const probe = await pool.run({ kind: 'probe' } satisfies HandlerTask) as HandlerTaskResult;
     if (!probe.ok) {

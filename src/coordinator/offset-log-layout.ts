@@ -111,9 +111,7 @@ function payloadOf(record: OffsetLogRecord): Uint8Array {
   switch (record.type) {
     case RecordType.GROUP: return encoder.encode(record.groupId);
     case RecordType.DELETE_TOPIC: return encoder.encode(record.topic);
-    case RecordType.COMMIT:
-      return hasMetadata(record.entries) ?
-        encodeEntriesWithMetadata(record.entries) : encodeEntries(record.entries);
+    case RecordType.COMMIT: return encodeEntries(record.entries, hasMetadata(record.entries));
   }
 }
 
@@ -127,32 +125,14 @@ function typeOf(record: OffsetLogRecord): RecordType {
     RecordType.COMMIT_WITH_METADATA : record.type;
 }
 
-function encodeEntries(entries: readonly OffsetEntry[]): Uint8Array {
+/** COMMIT entries, or with `withMetadata` COMMIT_WITH_METADATA ones (see the layout above). */
+function encodeEntries(entries: readonly OffsetEntry[], withMetadata: boolean): Uint8Array {
   const topics = entries.map((e) => encoder.encode(e.topic));
-  let size = COMMIT_COUNT_SIZE_BYTES;
-  for (const topic of topics) size += ENTRY_TOPIC_OFFSET + topic.byteLength;
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, entries.length, true);
-  let position = COMMIT_COUNT_SIZE_BYTES;
-  entries.forEach((entry, i) => {
-    assert(Number.isSafeInteger(entry.offset), 'a log offset is a safe integer');
-    assert(topics[i].byteLength <= 0xffff, 'a topic name fits its u16 length');
-    view.setUint16(position + ENTRY_TOPIC_LENGTH_OFFSET, topics[i].byteLength, true);
-    view.setUint32(position + ENTRY_PARTITION_OFFSET, entry.partition, true);
-    view.setFloat64(position + ENTRY_LOG_OFFSET_OFFSET, entry.offset, true);
-    bytes.set(topics[i], position + ENTRY_TOPIC_OFFSET);
-    position += ENTRY_TOPIC_OFFSET + topics[i].byteLength;
-  });
-  return bytes;
-}
-
-function encodeEntriesWithMetadata(entries: readonly OffsetEntry[]): Uint8Array {
-  const topics = entries.map((e) => encoder.encode(e.topic));
-  const metadata = entries.map((e) => encoder.encode(e.metadata ?? ''));
+  const metadata = entries.map((e) => encoder.encode(withMetadata ? e.metadata ?? '' : ''));
+  const fixedBytes = withMetadata ? ENTRY_WITH_METADATA_TOPIC_OFFSET : ENTRY_TOPIC_OFFSET;
   let size = COMMIT_COUNT_SIZE_BYTES;
   entries.forEach((_, i) => {
-    size += ENTRY_WITH_METADATA_TOPIC_OFFSET + topics[i].byteLength + metadata[i].byteLength;
+    size += fixedBytes + topics[i].byteLength + metadata[i].byteLength;
   });
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
@@ -165,8 +145,10 @@ function encodeEntriesWithMetadata(entries: readonly OffsetEntry[]): Uint8Array 
     view.setUint16(position + ENTRY_TOPIC_LENGTH_OFFSET, topics[i].byteLength, true);
     view.setUint32(position + ENTRY_PARTITION_OFFSET, entry.partition, true);
     view.setFloat64(position + ENTRY_LOG_OFFSET_OFFSET, entry.offset, true);
-    view.setUint16(position + ENTRY_METADATA_LENGTH_OFFSET, metadata[i].byteLength, true);
-    position += ENTRY_WITH_METADATA_TOPIC_OFFSET;
+    if (withMetadata) {
+      view.setUint16(position + ENTRY_METADATA_LENGTH_OFFSET, metadata[i].byteLength, true);
+    }
+    position += fixedBytes;
     bytes.set(topics[i], position);
     position += topics[i].byteLength;
     bytes.set(metadata[i], position);
@@ -223,8 +205,8 @@ function decodePayload(type: number, payload: Uint8Array): OffsetLogRecord | str
     switch (type) {
       case RecordType.GROUP: return { type, groupId: decoder.decode(payload) };
       case RecordType.DELETE_TOPIC: return { type, topic: decoder.decode(payload) };
-      case RecordType.COMMIT: return decodeEntries(payload);
-      case RecordType.COMMIT_WITH_METADATA: return decodeEntriesWithMetadata(payload);
+      case RecordType.COMMIT: return decodeEntries(payload, false);
+      case RecordType.COMMIT_WITH_METADATA: return decodeEntries(payload, true);
       default: return `unknown record type ${type}`;
     }
   } catch (error) {
@@ -232,54 +214,31 @@ function decodePayload(type: number, payload: Uint8Array): OffsetLogRecord | str
   }
 }
 
-function decodeEntries(payload: Uint8Array): OffsetLogRecord | string {
+/** COMMIT entries, or with `withMetadata` COMMIT_WITH_METADATA ones; both a COMMIT record. */
+function decodeEntries(payload: Uint8Array, withMetadata: boolean): OffsetLogRecord | string {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   if (payload.byteLength < COMMIT_COUNT_SIZE_BYTES) return 'short commit payload';
   const count = view.getUint32(0, true);
+  const fixedBytes = withMetadata ? ENTRY_WITH_METADATA_TOPIC_OFFSET : ENTRY_TOPIC_OFFSET;
   const entries: OffsetEntry[] = [];
   let position = COMMIT_COUNT_SIZE_BYTES;
   for (let i = 0; i < count; i++) {
-    if (payload.byteLength - position < ENTRY_TOPIC_OFFSET) return 'short commit entry';
-    const topicLength = view.getUint16(position + ENTRY_TOPIC_LENGTH_OFFSET, true);
-    const topicEnd = position + ENTRY_TOPIC_OFFSET + topicLength;
-    if (topicEnd > payload.byteLength) return 'commit entry topic runs past the payload';
-    const offset = view.getFloat64(position + ENTRY_LOG_OFFSET_OFFSET, true);
-    if (!Number.isSafeInteger(offset) || offset < 0) return `bad log offset ${offset}`;
-    entries.push({
-      topic: decoder.decode(payload.subarray(position + ENTRY_TOPIC_OFFSET, topicEnd)),
-      partition: view.getUint32(position + ENTRY_PARTITION_OFFSET, true),
-      offset,
-    });
-    position = topicEnd;
-  }
-  if (position !== payload.byteLength) return 'trailing bytes after commit entries';
-  return { type: RecordType.COMMIT, entries };
-}
-
-function decodeEntriesWithMetadata(payload: Uint8Array): OffsetLogRecord | string {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (payload.byteLength < COMMIT_COUNT_SIZE_BYTES) return 'short commit payload';
-  const count = view.getUint32(0, true);
-  const entries: OffsetEntry[] = [];
-  let position = COMMIT_COUNT_SIZE_BYTES;
-  for (let i = 0; i < count; i++) {
-    if (payload.byteLength - position < ENTRY_WITH_METADATA_TOPIC_OFFSET) {
-      return 'short commit entry';
-    }
-    const topicStart = position + ENTRY_WITH_METADATA_TOPIC_OFFSET;
+    if (payload.byteLength - position < fixedBytes) return 'short commit entry';
+    const topicStart = position + fixedBytes;
     const topicEnd = topicStart + view.getUint16(position + ENTRY_TOPIC_LENGTH_OFFSET, true);
-    const metadataEnd = topicEnd +
-      view.getUint16(position + ENTRY_METADATA_LENGTH_OFFSET, true);
-    if (metadataEnd > payload.byteLength) return 'commit entry runs past the payload';
+    const end = withMetadata ?
+      topicEnd + view.getUint16(position + ENTRY_METADATA_LENGTH_OFFSET, true) : topicEnd;
+    if (end > payload.byteLength) return 'commit entry runs past the payload';
     const offset = view.getFloat64(position + ENTRY_LOG_OFFSET_OFFSET, true);
     if (!Number.isSafeInteger(offset) || offset < 0) return `bad log offset ${offset}`;
-    entries.push({
+    const entry: OffsetEntry = {
       topic: decoder.decode(payload.subarray(topicStart, topicEnd)),
       partition: view.getUint32(position + ENTRY_PARTITION_OFFSET, true),
       offset,
-      metadata: decoder.decode(payload.subarray(topicEnd, metadataEnd)),
-    });
-    position = metadataEnd;
+    };
+    if (withMetadata) entry.metadata = decoder.decode(payload.subarray(topicEnd, end));
+    entries.push(entry);
+    position = end;
   }
   if (position !== payload.byteLength) return 'trailing bytes after commit entries';
   return { type: RecordType.COMMIT, entries };

@@ -12,7 +12,7 @@ import mmapModule from '@riaskov/mmap-io';
 import { Piscina } from 'piscina';
 import { workerUrl } from '../worker-url.js';
 import { assert, assertNever } from '../assert.js';
-import { poolLaunchOptions } from '../worker-exec-argv.js';
+import { workerLaunchOptions } from '../worker-exec-argv.js';
 import { atomicReplacePlan, runPlan, runPlanAsync, type FileStep } from './atomic-file.js';
 import type {
   AppendFile, MappedFile, PreparedFile, PreparedFileState, SegmentStorage,
@@ -37,12 +37,12 @@ let preparePool: Piscina | undefined;
 
 function pool(): Piscina {
   preparePool ??= new Piscina({
-    filename: workerUrl('./segment-prepare-worker.js', import.meta.url).href,
+    filename: workerUrl('./segment-prepare-entry.cjs', import.meta.url).href,
     minThreads: 0,
     maxThreads: 1,
     concurrentTasksPerWorker: 2,
     idleTimeout: 10_000,
-    ...poolLaunchOptions(),
+    ...workerLaunchOptions(),
   });
   return preparePool;
 }

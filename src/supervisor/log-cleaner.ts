@@ -19,7 +19,7 @@ import { MambaError } from '../errors.js';
 import { isCompacted } from '../options.js';
 import type { CleanResult, CleanTask } from '../segments/index.js';
 import { workerUrl } from '../worker-url.js';
-import { poolLaunchOptions } from '../worker-exec-argv.js';
+import { workerLaunchOptions } from '../worker-exec-argv.js';
 import type { Supervisor } from './supervisor.js';
 import type { TopicRecord } from './manifest.js';
 import type { TopicRegistry } from './topic-registry.js';
@@ -124,8 +124,8 @@ export class LogCleaner {
   private workers(): Piscina {
     if (this.closed) throw new MambaError('BROKER_CLOSED', 'broker is closed');
     this.pool ??= new Piscina({
-      filename: workerUrl('../segments/cleaner-worker.js', import.meta.url).href,
-      minThreads: 0, maxThreads: 1, idleTimeout: poolIdleTimeoutMs, ...poolLaunchOptions(),
+      filename: workerUrl('../segments/cleaner-entry.cjs', import.meta.url).href,
+      minThreads: 0, maxThreads: 1, idleTimeout: poolIdleTimeoutMs, ...workerLaunchOptions(),
     });
     return this.pool;
   }

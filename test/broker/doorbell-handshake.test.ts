@@ -18,22 +18,32 @@
 import { describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-/** Mulberry32: a small seeded PRNG, so a failing run can be repeated. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../segments/batch-builder.js';
 
 const batchCount = 10_000;
 const inFlightMax = 3;
 const messageCount = 3000;
+
+/**
+ * Calls `start` `count` times with a seeded-random number (1 to `inFlightMax`) in flight and a
+ * random pause after each (none, a microtask, an event-loop turn), then waits for all.
+ */
+async function stress(seed: number, count: number, start: (index: number) => Promise<unknown>):
+  Promise<void> {
+  const random = seededRandom(seed);
+  const inFlight = new Set<Promise<unknown>>();
+  for (let index = 0; index < count; index++) {
+    const call = start(index);
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+    const limit = 1 + Math.floor(random() * inFlightMax);
+    while (inFlight.size >= limit) await Promise.race(inFlight);
+    const pause = random();
+    if (pause < 0.3) await new Promise((resolve) => setImmediate(resolve));
+    else if (pause < 0.6) await Promise.resolve();
+  }
+  await Promise.all(inFlight);
+}
 
 describe('doorbell handshake', () => {
   it('never leaves a parked actor asleep with a frame in its ring', async () => {
@@ -43,19 +53,7 @@ describe('doorbell handshake', () => {
     try {
       await broker.createTopic('t', { partitions: 1 });
       const producer = broker.producer({ acks: 1, lingerMs: 0 });
-      const random = prng(15);
-      const inFlight = new Set<Promise<unknown>>();
-      for (let index = 0; index < batchCount; index++) {
-        const sent = producer.send('t', { value: `v${index}` });
-        inFlight.add(sent);
-        void sent.finally(() => inFlight.delete(sent));
-        const limit = 1 + Math.floor(random() * inFlightMax);
-        while (inFlight.size >= limit) await Promise.race(inFlight);
-        const pause = random();
-        if (pause < 0.3) await new Promise((resolve) => setImmediate(resolve));
-        else if (pause < 0.6) await Promise.resolve();
-      }
-      await Promise.all(inFlight);
+      await stress(15, batchCount, (index) => producer.send('t', { value: `v${index}` }));
       await producer.close();
       const [stats] = await broker.stats();
       expect(stats!.partitions[0]!.logEndOffset).toBe(batchCount);
@@ -73,19 +71,7 @@ describe('doorbell handshake', () => {
     });
     try {
       await broker.createTopic('t', { partitions: 1 });
-      const random = prng(7);
-      const inFlight = new Set<Promise<unknown>>();
-      for (let index = 0; index < messageCount; index++) {
-        const answered = broker.stats();
-        inFlight.add(answered);
-        void answered.finally(() => inFlight.delete(answered));
-        const limit = 1 + Math.floor(random() * inFlightMax);
-        while (inFlight.size >= limit) await Promise.race(inFlight);
-        const pause = random();
-        if (pause < 0.3) await new Promise((resolve) => setImmediate(resolve));
-        else if (pause < 0.6) await Promise.resolve();
-      }
-      await Promise.all(inFlight);
+      await stress(7, messageCount, () => broker.stats());
       const [stats] = await broker.stats();
       expect(stats!.lostWakeups).toBe(0);
     } finally {

@@ -4,17 +4,19 @@
  * (loaders, preloads, source maps, …) is kept. The end-to-end case, a broker opened from
  * `node --input-type=module -e`, is in actor-start.test.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { describe, expect, it } from 'vitest';
 import { actorYoungGenerationSizeMbMax } from '../../src/constants.js';
-import {
-  actorLaunchOptions, poolLaunchOptions, workerLaunchOptions,
-} from '../../src/worker-exec-argv.js';
+import { PREPARE_READY } from '../../src/segments/segment-prepare-worker.js';
+import { actorLaunchOptions, workerLaunchOptions } from '../../src/worker-exec-argv.js';
+
+/** Where the compiled sources are: pools load their entries from there (worker-url.ts). */
+const distSrc = fileURLToPath(new URL('../../dist/src/', import.meta.url));
 
 describe('workerLaunchOptions', () => {
   it('drops main-entry options with their values, inline or in the next word', () => {
@@ -70,32 +72,34 @@ describe('workerLaunchOptions', () => {
     await worker.terminate();
   });
 
-  it('starts pool threads that load ES task files with import(), never require()', async () => {
-    // require() of an ES module instantiates it synchronously, and Node 20 aborts the whole
-    // process when a thread is terminated in the middle of that; import() ends cleanly.
-    const options = poolLaunchOptions(['--experimental-require-module', '--enable-source-maps']);
-    expect(options.execArgv).toEqual(['--enable-source-maps', '--no-experimental-require-module']);
-    const dir = mkdtempSync(join(tmpdir(), 'mamba-pool-argv-'));
+  it('gives every piscina pool a CommonJS entry that imports its ES task module', async () => {
+    // piscina require()s a task file first; require() of an ES module instantiates it
+    // synchronously, and Node 20 aborts the whole process when a thread is terminated in the
+    // middle of that. The entries are CommonJS: with require() of ES modules turned off, they
+    // still load (an ES entry would throw ERR_REQUIRE_ESM) and export the task function.
+    const entries = ['segments/segment-prepare-entry.cjs', 'segments/cleaner-entry.cjs',
+      'client/handler-entry.cjs'].map((entry) => join(distSrc, entry));
+    const probe = new Worker('const { parentPort, workerData } = require("node:worker_threads");' +
+      'parentPort.postMessage(workerData.map((entry) => { try { return typeof require(entry); } ' +
+      'catch (error) { return error.code; } }));',
+    { eval: true, workerData: entries, execArgv: ['--no-experimental-require-module'] });
+    const kinds = await new Promise((resolve, reject) => {
+      probe.once('message', resolve);
+      probe.once('error', reject);
+    });
+    expect(kinds).toEqual(['function', 'function', 'function']);
+    await probe.terminate();
+    // Through a real pool: the preparation entry runs its task module.
+    const dir = mkdtempSync(join(tmpdir(), 'mamba-pool-entry-'));
+    const pool = new Piscina({
+      filename: pathToFileURL(entries[0]).href, ...workerLaunchOptions(),
+    });
     try {
-      const task = join(dir, 'task.mjs');
-      writeFileSync(task, 'export default () => process.execArgv;\n');
-      const probe = new Worker(`try { require(${JSON.stringify(task)}); ` +
-        'require("node:worker_threads").parentPort.postMessage("required") } catch (error) { ' +
-        'require("node:worker_threads").parentPort.postMessage(error.code) }',
-      { eval: true, ...options });
-      const outcome = await new Promise((resolve, reject) => {
-        probe.once('message', resolve);
-        probe.once('error', reject);
-      });
-      expect(outcome).toBe('ERR_REQUIRE_ESM');
-      await probe.terminate();
-      const pool = new Piscina({ filename: pathToFileURL(task).href, ...options });
-      try {
-        expect(await pool.run(null)).toEqual(options.execArgv);
-      } finally {
-        await pool.destroy();
-      }
+      const status = new SharedArrayBuffer(4);
+      await pool.run({ path: join(dir, 'segment'), sizeBytes: 4096, status });
+      expect(Atomics.load(new Int32Array(status), 0)).toBe(PREPARE_READY);
     } finally {
+      await pool.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
   });
