@@ -11,7 +11,7 @@ import { MiB } from '../../src/constants.js';
 describe('crash test with dead letters', () => {
   it('dead-letters every acknowledged failing record exactly once, across kills', async () => {
     const result = await runCrashTest({
-      modes: ['process', 'throw', 'terminate'], acks: 1, killEveryMs: 700, durationMs: 4_000,
+      modes: ['process', 'throw', 'terminate'], acks: 1, killEveryMs: 700, durationMs: 7_000,
       calmMs: 500, seed: 1414, partitions: 2, producers: 1, consumers: 1, actors: 2,
       segmentBytes: MiB, recordsPerRound: 32, deadLetters: true,
     });
