@@ -6,6 +6,8 @@
  * armed only when the wait really sleeps. The main thread (which must never block) and workers
  * that also serve messages use this; the others may block in `Atomics.wait`.
  */
+import { timerDelayMsMax } from '../constants.js';
+
 type WaitAsyncResult =
   | { async: false; value: 'not-equal' | 'timed-out' }
   | { async: true; value: Promise<'ok' | 'timed-out'> };
@@ -14,8 +16,6 @@ const atomicsWithWaitAsync = Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
 };
 
-/** setTimeout treats longer delays as 1 ms. */
-const timerMsMax = 2 ** 31 - 1;
 
 /**
  * Resolves once `array[index]` no longer holds `value` (at once if it already does not), or
@@ -26,7 +26,7 @@ export async function waitForChange(array: Int32Array, index: number, value: num
   const result = atomicsWithWaitAsync.waitAsync(array, index, value, timeoutMs);
   if (!result.async) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timerMs = Math.min(Math.ceil(timeoutMs) + 1, timerMsMax);
+  const timerMs = Math.min(Math.ceil(timeoutMs) + 1, timerDelayMsMax);
   await Promise.race([result.value, new Promise((resolve) => {
     timer = setTimeout(resolve, timerMs);
   })]);
