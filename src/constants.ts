@@ -207,6 +207,13 @@ export const consumerMaxBatchRecordsMax = 1_000_000;
 /** The longest a waiting consumer sleeps before it looks again, even without a notify. */
 export const consumerMaxWaitMsDefault = 1_000;
 export const consumerMaxWaitMsMax = 60_000;
+/**
+ * A background (auto) commit that failed is tried again after this delay, doubling up to the
+ * max: after the last records of a partition no new record comes to trigger another commit,
+ * and the group's committed offsets must still reach what was processed.
+ */
+export const autoCommitRetryDelayMsMin = 100;
+export const autoCommitRetryDelayMsMax = 5_000;
 /** The most partitions whose batches `run({ eachMessage })` processes at once. */
 export const partitionsConsumedConcurrentlyMax = partitionsPerBrokerMax;
 /** Bytes a timestamp seek asks of the log per read while it scans batch headers. */

@@ -31,7 +31,9 @@
  * `run` otherwise resolves when `close()` stops it.
  */
 import { EventEmitter } from 'node:events';
-import { timestampScanBytes } from '../constants.js';
+import {
+  autoCommitRetryDelayMsMax, autoCommitRetryDelayMsMin, timestampScanBytes,
+} from '../constants.js';
 import { ControlBlock, SharedHistogram } from '../shm/index.js';
 import { MambaError, closed, handlerFailed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader, readAbortedTransactions } from '../segments/index.js';
@@ -150,10 +152,16 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private commitInFlight: Promise<void> | undefined;
   private commitAgain = false;
   private commitTimer: NodeJS.Timeout | undefined;
+  /** Armed after a background commit failed: the commit is tried again (see autoCommitFailed). */
+  private commitRetryTimer: NodeJS.Timeout | undefined;
+  private commitRetryDelayMs = autoCommitRetryDelayMsMin;
   /** Numbers commit requests in the order sent; per partition, the newest one applied. */
   private commitSequence = 0;
   private readonly commitSequences = new Map<string, number>();
-  /** The last error of a background (auto) commit; the next commit tries again. */
+  /**
+   * The last error of a background (auto) commit; the commit is tried again after a backoff
+   * (100 ms doubling to 5 s) until it succeeds, or at the next processed record.
+   */
   lastAutoCommitError: unknown;
   /** Dead letters and retry topics of the current `run`, when it has a `deadLetter`. */
   private router: FailureRouter | undefined;
@@ -429,6 +437,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     this.fetcher.wake();
     await this.consuming?.catch(() => undefined);
     if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
+    clearTimeout(this.commitRetryTimer);
+    this.commitRetryTimer = undefined;
     await this.commitInFlight;
     try {
       await this.member?.leave();
@@ -623,15 +633,36 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     }
     const entries = this.processedEntries();
     if (entries.length === 0) return;
-    this.commitInFlight = this.commitEntries(entries).catch((error: unknown) => {
-      this.lastAutoCommitError = error;
-    }).finally(() => {
+    this.commitInFlight = this.commitEntries(entries).then(() => {
+      this.commitRetryDelayMs = autoCommitRetryDelayMsMin;
+    }, (error: unknown) => this.autoCommitFailed(error)).finally(() => {
       this.commitInFlight = undefined;
       if (this.commitAgain) {
         this.commitAgain = false;
         this.scheduleCommit();
       }
     });
+  }
+
+  /**
+   * A background commit failed (a rebalance fenced it, the disk was full, the coordinator was
+   * busy): the error is kept, and the commit is tried again after a backoff. Without the retry
+   * a partition whose last records were processed would keep its old committed offset until a
+   * new record came, and the group's lag would never reach zero.
+   */
+  private autoCommitFailed(error: unknown): void {
+    this.lastAutoCommitError = error;
+    if (this.config.autoCommit.kind === 'off' || this.lifecycle !== 'open' ||
+      this.commitRetryTimer !== undefined) {
+      return;
+    }
+    const delayMs = this.commitRetryDelayMs;
+    this.commitRetryDelayMs = Math.min(2 * delayMs, autoCommitRetryDelayMsMax);
+    this.commitRetryTimer = setTimeout(() => {
+      this.commitRetryTimer = undefined;
+      this.scheduleCommit();
+    }, delayMs);
+    this.commitRetryTimer.unref();
   }
 
   // ---- seek and pause -------------------------------------------------------------------
@@ -816,9 +847,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     await this.commitInFlight;
     const entries = this.processedEntries();
     if (entries.length === 0) return;
-    await this.commitEntries(entries).catch((error: unknown) => {
-      this.lastAutoCommitError = error;
-    });
+    await this.commitEntries(entries).catch((error: unknown) => this.autoCommitFailed(error));
   }
 
   private process(run: RunConfig, pool: HandlerPool | undefined, chunk: Chunk,
@@ -914,9 +943,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     await this.commitInFlight;
     const entry = { topic: message.topic, partition: message.partition,
       offset: message.offset + 1 };
-    await this.commitEntries([entry]).catch((error: unknown) => {
-      this.lastAutoCommitError = error;
-    });
+    await this.commitEntries([entry]).catch((error: unknown) => this.autoCommitFailed(error));
   }
 
   private async eachBatch(callback: (b: ConsumedBatch) => unknown, chunk: Chunk,
