@@ -31,15 +31,14 @@
  * `run` otherwise resolves when `close()` stops it.
  */
 import { EventEmitter } from 'node:events';
-import {
-  autoCommitRetryDelayMsMax, autoCommitRetryDelayMsMin, timestampScanBytes,
-} from '../constants.js';
+import { timestampScanBytes } from '../constants.js';
 import { ControlBlock, SharedHistogram } from '../shm/index.js';
 import { MambaError, closed, handlerFailed, invalidConfig, unknownTopic } from '../errors.js';
 import { LogReader, readAbortedTransactions } from '../segments/index.js';
 import { TopicDirectory, type TopicLocation } from '../shm/index.js';
 import { GroupMember, type GroupClient, type RevocationReason } from './groups/index.js';
 import type { TopicPartition } from '../coordinator/index.js';
+import { CommitRetry } from './commit-retry.js';
 import { HandlerPool } from './handler-pool.js';
 import type { OffsetEntry } from '../coordinator/index.js';
 import { checkCommitMetadata } from '../coordinator/index.js';
@@ -152,9 +151,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private commitInFlight: Promise<void> | undefined;
   private commitAgain = false;
   private commitTimer: NodeJS.Timeout | undefined;
-  /** Armed after a background commit failed: the commit is tried again (see autoCommitFailed). */
-  private commitRetryTimer: NodeJS.Timeout | undefined;
-  private commitRetryDelayMs = autoCommitRetryDelayMsMin;
+  private readonly commitRetry = new CommitRetry(() => this.scheduleCommit());
   /** Numbers commit requests in the order sent; per partition, the newest one applied. */
   private commitSequence = 0;
   private readonly commitSequences = new Map<string, number>();
@@ -437,8 +434,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     this.fetcher.wake();
     await this.consuming?.catch(() => undefined);
     if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
-    clearTimeout(this.commitRetryTimer);
-    this.commitRetryTimer = undefined;
+    this.commitRetry.cancel();
     await this.commitInFlight;
     try {
       await this.member?.leave();
@@ -633,9 +629,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     }
     const entries = this.processedEntries();
     if (entries.length === 0) return;
-    this.commitInFlight = this.commitEntries(entries).then(() => {
-      this.commitRetryDelayMs = autoCommitRetryDelayMsMin;
-    }, (error: unknown) => this.autoCommitFailed(error)).finally(() => {
+    this.commitInFlight = this.commitEntries(entries).then(() => this.commitRetry.succeeded(),
+      (error: unknown) => this.autoCommitFailed(error)).finally(() => {
       this.commitInFlight = undefined;
       if (this.commitAgain) {
         this.commitAgain = false;
@@ -644,25 +639,12 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     });
   }
 
-  /**
-   * A background commit failed (a rebalance fenced it, the disk was full, the coordinator was
-   * busy): the error is kept, and the commit is tried again after a backoff. Without the retry
-   * a partition whose last records were processed would keep its old committed offset until a
-   * new record came, and the group's lag would never reach zero.
-   */
+  /** A background commit failed: keep its error, and try again (commit-retry.ts). */
   private autoCommitFailed(error: unknown): void {
     this.lastAutoCommitError = error;
-    if (this.config.autoCommit.kind === 'off' || this.lifecycle !== 'open' ||
-      this.commitRetryTimer !== undefined) {
-      return;
+    if (this.config.autoCommit.kind !== 'off' && this.lifecycle === 'open') {
+      this.commitRetry.failed();
     }
-    const delayMs = this.commitRetryDelayMs;
-    this.commitRetryDelayMs = Math.min(2 * delayMs, autoCommitRetryDelayMsMax);
-    this.commitRetryTimer = setTimeout(() => {
-      this.commitRetryTimer = undefined;
-      this.scheduleCommit();
-    }, delayMs);
-    this.commitRetryTimer.unref();
   }
 
   // ---- seek and pause -------------------------------------------------------------------

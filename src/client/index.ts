@@ -12,6 +12,7 @@ export * from './groups/index.js';
 export * from './handler-task.js';
 export type { OffsetReset } from './consumer-fetcher.js';
 export { partitionDirectory } from './consumer-fetcher.js';
+export { CommitRetry } from './commit-retry.js';
 export {
   backoffDelayMs, type BackoffOptions, type BackoffPolicy, type ConsumerRetryOptions,
   type TopicRetryOptions,

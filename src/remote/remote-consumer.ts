@@ -14,7 +14,8 @@ import { EventEmitter } from 'node:events';
 import { MambaError, closed, handlerFailed, invalidConfig, unknownTopic } from '../errors.js';
 import type { OffsetEntry, TopicPartition } from '../coordinator/index.js';
 import {
-  backoffDelayMs, checkOffset, decodeChunk, resolveConsumerOptions, resolveRunOptions,
+  CommitRetry, backoffDelayMs, checkOffset, decodeChunk, resolveConsumerOptions,
+  resolveRunOptions,
   type BackoffPolicy, type ConsumedBatch,
   type ConsumedMessage, type ConsumerConfig, type ConsumerEventMap, type ConsumerOptions,
   type DecodedChunk, type PartitionLag, type PauseEntry, type RunOptions, type SeekTarget,
@@ -53,6 +54,7 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
   private fatal: unknown;
   /** The last error of a background (auto) commit; the next commit tries again. */
   lastAutoCommitError: unknown;
+  private readonly commitRetry = new CommitRetry(() => this.scheduleCommit());
 
   constructor(private readonly cluster: Cluster, options: ConsumerOptions | undefined,
     private readonly onClose: () => void) {
@@ -246,6 +248,7 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
     this.fetcher.wake();
     await this.consuming?.catch(() => undefined);
     if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
+    this.commitRetry.cancel();
     await this.commitInFlight;
     try {
       if (this.member !== undefined && this.config.autoCommit.kind !== 'off') {
@@ -389,9 +392,8 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
     }
     const entries = this.processedEntries();
     if (entries.length === 0) return;
-    this.commitInFlight = this.commitEntries(entries).catch((error: unknown) => {
-      this.lastAutoCommitError = error;
-    }).finally(() => {
+    this.commitInFlight = this.commitEntries(entries).then(() => this.commitRetry.succeeded(),
+      (error: unknown) => this.autoCommitFailed(error)).finally(() => {
       this.commitInFlight = undefined;
       if (this.commitAgain) {
         this.commitAgain = false;
@@ -404,9 +406,15 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
     await this.commitInFlight;
     const entries = this.processedEntries();
     if (entries.length === 0) return;
-    await this.commitEntries(entries).catch((error: unknown) => {
-      this.lastAutoCommitError = error;
-    });
+    await this.commitEntries(entries).catch((error: unknown) => this.autoCommitFailed(error));
+  }
+
+  /** A background commit failed: keep its error, and try again (commit-retry.ts). */
+  private autoCommitFailed(error: unknown): void {
+    this.lastAutoCommitError = error;
+    if (this.config.autoCommit.kind !== 'off' && this.lifecycle === 'open') {
+      this.commitRetry.failed();
+    }
   }
 
   private setPaused(entries: readonly PauseEntry[], paused: boolean): void {
