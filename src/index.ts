@@ -10,7 +10,7 @@ export type {
   Message, ProducerHandle, ProducerHandleOptions, SendResult,
 } from './client/index.js';
 export type { ListenOptions } from './broker.js';
-export type { Door } from './door/index.js';
+export type { Door, DoorRestartEvent } from './door/index.js';
 export { MambaError, ERROR_CODES } from './errors.js';
 export type { MambaErrorCode, CorruptionDetail } from './errors.js';
 export type { CleanupPolicy } from './options.js';

@@ -4,8 +4,10 @@
  * run on the embedding application's event loop. This side answers the worker's rare admin
  * calls (topics, create, delete) and its consumer-group requests from the broker (whose group
  * registry is the one embedded consumers use) and its transaction calls from the broker's
- * transaction coordinator, and stops the worker on `close()`.
+ * transaction coordinator, starts the worker again on the same addresses if it dies, and
+ * stops it on `close()`.
  */
+import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { MambaError, fromWire, toWire } from '../errors.js';
 import { workerUrl } from '../worker-url.js';
@@ -15,7 +17,7 @@ import type {
 } from './door-protocol.js';
 import type { ClassicRequest } from '../coordinator/index.js';
 import type { TopicOptions } from '../options.js';
-import type { SessionHandle } from '../shm/index.js';
+import { SESSION_CLOSED, type SessionHandle } from '../shm/index.js';
 
 /** What a door needs from the broker. */
 export interface DoorBackend {
@@ -56,46 +58,49 @@ export interface DoorTransactions {
 
 /** How long `close()` lets in-flight requests finish before connections are cut. */
 const closeGraceMs = 5_000;
+/** A door worker that died is started again after this delay, doubling to the max. */
+const restartDelayMsMin = 50;
+const restartDelayMsMax = 5_000;
 
-export class Door {
+/** `door.on('restart', …)`: a door worker died and a new one listens on the same addresses. */
+export interface DoorRestartEvent {
+  exitCode: number;
+  /** From the worker's exit to its replacement listening. */
+  downtimeMs: number;
+  /** Restarts of this door so far, this one included. */
+  restarts: number;
+}
+
+interface Spawned {
+  worker: Worker;
+  session: SessionHandle;
+  /** Settles when this worker is gone, whenever that happens. */
+  exited: Promise<number>;
+}
+
+/**
+ * One door: its worker thread, restarted on the same addresses when it dies (a bug met by one
+ * request must not shut the network door for every client; they reconnect, as to a Kafka
+ * broker that restarted). Event: `restart` (DoorRestartEvent).
+ */
+export class Door extends EventEmitter {
   private closing: Promise<void> | undefined;
-  /** Settles when the worker thread is gone, whenever that happens (even before `close()`). */
-  private readonly exited: Promise<void>;
+  private current: Spawned | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs = restartDelayMsMin;
+  private restarts = 0;
 
-  private constructor(private readonly worker: Worker,
+  private constructor(private readonly backend: DoorBackend,
+    private readonly config: DoorConfig, spawned: Spawned,
     private readonly bound: readonly BoundListener[], private readonly onClosed: () => void) {
-    this.exited = new Promise((resolve) => {
-      worker.once('exit', () => resolve());
-    });
+    super();
+    this.adopt(spawned);
   }
 
   static async start(backend: DoorBackend, config: DoorConfig,
     onClosed: () => void): Promise<Door> {
-    const data: DoorWorkerData = {
-      config, session: backend.newSession(), dataDir: backend.dataDir,
-    };
-    const worker = new Worker(workerUrl('./door-worker.js', import.meta.url), { workerData: data });
-    worker.on('message', (event: DoorEvent) => {
-      if (event.kind === 'call') void answer(worker, backend, event.id, event.call);
-    });
-    const bound = await new Promise<BoundListener[]>((resolve, reject) => {
-      const onMessage = (event: DoorEvent) => {
-        if (event.kind === 'listening') resolve(event.listeners);
-        else if (event.kind === 'listen-failed') reject(fromWire(event.error));
-        else return;
-        worker.off('message', onMessage);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new MambaError('IO_ERROR',
-        `the Kafka door's worker exited (${code}) before listening`)));
-    }).catch(async (error: unknown) => {
-      await worker.terminate();
-      throw error;
-    });
-    worker.removeAllListeners('error');
-    worker.on('error', (error) => console.error('mamba: Kafka door worker failed:', error));
-    return new Door(worker, bound, onClosed);
+    const { spawned, bound } = await spawn(backend, config);
+    return new Door(backend, config, spawned, bound, onClosed);
   }
 
   /** The address of the door's first listener (the port the system chose, for port 0). */
@@ -109,6 +114,18 @@ export class Door {
   }
 
   /**
+   * Chaos hook for tests and crash drills: terminates the door's worker thread as a crash would
+   * (its connections drop); a new one listens on the same addresses (the `restart` event).
+   * Resolves once the worker has exited.
+   */
+  async crashWorker(): Promise<void> {
+    const current = this.current;
+    if (current === undefined || this.closing !== undefined) return;
+    await current.worker.terminate();
+    await current.exited;
+  }
+
+  /**
    * Stops accepting connections, lets in-flight requests finish (up to a grace period), closes
    * every connection and the worker.
    */
@@ -117,17 +134,107 @@ export class Door {
     return this.closing;
   }
 
+  private adopt(spawned: Spawned): void {
+    this.current = spawned;
+    void spawned.exited.then((exitCode) => this.onExit(spawned, exitCode));
+  }
+
+  private onExit(spawned: Spawned, exitCode: number): void {
+    // Its producer session is done with: the actors drop it once its reads are settled.
+    Atomics.store(new Int32Array(spawned.session.control), SESSION_CLOSED, 1);
+    if (this.current !== spawned || this.closing !== undefined) return;
+    this.current = undefined;
+    const exitedAtMs = performance.now();
+    console.error(`mamba: the Kafka door's worker exited (${exitCode}); starting a new one`);
+    this.restartLater(exitCode, exitedAtMs);
+  }
+
+  private restartLater(exitCode: number, exitedAtMs: number): void {
+    const delayMs = this.restarts === 0 ? 0 : this.restartDelayMs;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart(exitCode, exitedAtMs);
+    }, delayMs);
+  }
+
+  private async restart(exitCode: number, exitedAtMs: number): Promise<void> {
+    if (this.closing !== undefined) return;
+    // The same addresses: a listener on port 0 keeps the port it was given.
+    const config: DoorConfig = {
+      ...this.config,
+      listeners: this.config.listeners.map((listener, i) => ({
+        ...listener, port: this.bound[i]?.port ?? listener.port,
+      })),
+    };
+    try {
+      const { spawned } = await spawn(this.backend, config);
+      if (this.closing !== undefined) {
+        await spawned.worker.terminate();
+        return;
+      }
+      this.restarts++;
+      this.restartDelayMs = restartDelayMsMin;
+      this.adopt(spawned);
+      this.emit('restart', {
+        exitCode, downtimeMs: performance.now() - exitedAtMs, restarts: this.restarts,
+      } satisfies DoorRestartEvent);
+    } catch (error) {
+      // The port may still be held for a moment, or the machine short of something: again,
+      // later, with the delay doubled.
+      console.error(`mamba: the Kafka door could not start again: ${String(error)}`);
+      this.restarts++;
+      this.restartDelayMs = Math.min(2 * this.restartDelayMs, restartDelayMsMax);
+      this.restartLater(exitCode, exitedAtMs);
+    }
+  }
+
   private async closeOnce(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      this.worker.on('message', (event: DoorEvent) => {
-        if (event.kind === 'closed') resolve();
+    clearTimeout(this.restartTimer);
+    const current = this.current;
+    if (current !== undefined) {
+      const closed = new Promise<void>((resolve) => {
+        current.worker.on('message', (event: DoorEvent) => {
+          if (event.kind === 'closed') resolve();
+        });
       });
-    });
-    this.worker.postMessage({ kind: 'close', graceMs: closeGraceMs } satisfies DoorCommand);
-    await Promise.race([closed, this.exited]);
-    await this.worker.terminate();
+      current.worker.postMessage({ kind: 'close', graceMs: closeGraceMs } satisfies DoorCommand);
+      await Promise.race([closed, current.exited]);
+      await current.worker.terminate();
+    }
     this.onClosed();
   }
+}
+
+/** Starts a door worker and waits until it listens (or failed to). */
+async function spawn(backend: DoorBackend, config: DoorConfig):
+  Promise<{ spawned: Spawned; bound: BoundListener[] }> {
+  const data: DoorWorkerData = {
+    config, session: backend.newSession(), dataDir: backend.dataDir,
+  };
+  const worker = new Worker(workerUrl('./door-worker.js', import.meta.url), { workerData: data });
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  worker.on('message', (event: DoorEvent) => {
+    if (event.kind === 'call') void answer(worker, backend, event.id, event.call);
+  });
+  const bound = await new Promise<BoundListener[]>((resolve, reject) => {
+    const onMessage = (event: DoorEvent) => {
+      if (event.kind === 'listening') resolve(event.listeners);
+      else if (event.kind === 'listen-failed') reject(fromWire(event.error));
+      else return;
+      worker.off('message', onMessage);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    void exited.then((code) => reject(new MambaError('IO_ERROR',
+      `the Kafka door's worker exited (${code}) before listening`)));
+  }).catch(async (error: unknown) => {
+    await worker.terminate();
+    Atomics.store(new Int32Array(data.session.control), SESSION_CLOSED, 1);
+    throw error;
+  });
+  worker.removeAllListeners('error');
+  worker.on('error', (error) => console.error('mamba: Kafka door worker failed:', error));
+  return { spawned: { worker, session: data.session, exited }, bound };
 }
 
 async function answer(worker: Worker, backend: DoorBackend, id: number,

@@ -5,7 +5,6 @@
  */
 import net from 'node:net';
 import { expect, it } from 'vitest';
-import type { Worker } from 'node:worker_threads';
 import { Broker } from '../../src/index.js';
 import { ApiKey, type FetchResponse } from '../../src/protocol/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -34,8 +33,7 @@ it('closes its doors when the broker closes', async () => {
 it('closes a door whose worker thread has died', async () => {
   const broker = await Broker.open({ dataDir: tempDir(), actors: 1 });
   const door = await broker.listen({ port: 0 });
-  // Stands in for a crash of the door's thread.
-  await (door as unknown as { worker: Worker }).worker.terminate();
+  await door.crashWorker();
   await door.close();
   await broker.close();
 });
