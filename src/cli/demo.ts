@@ -121,9 +121,9 @@ class DemoRun {
   constructor(private readonly broker: Broker, private readonly options: DemoOptions) {
     broker.on('actor-restart', (event: ActorRestartEvent) => {
       const crash = this.crashes[this.crashes.length - 1];
-      if (crash !== undefined) crash.restartMs = event.downtimeMs;
-      this.events.push(
-        `actor ${event.actorIndex} restarted ${event.downtimeMs} ms after its crash`);
+      const downtimeMs = Math.round(event.downtimeMs);
+      if (crash !== undefined) crash.restartMs = downtimeMs;
+      this.events.push(`actor ${event.actorIndex} restarted ${downtimeMs} ms after its crash`);
     });
     broker.on('partition-recovered', (event: PartitionRecoveredEvent) => {
       const crash = this.crashes[this.crashes.length - 1];
