@@ -146,11 +146,10 @@ export class Door extends EventEmitter {
     this.current = undefined;
     const exitedAtMs = performance.now();
     console.error(`mamba: the Kafka door's worker exited (${exitCode}); starting a new one`);
-    this.restartLater(exitCode, exitedAtMs);
+    this.restartLater(exitCode, exitedAtMs, 0);
   }
 
-  private restartLater(exitCode: number, exitedAtMs: number): void {
-    const delayMs = this.restarts === 0 ? 0 : this.restartDelayMs;
+  private restartLater(exitCode: number, exitedAtMs: number, delayMs: number): void {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void this.restart(exitCode, exitedAtMs);
@@ -182,9 +181,9 @@ export class Door extends EventEmitter {
       // The port may still be held for a moment, or the machine short of something: again,
       // later, with the delay doubled.
       console.error(`mamba: the Kafka door could not start again: ${String(error)}`);
-      this.restarts++;
-      this.restartDelayMs = Math.min(2 * this.restartDelayMs, restartDelayMsMax);
-      this.restartLater(exitCode, exitedAtMs);
+      const delayMs = this.restartDelayMs;
+      this.restartDelayMs = Math.min(2 * delayMs, restartDelayMsMax);
+      this.restartLater(exitCode, exitedAtMs, delayMs);
     }
   }
 
