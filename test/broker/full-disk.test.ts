@@ -10,47 +10,21 @@
  * - once space is freed, producing (and committing offsets) resumes without a restart.
  * Needs root on Linux (mount); elsewhere the describe's title says it was skipped and why.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
 import { PartitionLog } from '../../src/segments/index.js';
 import { readManifest } from '../../src/supervisor/manifest.js';
 import { OffsetStore } from '../../src/coordinator/offset-store.js';
 import type { ActorExitEvent } from '../../src/supervisor/supervisor.js';
 import { readTopic } from '../helpers/log-contents.js';
-import { canMountTmpfs } from '../helpers/tmpfs.js';
+import { canMountTmpfs, fill, useTmpfs } from '../helpers/tmpfs.js';
 
 const MiB = 1 << 20;
 const partitions = 2;
 const segmentBytes = 4 * MiB;
 const valueBytes = 8 * 1024;
-
-function freeBytes(dir: string): number {
-  const stats = fs.statfsSync(dir);
-  return stats.bavail * stats.bsize;
-}
-
-/** Grows one file until `leaveBytes` remain free, or (0) until not one more page fits. */
-function fill(filler: string, leaveBytes: number): void {
-  const fd = fs.openSync(filler, 'a');
-  try {
-    for (const chunkBytes of [MiB, 4096]) {
-      const chunk = Buffer.alloc(chunkBytes, 1);
-      while (freeBytes(path.dirname(filler)) >= leaveBytes + chunkBytes) {
-        try {
-          fs.writeSync(fd, chunk);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-          break;
-        }
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /**
  * Every segment file and index (both are mapped) has all its blocks: none is sparse. (A
@@ -102,21 +76,12 @@ async function checkpointFailures(broker: Broker): Promise<number> {
 const mountable = canMountTmpfs();
 describe.skipIf(!mountable)(mountable ? 'a real full disk (64 MiB tmpfs)' :
   'a real full disk: SKIPPED, needs root on Linux and permission to mount tmpfs', () => {
-  let mountPoint = '';
-  beforeAll(() => {
-    mountPoint = fs.mkdtempSync('/tmp/mamba-full-');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountPoint]);
-  });
-  afterAll(() => {
-    // Lazily: mappings of deleted segments live until they are garbage-collected.
-    execFileSync('umount', ['--lazy', mountPoint]);
-    fs.rmdirSync(mountPoint);
-  });
+  const mounted = useTmpfs('mamba-full-', 'size=64m');
 
   it('producers get DISK_FULL, nothing is corrupt or lost, and producing resumes', async () => {
-    const dataDir = path.join(mountPoint, 'data');
-    const filler = path.join(mountPoint, 'filler');
-    const offsetsDir = path.join(mountPoint, 'offsets');
+    const dataDir = path.join(mounted(), 'data');
+    const filler = path.join(mounted(), 'filler');
+    const offsetsDir = path.join(mounted(), 'offsets');
     const broker = await Broker.open({ dataDir, actors: 1 });
     const exits: ActorExitEvent[] = [];
     broker.on('actor-exit', (event: ActorExitEvent) => exits.push(event));

@@ -6,52 +6,24 @@
  * offsets stayed where they were until the next record came (the crash test's drain saw it:
  * a lag of one batch that never went away).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
-import { canMountTmpfs } from '../helpers/tmpfs.js';
+import { canMountTmpfs, fill, useTmpfs } from '../helpers/tmpfs.js';
 import { produce, waitUntil } from './helpers.js';
 
 const MiB = 1 << 20;
 
-/** Grows one file until not one more page fits. */
-function fill(filler: string): void {
-  const fd = fs.openSync(filler, 'a');
-  try {
-    for (const chunk of [Buffer.alloc(MiB, 1), Buffer.alloc(4096, 1)]) {
-      for (;;) {
-        try {
-          fs.writeSync(fd, chunk);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-          break;
-        }
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 const mountable = canMountTmpfs();
 describe.skipIf(!mountable)(mountable ? 'auto-commit on a full disk (32 MiB tmpfs)' :
   'auto-commit on a full disk: SKIPPED, needs root on Linux and permission to mount tmpfs', () => {
-  let mountPoint = '';
-  beforeAll(() => {
-    mountPoint = fs.mkdtempSync('/tmp/mamba-commit-full-');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', mountPoint]);
-  });
-  afterAll(() => {
-    execFileSync('umount', ['--lazy', mountPoint]);
-    fs.rmdirSync(mountPoint);
-  });
+  const mounted = useTmpfs('mamba-commit-full-', 'size=32m');
 
   it('tries a failed commit again until the committed offsets reach what was processed',
     async () => {
-      const broker = await Broker.open({ dataDir: path.join(mountPoint, 'data'), actors: 1 });
-      const filler = path.join(mountPoint, 'filler');
+      const broker = await Broker.open({ dataDir: path.join(mounted(), 'data'), actors: 1 });
+      const filler = path.join(mounted(), 'filler');
       try {
         await broker.createTopic('t', { partitions: 2, segmentBytes: MiB });
         await produce(broker, 't', 2, 200);

@@ -4,14 +4,14 @@
  * message instead of a stack trace, a second open of one directory in one process (directly or
  * through a symlink) says it is already open here, and a closed broker refuses `listTopics`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Broker, MambaError } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { canMountTmpfs } from '../helpers/tmpfs.js';
+import { canMountTmpfs, useTmpfs } from '../helpers/tmpfs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const mamba = path.join(root, 'dist/src/cli/main.js');
@@ -80,17 +80,10 @@ describe('Broker.open on a data directory it cannot use', () => {
 const mountable = canMountTmpfs();
 describe.skipIf(!mountable)(mountable ? 'on a read-only mount' :
   'on a read-only mount: SKIPPED, needs root on Linux and permission to mount tmpfs', () => {
-  let mountPoint = '';
-  beforeAll(() => {
-    mountPoint = fs.mkdtempSync('/tmp/mamba-ro-');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mountPoint]);
-  });
-  afterAll(() => {
-    execFileSync('umount', [mountPoint]);
-    fs.rmdirSync(mountPoint);
-  });
+  const mounted = useTmpfs('mamba-ro-', 'ro,size=1m');
 
   it('the mount itself: DATA_DIR_UNAVAILABLE, read-only', async () => {
+    const mountPoint = mounted();
     const error = await openError(mountPoint);
     expect(error.code).toBe('DATA_DIR_UNAVAILABLE');
     expect(error.message).toContain(`data directory ${mountPoint} is on a read-only file system`);
@@ -98,7 +91,7 @@ describe.skipIf(!mountable)(mountable ? 'on a read-only mount' :
   });
 
   it('a directory to create under it: DATA_DIR_UNAVAILABLE, read-only', async () => {
-    const error = await openError(path.join(mountPoint, 'data'));
+    const error = await openError(path.join(mounted(), 'data'));
     expect(error.code).toBe('DATA_DIR_UNAVAILABLE');
     expect(error.message).toContain('is on a read-only file system (creating it failed)');
     expect((error.cause as NodeJS.ErrnoException).code).toBe('EROFS');
