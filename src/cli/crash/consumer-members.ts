@@ -27,6 +27,7 @@ const sessionTimeoutMs = 5_000;
 export class ConsumerMembers {
   private readonly workers: Worker[] = [];
   private readonly closed: Array<Promise<void>> = [];
+  private readonly commitErrors: string[] = [];
 
   constructor(private readonly broker: Broker, private readonly config: ChildConfig,
     private readonly send: (message: ChildToParent, sent?: () => void) => void) {}
@@ -73,7 +74,10 @@ export class ConsumerMembers {
     const drainMs = performance.now() - startedMs;
     for (const worker of this.workers) worker.postMessage({ kind: 'stop' } as ChildToConsumer);
     await Promise.all(this.closed);
-    return { lagAtStop, lagAtClose: this.lag(highWatermarks), drainMs, drained };
+    return {
+      lagAtStop, lagAtClose: this.lag(highWatermarks), drainMs, drained,
+      commitErrors: this.commitErrors,
+    };
   }
 
   /** Per slot: high-watermark minus the group's committed offset (none: the log start, 0). */
@@ -93,7 +97,12 @@ export class ConsumerMembers {
       case 'failed':
         this.send({ kind: 'fatal', message: `consumer ${message.memberId}: ${message.message}` });
         break;
-      case 'subscribed': case 'closed': break;
+      case 'closed':
+        if (message.lastCommitError !== undefined) {
+          this.commitErrors.push(`member ${message.memberId}: ${message.lastCommitError}`);
+        }
+        break;
+      case 'subscribed': break;
     }
   }
 }

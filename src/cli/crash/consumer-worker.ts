@@ -136,7 +136,11 @@ port.on('message', (message: ChildToConsumer) => {
 async function stop(): Promise<void> {
   await consumer.close();
   flush(); // the last assignment counts
-  post({ kind: 'closed', memberId: data.memberId });
+  const error = consumer.lastAutoCommitError;
+  post({
+    kind: 'closed', memberId: data.memberId,
+    ...(error === undefined ? {} : { lastCommitError: String(error) }),
+  });
   port!.close(); // the thread exits (messages posted before are still delivered)
 }
 

@@ -319,8 +319,12 @@ class CrashRun {
     this.lastDrain = drain;
     if (!drain.drained) {
       const lag = drain.lagAtClose.reduce((sum, n) => sum + n, 0);
+      const behind = drain.lagAtClose.flatMap((n, slot) => n > 0 ? [`slot ${slot}: ${n}`] : []);
+      const errors = drain.commitErrors.length === 0 ? 'none'
+        : drain.commitErrors.join('; ');
       this.failures.push(`the live consumers did not catch up with the high-watermarks within ` +
-        `${Math.round(drain.drainMs)} ms of the producers stopping (${lag} records behind)`);
+        `${Math.round(drain.drainMs)} ms of the producers stopping (${lag} records behind: ` +
+        `${behind.join(', ')}; last failed automatic commits: ${errors})`);
     }
   }
 

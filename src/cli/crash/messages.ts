@@ -114,7 +114,8 @@ export type ConsumerToChild =
   | ConsumedReport
   /** The member joined its group and holds its first assignment. */
   | { kind: 'subscribed'; memberId: number }
-  | { kind: 'closed'; memberId: number }
+  /** `lastCommitError`: the member's last failed automatic commit, if one failed. */
+  | { kind: 'closed'; memberId: number; lastCommitError?: string }
   | { kind: 'failed'; memberId: number; message: string };
 
 export type ChildToConsumer =
@@ -131,6 +132,8 @@ export interface ConsumerStopReport {
   drainMs: number;
   /** False when the members did not reach the high-watermarks within the drain limit. */
   drained: boolean;
+  /** Each member's last failed automatic commit (`member N: error`), for a drain that failed. */
+  commitErrors: string[];
 }
 
 export type ParentToChild =
