@@ -30,6 +30,12 @@ export function kcat(args: string[], input = '', timeoutMs = 60_000): Promise<Kc
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(input);
+    // kcat may exit without reading its stdin (a query, a consumer): the pipe is then closed,
+    // and writing to it fails with EPIPE, which says nothing of the run (its exit code does).
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
+    if (input === '') child.stdin.end();
+    else child.stdin.end(input);
   });
 }
