@@ -11,16 +11,19 @@ export class CommitRetry {
   private timer: NodeJS.Timeout | undefined;
   private delayMs = autoCommitRetryDelayMsMin;
 
-  /** `commit` starts a background commit of what was processed (coalescing as it will). */
-  constructor(private readonly commit: () => void) {}
+  /**
+   * `commit` starts a background commit of what was processed (coalescing as it will);
+   * `mayRetry` says whether the consumer still commits automatically (open, autoCommit on).
+   */
+  constructor(private readonly commit: () => void, private readonly mayRetry: () => boolean) {}
 
   succeeded(): void {
     this.delayMs = autoCommitRetryDelayMsMin;
   }
 
-  /** Arms one retry, unless one is armed already. */
+  /** Arms one retry, unless one is armed already or the consumer no longer commits. */
   failed(): void {
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined || !this.mayRetry()) return;
     const delayMs = this.delayMs;
     this.delayMs = Math.min(2 * delayMs, autoCommitRetryDelayMsMax);
     this.timer = setTimeout(() => {

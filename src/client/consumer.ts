@@ -151,7 +151,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private commitInFlight: Promise<void> | undefined;
   private commitAgain = false;
   private commitTimer: NodeJS.Timeout | undefined;
-  private readonly commitRetry = new CommitRetry(() => this.scheduleCommit());
+  private readonly commitRetry = new CommitRetry(() => this.scheduleCommit(),
+    () => this.config.autoCommit.kind !== 'off' && this.lifecycle === 'open');
   /** Numbers commit requests in the order sent; per partition, the newest one applied. */
   private commitSequence = 0;
   private readonly commitSequences = new Map<string, number>();
@@ -642,9 +643,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   /** A background commit failed: keep its error, and try again (commit-retry.ts). */
   private autoCommitFailed(error: unknown): void {
     this.lastAutoCommitError = error;
-    if (this.config.autoCommit.kind !== 'off' && this.lifecycle === 'open') {
-      this.commitRetry.failed();
-    }
+    this.commitRetry.failed();
   }
 
   // ---- seek and pause -------------------------------------------------------------------

@@ -52,9 +52,10 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
   private commitAgain = false;
   private commitTimer: NodeJS.Timeout | undefined;
   private fatal: unknown;
-  /** The last error of a background (auto) commit; the next commit tries again. */
+  /** The last error of a background (auto) commit; it is tried again (commit-retry.ts). */
   lastAutoCommitError: unknown;
-  private readonly commitRetry = new CommitRetry(() => this.scheduleCommit());
+  private readonly commitRetry = new CommitRetry(() => this.scheduleCommit(),
+    () => this.config.autoCommit.kind !== 'off' && this.lifecycle === 'open');
 
   constructor(private readonly cluster: Cluster, options: ConsumerOptions | undefined,
     private readonly onClose: () => void) {
@@ -412,9 +413,7 @@ export class RemoteConsumer extends EventEmitter<ConsumerEventMap> {
   /** A background commit failed: keep its error, and try again (commit-retry.ts). */
   private autoCommitFailed(error: unknown): void {
     this.lastAutoCommitError = error;
-    if (this.config.autoCommit.kind !== 'off' && this.lifecycle === 'open') {
-      this.commitRetry.failed();
-    }
+    this.commitRetry.failed();
   }
 
   private setPaused(entries: readonly PauseEntry[], paused: boolean): void {
